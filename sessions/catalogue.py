@@ -1,0 +1,334 @@
+"""Actions on the catalogue, stores and shows. Only these change those rows."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, col, select
+
+from sessions.clock import utcnow
+from sessions.errors import Conflict, InvalidInput, NotFound
+from sessions.events import publish
+from sessions.models import (
+    AssociateProfile,
+    LiveSession,
+    Product,
+    SessionKind,
+    SessionStatus,
+    Show,
+    ShowHost,
+    ShowProduct,
+    ShowStatus,
+    Store,
+    Variant,
+)
+
+T = TypeVar("T")
+_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    return _SLUG_STRIP.sub("-", text.lower()).strip("-")[:100] or "item"
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"'{name}' is not a known time zone.", field="timezone") from None
+    return name
+
+
+@dataclass
+class VariantSpec:
+    sku: str
+    size: str = ""
+    colour: str = ""
+    stock: int = 0
+    price_minor: int | None = None
+    colour_hex: str | None = None
+
+
+@dataclass
+class ProductSpec:
+    name: str
+    price_minor: int
+    currency: str = "EUR"
+    description: str = ""
+    category: str = ""
+    slug: str | None = None
+    image_path: str | None = None
+    variants: list[VariantSpec] = field(default_factory=list)
+
+
+def get_or_404(db: Session, model: type[T], ident: int, what: str) -> T:
+    row = db.get(model, ident)
+    if row is None:
+        raise NotFound(f"No {what} with id {ident}.")
+    return row
+
+
+def do_create_store(
+    db: Session, *, brand_id: int, name: str, timezone: str, city: str = "", address: str = ""
+) -> Store:
+    store = Store(
+        brand_id=brand_id,
+        name=name.strip(),
+        timezone=check_timezone(timezone),
+        city=city,
+        address=address,
+    )
+    db.add(store)
+    db.commit()
+    return store
+
+
+def _check_skus_free(db: Session, brand_id: int, skus: list[str], exclude: int | None) -> None:
+    if len(set(skus)) != len(skus):
+        raise InvalidInput("Each variant needs its own SKU.", field="variants")
+    query = select(Variant).where(Variant.brand_id == brand_id, col(Variant.sku).in_(skus))
+    for variant in db.exec(query).all():
+        if variant.product_id != exclude:
+            raise Conflict(f"SKU '{variant.sku}' is already used.", field="variants")
+
+
+def add_product(db: Session, *, brand_id: int, spec: ProductSpec) -> Product:
+    """Stage a product and its variants in the session without committing (for imports)."""
+    slug = slugify(spec.slug or spec.name)
+    taken = db.exec(
+        select(Product).where(Product.brand_id == brand_id, Product.slug == slug)
+    ).first()
+    if taken is not None:
+        slug = f"{slug}-{secrets.token_hex(2)}"
+    _check_skus_free(db, brand_id, [v.sku for v in spec.variants], exclude=None)
+    product = Product(
+        brand_id=brand_id,
+        slug=slug,
+        name=spec.name.strip(),
+        description=spec.description,
+        category=spec.category,
+        price_minor=spec.price_minor,
+        currency=spec.currency.upper(),
+        image_path=spec.image_path,
+    )
+    db.add(product)
+    db.flush()
+    assert product.id is not None
+    for v in spec.variants:
+        db.add(
+            Variant(
+                product_id=product.id,
+                brand_id=brand_id,
+                sku=v.sku.strip(),
+                size=v.size,
+                colour=v.colour,
+                colour_hex=v.colour_hex,
+                stock=v.stock,
+                price_minor=v.price_minor,
+            )
+        )
+    db.flush()
+    return product
+
+
+def do_create_product(db: Session, *, brand_id: int, spec: ProductSpec) -> Product:
+    product = add_product(db, brand_id=brand_id, spec=spec)
+    db.commit()
+    return product
+
+
+def do_update_product(db: Session, product: Product, **changes: object) -> Product:
+    for name, value in changes.items():
+        if value is not None:
+            setattr(product, name, value)
+    product.updated_at = utcnow()
+    db.add(product)
+    db.commit()
+    return product
+
+
+def do_add_variant(db: Session, product: Product, spec: VariantSpec) -> Variant:
+    _check_skus_free(db, product.brand_id, [spec.sku], exclude=None)
+    assert product.id is not None
+    variant = Variant(
+        product_id=product.id,
+        brand_id=product.brand_id,
+        sku=spec.sku.strip(),
+        size=spec.size,
+        colour=spec.colour,
+        colour_hex=spec.colour_hex,
+        stock=spec.stock,
+        price_minor=spec.price_minor,
+    )
+    db.add(variant)
+    db.commit()
+    return variant
+
+
+def do_set_stock(db: Session, variant: Variant, stock: int) -> Variant:
+    if stock < 0:
+        raise InvalidInput("Stock cannot be negative.", field="stock")
+    variant.stock = stock
+    db.add(variant)
+    db.commit()
+    publish("stock", None, product_id=variant.product_id, variant_id=variant.id, stock=stock)
+    return variant
+
+
+def variants_of(db: Session, product_id: int) -> list[Variant]:
+    return list(
+        db.exec(
+            select(Variant).where(Variant.product_id == product_id).order_by(col(Variant.id))
+        ).all()
+    )
+
+
+def new_room_name(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_urlsafe(9)}"
+
+
+def _check_hosts(db: Session, brand_id: int, host_ids: list[int]) -> None:
+    for host_id in host_ids:
+        profile = db.get(AssociateProfile, host_id)
+        if profile is None or profile.brand_id != brand_id:
+            raise InvalidInput("Choose hosts among this brand's associates.", field="host_ids")
+
+
+def _check_products(db: Session, brand_id: int, product_ids: list[int]) -> None:
+    for product_id in product_ids:
+        product = db.get(Product, product_id)
+        if product is None or product.brand_id != brand_id:
+            raise InvalidInput("Choose products from this brand's catalogue.", field="product_ids")
+
+
+def do_schedule_show(
+    db: Session,
+    *,
+    brand_id: int,
+    title: str,
+    starts_at: datetime,
+    duration_minutes: int = 45,
+    description: str = "",
+    host_ids: list[int] | None = None,
+    product_ids: list[int] | None = None,
+    cover_path: str | None = None,
+    store_id: int | None = None,
+    allow_past: bool = False,
+) -> Show:
+    if starts_at.tzinfo is None:
+        raise InvalidInput("Give the start time with its time zone.", field="starts_at")
+    if not allow_past and starts_at < utcnow() - timedelta(minutes=5):
+        raise InvalidInput("The show cannot start in the past.", field="starts_at")
+    host_ids = host_ids or []
+    product_ids = product_ids or []
+    _check_hosts(db, brand_id, host_ids)
+    _check_products(db, brand_id, product_ids)
+    show = Show(
+        brand_id=brand_id,
+        title=title.strip(),
+        description=description,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        cover_path=cover_path,
+        store_id=store_id,
+    )
+    db.add(show)
+    db.flush()
+    assert show.id is not None
+    for host_id in host_ids:
+        db.add(ShowHost(show_id=show.id, associate_id=host_id))
+    for position, product_id in enumerate(product_ids):
+        db.add(ShowProduct(show_id=show.id, product_id=product_id, position=position))
+    db.add(
+        LiveSession(
+            brand_id=brand_id, kind=SessionKind.SHOW, show_id=show.id, room=new_room_name("show")
+        )
+    )
+    db.commit()
+    return show
+
+
+def do_update_show(
+    db: Session,
+    show: Show,
+    *,
+    host_ids: list[int] | None = None,
+    product_ids: list[int] | None = None,
+    **changes: object,
+) -> Show:
+    if show.status in (ShowStatus.ENDED, ShowStatus.CANCELLED):
+        raise Conflict("This show is over and can no longer be edited.")
+    starts_at = changes.get("starts_at")
+    if isinstance(starts_at, datetime) and starts_at.tzinfo is None:
+        raise InvalidInput("Give the start time with its time zone.", field="starts_at")
+    for name, value in changes.items():
+        if value is not None:
+            setattr(show, name, value)
+    assert show.id is not None
+    if host_ids is not None:
+        _check_hosts(db, show.brand_id, host_ids)
+        for row in db.exec(select(ShowHost).where(ShowHost.show_id == show.id)).all():
+            db.delete(row)
+        db.flush()
+        for host_id in host_ids:
+            db.add(ShowHost(show_id=show.id, associate_id=host_id))
+    if product_ids is not None:
+        _check_products(db, show.brand_id, product_ids)
+        for row in db.exec(select(ShowProduct).where(ShowProduct.show_id == show.id)).all():
+            db.delete(row)
+        db.flush()
+        for position, product_id in enumerate(product_ids):
+            db.add(ShowProduct(show_id=show.id, product_id=product_id, position=position))
+    db.add(show)
+    db.commit()
+    return show
+
+
+def do_cancel_show(db: Session, show: Show) -> Show:
+    if show.status is ShowStatus.LIVE:
+        raise Conflict("End the live show before cancelling it.")
+    if show.status is ShowStatus.ENDED:
+        raise Conflict("This show has already ended.")
+    show.status = ShowStatus.CANCELLED
+    db.add(show)
+    db.commit()
+    return show
+
+
+def live_session_for_show(db: Session, show: Show) -> LiveSession:
+    live = db.exec(select(LiveSession).where(LiveSession.show_id == show.id)).first()
+    if live is None:
+        raise NotFound("This show has no live session.")
+    return live
+
+
+def do_start_show(db: Session, show: Show) -> LiveSession:
+    if show.status is ShowStatus.CANCELLED:
+        raise Conflict("This show was cancelled.")
+    live = live_session_for_show(db, show)
+    show.status = ShowStatus.LIVE
+    live.status = SessionStatus.LIVE
+    live.started_at = live.started_at or utcnow()
+    live.ended_at = None
+    db.add(show)
+    db.add(live)
+    db.commit()
+    publish("session_state", live.room, status="live")
+    return live
+
+
+def do_end_show(db: Session, show: Show) -> LiveSession:
+    live = live_session_for_show(db, show)
+    show.status = ShowStatus.ENDED
+    live.status = SessionStatus.ENDED
+    live.ended_at = utcnow()
+    db.add(show)
+    db.add(live)
+    db.commit()
+    publish("session_state", live.room, status="ended")
+    return live

@@ -1,0 +1,134 @@
+"""Brands, stores, people and their roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from sessions.models.base import utc_field
+
+
+class Role(enum.StrEnum):
+    PLATFORM_ADMIN = "platform_admin"
+    BRAND_ADMIN = "brand_admin"
+    ASSOCIATE = "associate"
+
+
+class Brand(SQLModel, table=True):
+    __tablename__ = "brands"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=120)
+    currency: str = Field(default="EUR", max_length=3)
+    primary_color: str = Field(default="#1c1c1c", max_length=7)
+    accent_color: str = Field(default="#b08d57", max_length=7)
+    logo_path: str | None = Field(default=None, max_length=255)
+    offline_message: str = Field(
+        default="Our associates are away right now. Leave a message or book a time.",
+        sa_column=Column(Text, nullable=False),
+    )
+    # One word or phrase per line; chat messages containing them are refused.
+    blocked_words: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # e.g. "https://shop.example/cart?add={skus}" — placeholders documented in docs/.
+    checkout_url_template: str | None = Field(default=None, max_length=500)
+    checkout_webhook_url: str | None = Field(default=None, max_length=500)
+    webhook_secret: str | None = Field(default=None, max_length=128)
+    reservation_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    created_at: datetime = utc_field(default_now=True)
+
+
+class Store(SQLModel, table=True):
+    __tablename__ = "stores"
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    city: str = Field(default="", max_length=120)
+    address: str = Field(default="", max_length=255)
+    timezone: str = Field(max_length=64, description="IANA zone, e.g. Europe/Paris")
+    created_at: datetime = utc_field(default_now=True)
+
+
+class User(SQLModel, table=True):
+    """Someone who signs in: a platform admin, a brand admin or an associate."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_column=Column(SAEnum(Role, native_enum=False, length=20), nullable=False))
+    brand_id: int | None = Field(default=None, foreign_key="brands.id", index=True)
+    is_active: bool = Field(default=True)
+    created_at: datetime = utc_field(default_now=True)
+    last_login_at: datetime | None = utc_field(nullable=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Kept in the database so throttling holds across web nodes."""
+
+    __tablename__ = "login_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    ip: str = Field(max_length=64, index=True)
+    success: bool = Field(default=False)
+    at: datetime = utc_field(default_now=True, index=True)
+
+
+class Shopper(SQLModel, table=True):
+    """A guest: known by a random token in a signed cookie, optionally by name/e-mail."""
+
+    __tablename__ = "shoppers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True, index=True)
+    name: str | None = Field(default=None, max_length=120)
+    email: str | None = Field(default=None, max_length=254)
+    timezone: str | None = Field(default=None, max_length=64)
+    created_at: datetime = utc_field(default_now=True)
+
+
+class AssociateStatus(enum.StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class AssociateProfile(SQLModel, table=True):
+    __tablename__ = "associate_profiles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", unique=True, ondelete="CASCADE")
+    brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
+    display_name: str = Field(max_length=120)
+    bio: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # Comma-separated ISO 639-1 codes ("en,fr") and free-text specialities.
+    languages: str = Field(default="en", max_length=120)
+    specialities: str = Field(default="", max_length=255)
+    photo_path: str | None = Field(default=None, max_length=255)
+    status: AssociateStatus = Field(
+        default=AssociateStatus.OFFLINE,
+        sa_column=Column(SAEnum(AssociateStatus, native_enum=False, length=12), nullable=False),
+    )
+    status_changed_at: datetime | None = utc_field(nullable=True)
+    max_parallel_chats: int = Field(default=3, ge=1, le=20)
+    slot_minutes: int = Field(default=30, ge=5, le=240)
+    buffer_minutes: int = Field(default=10, ge=0, le=120)
+    min_notice_minutes: int = Field(default=60, ge=0)
+    max_per_day: int = Field(default=8, ge=1, le=50)
+
+
+class AssociateStore(SQLModel, table=True):
+    __tablename__ = "associate_stores"
+    __table_args__ = (UniqueConstraint("associate_id", "store_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    associate_id: int = Field(foreign_key="associate_profiles.id", index=True, ondelete="CASCADE")
+    store_id: int = Field(foreign_key="stores.id", index=True, ondelete="CASCADE")

@@ -1,0 +1,177 @@
+"""Shows, live sessions and what happens in them: chat, moderation, pins, offers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from sessions.models.base import utc_field
+
+
+class ShowStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class Show(SQLModel, table=True):
+    """A brand's scheduled live event."""
+
+    __tablename__ = "shows"
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
+    store_id: int | None = Field(default=None, foreign_key="stores.id")
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    starts_at: datetime = utc_field(index=True)
+    duration_minutes: int = Field(default=45, ge=5, le=600)
+    status: ShowStatus = Field(
+        default=ShowStatus.SCHEDULED,
+        sa_column=Column(SAEnum(ShowStatus, native_enum=False, length=12), nullable=False),
+    )
+    cover_path: str | None = Field(default=None, max_length=255)
+    replay_path: str | None = Field(default=None, max_length=255)
+    created_at: datetime = utc_field(default_now=True)
+
+
+class ShowHost(SQLModel, table=True):
+    __tablename__ = "show_hosts"
+    __table_args__ = (UniqueConstraint("show_id", "associate_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    show_id: int = Field(foreign_key="shows.id", index=True, ondelete="CASCADE")
+    associate_id: int = Field(foreign_key="associate_profiles.id", ondelete="CASCADE")
+
+
+class ShowProduct(SQLModel, table=True):
+    __tablename__ = "show_products"
+    __table_args__ = (UniqueConstraint("show_id", "product_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    show_id: int = Field(foreign_key="shows.id", index=True, ondelete="CASCADE")
+    product_id: int = Field(foreign_key="products.id", ondelete="CASCADE")
+    position: int = Field(default=0)
+
+
+class SessionKind(enum.StrEnum):
+    SHOW = "show"
+    CONSULTATION = "consultation"
+
+
+class SessionStatus(enum.StrEnum):
+    WAITING = "waiting"
+    LIVE = "live"
+    ENDED = "ended"
+
+
+class LiveSession(SQLModel, table=True):
+    """One per show or consultation: the Socket.IO room and the relay room."""
+
+    __tablename__ = "live_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
+    kind: SessionKind = Field(
+        sa_column=Column(SAEnum(SessionKind, native_enum=False, length=16), nullable=False)
+    )
+    show_id: int | None = Field(default=None, foreign_key="shows.id", unique=True)
+    appointment_id: int | None = Field(default=None, foreign_key="appointments.id", unique=True)
+    # Consultations started from the talk-now queue have no appointment.
+    queue_request_id: int | None = Field(default=None, foreign_key="queue_requests.id")
+    shopper_id: int | None = Field(default=None, foreign_key="shoppers.id")
+    associate_id: int | None = Field(default=None, foreign_key="associate_profiles.id")
+    room: str = Field(max_length=64, unique=True, index=True)
+    status: SessionStatus = Field(
+        default=SessionStatus.WAITING,
+        sa_column=Column(SAEnum(SessionStatus, native_enum=False, length=12), nullable=False),
+    )
+    started_at: datetime | None = utc_field(nullable=True)
+    ended_at: datetime | None = utc_field(nullable=True)
+    hearts: int = Field(default=0)
+    peak_viewers: int = Field(default=0)
+    created_at: datetime = utc_field(default_now=True)
+
+
+class MessageKind(enum.StrEnum):
+    TEXT = "text"
+    PRODUCT = "product"
+    SNAPSHOT = "snapshot"
+    SYSTEM = "system"
+
+
+class ChatMessage(SQLModel, table=True):
+    """Stored before it is broadcast; its id orders the room's history."""
+
+    __tablename__ = "chat_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    live_session_id: int = Field(foreign_key="live_sessions.id", index=True, ondelete="CASCADE")
+    kind: MessageKind = Field(
+        default=MessageKind.TEXT,
+        sa_column=Column(SAEnum(MessageKind, native_enum=False, length=12), nullable=False),
+    )
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    shopper_id: int | None = Field(default=None, foreign_key="shoppers.id")
+    author_name: str = Field(max_length=120)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    product_id: int | None = Field(default=None, foreign_key="products.id")
+    attachment_path: str | None = Field(default=None, max_length=255)
+    # Lets a client that retries after a lost ack be told "already stored".
+    client_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = utc_field(default_now=True)
+    deleted_at: datetime | None = utc_field(nullable=True)
+    deleted_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class SanctionKind(enum.StrEnum):
+    MUTE = "mute"
+    BAN = "ban"
+
+
+class RoomSanction(SQLModel, table=True):
+    """A mute or ban of a shopper in one live session, enforced by the server."""
+
+    __tablename__ = "room_sanctions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    live_session_id: int = Field(foreign_key="live_sessions.id", index=True, ondelete="CASCADE")
+    shopper_id: int = Field(foreign_key="shoppers.id", index=True)
+    kind: SanctionKind = Field(
+        sa_column=Column(SAEnum(SanctionKind, native_enum=False, length=8), nullable=False)
+    )
+    until: datetime | None = utc_field(nullable=True)
+    by_user_id: int = Field(foreign_key="users.id")
+    created_at: datetime = utc_field(default_now=True)
+    lifted_at: datetime | None = utc_field(nullable=True)
+
+
+class PinnedProduct(SQLModel, table=True):
+    __tablename__ = "pinned_products"
+
+    id: int | None = Field(default=None, primary_key=True)
+    live_session_id: int = Field(foreign_key="live_sessions.id", index=True, ondelete="CASCADE")
+    product_id: int = Field(foreign_key="products.id", ondelete="CASCADE")
+    pinned_at: datetime = utc_field(default_now=True)
+    unpinned_at: datetime | None = utc_field(nullable=True)
+
+
+class FlashOffer(SQLModel, table=True):
+    """A time-limited price on a pinned product; it ends on the server's clock."""
+
+    __tablename__ = "flash_offers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    live_session_id: int = Field(foreign_key="live_sessions.id", index=True, ondelete="CASCADE")
+    product_id: int = Field(foreign_key="products.id", ondelete="CASCADE")
+    price_minor: int = Field(ge=0)
+    quantity: int = Field(ge=1)
+    claimed: int = Field(default=0, ge=0)
+    starts_at: datetime = utc_field(default_now=True)
+    ends_at: datetime = utc_field()
+    cancelled_at: datetime | None = utc_field(nullable=True)

@@ -1,0 +1,63 @@
+"""Prometheus metrics per room, read from the relay at scrape time.
+
+A collector bound to one relay (in its own registry) rather than module-level
+metric objects: tests can run several relays in one process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from .relay import Relay
+
+STATE_VALUES = {"none": 0, "live": 1, "reconnecting": 2}
+
+
+class RelayCollector(Collector):
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+
+    def collect(self) -> Iterator[Metric]:
+        now = time.monotonic()
+        viewers = GaugeMetricFamily("relay_room_viewers", "Connected viewers", labels=["room"])
+        bitrate = GaugeMetricFamily(
+            "relay_room_bitrate_bps", "Encoded H.264 bitrate, last 2 s", labels=["room"]
+        )
+        state = GaugeMetricFamily(
+            "relay_room_publisher_state", "0 none, 1 live, 2 reconnecting", labels=["room"]
+        )
+        sent = CounterMetricFamily(
+            "relay_room_frames_sent", "Video frames sent to viewers", labels=["room"]
+        )
+        dropped = CounterMetricFamily(
+            "relay_room_frames_dropped", "Video frames dropped for slow viewers", labels=["room"]
+        )
+        encoded = CounterMetricFamily(
+            "relay_room_frames_encoded", "Frames encoded once", labels=["room"]
+        )
+        keyframes = CounterMetricFamily(
+            "relay_room_keyframes", "Keyframes encoded", labels=["room"]
+        )
+        for name, room in self.relay.rooms.items():
+            total_sent, total_dropped = room.viewer_totals()
+            viewers.add_metric([name], room.viewer_count)
+            bitrate.add_metric([name], room.stats.bitrate(now))
+            state.add_metric([name], STATE_VALUES[room.state])
+            sent.add_metric([name], total_sent)
+            dropped.add_metric([name], total_dropped)
+            encoded.add_metric([name], room.stats.frames_encoded)
+            keyframes.add_metric([name], room.stats.keyframes)
+        peers = GaugeMetricFamily("relay_peers", "Open peer connections")
+        peers.add_metric([], len(self.relay.peers))
+        yield from (viewers, bitrate, state, sent, dropped, encoded, keyframes, peers)
+
+
+def make_registry(relay: Relay) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RelayCollector(relay))
+    return registry

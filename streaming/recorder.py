@@ -1,0 +1,104 @@
+"""Remux the room's shared H.264 packets into files: an MP4 recording and HLS.
+
+No second encode: the packets are the ones viewers get. PyAV's ``add_mux_stream``
+opens a stream without a codec context, and PyAV pulls SPS/PPS out of the first
+keyframe (``extract_extradata``) before it writes the header.
+"""
+
+from __future__ import annotations
+
+import fractions
+import logging
+import time
+from pathlib import Path
+
+import av
+
+logger = logging.getLogger(__name__)
+
+MUX_TIME_BASE = fractions.Fraction(1, 90000)
+
+
+class PacketMuxer:
+    """Write copies of shared video packets into one container, starting at a keyframe."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        format: str,
+        width: int,
+        height: int,
+        options: dict[str, str] | None = None,
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._container = av.open(str(path), "w", format=format, options=options or {})
+        self._stream = self._container.add_mux_stream("h264", rate=30, width=width, height=height)
+        self._stream.time_base = MUX_TIME_BASE
+        self._first_pts: int | None = None
+        self._last_pts = -1
+        self.frames = 0
+        self.started_at = time.time()
+
+    def write(self, packet: av.Packet) -> None:
+        if packet.pts is None or packet.time_base is None:
+            return
+        if self._first_pts is None:
+            if not packet.is_keyframe:
+                return  # a file must open on a keyframe to be playable
+            self._first_pts = packet.pts
+        pts = int((packet.pts - self._first_pts) * packet.time_base / MUX_TIME_BASE)
+        if pts <= self._last_pts:
+            return  # the muxer refuses non-increasing timestamps
+        self._last_pts = pts
+        # The muxer rescales packets in place; viewers still hold the original.
+        copy = av.Packet(bytes(packet))
+        copy.pts = copy.dts = pts
+        copy.time_base = MUX_TIME_BASE
+        copy.is_keyframe = packet.is_keyframe
+        copy.stream = self._stream
+        try:
+            self._container.mux(copy)
+            self.frames += 1
+        except av.FFmpegError:
+            logger.exception("muxing into %s failed", self.path)
+
+    def close(self) -> None:
+        try:
+            self._container.close()
+        except av.FFmpegError:
+            logger.exception("closing %s failed", self.path)
+
+
+def open_recording(media_dir: Path, room: str, width: int, height: int) -> PacketMuxer:
+    """Fragmented MP4: playable while it is written and after a crash, plays in Chromium."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = media_dir / "recordings" / f"{room}-{stamp}.mp4"
+    return PacketMuxer(
+        path,
+        format="mp4",
+        width=width,
+        height=height,
+        options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
+    )
+
+
+def open_hls(media_dir: Path, room: str, width: int, height: int) -> PacketMuxer:
+    """A live HLS playlist, segments cut on the encoder's keyframes (at most 2 s apart)."""
+    directory = media_dir / "hls" / room
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*"):
+        old.unlink()
+    return PacketMuxer(
+        directory / "index.m3u8",
+        format="hls",
+        width=width,
+        height=height,
+        options={
+            "hls_time": "2",
+            "hls_list_size": "6",
+            "hls_flags": "delete_segments+independent_segments",
+            "hls_segment_filename": str(directory / "segment%05d.ts"),
+        },
+    )

@@ -1,0 +1,265 @@
+"""The relay: checks grants, answers offers, owns every peer connection and room."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.sdp import SessionDescription
+
+from sessions.grants import Grant, GrantError, Role, verify_grant
+
+from .config import RelayConfig
+from .encoder import VideoCodec
+from .room import Room
+
+logger = logging.getLogger(__name__)
+
+# Which codecs a viewer may get, best first. H.264 is the room's main rendition
+# (recording and HLS remux it); VP8 is encoded only while a viewer needs it.
+VIEWER_CODECS: tuple[tuple[str, VideoCodec], ...] = (("video/H264", "h264"), ("video/VP8", "vp8"))
+
+
+class RelayError(Exception):
+    """A refusal the caller caused: becomes ``{"error", "message"}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Peer:
+    peer_id: str
+    room: str
+    role: Role
+    identity: str
+    pc: RTCPeerConnection
+
+
+class NonceLedger:
+    """Nonces of grants already spent, kept until the grant would have expired anyway."""
+
+    def __init__(self) -> None:
+        self._spent: dict[str, float] = {}
+
+    def spend(self, grant: Grant, now: float) -> None:
+        for nonce, exp in list(self._spent.items()):
+            if exp <= now:
+                del self._spent[nonce]
+        if grant.nonce in self._spent:
+            raise RelayError(409, "grant_replayed", "this grant has already been used")
+        self._spent[grant.nonce] = grant.exp
+
+
+def offer_directions(sdp: str) -> list[tuple[str, str]]:
+    """(kind, direction) of each audio/video m-line; raises RelayError on a bad SDP."""
+    try:
+        description = SessionDescription.parse(sdp)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise RelayError(400, "bad_sdp", f"the offer could not be parsed: {exc}") from None
+    lines = [
+        (m.kind, m.direction or "sendrecv")
+        for m in description.media
+        if m.kind in ("audio", "video")
+    ]
+    if not lines:
+        raise RelayError(400, "bad_sdp", "the offer has no audio or video")
+    return lines
+
+
+def check_role(role: Role, directions: list[tuple[str, str]]) -> None:
+    """A publish offer must send media and a view offer must receive it."""
+    sends = any(d in ("sendonly", "sendrecv") for _, d in directions)
+    receives = any(d in ("recvonly", "sendrecv") for _, d in directions)
+    if role == "publish" and not sends:
+        raise RelayError(403, "role_not_allowed", "a publish grant must send media")
+    if role == "view" and not receives:
+        raise RelayError(403, "role_not_allowed", "a view grant cannot send media")
+
+
+class Relay:
+    def __init__(self, config: RelayConfig) -> None:
+        self.config = config
+        self.rooms: dict[str, Room] = {}
+        self.peers: dict[str, Peer] = {}
+        self._nonces = NonceLedger()
+        self._rtc_config = RTCConfiguration(
+            iceServers=[RTCIceServer(**server) for server in config.ice_servers]
+        )
+
+    # -- grants ----------------------------------------------------------------
+
+    def check_grant(self, token: str, *, spend: bool) -> Grant:
+        try:
+            grant = verify_grant(self.config.grant_secret, token)
+        except GrantError as exc:
+            raise RelayError(exc.status, "grant_refused", exc.reason) from None
+        if spend:
+            self._nonces.spend(grant, time.time())
+        return grant
+
+    def room(self, name: str) -> Room:
+        if name not in self.rooms:
+            self.rooms[name] = Room(name, self.config.media_dir)
+        return self.rooms[name]
+
+    # -- signalling ------------------------------------------------------------
+
+    async def answer(self, token: str, sdp: str, *, room: str | None = None) -> dict[str, str]:
+        """Check the grant, then answer the offer as an ingest or a viewer peer."""
+        grant = self.check_grant(token, spend=True)
+        if room is not None and room != grant.room:
+            raise RelayError(403, "wrong_room", "this grant is for another room")
+        directions = offer_directions(sdp)
+        check_role(grant.role, directions)
+        if grant.role == "view" and self.room(grant.room).viewer_count >= self.config.max_viewers:
+            raise RelayError(503, "room_full", "the room is full; watch the HLS stream")
+        peer = Peer(
+            secrets.token_urlsafe(12),
+            grant.room,
+            grant.role,
+            grant.identity,
+            RTCPeerConnection(self._rtc_config),
+        )
+        self.peers[peer.peer_id] = peer
+        self._watch(peer)
+        try:
+            if grant.role == "publish":
+                description = await self._answer_publisher(peer, sdp)
+            else:
+                description = await self._answer_viewer(peer, sdp)
+        except RelayError:
+            await self.close_peer(peer.peer_id)
+            raise
+        except Exception as exc:  # aiortc raises plain exceptions for unusable offers
+            await self.close_peer(peer.peer_id)
+            raise RelayError(400, "bad_offer", f"the offer could not be answered: {exc}") from None
+        return {"sdp": description.sdp, "type": description.type, "peer_id": peer.peer_id}
+
+    async def _answer_publisher(self, peer: Peer, sdp: str) -> RTCSessionDescription:
+        pc = peer.pc
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        tracks: dict[str, MediaStreamTrack] = {}
+        for transceiver in pc.getTransceivers():
+            # The relay only ever receives from a publisher.
+            transceiver.direction = "recvonly"
+            tracks.setdefault(transceiver.kind, transceiver.receiver.track)
+        await pc.setLocalDescription(await pc.createAnswer())
+        self.room(peer.room).attach_publisher(
+            peer.peer_id, tracks.get("video"), tracks.get("audio")
+        )
+        logger.info("room %s: publisher %s (%s)", peer.room, peer.peer_id, peer.identity)
+        return pc.localDescription
+
+    async def _answer_viewer(self, peer: Peer, sdp: str) -> RTCSessionDescription:
+        pc = peer.pc
+        # Transceivers made before the offer is applied are matched to its m-lines,
+        # so the answer is sendonly whatever the viewer offered: a viewer that
+        # offers sendrecv still cannot put media into the room.
+        video = pc.addTransceiver("video", direction="sendonly")
+        audio = pc.addTransceiver("audio", direction="sendonly")
+        video.setCodecPreferences(_viewer_codec_capabilities())
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        room = self.room(peer.room)
+        codec = _negotiated_codec(video)
+        video_track, audio_track = room.add_viewer(codec)
+        video.sender.replaceTrack(video_track)
+        audio.sender.replaceTrack(audio_track)
+        _route_keyframe_requests(video.sender, video_track.request_keyframe)
+        await pc.setLocalDescription(await pc.createAnswer())
+        return pc.localDescription
+
+    def _watch(self, peer: Peer) -> None:
+        @peer.pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if peer.pc.connectionState in ("failed", "closed") and peer.peer_id in self.peers:
+                await self.close_peer(peer.peer_id, dropped=True)
+
+    # -- teardown --------------------------------------------------------------
+
+    async def close_peer(self, peer_id: str, *, dropped: bool = False) -> bool:
+        """Close one peer. A publisher that dropped leaves its room "reconnecting";
+        one closed on purpose (DELETE) ends the show."""
+        peer = self.peers.pop(peer_id, None)
+        if peer is None:
+            return False
+        room = self.rooms.get(peer.room)
+        if room is not None and peer.role == "publish":
+            if dropped:
+                room.publisher_dropped(peer_id)
+            else:
+                room.end_publisher(peer_id)
+        await peer.pc.close()
+        return True
+
+    async def close_all(self) -> None:
+        for peer_id in list(self.peers):
+            await self.close_peer(peer_id, dropped=True)
+        for room in list(self.rooms.values()):
+            await room.close()
+        self.rooms.clear()
+
+    # -- status ----------------------------------------------------------------
+
+    def status(self, name: str) -> dict[str, Any]:
+        room = self.rooms.get(name)
+        if room is None:
+            return {
+                "room": name,
+                "publisher": "none",
+                "viewers": 0,
+                "full": False,
+                "hls": None,
+                "recording": None,
+            }
+        return {
+            "room": name,
+            "publisher": room.state,
+            "viewers": room.viewer_count,
+            "full": room.viewer_count >= self.config.max_viewers,
+            "hls": f"/hls/{name}/index.m3u8" if room.hls is not None else None,
+            "recording": f"/recordings/{room.recording.path.name}" if room.recording else None,
+        }
+
+
+def _viewer_codec_capabilities() -> list[Any]:
+    codecs = RTCRtpSender.getCapabilities("video").codecs
+    ordered = [c for mime, _ in VIEWER_CODECS for c in codecs if c.mimeType == mime]
+    return ordered + [c for c in codecs if c.mimeType == "video/rtx"]
+
+
+def _negotiated_codec(transceiver: RTCRtpTransceiver) -> VideoCodec:
+    # aiortc keeps the negotiated list on the transceiver; the sender uses the first.
+    negotiated = getattr(transceiver, "_codecs", [])
+    if not negotiated:
+        raise RelayError(400, "no_common_codec", "the viewer offers neither H.264 nor VP8 video")
+    mime = negotiated[0].mimeType
+    for known, codec in VIEWER_CODECS:
+        if known.lower() == mime.lower():
+            return codec
+    raise RelayError(400, "no_common_codec", f"unsupported video codec {mime}")
+
+
+def _route_keyframe_requests(sender: RTCRtpSender, request: Any) -> None:
+    """Send a viewer's PLI/FIR to the shared encoder.
+
+    aiortc handles PLI by flagging its own per-sender encoder, which a sender that
+    forwards packets never uses; overriding the hook on this one instance routes
+    the request to the room, which rate-limits it.
+    """
+    sender._send_keyframe = request  # type: ignore[method-assign]

@@ -1,0 +1,107 @@
+"""Fixtures shared by every test.
+
+The database is SQLite (a temp file) by default; set TEST_DATABASE_URL (as
+`make test` does for its second pass) to run the same suite on PostgreSQL.
+Each test gets a fresh schema.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from sessions.db import create_all, make_engine, normalise_url
+from sessions.events import Event, bus
+from tests.factories import Factory
+from web import create_app
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for one test: a SQLite file or a PostgreSQL schema."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{normalise_url(POSTGRES_URL)}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "VITRINE_ENV": "testing",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "MEDIA_GRANT_SECRET": "test-media-secret",
+            "DATABASE_URL": database_url,
+            "SOCKETIO_ASYNC_MODE": "threading",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "VAR_DIR": str(tmp_path / "var"),
+            "WTF_CSRF_ENABLED": False,
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    create_all(app.extensions["vitrine.engine"])
+    yield app
+    app.extensions["vitrine.engine"].dispose()
+
+
+@pytest.fixture
+def engine(app: Flask) -> Engine:
+    return app.extensions["vitrine.engine"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def factory(session: Session) -> Factory:
+    return Factory(session)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def login(client: FlaskClient, email: str, password: str = Factory.PASSWORD) -> None:
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.data[:500]
+
+
+@pytest.fixture
+def events() -> Iterator[list[Event]]:
+    """Every domain event published during the test, in order."""
+    seen: list[Event] = []
+    bus.subscribe(seen.append)
+    yield seen
+    bus.unsubscribe(seen.append)
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no CSRF meta tag"
+    return match.group(1)

@@ -1,0 +1,115 @@
+"""Real server processes for tests: a web node (any async mode, or gunicorn)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import requests
+
+from sessions.db import create_all, make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.1)  # polling a port: there is no event to await
+    raise TimeoutError(f"{url} did not answer in {timeout}s")
+
+
+class WebServer:
+    """A web node in a subprocess, on a fresh port, against `database_url`."""
+
+    def __init__(
+        self,
+        database_url: str,
+        tmp_path: Path,
+        *,
+        async_mode: str = "gevent",
+        gunicorn: bool = False,
+        redis_url: str | None = None,
+        env: dict[str, str] | None = None,
+        create_schema: bool = True,
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
+        self.env = {
+            **os.environ,
+            "VITRINE_ENV": "testing",
+            "SECRET_KEY": "test-secret-key",
+            "MEDIA_GRANT_SECRET": "test-media-secret",
+            "DATABASE_URL": database_url,
+            "SOCKETIO_ASYNC_MODE": async_mode,
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "VITRINE_VAR_DIR": str(tmp_path / "var"),
+            "PUBLIC_URL": self.url,
+            "SESSION_COOKIE_SECURE": "0",
+            **({"REDIS_URL": redis_url} if redis_url else {}),
+            **(env or {}),
+        }
+        if gunicorn:
+            self.cmd = [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "deploy/gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "wsgi:app",
+            ]
+        else:
+            self.cmd = [
+                sys.executable,
+                "-m",
+                "web.serve",
+                "--async-mode",
+                async_mode,
+                "--port",
+                str(self.port),
+            ]
+        self.create_schema = create_schema
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> WebServer:
+        if self.create_schema:
+            engine = make_engine(self.database_url)
+            create_all(engine)
+            engine.dispose()
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env)
+        wait_http(f"{self.url}/api/brands", self.proc)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self.proc is not None
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

@@ -1,0 +1,61 @@
+"""The web node: pages, JSON API and Socket.IO rooms in one Flask app."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from web import db as web_db
+from web.config import load_config
+from web.errors import register_error_handlers
+from web.extensions import csrf, socketio
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(load_config(test_config))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    web_db.init_app(app)
+    csrf.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=[app.config["PUBLIC_URL"]],
+        # The connect handler reads the signed cookie session once; the socket
+        # keeps its own copy afterwards (Flask-SocketIO's default).
+        manage_session=True,
+    )
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web.api import bp as api_bp
+    from web.auth import bp as auth_bp
+    from web.media import bp as media_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(media_bp)
+    _register_optional(app)
+
+
+def _register_optional(app: Flask) -> None:
+    """Areas built by separate features; each registers its blueprints and socket handlers."""
+    from web import areas
+
+    areas.register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from web.templating import init_app as init_templating
+
+    init_templating(app)

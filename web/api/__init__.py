@@ -1,0 +1,19 @@
+"""The JSON API under /api/, described at /api/openapi.json."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from werkzeug.wrappers import Response
+
+from web.api.spec import build_openapi
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(build_openapi("Vitrine API", "0.1.0"))
+
+
+# Importing the modules registers their operations on `bp`.
+from web.api import catalogue  # noqa: E402,F401

@@ -1,0 +1,371 @@
+"""Brands, stores, products, variants, associates and shows."""
+
+from __future__ import annotations
+
+from sqlmodel import col, or_, select
+
+from sessions import catalogue as cat
+from sessions.access import access_brand_admin
+from sessions.accounts import do_create_associate
+from sessions.catalogue import get_or_404
+from sessions.errors import NotFound
+from sessions.models import AssociateProfile, Brand, Product, Show, Store, Variant
+from web.api import bp
+from web.api.schemas import (
+    AssociateIn,
+    AssociateOut,
+    BrandOut,
+    BrandSettingsIn,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    ProductQuery,
+    ShowIn,
+    ShowOut,
+    ShowPatch,
+    ShowQuery,
+    StoreIn,
+    StoreOut,
+    VariantIn,
+    VariantOut,
+    VariantPatch,
+)
+from web.api.serializers import (
+    associate_out,
+    brand_out,
+    product_out,
+    show_out,
+    store_out,
+    variant_out,
+)
+from web.api.spec import api_route
+from web.db import db
+from web.identity import current_actor
+
+
+def _brand(brand_id: int) -> Brand:
+    return get_or_404(db(), Brand, brand_id, "brand")
+
+
+def _visible_product(product_id: int) -> Product:
+    product = get_or_404(db(), Product, product_id, "product")
+    actor = current_actor()
+    staff_of_brand = actor.is_staff and (
+        actor.is_platform_admin or actor.brand_id == product.brand_id
+    )
+    if not product.is_active and not staff_of_brand:
+        raise NotFound(f"No product with id {product_id}.")
+    return product
+
+
+# --- brands -----------------------------------------------------------------
+
+
+@api_route(bp, "/brands", "GET", response=list[BrandOut], tag="brands", summary="List brands")
+def list_brands() -> list[BrandOut]:
+    return [brand_out(b) for b in db().exec(select(Brand).order_by(col(Brand.name))).all()]
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>",
+    "GET",
+    response=BrandOut,
+    tag="brands",
+    summary="A brand's public profile",
+)
+def get_brand(brand_id: int) -> BrandOut:
+    return brand_out(_brand(brand_id))
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>",
+    "PATCH",
+    body=BrandSettingsIn,
+    response=BrandOut,
+    tag="brands",
+    summary="Change a brand's settings",
+    auth="brand_admin",
+)
+def update_brand(brand_id: int, body: BrandSettingsIn) -> BrandOut:
+    brand = _brand(brand_id)
+    access_brand_admin(current_actor(), brand_id)
+    for name, value in body.model_dump(exclude_unset=True).items():
+        setattr(brand, name, value)
+    db().add(brand)
+    db().commit()
+    return brand_out(brand)
+
+
+# --- stores -----------------------------------------------------------------
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/stores",
+    "GET",
+    response=list[StoreOut],
+    tag="stores",
+    summary="A brand's stores",
+)
+def list_stores(brand_id: int) -> list[StoreOut]:
+    _brand(brand_id)
+    rows = db().exec(select(Store).where(Store.brand_id == brand_id).order_by(col(Store.id))).all()
+    return [store_out(s) for s in rows]
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/stores",
+    "POST",
+    body=StoreIn,
+    response=StoreOut,
+    status=201,
+    tag="stores",
+    summary="Open a store",
+    auth="brand_admin",
+)
+def create_store(brand_id: int, body: StoreIn) -> StoreOut:
+    _brand(brand_id)
+    access_brand_admin(current_actor(), brand_id)
+    return store_out(cat.do_create_store(db(), brand_id=brand_id, **body.model_dump()))
+
+
+# --- products and variants ---------------------------------------------------
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/products",
+    "GET",
+    query=ProductQuery,
+    response=list[ProductOut],
+    tag="catalogue",
+    summary="Browse a brand's catalogue",
+)
+def list_products(brand_id: int, query: ProductQuery) -> list[ProductOut]:
+    _brand(brand_id)
+    stmt = select(Product).where(Product.brand_id == brand_id, col(Product.is_active))
+    if query.q:
+        pattern = f"%{query.q}%"
+        stmt = stmt.where(
+            or_(col(Product.name).ilike(pattern), col(Product.category).ilike(pattern))
+        )
+    if query.category:
+        stmt = stmt.where(Product.category == query.category)
+    stmt = stmt.order_by(col(Product.name)).offset(query.offset).limit(query.limit)
+    return [product_out(db(), p) for p in db().exec(stmt).all()]
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/products",
+    "POST",
+    body=ProductIn,
+    response=ProductOut,
+    status=201,
+    tag="catalogue",
+    summary="Create a product with its variants",
+    auth="brand_admin",
+)
+def create_product(brand_id: int, body: ProductIn) -> ProductOut:
+    brand = _brand(brand_id)
+    access_brand_admin(current_actor(), brand_id)
+    spec = cat.ProductSpec(
+        name=body.name,
+        price_minor=body.price_minor,
+        currency=body.currency or brand.currency,
+        description=body.description,
+        category=body.category,
+        variants=[cat.VariantSpec(**v.model_dump()) for v in body.variants],
+    )
+    return product_out(db(), cat.do_create_product(db(), brand_id=brand_id, spec=spec))
+
+
+@api_route(
+    bp,
+    "/products/<int:product_id>",
+    "GET",
+    response=ProductOut,
+    tag="catalogue",
+    summary="A product with its sizes, colours and stock",
+)
+def get_product(product_id: int) -> ProductOut:
+    return product_out(db(), _visible_product(product_id))
+
+
+@api_route(
+    bp,
+    "/products/<int:product_id>",
+    "PATCH",
+    body=ProductPatch,
+    response=ProductOut,
+    tag="catalogue",
+    summary="Edit a product",
+    auth="brand_admin",
+)
+def update_product(product_id: int, body: ProductPatch) -> ProductOut:
+    product = get_or_404(db(), Product, product_id, "product")
+    access_brand_admin(current_actor(), product.brand_id)
+    cat.do_update_product(db(), product, **body.model_dump(exclude_unset=True))
+    return product_out(db(), product)
+
+
+@api_route(
+    bp,
+    "/products/<int:product_id>/variants",
+    "POST",
+    body=VariantIn,
+    response=VariantOut,
+    status=201,
+    tag="catalogue",
+    summary="Add a size or colour",
+    auth="brand_admin",
+)
+def create_variant(product_id: int, body: VariantIn) -> VariantOut:
+    product = get_or_404(db(), Product, product_id, "product")
+    access_brand_admin(current_actor(), product.brand_id)
+    variant = cat.do_add_variant(db(), product, cat.VariantSpec(**body.model_dump()))
+    return variant_out(variant, product)
+
+
+@api_route(
+    bp,
+    "/variants/<int:variant_id>",
+    "PATCH",
+    body=VariantPatch,
+    response=VariantOut,
+    tag="catalogue",
+    summary="Set a variant's stock or price",
+    auth="brand_admin",
+)
+def update_variant(variant_id: int, body: VariantPatch) -> VariantOut:
+    variant = get_or_404(db(), Variant, variant_id, "variant")
+    access_brand_admin(current_actor(), variant.brand_id)
+    if body.price_minor is not None:
+        variant.price_minor = body.price_minor
+        db().add(variant)
+        db().commit()
+    if body.stock is not None:
+        cat.do_set_stock(db(), variant, body.stock)
+    product = get_or_404(db(), Product, variant.product_id, "product")
+    return variant_out(variant, product)
+
+
+# --- associates ---------------------------------------------------------------
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/associates",
+    "GET",
+    response=list[AssociateOut],
+    tag="associates",
+    summary="A brand's associates (public profiles)",
+)
+def list_associates(brand_id: int) -> list[AssociateOut]:
+    _brand(brand_id)
+    rows = (
+        db()
+        .exec(
+            select(AssociateProfile)
+            .where(AssociateProfile.brand_id == brand_id)
+            .order_by(col(AssociateProfile.display_name))
+        )
+        .all()
+    )
+    return [associate_out(db(), p) for p in rows]
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/associates",
+    "POST",
+    body=AssociateIn,
+    response=AssociateOut,
+    status=201,
+    tag="associates",
+    summary="Invite an associate",
+    auth="brand_admin",
+)
+def create_associate(brand_id: int, body: AssociateIn) -> AssociateOut:
+    _brand(brand_id)
+    access_brand_admin(current_actor(), brand_id)
+    profile = do_create_associate(db(), brand_id=brand_id, **body.model_dump())
+    return associate_out(db(), profile)
+
+
+# --- shows --------------------------------------------------------------------
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/shows",
+    "GET",
+    query=ShowQuery,
+    response=list[ShowOut],
+    tag="shows",
+    summary="A brand's shows",
+)
+def list_shows(brand_id: int, query: ShowQuery) -> list[ShowOut]:
+    _brand(brand_id)
+    stmt = select(Show).where(Show.brand_id == brand_id)
+    if query.status:
+        stmt = stmt.where(Show.status == query.status)
+    return [show_out(db(), s) for s in db().exec(stmt.order_by(col(Show.starts_at))).all()]
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/shows",
+    "POST",
+    body=ShowIn,
+    response=ShowOut,
+    status=201,
+    tag="shows",
+    summary="Schedule a show",
+    auth="brand_admin",
+)
+def create_show(brand_id: int, body: ShowIn) -> ShowOut:
+    _brand(brand_id)
+    access_brand_admin(current_actor(), brand_id)
+    show = cat.do_schedule_show(db(), brand_id=brand_id, **body.model_dump())
+    return show_out(db(), show)
+
+
+@api_route(bp, "/shows/<int:show_id>", "GET", response=ShowOut, tag="shows", summary="A show")
+def get_show(show_id: int) -> ShowOut:
+    return show_out(db(), get_or_404(db(), Show, show_id, "show"))
+
+
+@api_route(
+    bp,
+    "/shows/<int:show_id>",
+    "PATCH",
+    body=ShowPatch,
+    response=ShowOut,
+    tag="shows",
+    summary="Edit a show",
+    auth="brand_admin",
+)
+def update_show(show_id: int, body: ShowPatch) -> ShowOut:
+    show = get_or_404(db(), Show, show_id, "show")
+    access_brand_admin(current_actor(), show.brand_id)
+    cat.do_update_show(db(), show, **body.model_dump(exclude_unset=True))
+    return show_out(db(), show)
+
+
+@api_route(
+    bp,
+    "/shows/<int:show_id>/cancel",
+    "POST",
+    response=ShowOut,
+    tag="shows",
+    summary="Cancel a scheduled show",
+    auth="brand_admin",
+)
+def cancel_show(show_id: int) -> ShowOut:
+    show = get_or_404(db(), Show, show_id, "show")
+    access_brand_admin(current_actor(), show.brand_id)
+    return show_out(db(), cat.do_cancel_show(db(), show))

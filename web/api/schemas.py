@@ -1,0 +1,180 @@
+"""Request and response bodies of the API (pydantic). Strict: unknown fields are refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=5000)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+Money = Annotated[int, Field(ge=0, le=10**10, description="Amount in minor units (cents)")]
+Stock = Annotated[int, Field(ge=0, le=10**7)]
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BrandOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    currency: str
+    primary_color: str
+    accent_color: str
+    logo_url: str | None
+
+
+class BrandSettingsIn(Strict):
+    name: Name | None = None
+    primary_color: Colour | None = None
+    accent_color: Colour | None = None
+    offline_message: LongText | None = None
+    blocked_words: LongText | None = None
+    checkout_url_template: Annotated[str, StringConstraints(max_length=500)] | None = None
+    checkout_webhook_url: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reservation_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+
+
+class StoreIn(Strict):
+    name: Name
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    city: ShortText = ""
+    address: ShortText = ""
+
+
+class StoreOut(BaseModel):
+    id: int
+    brand_id: int
+    name: str
+    city: str
+    timezone: str
+
+
+class VariantIn(Strict):
+    sku: Sku
+    size: Annotated[str, StringConstraints(max_length=32)] = ""
+    colour: Annotated[str, StringConstraints(max_length=48)] = ""
+    colour_hex: Colour | None = None
+    stock: Stock = 0
+    price_minor: Money | None = None
+
+
+class VariantPatch(Strict):
+    stock: Stock | None = None
+    price_minor: Money | None = None
+
+
+class VariantOut(BaseModel):
+    id: int
+    product_id: int
+    sku: str
+    size: str
+    colour: str
+    colour_hex: str | None
+    price_minor: int
+    stock: int
+
+
+class ProductIn(Strict):
+    name: Name
+    price_minor: Money
+    currency: Currency | None = None
+    description: LongText = ""
+    category: Annotated[str, StringConstraints(max_length=80)] = ""
+    variants: Annotated[list[VariantIn], Field(max_length=200)] = []
+
+
+class ProductPatch(Strict):
+    name: Name | None = None
+    price_minor: Money | None = None
+    description: LongText | None = None
+    category: Annotated[str, StringConstraints(max_length=80)] | None = None
+    is_active: bool | None = None
+
+
+class ProductOut(BaseModel):
+    id: int
+    brand_id: int
+    slug: str
+    name: str
+    description: str
+    category: str
+    price_minor: int
+    currency: str
+    image_url: str | None
+    is_active: bool
+    stock: int
+    variants: list[VariantOut]
+
+
+class ProductQuery(Strict):
+    q: Annotated[str, StringConstraints(max_length=100)] | None = None
+    category: Annotated[str, StringConstraints(max_length=80)] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    offset: Annotated[int, Field(ge=0, le=10**6)] = 0
+
+
+class AssociateIn(Strict):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    name: Name
+    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+    store_ids: Annotated[list[DbId], Field(min_length=1, max_length=20)]
+    languages: Annotated[str, StringConstraints(max_length=120)] = "en"
+    specialities: Annotated[str, StringConstraints(max_length=255)] = ""
+
+
+class AssociateOut(BaseModel):
+    id: int
+    display_name: str
+    languages: list[str]
+    specialities: list[str]
+    status: str
+    photo_url: str | None
+    store_ids: list[int]
+
+
+class ShowIn(Strict):
+    title: Name
+    starts_at: AwareDatetime
+    duration_minutes: Annotated[int, Field(ge=5, le=600)] = 45
+    description: LongText = ""
+    host_ids: Annotated[list[DbId], Field(max_length=10)] = []
+    product_ids: Annotated[list[DbId], Field(max_length=100)] = []
+
+
+class ShowPatch(Strict):
+    title: Name | None = None
+    starts_at: AwareDatetime | None = None
+    duration_minutes: Annotated[int, Field(ge=5, le=600)] | None = None
+    description: LongText | None = None
+    host_ids: Annotated[list[DbId], Field(max_length=10)] | None = None
+    product_ids: Annotated[list[DbId], Field(max_length=100)] | None = None
+
+
+class ShowOut(BaseModel):
+    id: int
+    brand_id: int
+    title: str
+    description: str
+    starts_at: datetime
+    duration_minutes: int
+    status: str
+    cover_url: str | None
+    replay_url: str | None
+    live_session_id: int | None
+    host_ids: list[int]
+    product_ids: list[int]
+
+
+class ShowQuery(Strict):
+    status: (
+        Annotated[str, StringConstraints(pattern="^(scheduled|live|ended|cancelled)$")] | None
+    ) = None

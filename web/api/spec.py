@@ -1,0 +1,264 @@
+"""Declare an API operation once: it is validated, serialised and documented from that.
+
+    @api_route(bp, "/products/<int:product_id>", "PATCH", body=ProductPatch,
+               response=ProductOut, summary="Edit a product", tag="catalogue")
+    def edit_product(product_id: int, body: ProductPatch) -> ProductOut: ...
+
+The body (JSON) and query string are parsed into pydantic models before the view
+runs: malformed JSON is a 400, a value that breaks the schema a 422 with the
+field at fault. The view returns a pydantic model (or a list of them) and an
+optional status; `build_openapi()` turns every declaration into OpenAPI 3.1.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, get_args, get_origin
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from sessions.errors import DomainError, InvalidInput
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class BadJSON(DomainError):
+    status = 400
+    code = "bad_json"
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+    auth: str
+    errors: tuple[int, ...] = field(default=())
+
+
+OPERATIONS: list[Operation] = []
+
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def _validation_error(exc: ValidationError) -> InvalidInput:
+    fields = {}
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"]) or "body"
+        fields[loc] = err["msg"]
+    first = next(iter(fields.items()))
+    return InvalidInput(f"{first[0]}: {first[1]}", fields=fields)
+
+
+def _parse_body(model: type[BaseModel]) -> BaseModel:
+    if not request.data:
+        raw: Any = {}
+    else:
+        if not request.is_json:
+            raise BadJSON("Send the body as JSON (Content-Type: application/json).")
+        raw = request.get_json(silent=True)
+        if raw is None:
+            raise BadJSON("The body is not valid JSON.")
+    if not isinstance(raw, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
+
+
+def _parse_query(model: type[BaseModel]) -> BaseModel:
+    raw = {key: request.args.get(key) for key in request.args}
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
+
+
+def _serialise(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_serialise(item) for item in value]
+    return value
+
+
+def api_route(
+    bp: Blueprint,
+    rule: str,
+    method: str,
+    *,
+    response: Any = None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    summary: str = "",
+    tag: str = "api",
+    status: int = 200,
+    auth: str = "public",
+) -> Callable[[F], F]:
+    """Register a JSON operation on `bp` (mounted at /api) and in the OpenAPI document.
+
+    auth: "public", "shopper" (a guest cookie is created if needed) or "staff".
+    """
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(**path_args: Any) -> Response:
+            kwargs = dict(path_args)
+            if body is not None:
+                kwargs["body"] = _parse_body(body)
+            if query is not None:
+                kwargs["query"] = _parse_query(query)
+            result = view(**kwargs)
+            code = status
+            if isinstance(result, tuple):
+                result, code = result
+            if isinstance(result, Response):
+                return result
+            if result is None:
+                return Response(status=204)
+            out = jsonify(_serialise(result))
+            out.status_code = code
+            return out
+
+        bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
+        OPERATIONS.append(
+            Operation(
+                rule,
+                method.lower(),
+                summary or (view.__doc__ or "").strip(),
+                tag,
+                body,
+                query,
+                response,
+                status,
+                auth,
+            )
+        )
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+# --- OpenAPI -----------------------------------------------------------------
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "details": {"type": "object"},
+    },
+}
+
+
+def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    params = []
+    for converter, name in _PARAM.findall(rule):
+        schema: dict[str, Any] = {"type": "integer"} if converter == "int" else {"type": "string"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return _PARAM.sub(r"{\2}", rule), params
+
+
+class _Schemas:
+    """Collects component schemas from pydantic models, de-duplicated by name."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = {}
+
+    def ref(self, annotation: Any) -> dict[str, Any]:
+        adapter = TypeAdapter(annotation)
+        schema = adapter.json_schema(
+            ref_template="#/components/schemas/{model}", mode="serialization"
+        )
+        return self._hoist(schema)
+
+    def ref_input(self, model: type[BaseModel]) -> dict[str, Any]:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        return self._hoist(schema)
+
+    def _hoist(self, schema: dict[str, Any]) -> dict[str, Any]:
+        for name, definition in schema.pop("$defs", {}).items():
+            self.components.setdefault(name, definition)
+        title = schema.get("title")
+        if schema.get("type") == "object" and title:
+            self.components.setdefault(title, schema)
+            return {"$ref": f"#/components/schemas/{title}"}
+        return schema
+
+
+def _is_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return get_origin(annotation) is list and _is_model(get_args(annotation)[0])
+
+
+def build_openapi(title: str, version: str) -> dict[str, Any]:
+    schemas = _Schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        path, params = _openapi_path("/api" + op.rule)
+        if op.query is not None:
+            query_schema = op.query.model_json_schema()
+            required = set(query_schema.get("required", []))
+            for name, prop in query_schema.get("properties", {}).items():
+                params.append(
+                    {"name": name, "in": "query", "required": name in required, "schema": prop}
+                )
+        responses: dict[str, Any] = {}
+        if op.response is None:
+            responses["204"] = {"description": "Done"}
+        else:
+            content_schema = schemas.ref(op.response) if _is_model(op.response) else {}
+            responses[str(op.status)] = {
+                "description": "OK",
+                "content": {"application/json": {"schema": content_schema}},
+            }
+        error_ref = {"$ref": "#/components/responses/Error"}
+        for code in ("400", "401", "403", "404", "409", "422", "429"):
+            responses[code] = error_ref
+        operation: dict[str, Any] = {
+            "operationId": f"{op.method}_{path}".replace("/", "_")
+            .replace("{", "")
+            .replace("}", ""),
+            "summary": op.summary,
+            "tags": [op.tag],
+            "parameters": params,
+            "responses": responses,
+        }
+        if op.auth != "public":
+            operation["security"] = [{"cookieSession": []}]
+            operation["x-vitrine-auth"] = op.auth
+        if op.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": schemas.ref_input(op.body)}},
+            }
+        paths.setdefault(path, {})[op.method] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas.components,
+            "responses": {
+                "Error": {
+                    "description": "An error a client can act on",
+                    "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+                }
+            },
+            "securitySchemes": {
+                "cookieSession": {"type": "apiKey", "in": "cookie", "name": "vitrine_session"}
+            },
+        },
+    }

@@ -1,0 +1,87 @@
+"""Configuration from the environment. Every variable is listed in the README."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sessions.db import DEFAULT_DATABASE_URL
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _persistent_dev_secret(var_dir: Path, name: str) -> str:
+    """A random secret kept under var/ so dev restarts keep sessions. Never in production."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    env = os.environ.get("VITRINE_ENV", "production")
+    var_dir = Path(os.environ.get("VITRINE_VAR_DIR", "var")).resolve()
+    production = env == "production"
+
+    secret_key = os.environ.get("SECRET_KEY")
+    grant_secret = os.environ.get("MEDIA_GRANT_SECRET")
+    if not production:
+        secret_key = secret_key or _persistent_dev_secret(var_dir, "secret_key")
+        grant_secret = grant_secret or _persistent_dev_secret(var_dir, "media_grant_secret")
+
+    config: dict[str, Any] = {
+        "VITRINE_ENV": env,
+        "VAR_DIR": str(var_dir),
+        "SECRET_KEY": secret_key,
+        "MEDIA_GRANT_SECRET": grant_secret,
+        "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or None,
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        # The relay as the browser reaches it, and as the web node reaches it.
+        "RELAY_URL": os.environ.get("RELAY_URL", "http://127.0.0.1:8001").rstrip("/"),
+        "RELAY_INTERNAL_URL": (
+            os.environ.get("RELAY_INTERNAL_URL")
+            or os.environ.get("RELAY_URL")
+            or "http://127.0.0.1:8001"
+        ).rstrip("/"),
+        "ICE_SERVERS": json.loads(os.environ.get("ICE_SERVERS", "[]")),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(var_dir / "uploads")),
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Vitrine <no-reply@vitrine.local>"),
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "vitrine_session",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_ENABLED": True,
+    }
+    if overrides:
+        config.update(overrides)
+    if not config["SECRET_KEY"]:
+        raise ConfigError("SECRET_KEY must be set in production (VITRINE_ENV=production).")
+    if not config["MEDIA_GRANT_SECRET"]:
+        raise ConfigError("MEDIA_GRANT_SECRET must be set in production.")
+    return config

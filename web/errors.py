@@ -1,0 +1,73 @@
+"""Errors become JSON for the API and a readable page for people. A 500 is a bug."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from sessions.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> Response:
+    if wants_json():
+        body: dict = {"error": code, "message": message}
+        if details:
+            body["details"] = details
+        response = jsonify(body)
+    else:
+        response = Response(
+            render_template("error.html", status=status, message=message), mimetype="text/html"
+        )
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def on_domain_error(exc: DomainError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.details or None)
+
+    @app.errorhandler(CSRFError)
+    def on_csrf_error(exc: CSRFError) -> Response:
+        return error_response(
+            400, "csrf", "The form expired or came from elsewhere. Reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def on_http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        message = exc.description or "Something went wrong."
+        return error_response(status, _CODES.get(status, "error"), message)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal", "Something went wrong on our side.")
