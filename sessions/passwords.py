@@ -7,6 +7,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
+
+def use_fast_hashing_for_tests() -> None:
+    """Cheap argon2 parameters: hashes stay real argon2id, tests stay fast. Never in production."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
 MIN_PASSWORD_LENGTH = 10
 
 

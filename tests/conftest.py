@@ -22,10 +22,13 @@ from sqlmodel import Session
 
 from sessions.db import create_all, make_engine, normalise_url
 from sessions.events import Event, bus
+from sessions.passwords import use_fast_hashing_for_tests
 from tests.factories import Factory
 from web import create_app
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+use_fast_hashing_for_tests()
 
 
 @pytest.fixture

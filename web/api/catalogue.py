@@ -87,6 +87,7 @@ def get_brand(brand_id: int) -> BrandOut:
     tag="brands",
     summary="Change a brand's settings",
     auth="brand_admin",
+    example={"name": "Maison X", "accent_color": "#8a6a3b"},
 )
 def update_brand(brand_id: int, body: BrandSettingsIn) -> BrandOut:
     brand = _brand(brand_id)
@@ -125,6 +126,7 @@ def list_stores(brand_id: int) -> list[StoreOut]:
     tag="stores",
     summary="Open a store",
     auth="brand_admin",
+    example={"name": "Milan Montenapoleone", "timezone": "Europe/Rome", "city": "Milan"},
 )
 def create_store(brand_id: int, body: StoreIn) -> StoreOut:
     _brand(brand_id)
@@ -168,6 +170,11 @@ def list_products(brand_id: int, query: ProductQuery) -> list[ProductOut]:
     tag="catalogue",
     summary="Create a product with its variants",
     auth="brand_admin",
+    example={
+        "name": "Silk scarf",
+        "price_minor": 45000,
+        "variants": [{"sku": "SC-90-AZ", "size": "OS", "colour": "Azur", "stock": 5}],
+    },
 )
 def create_product(brand_id: int, body: ProductIn) -> ProductOut:
     brand = _brand(brand_id)
@@ -204,6 +211,7 @@ def get_product(product_id: int) -> ProductOut:
     tag="catalogue",
     summary="Edit a product",
     auth="brand_admin",
+    example={"price_minor": 42000},
 )
 def update_product(product_id: int, body: ProductPatch) -> ProductOut:
     product = get_or_404(db(), Product, product_id, "product")
@@ -222,6 +230,7 @@ def update_product(product_id: int, body: ProductPatch) -> ProductOut:
     tag="catalogue",
     summary="Add a size or colour",
     auth="brand_admin",
+    example={"sku": "SC-90-CO", "size": "OS", "colour": "Coral", "stock": 2},
 )
 def create_variant(product_id: int, body: VariantIn) -> VariantOut:
     product = get_or_404(db(), Product, product_id, "product")
@@ -239,6 +248,7 @@ def create_variant(product_id: int, body: VariantIn) -> VariantOut:
     tag="catalogue",
     summary="Set a variant's stock or price",
     auth="brand_admin",
+    example={"stock": 7},
 )
 def update_variant(variant_id: int, body: VariantPatch) -> VariantOut:
     variant = get_or_404(db(), Variant, variant_id, "variant")
@@ -288,6 +298,12 @@ def list_associates(brand_id: int) -> list[AssociateOut]:
     tag="associates",
     summary="Invite an associate",
     auth="brand_admin",
+    example={
+        "email": "new.associate@example.com",
+        "name": "Léa Roux",
+        "password": "a-long-password",
+        "store_ids": [1],
+    },
 )
 def create_associate(brand_id: int, body: AssociateIn) -> AssociateOut:
     _brand(brand_id)
@@ -326,6 +342,7 @@ def list_shows(brand_id: int, query: ShowQuery) -> list[ShowOut]:
     tag="shows",
     summary="Schedule a show",
     auth="brand_admin",
+    example={"title": "Autumn preview", "starts_at": "2030-09-01T18:00:00+02:00"},
 )
 def create_show(brand_id: int, body: ShowIn) -> ShowOut:
     _brand(brand_id)
@@ -348,6 +365,7 @@ def get_show(show_id: int) -> ShowOut:
     tag="shows",
     summary="Edit a show",
     auth="brand_admin",
+    example={"title": "Autumn preview, part two"},
 )
 def update_show(show_id: int, body: ShowPatch) -> ShowOut:
     show = get_or_404(db(), Show, show_id, "show")

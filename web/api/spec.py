@@ -21,7 +21,9 @@ from typing import Any, TypeVar, get_args, get_origin
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from sessions.access import check_signed_in_staff
 from sessions.errors import DomainError, InvalidInput
+from web.identity import current_actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,10 +44,12 @@ class Operation:
     response: Any
     status: int
     auth: str
+    example: dict[str, Any] | None = None
     errors: tuple[int, ...] = field(default=())
 
 
 OPERATIONS: list[Operation] = []
+STAFF_LEVELS = {"staff", "brand_admin", "host"}
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
@@ -104,15 +108,24 @@ def api_route(
     tag: str = "api",
     status: int = 200,
     auth: str = "public",
+    example: dict[str, Any] | None = None,
 ) -> Callable[[F], F]:
     """Register a JSON operation on `bp` (mounted at /api) and in the OpenAPI document.
 
-    auth: "public", "shopper" (a guest cookie is created if needed) or "staff".
+    auth says who the operation is for, and is documented in the OpenAPI document:
+    "public"; "shopper" (guests; the view creates the guest if needed); or a staff
+    level ("staff", "brand_admin", "host"), for which anyone not signed in as staff
+    is refused with 401 before the body is even read. The view still makes the
+    precise check (which brand, which session) through sessions.access.
+    `example` is a valid request body, shown in the document and used by the
+    role-matrix test.
     """
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(**path_args: Any) -> Response:
+            if auth in STAFF_LEVELS:
+                check_signed_in_staff(current_actor())
             kwargs = dict(path_args)
             if body is not None:
                 kwargs["body"] = _parse_body(body)
@@ -142,6 +155,7 @@ def api_route(
                 response,
                 status,
                 auth,
+                example,
             )
         )
         return wrapper  # type: ignore[return-value]
@@ -240,10 +254,10 @@ def build_openapi(title: str, version: str) -> dict[str, Any]:
             operation["security"] = [{"cookieSession": []}]
             operation["x-vitrine-auth"] = op.auth
         if op.body is not None:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": schemas.ref_input(op.body)}},
-            }
+            media: dict[str, Any] = {"schema": schemas.ref_input(op.body)}
+            if op.example is not None:
+                media["example"] = op.example
+            operation["requestBody"] = {"required": True, "content": {"application/json": media}}
         paths.setdefault(path, {})[op.method] = operation
     return {
         "openapi": "3.1.0",
