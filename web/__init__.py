@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing.map import Map
 
 from web import db as web_db
 from web.config import load_config
@@ -14,8 +16,17 @@ from web.errors import register_error_handlers
 from web.extensions import csrf, socketio
 
 
+class DatabaseIdConverter(IntegerConverter):
+    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    # Ids are 32-bit in the database: a larger number in a URL is simply not found (404),
+    # instead of an overflow deep in the driver.
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.update(load_config(test_config))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -26,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"],
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         cors_allowed_origins=[app.config["PUBLIC_URL"]],
         # The connect handler reads the signed cookie session once; the socket
         # keeps its own copy afterwards (Flask-SocketIO's default).
