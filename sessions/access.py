@@ -143,7 +143,10 @@ def access_bag(actor: Actor, bag: Bag, live: LiveSession | None = None) -> None:
         and can_host(actor, live)
     ):
         return
-    if actor.is_staff and (actor.is_platform_admin or actor.brand_id == bag.brand_id):
-        if actor.kind is not ActorKind.ASSOCIATE:
-            return
+    # The brand's admins may look at any of its bags (customer service); associates
+    # only at the bag of the shopper they are in a consultation with (above).
+    if actor.is_platform_admin or (
+        actor.kind is ActorKind.BRAND_ADMIN and actor.brand_id == bag.brand_id
+    ):
+        return
     raise Forbidden("This bag is not yours.")

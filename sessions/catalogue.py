@@ -272,15 +272,15 @@ def do_update_show(
     assert show.id is not None
     if host_ids is not None:
         _check_hosts(db, show.brand_id, host_ids)
-        for row in db.exec(select(ShowHost).where(ShowHost.show_id == show.id)).all():
-            db.delete(row)
+        for host in db.exec(select(ShowHost).where(ShowHost.show_id == show.id)).all():
+            db.delete(host)
         db.flush()
         for host_id in host_ids:
             db.add(ShowHost(show_id=show.id, associate_id=host_id))
     if product_ids is not None:
         _check_products(db, show.brand_id, product_ids)
-        for row in db.exec(select(ShowProduct).where(ShowProduct.show_id == show.id)).all():
-            db.delete(row)
+        for item in db.exec(select(ShowProduct).where(ShowProduct.show_id == show.id)).all():
+            db.delete(item)
         db.flush()
         for position, product_id in enumerate(product_ids):
             db.add(ShowProduct(show_id=show.id, product_id=product_id, position=position))

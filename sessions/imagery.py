@@ -62,9 +62,9 @@ def draw_product_image(
     path: Path, *, name: str, shape: str, colour_hex: str, size: int = 800
 ) -> Path:
     """A square JPEG: soft background, the product's silhouette, its name."""
-    img = np.full((size, size, 3), (238, 241, 245), np.uint8)
+    background = np.full((size, size, 3), (238, 241, 245), np.uint8)
     gradient = np.linspace(0, 25, size, dtype=np.uint8)[:, None, None]
-    img = cv2.subtract(img, np.broadcast_to(gradient, img.shape).copy())
+    img: np.ndarray = cv2.subtract(background, np.broadcast_to(gradient, background.shape).copy())
     _draw_shape(img, shape if shape in SHAPES else "bag", _hex_to_bgr(colour_hex))
     font = cv2.FONT_HERSHEY_DUPLEX
     (tw, _), _ = cv2.getTextSize(name, font, 1.1, 2)

@@ -13,6 +13,7 @@ def use_fast_hashing_for_tests() -> None:
     global _hasher
     _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
+
 MIN_PASSWORD_LENGTH = 10
 
 

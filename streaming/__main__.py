@@ -9,7 +9,7 @@ import sys
 from aiohttp import web
 
 from .config import ConfigError, RelayConfig
-from .server import create_app
+from .server import create_app, new_event_loop
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None)
+    web.run_app(
+        create_app(config), host=config.host, port=config.port, print=None, loop=new_event_loop()
+    )
     return 0
 
 

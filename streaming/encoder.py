@@ -3,8 +3,7 @@
 aiortc's stock path gives every ``RTCRtpSender`` its own encoder, so each viewer
 costs a full encode. Here a room encodes each frame once per codec and hands the
 resulting ``av.Packet`` to every viewer; the sender then only packetises it
-(``Encoder.pack``). Pure PyAV, no asyncio: the room calls ``encode`` from a worker
-thread because libx264/libvpx release the GIL while they work.
+(``Encoder.pack``). Pure PyAV, no asyncio.
 """
 
 from __future__ import annotations
@@ -112,6 +111,46 @@ class SharedAudioEncoder:
             # must not jump backwards when a new one starts at zero.
             if self._next_pts is None:
                 self._next_pts = 0
+            resampled.pts = self._next_pts
+            resampled.time_base = AUDIO_TIME_BASE
+            self._next_pts += resampled.samples
+            packets.extend(self._context.encode(resampled))
+        for packet in packets:
+            packet.time_base = AUDIO_TIME_BASE
+        return packets
+
+
+class SharedAacEncoder:
+    """AAC for the recording and HLS (MP4/TS players and hls.js want AAC, not Opus).
+
+    Audio is cheap to encode, so this one extra audio encode per room buys
+    replays that play everywhere; video is still encoded only once.
+    Packet pts are on the room's clock (seconds * 48000), so they line up with
+    the video in the muxers across publisher reconnects.
+    """
+
+    # A gap bigger than this between where the audio would continue and the room
+    # clock means the publisher was away: restart the audio timeline there.
+    RESYNC_SAMPLES = AUDIO_RATE // 10
+
+    def __init__(self) -> None:
+        context = av.CodecContext.create("aac", "w")
+        assert isinstance(context, av.AudioCodecContext)
+        context.sample_rate = AUDIO_RATE
+        context.layout = "stereo"
+        context.format = "fltp"
+        context.time_base = AUDIO_TIME_BASE
+        context.bit_rate = 128000
+        self._context = context
+        self._resampler = AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
+        self._next_pts: int | None = None
+
+    def encode(self, frame: av.AudioFrame, clock_pts: int) -> list[av.Packet]:
+        """Encode a frame that arrived at ``clock_pts`` (room clock, 48 kHz units)."""
+        packets: list[av.Packet] = []
+        for resampled in self._resampler.resample(frame):
+            if self._next_pts is None or abs(clock_pts - self._next_pts) > self.RESYNC_SAMPLES:
+                self._next_pts = clock_pts
             resampled.pts = self._next_pts
             resampled.time_base = AUDIO_TIME_BASE
             self._next_pts += resampled.samples

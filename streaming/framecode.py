@@ -2,7 +2,7 @@
 
 Three rows of 32 black/white blocks across the top of the picture: the frame
 counter, the publisher's wall-clock time in milliseconds (mod 2**32) and their
-XOR as a check. Blocks are large and saturated, so the bits survive lossy
+XOR (salted) as a check. Blocks are large and saturated, so the bits survive lossy
 encoding and scaling; positions are fractions of the frame size, so a viewer
 that receives a scaled picture still reads them. Pure numpy, no I/O.
 """
@@ -19,6 +19,8 @@ ROWS = 3
 # Each row is 1/24 of the frame height: 20 px at 480p, big enough for x264/VP8.
 ROW_FRACTION = 1 / 24
 MASK = (1 << BITS) - 1
+# Salted so that a plain black (or white) band, as in a slate, is not a valid stamp.
+CHECK_SALT = 0x5A3C96E1
 
 Image = npt.NDArray[np.uint8]
 
@@ -37,7 +39,7 @@ def stamp_height(height: int) -> int:
 def _row_values(stamp: Stamp) -> list[int]:
     counter = stamp.counter & MASK
     sent = stamp.sent_ms & MASK
-    return [counter, sent, counter ^ sent]
+    return [counter, sent, counter ^ sent ^ CHECK_SALT]
 
 
 def draw_stamp(image: Image, stamp: Stamp) -> None:
@@ -53,7 +55,7 @@ def draw_stamp(image: Image, stamp: Stamp) -> None:
             image[y0 : y0 + row_h, x0:x1] = 255 if on else 0
 
 
-def read_stamp(image: Image) -> Stamp | None:
+def read_stamp(image: np.ndarray) -> Stamp | None:
     """Read the stamp back from a decoded BGR or grey image; None if unreadable."""
     grey = image if image.ndim == 2 else image.mean(axis=2)
     height, width = grey.shape[:2]
@@ -72,9 +74,18 @@ def read_stamp(image: Image) -> Stamp | None:
             value = (value << 1) | int(on)
         values.append(value)
     counter, sent, check = values
-    if counter ^ sent != check:
+    if counter ^ sent ^ CHECK_SALT != check:
         return None
     return Stamp(counter=counter, sent_ms=sent)
+
+
+def read_frame_stamp(frame: object) -> Stamp | None:
+    """``read_stamp`` for a decoded ``av.VideoFrame`` (anything else has no stamp)."""
+    import av
+
+    if not isinstance(frame, av.VideoFrame):
+        return None
+    return read_stamp(frame.to_ndarray(format="gray"))
 
 
 def delay_ms(sent_ms: int, now_ms: int) -> int:

@@ -40,6 +40,9 @@ class RelayCollector(Collector):
         encoded = CounterMetricFamily(
             "relay_room_frames_encoded", "Frames encoded once", labels=["room"]
         )
+        received = CounterMetricFamily(
+            "relay_room_frames_received", "Decoded frames from the publisher", labels=["room"]
+        )
         keyframes = CounterMetricFamily(
             "relay_room_keyframes", "Keyframes encoded", labels=["room"]
         )
@@ -52,9 +55,10 @@ class RelayCollector(Collector):
             dropped.add_metric([name], total_dropped)
             encoded.add_metric([name], room.stats.frames_encoded)
             keyframes.add_metric([name], room.stats.keyframes)
+            received.add_metric([name], room.stats.frames_in)
         peers = GaugeMetricFamily("relay_peers", "Open peer connections")
         peers.add_metric([], len(self.relay.peers))
-        yield from (viewers, bitrate, state, sent, dropped, encoded, keyframes, peers)
+        yield from (viewers, bitrate, state, sent, dropped, received, encoded, keyframes, peers)
 
 
 def make_registry(relay: Relay) -> CollectorRegistry:

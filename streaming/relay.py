@@ -142,7 +142,8 @@ class Relay:
             if grant.role == "publish":
                 description = await self._answer_publisher(peer, sdp)
             else:
-                description = await self._answer_viewer(peer, sdp)
+                kinds = {kind for kind, _ in directions}
+                description = await self._answer_viewer(peer, sdp, kinds)
         except RelayError:
             await self.close_peer(peer.peer_id)
             raise
@@ -160,27 +161,36 @@ class Relay:
             transceiver.direction = "recvonly"
             tracks.setdefault(transceiver.kind, transceiver.receiver.track)
         await pc.setLocalDescription(await pc.createAnswer())
-        self.room(peer.room).attach_publisher(
-            peer.peer_id, tracks.get("video"), tracks.get("audio")
-        )
+        room = self.room(peer.room)
+        previous = room.publisher_id
+        room.attach_publisher(peer.peer_id, tracks.get("video"), tracks.get("audio"))
+        if previous is not None and previous in self.peers:
+            # Replaced, not ended: the room is already the new peer's, so closing
+            # the old one neither ends the show nor marks it reconnecting.
+            await self.close_peer(previous, dropped=True)
         logger.info("room %s: publisher %s (%s)", peer.room, peer.peer_id, peer.identity)
         return pc.localDescription
 
-    async def _answer_viewer(self, peer: Peer, sdp: str) -> RTCSessionDescription:
+    async def _answer_viewer(self, peer: Peer, sdp: str, kinds: set[str]) -> RTCSessionDescription:
         pc = peer.pc
         # Transceivers made before the offer is applied are matched to its m-lines,
         # so the answer is sendonly whatever the viewer offered: a viewer that
         # offers sendrecv still cannot put media into the room.
-        video = pc.addTransceiver("video", direction="sendonly")
-        audio = pc.addTransceiver("audio", direction="sendonly")
-        video.setCodecPreferences(_viewer_codec_capabilities())
+        transceivers = {kind: pc.addTransceiver(kind, direction="sendonly") for kind in kinds}
+        if "video" in transceivers:
+            transceivers["video"].setCodecPreferences(_viewer_codec_capabilities())
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-        room = self.room(peer.room)
-        codec = _negotiated_codec(video)
-        video_track, audio_track = room.add_viewer(codec)
-        video.sender.replaceTrack(video_track)
-        audio.sender.replaceTrack(audio_track)
-        _route_keyframe_requests(video.sender, video_track.request_keyframe)
+        codec = _negotiated_codec(transceivers["video"]) if "video" in transceivers else "h264"
+        video_track, audio_track = self.room(peer.room).add_viewer(codec)
+        if "video" in transceivers:
+            transceivers["video"].sender.replaceTrack(video_track)
+            _route_keyframe_requests(transceivers["video"].sender, video_track.request_keyframe)
+        else:
+            video_track.stop()
+        if "audio" in transceivers:
+            transceivers["audio"].sender.replaceTrack(audio_track)
+        else:
+            audio_track.stop()
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription
 
@@ -205,6 +215,10 @@ class Relay:
             else:
                 room.end_publisher(peer_id)
         await peer.pc.close()
+        if room is not None and room.is_idle and self.rooms.get(peer.room) is room:
+            # Nobody publishes or watches and no show is paused: free the room.
+            del self.rooms[peer.room]
+            await room.close()
         return True
 
     async def close_all(self) -> None:

@@ -21,7 +21,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from . import imaging
-from .encoder import SharedAudioEncoder, SharedVideoEncoder, VideoCodec
+from .encoder import SharedAacEncoder, SharedAudioEncoder, SharedVideoEncoder, VideoCodec
 from .fanout import PacketTrack
 from .recorder import PacketMuxer, open_hls, open_recording
 
@@ -95,6 +95,7 @@ class Room:
         self._renditions: dict[VideoCodec, Rendition] = {}
         self._audio_viewers: set[PacketTrack] = set()
         self._audio_encoder = SharedAudioEncoder()
+        self._aac_encoder = SharedAacEncoder()
         self._latest: av.VideoFrame | None = None
         self._latest_at = 0.0
         self._fresh = asyncio.Event()
@@ -107,6 +108,10 @@ class Room:
         self._loop_task = asyncio.create_task(self._run(), name=f"room-{name}")
 
     # -- viewers ---------------------------------------------------------------
+
+    @property
+    def is_idle(self) -> bool:
+        return self.state == "none" and self.publisher_id is None and self.viewer_count == 0
 
     @property
     def viewer_count(self) -> int:
@@ -225,11 +230,16 @@ class Room:
         self._fresh.set()
 
     def _on_audio(self, frame: av.AudioFrame) -> None:
-        if not self._audio_viewers:
-            return
-        for packet in self._audio_encoder.encode(frame):
-            for track in self._audio_viewers:
-                track.offer(packet)
+        if self._audio_viewers:
+            for packet in self._audio_encoder.encode(frame):
+                for track in self._audio_viewers:
+                    track.offer(packet)
+        muxers = [m for m in (self.recording, self.hls) if m is not None]
+        if muxers:
+            clock = int((time.monotonic() - self._clock_origin) * 48000)
+            for packet in self._aac_encoder.encode(frame, clock):
+                for muxer in muxers:
+                    muxer.write_audio(packet)
 
     def _fix_size(self, width: int, height: int) -> None:
         """The first publisher frame sets the room's size for its lifetime.
@@ -251,7 +261,6 @@ class Room:
     # -- the encode loop -------------------------------------------------------
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while not self._closed:
             frame = await self._next_frame()
             if frame is None:
@@ -260,7 +269,10 @@ class Room:
             pts = self._next_pts(now)
             jobs = [(r, r.take_keyframe_request(now)) for r in self._renditions.values()]
             try:
-                encoded = await loop.run_in_executor(None, self._encode, frame, pts, jobs)
+                # On the loop thread, on purpose: ultrafast x264 takes 2-4 ms a
+                # 640x480 frame (measured), and a hop to a worker thread must wait
+                # for the GIL behind the viewers' packet sending.
+                encoded = self._encode(frame, pts, jobs)
             except (av.FFmpegError, ValueError):
                 logger.exception("room %s: encoding failed", self.name)
                 continue

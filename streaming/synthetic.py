@@ -197,6 +197,7 @@ async def _main(args: argparse.Namespace) -> None:
         else:
             await asyncio.Event().wait()
     finally:
+        print(f"sent {publication.video.counter} frames", flush=True)
         await publication.close()
 
 

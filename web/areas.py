@@ -1,4 +1,4 @@
-"""One line per area of the product: pages, live rooms, consultations, admin."""
+"""One place that plugs each area of the product into the app."""
 
 from __future__ import annotations
 
@@ -6,6 +6,18 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from web.admin import bp as admin_bp
+    from web.api.live import checkout_bp
+    from web.booking import init_app as init_consultations
+    from web.console import bp as console_bp
     from web.home import bp as home_bp
+    from web.shop import bp as shop_bp
+    from web.sockets import init_app as init_live_rooms
 
-    app.register_blueprint(home_bp)
+    app.register_blueprint(home_bp)  # platform landing: the list of brands
+    app.register_blueprint(shop_bp)  # shopper pages, .ics, embed
+    app.register_blueprint(checkout_bp)  # bag hand-off to the brand's shop
+    app.register_blueprint(console_bp)  # associate console, host view
+    app.register_blueprint(admin_bp)  # brand admin
+    init_live_rooms(app)  # Socket.IO handlers and event delivery
+    init_consultations(app)  # booking, talk now, consultation rooms, reminders

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 import click
 from sqlmodel import Session, select
@@ -116,7 +116,7 @@ def seed_demo_command(if_empty: bool) -> None:
 @main.command("import-csv")
 @click.argument("brand_slug")
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
-def import_csv(brand_slug: str, csv_file: click.utils.LazyFile) -> None:
+def import_csv(brand_slug: str, csv_file: TextIO) -> None:
     """Import a catalogue CSV into a brand: all rows or none (see docs/catalogue-csv.md)."""
     from sessions.csv_import import do_import_catalogue, parse_catalogue_csv
 
@@ -130,6 +130,7 @@ def import_csv(brand_slug: str, csv_file: click.utils.LazyFile) -> None:
                 click.echo(f"  {error}", err=True)
             raise click.ClickException(f"{len(errors)} problem(s); nothing was imported.")
         try:
+            assert brand.id is not None
             count = do_import_catalogue(db, brand.id, rows)
         except DomainError as exc:
             raise click.ClickException(exc.message + " Nothing was imported.") from None

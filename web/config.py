@@ -51,6 +51,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or None,
+        # Redis pub/sub channel of the Socket.IO message queue (one per deployment or test).
+        "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
+        # Live rooms: chat/hearts/presence batching window; expired-reservation sweep period.
+        "CHAT_BATCH_MS": int(os.environ.get("CHAT_BATCH_MS", "100")),
+        "RESERVATION_SWEEP_SECONDS": int(os.environ.get("RESERVATION_SWEEP_SECONDS", "30")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         # The relay as the browser reaches it, and as the web node reaches it.
         "RELAY_URL": os.environ.get("RELAY_URL", "http://127.0.0.1:8001").rstrip("/"),

@@ -6,10 +6,9 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint
-from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
-from sessions.models.base import utc_field
+from sessions.models.base import enum_column, utc_field
 
 
 class Role(enum.StrEnum):
@@ -63,7 +62,7 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=120)
     password_hash: str = Field(max_length=255)
-    role: Role = Field(sa_column=Column(SAEnum(Role, native_enum=False, length=20), nullable=False))
+    role: Role = Field(sa_column=enum_column(Role, 20))
     brand_id: int | None = Field(default=None, foreign_key="brands.id", index=True)
     is_active: bool = Field(default=True)
     created_at: datetime = utc_field(default_now=True)
@@ -115,7 +114,7 @@ class AssociateProfile(SQLModel, table=True):
     photo_path: str | None = Field(default=None, max_length=255)
     status: AssociateStatus = Field(
         default=AssociateStatus.OFFLINE,
-        sa_column=Column(SAEnum(AssociateStatus, native_enum=False, length=12), nullable=False),
+        sa_column=enum_column(AssociateStatus, 12),
     )
     status_changed_at: datetime | None = utc_field(nullable=True)
     max_parallel_chats: int = Field(default=3, ge=1, le=20)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import Column, DateTime, TypeDecorator
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field
 
@@ -36,3 +38,16 @@ def utc_field(*, nullable: bool = False, default_now: bool = False, index: bool 
     elif nullable:
         kwargs["default"] = None
     return Field(**kwargs)
+
+
+def enum_column(enum_cls: type[enum.Enum], length: int, *, nullable: bool = False) -> Column[Any]:
+    """A portable enum column storing the readable value ('live'), not the member name."""
+    return Column(
+        SAEnum(
+            enum_cls,
+            native_enum=False,
+            length=length,
+            values_callable=lambda members: [member.value for member in members],
+        ),
+        nullable=nullable,
+    )

@@ -6,10 +6,9 @@ import enum
 from datetime import date, datetime, time
 
 from sqlalchemy import CheckConstraint, Column, Text, UniqueConstraint
-from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
-from sessions.models.base import utc_field
+from sessions.models.base import enum_column, utc_field
 
 
 class WeeklyHours(SQLModel, table=True):
@@ -59,7 +58,7 @@ class Appointment(SQLModel, table=True):
     ends_at: datetime = utc_field()
     status: AppointmentStatus = Field(
         default=AppointmentStatus.BOOKED,
-        sa_column=Column(SAEnum(AppointmentStatus, native_enum=False, length=12), nullable=False),
+        sa_column=enum_column(AppointmentStatus, 12),
     )
     shopper_name: str = Field(max_length=120)
     shopper_email: str = Field(max_length=254)
@@ -137,7 +136,7 @@ class QueueRequest(SQLModel, table=True):
     store_id: int | None = Field(default=None, foreign_key="stores.id")
     status: QueueStatus = Field(
         default=QueueStatus.WAITING,
-        sa_column=Column(SAEnum(QueueStatus, native_enum=False, length=12), nullable=False),
+        sa_column=enum_column(QueueStatus, 12),
     )
     associate_id: int | None = Field(default=None, foreign_key="associate_profiles.id")
     offered_at: datetime | None = utc_field(nullable=True)

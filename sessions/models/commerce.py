@@ -5,11 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Text
-from sqlalchemy import Enum as SAEnum
+from sqlalchemy import CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from sessions.models.base import utc_field
+from sessions.models.base import enum_column, utc_field
 
 
 class BagStatus(enum.StrEnum):
@@ -21,13 +20,24 @@ class Bag(SQLModel, table=True):
     """A shopper's bag at one brand. In a consultation the associate shares it."""
 
     __tablename__ = "bags"
+    # One open bag per shopper and brand, even when two first add-to-bags race (PostgreSQL).
+    __table_args__ = (
+        Index(
+            "uq_bags_open_per_shopper",
+            "brand_id",
+            "shopper_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
     shopper_id: int = Field(foreign_key="shoppers.id", index=True)
     status: BagStatus = Field(
         default=BagStatus.OPEN,
-        sa_column=Column(SAEnum(BagStatus, native_enum=False, length=12), nullable=False),
+        sa_column=enum_column(BagStatus, 12),
     )
     created_at: datetime = utc_field(default_now=True)
     updated_at: datetime = utc_field(default_now=True)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
-from sqlalchemy import Enum as SAEnum
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from sessions.models.base import utc_field
+from sessions.models.base import enum_column, utc_field
 
 
 class ShowStatus(enum.StrEnum):
@@ -33,7 +32,7 @@ class Show(SQLModel, table=True):
     duration_minutes: int = Field(default=45, ge=5, le=600)
     status: ShowStatus = Field(
         default=ShowStatus.SCHEDULED,
-        sa_column=Column(SAEnum(ShowStatus, native_enum=False, length=12), nullable=False),
+        sa_column=enum_column(ShowStatus, 12),
     )
     cover_path: str | None = Field(default=None, max_length=255)
     replay_path: str | None = Field(default=None, max_length=255)
@@ -77,9 +76,7 @@ class LiveSession(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
-    kind: SessionKind = Field(
-        sa_column=Column(SAEnum(SessionKind, native_enum=False, length=16), nullable=False)
-    )
+    kind: SessionKind = Field(sa_column=enum_column(SessionKind, 16))
     show_id: int | None = Field(default=None, foreign_key="shows.id", unique=True)
     appointment_id: int | None = Field(default=None, foreign_key="appointments.id", unique=True)
     # Consultations started from the talk-now queue have no appointment.
@@ -89,12 +86,14 @@ class LiveSession(SQLModel, table=True):
     room: str = Field(max_length=64, unique=True, index=True)
     status: SessionStatus = Field(
         default=SessionStatus.WAITING,
-        sa_column=Column(SAEnum(SessionStatus, native_enum=False, length=12), nullable=False),
+        sa_column=enum_column(SessionStatus, 12),
     )
     started_at: datetime | None = utc_field(nullable=True)
     ended_at: datetime | None = utc_field(nullable=True)
     hearts: int = Field(default=0)
     peak_viewers: int = Field(default=0)
+    # Consultations: the shopper is on the waiting screen, for the associate to admit.
+    shopper_arrived_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field(default_now=True)
 
 
@@ -109,12 +108,14 @@ class ChatMessage(SQLModel, table=True):
     """Stored before it is broadcast; its id orders the room's history."""
 
     __tablename__ = "chat_messages"
+    # A retried send is found by (session, client_id) without scanning the room's history.
+    __table_args__ = (Index("ix_chat_messages_session_client", "live_session_id", "client_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     live_session_id: int = Field(foreign_key="live_sessions.id", index=True, ondelete="CASCADE")
     kind: MessageKind = Field(
         default=MessageKind.TEXT,
-        sa_column=Column(SAEnum(MessageKind, native_enum=False, length=12), nullable=False),
+        sa_column=enum_column(MessageKind, 12),
     )
     user_id: int | None = Field(default=None, foreign_key="users.id")
     shopper_id: int | None = Field(default=None, foreign_key="shoppers.id")
@@ -142,9 +143,7 @@ class RoomSanction(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     live_session_id: int = Field(foreign_key="live_sessions.id", index=True, ondelete="CASCADE")
     shopper_id: int = Field(foreign_key="shoppers.id", index=True)
-    kind: SanctionKind = Field(
-        sa_column=Column(SAEnum(SanctionKind, native_enum=False, length=8), nullable=False)
-    )
+    kind: SanctionKind = Field(sa_column=enum_column(SanctionKind, 8))
     until: datetime | None = utc_field(nullable=True)
     by_user_id: int = Field(foreign_key="users.id")
     created_at: datetime = utc_field(default_now=True)

@@ -125,3 +125,11 @@ class Factory:
         self.session.add(shopper)
         self.session.commit()
         return shopper
+
+    def matrix_ids(
+        self, brand: Brand, associate: AssociateProfile, product: Product, live: LiveSession
+    ) -> dict[str, int | None]:
+        """Resources of the areas for tests/test_access_matrix.py (one helper per area)."""
+        from tests.booking.matrix import booking_ids
+
+        return booking_ids(self.session, brand, associate)

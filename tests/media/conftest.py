@@ -3,16 +3,21 @@ and helpers that read the synthetic camera's stamp back from decoded frames."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
+from aiortc.mediastreams import MediaStreamTrack
 
 from sessions.grants import Role, issue_grant
 from streaming.config import RelayConfig
+from streaming.framecode import Stamp, read_frame_stamp
 from streaming.relay import Relay
 from streaming.server import RELAY_KEY, create_app
 
@@ -65,3 +70,46 @@ def grant() -> GrantFactory:
 
 def expired_grant(room: str, role: Role) -> str:
     return issue_grant(SECRET, room=room, role=role, identity="late", ttl=10, now=time.time() - 60)
+
+
+async def read_stamps(track: MediaStreamTrack, count: int, *, timeout: float = 5.0) -> list[Stamp]:
+    """Decode ``count`` readable stamps from a received video track."""
+    stamps: list[Stamp] = []
+    while len(stamps) < count:
+        frame = await asyncio.wait_for(track.recv(), timeout)
+        stamp = read_frame_stamp(frame)
+        if stamp is not None:
+            stamps.append(stamp)
+    return stamps
+
+
+async def first_stamp_after(
+    track: MediaStreamTrack, predicate: Callable[[Stamp], bool], *, timeout: float = 10.0
+) -> Stamp:
+    """The first stamp that satisfies ``predicate`` (frames of the slate have none)."""
+
+    async def scan() -> Stamp:
+        while True:
+            frame = await track.recv()
+            stamp = read_frame_stamp(frame)
+            if stamp is not None and predicate(stamp):
+                return stamp
+
+    return await asyncio.wait_for(scan(), timeout)
+
+
+async def get_json(url: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.json()
+
+
+async def wait_for_status(url: str, key: str, value: object, *, timeout: float = 10.0) -> None:
+    """Poll the status endpoint: the state lives in another peer's event handlers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _, body = await get_json(url)
+        if body[key] == value:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{key} stayed {body[key]!r}, wanted {value!r}")
+        await asyncio.sleep(0.1)

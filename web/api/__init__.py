@@ -16,4 +16,8 @@ def openapi() -> Response:
 
 
 # Importing the modules registers their operations on `bp`.
-from web.api import catalogue  # noqa: E402,F401
+from web.api import (
+    booking,  # noqa: F401
+    catalogue,  # noqa: F401
+    live,  # noqa: F401
+)

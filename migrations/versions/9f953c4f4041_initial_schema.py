@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2fb98818e42d
+Revision ID: 9f953c4f4041
 Revises:
-Create Date: 2026-11-22 11:28:51.732868
+Create Date: 2026-11-22 12:14:29.432667
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "2fb98818e42d"
+revision: str = "9f953c4f4041"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -80,7 +80,7 @@ def upgrade() -> None:
         sa.Column("shopper_id", sa.Integer(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum("OPEN", "CHECKED_OUT", name="bagstatus", native_enum=False, length=12),
+            sa.Enum("open", "checked_out", name="bagstatus", native_enum=False, length=12),
             nullable=False,
         ),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
@@ -95,6 +95,13 @@ def upgrade() -> None:
     with op.batch_alter_table("bags", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_bags_brand_id"), ["brand_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_bags_shopper_id"), ["shopper_id"], unique=False)
+        batch_op.create_index(
+            "uq_bags_open_per_shopper",
+            ["brand_id", "shopper_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        )
 
     op.create_table(
         "products",
@@ -141,9 +148,9 @@ def upgrade() -> None:
         sa.Column(
             "role",
             sa.Enum(
-                "PLATFORM_ADMIN",
-                "BRAND_ADMIN",
-                "ASSOCIATE",
+                "platform_admin",
+                "brand_admin",
+                "associate",
                 name="role",
                 native_enum=False,
                 length=20,
@@ -177,7 +184,7 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "ONLINE", "AWAY", "OFFLINE", name="associatestatus", native_enum=False, length=12
+                "online", "away", "offline", name="associatestatus", native_enum=False, length=12
             ),
             nullable=False,
         ),
@@ -246,10 +253,10 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "SCHEDULED",
-                "LIVE",
-                "ENDED",
-                "CANCELLED",
+                "scheduled",
+                "live",
+                "ended",
+                "cancelled",
                 name="showstatus",
                 native_enum=False,
                 length=12,
@@ -304,10 +311,10 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "BOOKED",
-                "CANCELLED",
-                "COMPLETED",
-                "NO_SHOW",
+                "booked",
+                "cancelled",
+                "completed",
+                "no_show",
                 name="appointmentstatus",
                 native_enum=False,
                 length=12,
@@ -424,12 +431,12 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "WAITING",
-                "OFFERED",
-                "ACCEPTED",
-                "CANCELLED",
-                "EXPIRED",
-                "CLOSED",
+                "waiting",
+                "offered",
+                "accepted",
+                "cancelled",
+                "expired",
+                "closed",
                 name="queuestatus",
                 native_enum=False,
                 length=12,
@@ -536,7 +543,7 @@ def upgrade() -> None:
         sa.Column("brand_id", sa.Integer(), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum("SHOW", "CONSULTATION", name="sessionkind", native_enum=False, length=16),
+            sa.Enum("show", "consultation", name="sessionkind", native_enum=False, length=16),
             nullable=False,
         ),
         sa.Column("show_id", sa.Integer(), nullable=True),
@@ -547,13 +554,14 @@ def upgrade() -> None:
         sa.Column("room", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column(
             "status",
-            sa.Enum("WAITING", "LIVE", "ENDED", name="sessionstatus", native_enum=False, length=12),
+            sa.Enum("waiting", "live", "ended", name="sessionstatus", native_enum=False, length=12),
             nullable=False,
         ),
         sa.Column("started_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.Column("ended_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.Column("hearts", sa.Integer(), nullable=False),
         sa.Column("peak_viewers", sa.Integer(), nullable=False),
+        sa.Column("shopper_arrived_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["appointment_id"],
@@ -666,10 +674,10 @@ def upgrade() -> None:
         sa.Column(
             "kind",
             sa.Enum(
-                "TEXT",
-                "PRODUCT",
-                "SNAPSHOT",
-                "SYSTEM",
+                "text",
+                "product",
+                "snapshot",
+                "system",
                 name="messagekind",
                 native_enum=False,
                 length=12,
@@ -708,6 +716,9 @@ def upgrade() -> None:
     with op.batch_alter_table("chat_messages", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_chat_messages_live_session_id"), ["live_session_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_chat_messages_session_client", ["live_session_id", "client_id"], unique=False
         )
 
     op.create_table(
@@ -784,7 +795,7 @@ def upgrade() -> None:
         sa.Column("shopper_id", sa.Integer(), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum("MUTE", "BAN", name="sanctionkind", native_enum=False, length=8),
+            sa.Enum("mute", "ban", name="sanctionkind", native_enum=False, length=8),
             nullable=False,
         ),
         sa.Column("until", sessions.models.base.UTCDateTime(), nullable=True),
@@ -903,6 +914,7 @@ def downgrade() -> None:
 
     op.drop_table("flash_offers")
     with op.batch_alter_table("chat_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_chat_messages_session_client")
         batch_op.drop_index(batch_op.f("ix_chat_messages_live_session_id"))
 
     op.drop_table("chat_messages")
@@ -1004,6 +1016,11 @@ def downgrade() -> None:
 
     op.drop_table("products")
     with op.batch_alter_table("bags", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_bags_open_per_shopper",
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        )
         batch_op.drop_index(batch_op.f("ix_bags_shopper_id"))
         batch_op.drop_index(batch_op.f("ix_bags_brand_id"))
 

@@ -1,0 +1,48 @@
+"""The fan-out baseline: a bare Flask-SocketIO broadcast server, no storage, no checks.
+
+    python bench/baseline_server.py --port 8100
+
+Same async mode as a Vitrine node (gevent). A client `join`s a room; every
+`chat` is emitted at once to the room as one `message` packet: no database, no
+access checks, no batching. This is what "just broadcast it" costs.
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+from typing import Any  # noqa: E402
+
+from flask import Flask, request  # noqa: E402
+from flask_socketio import SocketIO, join_room  # noqa: E402
+
+app = Flask(__name__)
+socketio = SocketIO(app, async_mode="gevent", cors_allowed_origins="*")
+
+
+@socketio.on("join")
+def on_join(data: dict[str, Any]) -> dict[str, Any]:
+    join_room(str(data["session_id"]))
+    return {"ok": True}
+
+
+@socketio.on("chat")
+def on_chat(data: dict[str, Any]) -> dict[str, Any]:
+    message = {"id": data.get("client_id"), "body": data["body"], "author": request.sid}  # type: ignore[attr-defined]
+    socketio.emit("message", message, to=str(data["session_id"]))
+    return {"ok": True}
+
+
+@app.get("/health")
+def health() -> str:
+    return "ok"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8100)
+    args = parser.parse_args()
+    socketio.run(app, host="127.0.0.1", port=args.port, log_output=False)

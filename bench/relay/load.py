@@ -1,0 +1,194 @@
+"""A load-generating process: many receive-only viewers of one room.
+
+Most viewers only count frames (distinct RTP timestamps of video packets) and
+skip depacketising and decoding, so that one process can hold dozens of them and
+the load generator, not the relay, is never what runs out of CPU. A few viewers
+decode every frame and read the synthetic camera's stamp for the delay.
+
+Protocol with the parent (one line each): prints ``ready``; reads
+``<start> <end>`` (wall-clock seconds of the measuring window); prints a JSON
+result after ``end``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCRtpReceiver
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
+
+from sessions.grants import issue_grant
+from streaming.client import signal
+from streaming.framecode import delay_ms, read_frame_stamp
+
+
+class Window:
+    def __init__(self) -> None:
+        self.start = float("inf")
+        self.end = float("inf")
+
+    def contains(self, now: float) -> bool:
+        return self.start <= now < self.end
+
+
+WINDOW = Window()  # one measuring window per process
+CONNECT_BATCH = 8
+
+
+def instrument(
+    pc: RTCPeerConnection, window: Window, frames: set[int], arrivals: dict[int, float] | None
+) -> None:
+    """Count this viewer's video frames as they arrive (distinct RTP timestamps).
+
+    Bench-only instance patch of the receiver's packet handler. A counting viewer
+    (``arrivals`` None) stops there: the network and SRTP path stay real, but the
+    jitter buffer and decoder thread are skipped, so one load process holds dozens
+    of viewers. A decoding viewer notes when each frame's packets arrived and
+    passes them on to be decoded; its delay is then measured at arrival, so a
+    load process that is slow to decode does not count against the relay.
+    """
+    for receiver in pc.getReceivers():
+        if receiver.track.kind == "video":
+            _patch(receiver, window, frames, arrivals)
+
+
+def _patch(
+    receiver: RTCRtpReceiver, window: Window, frames: set[int], arrivals: dict[int, float] | None
+) -> None:
+    original = receiver._handle_rtp_packet
+
+    async def on_rtp(packet: RtpPacket, arrival_time_ms: int) -> None:
+        now = time.time()
+        if packet.payload:
+            if window.contains(now):
+                frames.add(packet.timestamp)
+            if arrivals is not None:
+                arrivals[packet.timestamp] = now  # the last packet completes the frame
+        if arrivals is not None:
+            await original(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = on_rtp  # type: ignore[method-assign]
+    if arrivals is not None:
+        _note_rebased_timestamps(receiver, arrivals)
+
+
+def _note_rebased_timestamps(receiver: RTCRtpReceiver, arrivals: dict[int, float]) -> None:
+    """aiortc rebases RTP timestamps to the first frame before decoding; keep the
+    arrival times under the rebased value, which is the decoded frame's pts."""
+    mapper = receiver._RTCRtpReceiver__timestamp_mapper  # type: ignore[attr-defined]
+    original = mapper.map
+
+    def map_and_note(timestamp: int) -> int:
+        rebased = int(original(timestamp))
+        arrived = arrivals.pop(timestamp, None)
+        if arrived is not None:
+            arrivals[-1 - rebased] = arrived  # negative keys: rebased, ready to decode
+        return rebased
+
+    mapper.map = map_and_note
+
+
+async def decode_frames(
+    track: MediaStreamTrack, arrivals: dict[int, float], delays: list[int], seen: set[int]
+) -> None:
+    try:
+        while True:
+            frame = await track.recv()
+            arrived = arrivals.pop(-1 - frame.pts, None) if frame.pts is not None else None
+            if len(arrivals) > 300:  # frames lost before decoding: forget them
+                arrivals.clear()
+            if arrived is None or not WINDOW.contains(arrived):
+                continue
+            stamp = read_frame_stamp(frame)
+            if stamp is not None:
+                delays.append(delay_ms(stamp.sent_ms, int(arrived * 1000)))
+                seen.add(stamp.counter)
+    except MediaStreamError:
+        pass
+
+
+async def drain(track: MediaStreamTrack) -> None:
+    try:
+        while True:
+            await track.recv()
+    except MediaStreamError:
+        pass
+
+
+async def open_viewer(args: argparse.Namespace) -> tuple[RTCPeerConnection, dict[str, Any]]:
+    pc = RTCPeerConnection()
+    tracks: dict[str, Any] = {}
+    pc.on("track", lambda track: tracks.setdefault(track.kind, track))
+    pc.addTransceiver("video", direction="recvonly")
+    if not args.no_audio:
+        pc.addTransceiver("audio", direction="recvonly")
+    grant = issue_grant(args.grant_secret, room=args.room, role="view", identity="bench", ttl=300)
+    await signal(args.relay, pc, grant)
+    return pc, tracks
+
+
+async def run(args: argparse.Namespace) -> None:
+    pcs: list[RTCPeerConnection] = []
+    counted: list[set[int]] = []
+    delays: list[int] = []
+    seen: set[int] = set()  # publisher frame numbers decoded in the window
+    tasks: list[asyncio.Task[None]] = []
+    # Connect in small concurrent batches: one at a time takes minutes at 128
+    # viewers on a busy machine, all at once times out ICE.
+    opened: list[tuple[RTCPeerConnection, dict[str, Any]]] = []
+    for first in range(0, args.viewers, CONNECT_BATCH):
+        batch = range(first, min(first + CONNECT_BATCH, args.viewers))
+        opened += await asyncio.gather(*(open_viewer(args) for _ in batch))
+    for index, (pc, tracks) in enumerate(opened):
+        pcs.append(pc)
+        frames: set[int] = set()
+        counted.append(frames)
+        if index < args.decoders:
+            arrivals: dict[int, float] = {}
+            instrument(pc, WINDOW, frames, arrivals)
+            reader = decode_frames(tracks["video"], arrivals, delays, seen)
+            tasks.append(asyncio.create_task(reader))
+        else:
+            instrument(pc, WINDOW, frames, None)
+        if "audio" in tracks:
+            tasks.append(asyncio.create_task(drain(tracks["audio"])))
+    print("ready", flush=True)
+    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    WINDOW.start, WINDOW.end = (float(x) for x in line.split())
+    await asyncio.sleep(max(0.0, WINDOW.end - time.time()) + 0.5)
+    result = {
+        "frames": [len(f) for f in counted],
+        "delays": delays,
+        "connected": sum(pc.connectionState == "connected" for pc in pcs),
+    }
+    print(json.dumps(result), flush=True)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*(pc.close() for pc in pcs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--relay", required=True)
+    parser.add_argument("--room", required=True)
+    parser.add_argument("--grant-secret", required=True)
+    parser.add_argument("--viewers", type=int, required=True)
+    parser.add_argument("--decoders", type=int, default=0)
+    parser.add_argument("--no-audio", action="store_true")
+    args = parser.parse_args()
+    try:
+        import uvloop  # cheaper packet handling: the load generator must not be the limit
+    except ImportError:
+        asyncio.run(run(args))
+    else:
+        uvloop.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,594 @@
+"""Bags: add to bag with an atomic stock reservation, expiry, checkout hand-off.
+
+Overselling is impossible by construction: stock is taken with one conditional
+``UPDATE variants SET stock = stock - q WHERE id = ? AND stock >= q`` whose
+row count says whether it worked. On SQLite every transaction starts with
+BEGIN IMMEDIATE (sessions/db.py), on PostgreSQL the row lock of the UPDATE
+serialises the takers; the CHECK (stock >= 0) is the last line of defence.
+A reservation returns its stock when it expires: a sweeper calls
+``do_release_expired`` and reads release lazily too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import string
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from sessions.access import Actor, access_bag, access_join, can_host
+from sessions.catalogue import get_or_404
+from sessions.clock import utcnow
+from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SoldOut
+from sessions.events import publish
+from sessions.live import claim_offer, current_offer, offer_out
+from sessions.models import (
+    AnalyticsEvent,
+    Bag,
+    BagLine,
+    BagStatus,
+    Brand,
+    CheckoutHandoff,
+    LiveSession,
+    Product,
+    SessionKind,
+    StockReservation,
+    Variant,
+)
+
+MAX_QUANTITY = 10
+
+
+class CheckoutUnavailable(DomainError):
+    status = 503
+    code = "checkout_unavailable"
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def open_bag(db: Session, brand_id: int, shopper_id: int) -> Bag | None:
+    return db.exec(
+        select(Bag)
+        .where(Bag.brand_id == brand_id, Bag.shopper_id == shopper_id, Bag.status == BagStatus.OPEN)
+        .order_by(col(Bag.id))
+    ).first()
+
+
+def bag_out(db: Session, bag: Bag | None, brand: Brand) -> dict[str, Any]:
+    """Bag: lines with names, sizes and when their reservation runs out."""
+    if bag is None:
+        return {"id": None, "count": 0, "total_minor": 0, "currency": brand.currency, "lines": []}
+    lines = db.exec(select(BagLine).where(BagLine.bag_id == bag.id).order_by(col(BagLine.id))).all()
+    out: list[dict[str, Any]] = []
+    for line in lines:
+        variant = db.get(Variant, line.variant_id)
+        product = db.get(Product, variant.product_id) if variant else None
+        if variant is None or product is None:
+            continue
+        expires = db.exec(
+            select(func.min(StockReservation.expires_at)).where(
+                StockReservation.bag_line_id == line.id,
+                col(StockReservation.released_at).is_(None),
+                col(StockReservation.converted_at).is_(None),
+            )
+        ).one()
+        out.append(
+            {
+                "id": line.id,
+                "product_id": product.id,
+                "variant_id": variant.id,
+                "name": product.name,
+                "size": variant.size,
+                "colour": variant.colour,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "image_url": f"/uploads/{product.image_path}" if product.image_path else None,
+                "expires_at": expires.isoformat() if isinstance(expires, datetime) else expires,
+            }
+        )
+    return {
+        "id": bag.id,
+        "count": sum(line["quantity"] for line in out),
+        "total_minor": sum(line["quantity"] * line["unit_price_minor"] for line in out),
+        "currency": brand.currency,
+        "lines": out,
+    }
+
+
+def stock_out(db: Session, variant: Variant) -> dict[str, Any]:
+    product_stock = db.exec(
+        select(func.sum(Variant.stock)).where(Variant.product_id == variant.product_id)
+    ).one()
+    return {
+        "product_id": variant.product_id,
+        "variant_id": variant.id,
+        "stock": variant.stock,
+        "product_stock": int(product_stock or 0),
+    }
+
+
+def _publish_bag(db: Session, bag: Bag, brand: Brand, live: LiveSession | None) -> dict:
+    body = bag_out(db, bag, brand)
+    room = live.room if live is not None else None
+    publish("bag", room, audience=f"shopper:{bag.shopper_id}", bag=body)
+    if live is not None and live.kind is SessionKind.CONSULTATION:
+        publish("bag", room, audience="hosts", bag=body)
+    return body
+
+
+# --- adding ------------------------------------------------------------------
+
+
+@dataclass
+class Added:
+    bag: dict[str, Any]
+    stock: dict[str, Any]
+
+
+def _bag_shopper(actor: Actor, live: LiveSession | None) -> int:
+    """Whose bag: one's own, or in a consultation the host adds to the shopper's."""
+    if live is not None and live.kind is SessionKind.CONSULTATION and can_host(actor, live):
+        assert live.shopper_id is not None
+        return live.shopper_id
+    if actor.shopper_id is None:
+        raise Forbidden("Reload the page to use your bag.", code="not_identified")
+    return actor.shopper_id
+
+
+def _take_stock(db: Session, variant_id: int, quantity: int) -> bool:
+    result = db.exec(
+        update(Variant)
+        .where(col(Variant.id) == variant_id, col(Variant.stock) >= quantity)
+        .values(stock=col(Variant.stock) - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> Bag:
+    """The shopper's open bag; a unique partial index settles two first adds racing."""
+    bag = open_bag(db, brand_id, shopper_id)
+    if bag is not None:
+        return bag
+    try:
+        with db.begin_nested():
+            bag = Bag(brand_id=brand_id, shopper_id=shopper_id)
+            db.add(bag)
+    except IntegrityError:  # another request opened it a moment ago: use that one
+        bag = open_bag(db, brand_id, shopper_id)
+        assert bag is not None
+    return bag
+
+
+def _line_for(db: Session, bag: Bag, variant_id: int, price: int) -> BagLine | None:
+    return db.exec(
+        select(BagLine).where(
+            BagLine.bag_id == bag.id,
+            BagLine.variant_id == variant_id,
+            BagLine.unit_price_minor == price,
+        )
+    ).first()
+
+
+def do_add_to_bag(
+    db: Session,
+    actor: Actor,
+    *,
+    variant_id: object,
+    quantity: object = 1,
+    live: LiveSession | None = None,
+) -> Added:
+    """Reserve `quantity` of a variant for the shopper's bag, or raise SoldOut."""
+    if not isinstance(variant_id, int) or isinstance(variant_id, bool):
+        raise InvalidInput("Choose a size and colour.", field="variant_id")
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidInput("The quantity is a whole number.", field="quantity")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"Add between 1 and {MAX_QUANTITY}.", field="quantity")
+    variant = get_or_404(db, Variant, variant_id, "size or colour")
+    product = db.get(Product, variant.product_id)
+    if product is None or not product.is_active:
+        raise NotFound("This product is no longer available.")
+    if live is not None:
+        access_join(actor, live)
+        if live.brand_id != product.brand_id:
+            raise InvalidInput("This product is not sold in this session.", field="variant_id")
+    shopper_id = _bag_shopper(actor, live)
+    brand = db.get(Brand, product.brand_id)
+    assert brand is not None and variant.id is not None
+    do_release_expired(db, variant_id=variant.id)
+    return _reserve(db, actor, brand, product, variant, quantity, shopper_id, live)
+
+
+def _reserve(
+    db: Session,
+    actor: Actor,
+    brand: Brand,
+    product: Product,
+    variant: Variant,
+    quantity: int,
+    shopper_id: int,
+    live: LiveSession | None,
+) -> Added:
+    assert variant.id is not None and brand.id is not None
+    try:
+        if not _take_stock(db, variant.id, quantity):
+            db.rollback()
+            left = db.exec(select(Variant.stock).where(Variant.id == variant.id)).one()
+            raise SoldOut(
+                "Sold out." if left == 0 else f"Only {left} left.",
+                variant_id=variant.id,
+                stock=left,
+            )
+        price = variant.price_minor if variant.price_minor is not None else product.price_minor
+        offer = current_offer(db, live) if live is not None else None
+        claimed = None
+        if (
+            offer is not None
+            and offer.product_id == product.id
+            and claim_offer(db, offer, quantity)
+        ):
+            price, claimed = offer.price_minor, offer
+        bag = _open_or_new_bag(db, brand.id, shopper_id)
+        assert bag.id is not None
+        now = utcnow()
+        expires = now + timedelta(minutes=brand.reservation_minutes)
+        line = _line_for(db, bag, variant.id, price)
+        if line is None:
+            line = BagLine(
+                bag_id=bag.id,
+                variant_id=variant.id,
+                quantity=quantity,
+                unit_price_minor=price,
+                currency=product.currency,
+                live_session_id=live.id if live else None,
+                flash_offer_id=claimed.id if claimed else None,
+                added_by_user_id=actor.user_id,
+            )
+        else:
+            line.quantity += quantity
+        db.add(line)
+        db.flush()
+        # Adding again keeps the whole line: its earlier reservations run as long as the new one.
+        db.exec(
+            update(StockReservation)
+            .where(
+                col(StockReservation.bag_line_id) == line.id,
+                col(StockReservation.released_at).is_(None),
+                col(StockReservation.converted_at).is_(None),
+            )
+            .values(expires_at=expires)
+            .execution_options(synchronize_session=False)
+        )
+        db.add(
+            StockReservation(
+                variant_id=variant.id, bag_line_id=line.id, quantity=quantity, expires_at=expires
+            )
+        )
+        bag.updated_at = now
+        db.add(bag)
+        db.add(
+            _analytics(
+                brand.id, "add_to_bag", live, shopper_id, price * quantity, f"variant:{variant.id}"
+            )
+        )
+        db.commit()
+    except IntegrityError:  # the CHECK constraint caught what the UPDATE should have
+        db.rollback()
+        raise SoldOut("Sold out.", variant_id=variant.id) from None
+    db.refresh(variant)
+    stock = stock_out(db, variant)
+    body = _publish_bag(db, bag, brand, live)
+    if live is not None:
+        publish("stock", live.room, **stock)
+        publish(
+            "bag_event",
+            live.room,
+            audience="hosts",
+            name=product.name,
+            size=variant.size,
+            colour=variant.colour,
+            quantity=quantity,
+        )
+        if claimed is not None:
+            db.refresh(claimed)
+            publish("offer", live.room, offer=offer_out(claimed), offer_id=claimed.id)
+    return Added(bag=body, stock=stock)
+
+
+def _analytics(
+    brand_id: int,
+    kind: str,
+    live: LiveSession | None,
+    shopper_id: int | None,
+    value: int,
+    detail: str = "",
+) -> AnalyticsEvent:
+    return AnalyticsEvent(
+        brand_id=brand_id,
+        kind=kind,
+        live_session_id=live.id if live else None,
+        associate_id=live.associate_id if live else None,
+        shopper_id=shopper_id,
+        value_minor=value,
+        detail=detail,
+    )
+
+
+# --- removing and expiring -------------------------------------------------------
+
+
+def _release(db: Session, reservation: StockReservation, now: datetime) -> BagLine | None:
+    """Give one reservation's stock back, exactly once even with two sweepers running."""
+    result = db.exec(
+        update(StockReservation)
+        .where(
+            col(StockReservation.id) == reservation.id,
+            col(StockReservation.released_at).is_(None),
+            col(StockReservation.converted_at).is_(None),
+        )
+        .values(released_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    db.exec(
+        update(Variant)
+        .where(col(Variant.id) == reservation.variant_id)
+        .values(stock=col(Variant.stock) + reservation.quantity)
+        .execution_options(synchronize_session=False)
+    )
+    line = db.get(BagLine, reservation.bag_line_id) if reservation.bag_line_id else None
+    if line is None:
+        return None
+    remaining = line.quantity - reservation.quantity
+    if remaining <= 0:
+        db.exec(
+            update(StockReservation)
+            .where(col(StockReservation.bag_line_id) == line.id)
+            .values(bag_line_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.delete(line)
+    else:
+        line.quantity = remaining
+        db.add(line)
+    return line
+
+
+def do_release_expired(
+    db: Session, *, variant_id: int | None = None, bag_id: int | None = None, limit: int = 500
+) -> int:
+    """Return the stock of expired reservations; tell the bags and rooms concerned."""
+    now = utcnow()
+    query = select(StockReservation).where(
+        col(StockReservation.released_at).is_(None),
+        col(StockReservation.converted_at).is_(None),
+        StockReservation.expires_at <= now,
+    )
+    if variant_id is not None:
+        query = query.where(StockReservation.variant_id == variant_id)
+    if bag_id is not None:
+        query = query.join(BagLine, col(BagLine.id) == col(StockReservation.bag_line_id)).where(
+            BagLine.bag_id == bag_id
+        )
+    due = list(db.exec(query.limit(limit)).all())
+    if not due:
+        return 0
+    touched: list[tuple[BagLine, int]] = []
+    for reservation in due:
+        line = _release(db, reservation, now)
+        if line is not None:
+            touched.append((line, reservation.variant_id))
+    db.commit()
+    _publish_released(db, touched)
+    return len(due)
+
+
+def _publish_released(db: Session, touched: list[tuple[BagLine, int]]) -> None:
+    seen_bags: set[int] = set()
+    seen_stock: set[tuple[int, int | None]] = set()
+    for line, variant_id in touched:
+        live = db.get(LiveSession, line.live_session_id) if line.live_session_id else None
+        bag = db.get(Bag, line.bag_id)
+        if bag is not None and bag.id not in seen_bags:
+            seen_bags.add(bag.id)  # type: ignore[arg-type]
+            brand = db.get(Brand, bag.brand_id)
+            assert brand is not None
+            _publish_bag(db, bag, brand, live)
+        if live is not None and (variant_id, live.id) not in seen_stock:
+            seen_stock.add((variant_id, live.id))
+            variant = db.get(Variant, variant_id)
+            if variant is not None:
+                db.refresh(variant)
+                publish("stock", live.room, **stock_out(db, variant))
+
+
+def do_remove_line(
+    db: Session, actor: Actor, line_id: int, live: LiveSession | None = None
+) -> dict:
+    line = get_or_404(db, BagLine, line_id, "bag line")
+    bag = get_or_404(db, Bag, line.bag_id, "bag")
+    access_bag(actor, bag, live)
+    if bag.status is not BagStatus.OPEN:
+        raise Conflict("This bag has already gone to checkout.")
+    now = utcnow()
+    reservations = db.exec(
+        select(StockReservation).where(
+            StockReservation.bag_line_id == line.id,
+            col(StockReservation.released_at).is_(None),
+            col(StockReservation.converted_at).is_(None),
+        )
+    ).all()
+    for reservation in reservations:
+        _release(db, reservation, now)
+    if db.get(BagLine, line_id) is not None:  # a line without live reservations
+        db.delete(line)
+    db.commit()
+    brand = db.get(Brand, bag.brand_id)
+    assert brand is not None
+    variant = db.get(Variant, line.variant_id)
+    room_live = live or (
+        db.get(LiveSession, line.live_session_id) if line.live_session_id else None
+    )
+    if variant is not None and room_live is not None:
+        db.refresh(variant)
+        publish("stock", room_live.room, **stock_out(db, variant))
+    return _publish_bag(db, bag, brand, room_live)
+
+
+def shopper_bag(db: Session, actor: Actor, brand: Brand, live: LiveSession | None = None) -> dict:
+    """The actor's bag at a brand (or, for the host of a consultation, the shopper's)."""
+    assert brand.id is not None
+    shopper_id = _bag_shopper(actor, live) if live is not None else actor.shopper_id
+    if shopper_id is None:
+        return bag_out(db, None, brand)
+    bag = open_bag(db, brand.id, shopper_id)
+    if bag is not None:
+        access_bag(actor, bag, live)
+        do_release_expired(db, bag_id=bag.id)
+        db.refresh(bag)
+    return bag_out(db, bag, brand)
+
+
+# --- checkout hand-off ------------------------------------------------------------
+
+
+@dataclass
+class Handoff:
+    bag_id: int
+    redirect_url: str | None
+    webhook_url: str | None
+    payload: bytes
+    headers: dict[str, str]
+    total_minor: int
+    currency: str
+
+
+class _Strict(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        raise KeyError(key)
+
+
+URL_PLACEHOLDERS = ("skus", "bag_id", "total_minor", "currency", "brand")
+
+
+def sign_payload(secret: str, payload: bytes, timestamp: int) -> str:
+    """``t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">``: the shop checks both."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def _cart_url(template: str, values: dict[str, str]) -> str:
+    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    unknown = fields - set(URL_PLACEHOLDERS)
+    if unknown:
+        raise CheckoutUnavailable(
+            "The brand's checkout link is misconfigured; please try again later."
+        )
+    return template.format_map(_Strict(values))
+
+
+def prepare_checkout(db: Session, actor: Actor, brand: Brand) -> Handoff:
+    """Build the hand-off for the actor's bag: cart URL and/or signed webhook body."""
+    assert brand.id is not None
+    if actor.shopper_id is None:
+        raise Forbidden("Your bag is empty.", code="not_identified")
+    bag = open_bag(db, brand.id, actor.shopper_id)
+    if bag is None:
+        raise Conflict("Your bag is empty.", code="empty_bag")
+    access_bag(actor, bag)
+    do_release_expired(db, bag_id=bag.id)
+    body = bag_out(db, bag, brand)
+    if not body["lines"]:
+        raise Conflict("Your bag is empty: reservations may have expired.", code="empty_bag")
+    if not brand.checkout_url_template and not brand.checkout_webhook_url:
+        raise CheckoutUnavailable("This brand has not set up checkout yet.")
+    skus = []
+    for line in body["lines"]:
+        variant = db.get(Variant, line["variant_id"])
+        assert variant is not None
+        line["sku"] = variant.sku
+        skus.append(f"{variant.sku}:{line['quantity']}")
+    values = {
+        "skus": quote(",".join(skus), safe=",:"),
+        "bag_id": str(bag.id),
+        "total_minor": str(body["total_minor"]),
+        "currency": body["currency"],
+        "brand": brand.slug,
+    }
+    redirect = (
+        _cart_url(brand.checkout_url_template, values) if brand.checkout_url_template else None
+    )
+    payload = json.dumps(
+        {"event": "bag.checkout", "brand": brand.slug, "bag": body, "shopper_id": actor.shopper_id},
+        separators=(",", ":"),
+    ).encode()
+    headers = {"Content-Type": "application/json"}
+    if brand.checkout_webhook_url:
+        if not brand.webhook_secret:
+            raise CheckoutUnavailable("The brand's checkout webhook has no signing secret.")
+        headers["X-Vitrine-Signature"] = sign_payload(
+            brand.webhook_secret, payload, int(time.time())
+        )
+    assert bag.id is not None
+    return Handoff(
+        bag.id,
+        redirect,
+        brand.checkout_webhook_url,
+        payload,
+        headers,
+        body["total_minor"],
+        body["currency"],
+    )
+
+
+def do_complete_checkout(
+    db: Session, handoff: Handoff, brand: Brand, *, status_code: int | None = None
+) -> CheckoutHandoff:
+    """Record the hand-off, close the bag, and keep its stock (the shop sells it now)."""
+    bag = get_or_404(db, Bag, handoff.bag_id, "bag")
+    if bag.status is not BagStatus.OPEN:
+        raise Conflict("This bag has already gone to checkout.")
+    assert brand.id is not None
+    now = utcnow()
+    line_ids = select(BagLine.id).where(BagLine.bag_id == bag.id)
+    db.exec(
+        update(StockReservation)
+        .where(
+            col(StockReservation.bag_line_id).in_(line_ids),
+            col(StockReservation.released_at).is_(None),
+        )
+        .values(converted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    bag.status = BagStatus.CHECKED_OUT
+    bag.updated_at = now
+    db.add(bag)
+    method = "webhook" if handoff.redirect_url is None else "url"
+    record = CheckoutHandoff(
+        brand_id=brand.id,
+        bag_id=handoff.bag_id,
+        method=method,
+        total_minor=handoff.total_minor,
+        currency=handoff.currency,
+        target=(handoff.redirect_url or handoff.webhook_url or "")[:1000],
+        status_code=status_code,
+    )
+    db.add(record)
+    db.add(
+        _analytics(brand.id, "checkout_handoff", None, bag.shopper_id, handoff.total_minor, method)
+    )
+    db.commit()
+    publish("bag", None, audience=f"shopper:{bag.shopper_id}", bag=bag_out(db, None, brand))
+    return record

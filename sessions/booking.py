@@ -1,0 +1,621 @@
+"""Booking consultations: free slots, book, reschedule, cancel, waitlist, manage links.
+
+Double booking is made impossible by the database, not by a check: an
+appointment inserts one AppointmentSlot row per grid cell it occupies (slot
+plus buffer), and (associate_id, cell_start) is unique. Two shoppers taking
+the same slot at the same instant both get past the availability check; only
+one transaction's inserts can commit, the other gets an IntegrityError that
+becomes a clear 409.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from sessions import availability as av
+from sessions.accounts import normalise_email
+from sessions.catalogue import check_timezone, new_room_name
+from sessions.clock import as_utc, utcnow
+from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sessions.events import publish
+from sessions.models import (
+    Appointment,
+    AppointmentSlot,
+    AppointmentStatus,
+    AssociateProfile,
+    AssociateStatus,
+    AssociateStore,
+    AvailabilityException,
+    LiveSession,
+    Reminder,
+    SessionKind,
+    SessionStatus,
+    Store,
+    WaitlistEntry,
+    WeeklyHours,
+)
+
+# Reminder kinds and how long before the start each is due. "confirm" is the
+# booking confirmation itself: sent at once through the same exactly-once path.
+REMINDER_OFFSETS = {"24h": timedelta(hours=24), "15m": timedelta(minutes=15)}
+MAX_RANGE_DAYS = 31
+_TOKEN_SALT = "vitrine.appointment.manage"
+
+
+@dataclass(frozen=True)
+class SlotOption:
+    associate_id: int
+    associate_name: str
+    store_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+# --- schedules ---------------------------------------------------------------
+
+
+def rules_of(profile: AssociateProfile) -> av.Rules:
+    return av.Rules(
+        slot_minutes=profile.slot_minutes,
+        buffer_minutes=profile.buffer_minutes,
+        min_notice_minutes=profile.min_notice_minutes,
+        max_per_day=profile.max_per_day,
+    )
+
+
+def schedule_of(db: Session, profile: AssociateProfile, store: Store) -> av.Schedule:
+    hours = db.exec(
+        select(WeeklyHours).where(
+            WeeklyHours.associate_id == profile.id, WeeklyHours.store_id == store.id
+        )
+    ).all()
+    exceptions = db.exec(
+        select(AvailabilityException).where(
+            AvailabilityException.associate_id == profile.id,
+            (col(AvailabilityException.store_id).is_(None))
+            | (AvailabilityException.store_id == store.id),
+        )
+    ).all()
+    return av.Schedule(
+        zone=store.timezone,
+        hours=tuple(av.Span(h.weekday, h.start_time, h.end_time) for h in hours),
+        exceptions=tuple(av.DayException(e.day, e.start_time, e.end_time) for e in exceptions),
+        rules=rules_of(profile),
+    )
+
+
+def booked_starts(db: Session, associate_id: int, exclude: int | None = None) -> list[datetime]:
+    query = select(Appointment).where(
+        Appointment.associate_id == associate_id,
+        Appointment.status == AppointmentStatus.BOOKED,
+    )
+    return [a.starts_at for a in db.exec(query).all() if a.id != exclude]
+
+
+def _candidates(
+    db: Session,
+    brand_id: int,
+    *,
+    store_id: int | None,
+    associate_id: int | None,
+    language: str | None,
+    speciality: str | None,
+) -> list[tuple[AssociateProfile, Store]]:
+    query = (
+        select(AssociateProfile, Store)
+        .join(AssociateStore, col(AssociateStore.associate_id) == col(AssociateProfile.id))
+        .join(Store, col(Store.id) == col(AssociateStore.store_id))
+        .where(AssociateProfile.brand_id == brand_id)
+        .order_by(col(AssociateProfile.id), col(Store.id))
+    )
+    if store_id is not None:
+        query = query.where(Store.id == store_id)
+    if associate_id is not None:
+        query = query.where(AssociateProfile.id == associate_id)
+    pairs = [(p, s) for p, s in db.exec(query).all()]
+    if language:
+        pairs = [(p, s) for p, s in pairs if language.lower() in _codes(p.languages)]
+    if speciality:
+        needle = speciality.strip().lower()
+        pairs = [(p, s) for p, s in pairs if needle in p.specialities.lower()]
+    return pairs
+
+
+def _codes(text: str) -> set[str]:
+    return {part.strip().lower() for part in text.split(",") if part.strip()}
+
+
+def find_slots(
+    db: Session,
+    brand_id: int,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+    store_id: int | None = None,
+    associate_id: int | None = None,
+    language: str | None = None,
+    speciality: str | None = None,
+) -> list[SlotOption]:
+    """Free slots of every matching associate in [start, end), earliest first."""
+    if end <= start:
+        raise InvalidInput("The end of the range must come after its start.", field="end")
+    if end - start > timedelta(days=MAX_RANGE_DAYS):
+        raise InvalidInput(f"Ask for at most {MAX_RANGE_DAYS} days at once.", field="end")
+    now = now or utcnow()
+    options: list[SlotOption] = []
+    pairs = _candidates(
+        db,
+        brand_id,
+        store_id=store_id,
+        associate_id=associate_id,
+        language=language,
+        speciality=speciality,
+    )
+    for profile, store in pairs:
+        assert profile.id is not None and store.id is not None
+        schedule = schedule_of(db, profile, store)
+        length = timedelta(minutes=profile.slot_minutes)
+        booked = booked_starts(db, profile.id)
+        for slot in av.free_slots(schedule, start=start, end=end, now=now, booked=booked):
+            options.append(
+                SlotOption(profile.id, profile.display_name, store.id, slot, slot + length)
+            )
+    return sorted(options, key=lambda o: (o.starts_at, o.associate_id))
+
+
+def _check_slot_offered(
+    db: Session,
+    profile: AssociateProfile,
+    store: Store,
+    starts_at: datetime,
+    now: datetime,
+    exclude: int | None = None,
+) -> None:
+    assert profile.id is not None
+    schedule = schedule_of(db, profile, store)
+    window_end = starts_at + timedelta(minutes=1)
+    booked = booked_starts(db, profile.id, exclude=exclude)
+    free = av.free_slots(schedule, start=starts_at, end=window_end, now=now, booked=booked)
+    if starts_at not in free:
+        raise Conflict(
+            "This time is no longer available. Choose another slot.", code="slot_unavailable"
+        )
+
+
+def _profile_and_store(
+    db: Session, brand_id: int, associate_id: int, store_id: int
+) -> tuple[AssociateProfile, Store]:
+    profile = db.get(AssociateProfile, associate_id)
+    store = db.get(Store, store_id)
+    if profile is None or profile.brand_id != brand_id:
+        raise NotFound(f"No associate with id {associate_id} at this brand.")
+    if store is None or store.brand_id != brand_id:
+        raise NotFound(f"No store with id {store_id} at this brand.")
+    link = db.exec(
+        select(AssociateStore).where(
+            AssociateStore.associate_id == associate_id, AssociateStore.store_id == store_id
+        )
+    ).first()
+    if link is None:
+        raise InvalidInput("This associate does not work at that store.", field="store_id")
+    return profile, store
+
+
+# --- booking -----------------------------------------------------------------
+
+
+def _occupy(db: Session, appointment: Appointment, rules: av.Rules) -> None:
+    assert appointment.id is not None
+    for cell in av.cells(appointment.starts_at, rules):
+        db.add(
+            AppointmentSlot(
+                appointment_id=appointment.id,
+                associate_id=appointment.associate_id,
+                cell_start=cell,
+            )
+        )
+
+
+def _schedule_reminders(db: Session, appointment: Appointment, now: datetime) -> None:
+    assert appointment.id is not None
+    for kind, before in REMINDER_OFFSETS.items():
+        due = appointment.starts_at - before
+        if due > now:
+            db.add(Reminder(appointment_id=appointment.id, kind=kind, due_at=due))
+
+
+def _commit_or_conflict(db: Session) -> None:
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict(
+            "Someone has just taken this time. Choose another slot.", code="slot_taken"
+        ) from None
+
+
+def do_book(
+    db: Session,
+    *,
+    brand_id: int,
+    associate_id: int,
+    store_id: int,
+    starts_at: datetime,
+    shopper_id: int,
+    name: str,
+    email: str,
+    timezone: str = "UTC",
+    language: str = "en",
+    notes: str = "",
+    waitlist: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book a slot: the appointment, its grid cells, its live session and reminders, at once."""
+    now = now or utcnow()
+    starts_at = as_utc(starts_at)
+    if not name.strip():
+        raise InvalidInput("Tell us your name.", field="name")
+    email = normalise_email(email)
+    check_timezone(timezone)
+    profile, store = _profile_and_store(db, brand_id, associate_id, store_id)
+    _check_slot_offered(db, profile, store, starts_at, now)
+    appointment = Appointment(
+        brand_id=brand_id,
+        associate_id=associate_id,
+        store_id=store_id,
+        shopper_id=shopper_id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=profile.slot_minutes),
+        shopper_name=name.strip()[:120],
+        shopper_email=email,
+        shopper_timezone=timezone,
+        language=language[:8] or "en",
+        notes=notes[:5000],
+    )
+    db.add(appointment)
+    db.flush()
+    assert appointment.id is not None
+    _occupy(db, appointment, rules_of(profile))
+    db.add(
+        LiveSession(
+            brand_id=brand_id,
+            kind=SessionKind.CONSULTATION,
+            appointment_id=appointment.id,
+            shopper_id=shopper_id,
+            associate_id=associate_id,
+            room=new_room_name("consult"),
+        )
+    )
+    db.add(Reminder(appointment_id=appointment.id, kind="confirm", due_at=now))
+    _schedule_reminders(db, appointment, now)
+    if waitlist:
+        db.add(
+            WaitlistEntry(
+                brand_id=brand_id, appointment_id=appointment.id, associate_id=associate_id
+            )
+        )
+    _commit_or_conflict(db)
+    publish(
+        "appointment_booked",
+        None,
+        audience=f"associate:{associate_id}",
+        appointment_id=appointment.id,
+        starts_at=starts_at.isoformat(),
+    )
+    return appointment
+
+
+def do_reschedule(
+    db: Session,
+    appointment: Appointment,
+    *,
+    starts_at: datetime,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move to another free slot of the same associate and store, in one transaction."""
+    now = now or utcnow()
+    starts_at = as_utc(starts_at)
+    _check_open(appointment, now)
+    assert appointment.id is not None
+    profile, store = _profile_and_store(
+        db, appointment.brand_id, appointment.associate_id, appointment.store_id
+    )
+    _check_slot_offered(db, profile, store, starts_at, now, exclude=appointment.id)
+    freed = appointment.starts_at
+    db.exec(delete(AppointmentSlot).where(col(AppointmentSlot.appointment_id) == appointment.id))
+    db.exec(
+        delete(Reminder).where(
+            col(Reminder.appointment_id) == appointment.id,
+            col(Reminder.kind).in_(list(REMINDER_OFFSETS)),
+            col(Reminder.claimed_at).is_(None),
+        )
+    )
+    db.flush()
+    appointment.starts_at = starts_at
+    appointment.ends_at = starts_at + timedelta(minutes=profile.slot_minutes)
+    db.add(appointment)
+    _occupy(db, appointment, rules_of(profile))
+    _schedule_reminders_after_move(db, appointment, now)
+    db.add(Reminder(appointment_id=appointment.id, kind=f"moved-{_stamp(now)}", due_at=now))
+    _commit_or_conflict(db)
+    _offer_to_waitlist(db, appointment.associate_id, freed, now)
+    return appointment
+
+
+def _stamp(now: datetime) -> str:
+    return now.strftime("%H%M%S%f")[:9]
+
+
+def _schedule_reminders_after_move(db: Session, appointment: Appointment, now: datetime) -> None:
+    # A reminder already sent for the old time stays (unique per kind); the others are new.
+    assert appointment.id is not None
+    sent = set(
+        db.exec(select(Reminder.kind).where(Reminder.appointment_id == appointment.id)).all()
+    )
+    for kind, before in REMINDER_OFFSETS.items():
+        due = appointment.starts_at - before
+        if due > now and kind not in sent:
+            db.add(Reminder(appointment_id=appointment.id, kind=kind, due_at=due))
+
+
+def _check_open(appointment: Appointment, now: datetime) -> None:
+    if appointment.status is not AppointmentStatus.BOOKED:
+        raise Conflict("This appointment was already cancelled or has taken place.")
+    if appointment.ends_at <= now:
+        raise Conflict("This appointment is over.")
+
+
+def do_cancel(
+    db: Session,
+    appointment: Appointment,
+    *,
+    by: str,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """Cancel (by "shopper" or "associate"): the cells free up, pending reminders go."""
+    now = now or utcnow()
+    _check_open(appointment, now)
+    assert appointment.id is not None
+    if by == "associate" and not reason.strip():
+        raise InvalidInput("Tell the shopper why, in a few words.", field="message")
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancel_reason = reason.strip()[:500]
+    db.add(appointment)
+    db.exec(delete(AppointmentSlot).where(col(AppointmentSlot.appointment_id) == appointment.id))
+    db.exec(
+        delete(Reminder).where(
+            col(Reminder.appointment_id) == appointment.id, col(Reminder.claimed_at).is_(None)
+        )
+    )
+    live = consultation_of(db, appointment)
+    if live is not None:
+        live.status = SessionStatus.ENDED
+        live.ended_at = now
+        db.add(live)
+    # Tell the shopper (the associate cancelled) or confirm it (the shopper did).
+    db.add(Reminder(appointment_id=appointment.id, kind=f"cancel-{by[:8]}", due_at=now))
+    db.commit()
+    _offer_to_waitlist(db, appointment.associate_id, appointment.starts_at, now)
+    publish(
+        "appointment_cancelled",
+        None,
+        audience=f"associate:{appointment.associate_id}",
+        appointment_id=appointment.id,
+        by=by,
+    )
+    return appointment
+
+
+def consultation_of(db: Session, appointment: Appointment) -> LiveSession | None:
+    return db.exec(select(LiveSession).where(LiveSession.appointment_id == appointment.id)).first()
+
+
+# --- waitlist ----------------------------------------------------------------
+
+
+def do_join_waitlist(db: Session, appointment: Appointment) -> WaitlistEntry:
+    existing = db.exec(
+        select(WaitlistEntry).where(
+            WaitlistEntry.appointment_id == appointment.id,
+            col(WaitlistEntry.notified_at).is_(None),
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    _check_open(appointment, utcnow())
+    assert appointment.id is not None
+    entry = WaitlistEntry(
+        brand_id=appointment.brand_id,
+        appointment_id=appointment.id,
+        associate_id=appointment.associate_id,
+    )
+    db.add(entry)
+    db.commit()
+    return entry
+
+
+def _offer_to_waitlist(db: Session, associate_id: int, freed: datetime, now: datetime) -> None:
+    """Whoever waits for this associate with a later appointment hears of the opening (once)."""
+    if freed <= now:
+        return
+    rows = db.exec(
+        select(WaitlistEntry, Appointment)
+        .join(Appointment, col(Appointment.id) == col(WaitlistEntry.appointment_id))
+        .where(
+            WaitlistEntry.associate_id == associate_id,
+            col(WaitlistEntry.notified_at).is_(None),
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.starts_at > freed,
+        )
+    ).all()
+    for entry, appointment in rows:
+        assert appointment.id is not None
+        entry.notified_at = now
+        db.add(entry)
+        db.add(Reminder(appointment_id=appointment.id, kind=f"wait-{_stamp(now)}", due_at=now))
+    # Commit even after a bare read: on SQLite an open transaction holds the write lock.
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # another node notified them in the same instant: fine, once is enough
+
+
+# --- manage links --------------------------------------------------------------
+
+
+def manage_token(secret: str, appointment: Appointment) -> str:
+    """A signed token for the no-account reschedule/cancel/join link."""
+    serializer = URLSafeSerializer(secret, salt=_TOKEN_SALT)
+    return str(serializer.dumps({"a": appointment.id, "s": appointment.shopper_id}))
+
+
+def appointment_from_token(db: Session, secret: str, token: str) -> Appointment:
+    serializer = URLSafeSerializer(secret, salt=_TOKEN_SALT)
+    try:
+        data = serializer.loads(token)
+    except BadSignature:
+        raise Forbidden("This link is not valid. Use the link from your e-mail.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("a"), int):
+        raise Forbidden("This link is not valid. Use the link from your e-mail.")
+    appointment = db.get(Appointment, data["a"])
+    if appointment is None or appointment.shopper_id != data.get("s"):
+        raise NotFound("This appointment no longer exists.")
+    return appointment
+
+
+# --- associate's side ------------------------------------------------------------
+
+
+def appointments_between(
+    db: Session, associate_id: int, start: datetime, end: datetime
+) -> list[Appointment]:
+    return list(
+        db.exec(
+            select(Appointment)
+            .where(
+                Appointment.associate_id == associate_id,
+                Appointment.starts_at >= start,
+                Appointment.starts_at < end,
+            )
+            .order_by(col(Appointment.starts_at))
+        ).all()
+    )
+
+
+def do_set_weekly_hours(
+    db: Session,
+    profile: AssociateProfile,
+    store_id: int,
+    spans: list[av.Span],
+) -> None:
+    """Replace the associate's weekly hours at one store (split shifts: several spans a day)."""
+    assert profile.id is not None
+    _profile_and_store(db, profile.brand_id, profile.id, store_id)
+    for span in spans:
+        if not 0 <= span.weekday <= 6 or span.start >= span.end:
+            raise InvalidInput("Each span needs a weekday and a start before its end.")
+    db.exec(
+        delete(WeeklyHours).where(
+            col(WeeklyHours.associate_id) == profile.id, col(WeeklyHours.store_id) == store_id
+        )
+    )
+    for span in spans:
+        db.add(
+            WeeklyHours(
+                associate_id=profile.id,
+                store_id=store_id,
+                weekday=span.weekday,
+                start_time=span.start,
+                end_time=span.end,
+            )
+        )
+    db.commit()
+
+
+def is_online(profile: AssociateProfile) -> bool:
+    return profile.status is AssociateStatus.ONLINE
+
+
+# --- the consultation room's door ------------------------------------------------
+
+
+def do_arrive(db: Session, live: LiveSession, *, now: datetime | None = None) -> LiveSession:
+    """The shopper is on the waiting screen: the associate sees them and may admit them."""
+    now = now or utcnow()
+    if live.status is SessionStatus.ENDED:
+        raise Conflict("This consultation has ended.", code="ended")
+    if live.shopper_arrived_at is None:
+        live.shopper_arrived_at = now
+        db.add(live)
+        db.commit()
+        publish(
+            "shopper_waiting",
+            live.room,
+            audience="hosts",
+            live_session_id=live.id,
+            at=now.isoformat(),
+        )
+    return live
+
+
+def do_admit(db: Session, live: LiveSession, *, now: datetime | None = None) -> LiveSession:
+    """The associate lets the shopper in: the session goes live for both."""
+    now = now or utcnow()
+    if live.kind is not SessionKind.CONSULTATION:
+        raise InvalidInput("Only a consultation has a waiting screen.")
+    if live.status is SessionStatus.ENDED:
+        raise Conflict("This consultation has ended.", code="ended")
+    if live.status is not SessionStatus.LIVE:
+        live.status = SessionStatus.LIVE
+        live.started_at = live.started_at or now
+        db.add(live)
+        db.commit()
+        publish("session_state", live.room, status="live")
+    return live
+
+
+# --- exceptions to the weekly hours -------------------------------------------------
+
+
+def do_add_exception(
+    db: Session,
+    profile: AssociateProfile,
+    *,
+    day: date,
+    start: time | None = None,
+    end: time | None = None,
+    store_id: int | None = None,
+    reason: str = "",
+) -> AvailabilityException:
+    """A day off (no times) or replacement hours on one date; several rows = a split day."""
+    if (start is None) != (end is None):
+        raise InvalidInput("Give both a start and an end, or neither for a day off.")
+    if start is not None and end is not None and start >= end:
+        raise InvalidInput("The start must come before the end.", field="end_time")
+    if store_id is not None:
+        assert profile.id is not None
+        _profile_and_store(db, profile.brand_id, profile.id, store_id)
+    assert profile.id is not None
+    row = AvailabilityException(
+        associate_id=profile.id,
+        store_id=store_id,
+        day=day,
+        start_time=start,
+        end_time=end,
+        reason=reason.strip()[:200],
+    )
+    db.add(row)
+    db.commit()
+    return row
+
+
+def do_remove_exception(db: Session, row: AvailabilityException) -> None:
+    db.delete(row)
+    db.commit()

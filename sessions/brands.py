@@ -1,0 +1,135 @@
+"""Brand settings, associates and their weekly hours: the admin's actions."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import time
+
+from sqlmodel import Session, select
+
+from sessions.errors import InvalidInput
+from sessions.models import AssociateProfile, AssociateStore, Brand, Store, WeeklyHours
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_URL = re.compile(r"^https?://\S+$")
+
+
+def _check_colour(value: str, field: str) -> str:
+    if not _COLOUR.match(value):
+        raise InvalidInput("Use a colour like #1c1c1c.", field=field)
+    return value.lower()
+
+
+def _check_url(value: str | None, field: str) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and (not _URL.match(value) or len(value) > 500):
+        raise InvalidInput("Enter a full http(s) address.", field=field)
+    return value
+
+
+def do_update_brand_settings(
+    db: Session,
+    brand: Brand,
+    *,
+    name: str,
+    primary_color: str,
+    accent_color: str,
+    offline_message: str,
+    blocked_words: str,
+    checkout_url_template: str | None,
+    checkout_webhook_url: str | None,
+    logo_path: str | None = None,
+) -> Brand:
+    if not name.strip():
+        raise InvalidInput("Enter the brand's name.", field="name")
+    brand.name = name.strip()[:120]
+    brand.primary_color = _check_colour(primary_color, "primary_color")
+    brand.accent_color = _check_colour(accent_color, "accent_color")
+    brand.offline_message = offline_message.strip() or brand.offline_message
+    words = [w.strip() for w in blocked_words.splitlines() if w.strip()]
+    brand.blocked_words = "\n".join(dict.fromkeys(words))
+    brand.checkout_url_template = _check_url(checkout_url_template, "checkout_url_template")
+    brand.checkout_webhook_url = _check_url(checkout_webhook_url, "checkout_webhook_url")
+    if logo_path is not None:
+        brand.logo_path = logo_path
+    db.add(brand)
+    db.commit()
+    return brand
+
+
+@dataclass(frozen=True)
+class Span:
+    weekday: int
+    store_id: int
+    start: time
+    end: time
+
+
+def do_set_weekly_hours(db: Session, profile: AssociateProfile, spans: list[Span]) -> None:
+    """Replace an associate's weekly hours. Spans of a day must not overlap."""
+    assert profile.id is not None
+    allowed = set(
+        db.exec(
+            select(AssociateStore.store_id).where(AssociateStore.associate_id == profile.id)
+        ).all()
+    )
+    for span in spans:
+        if span.store_id not in allowed:
+            raise InvalidInput("Choose one of the associate's stores.", field="hours")
+        if span.start >= span.end:
+            raise InvalidInput("Each span must end after it starts.", field="hours")
+    by_day = sorted(spans, key=lambda s: (s.weekday, s.start))
+    for before, after in itertools.pairwise(by_day):
+        if before.weekday == after.weekday and after.start < before.end:
+            raise InvalidInput("Two spans on the same day overlap.", field="hours")
+    for row in db.exec(select(WeeklyHours).where(WeeklyHours.associate_id == profile.id)).all():
+        db.delete(row)
+    db.flush()
+    for span in spans:
+        db.add(
+            WeeklyHours(
+                associate_id=profile.id,
+                store_id=span.store_id,
+                weekday=span.weekday,
+                start_time=span.start,
+                end_time=span.end,
+            )
+        )
+    db.commit()
+
+
+def do_update_associate(
+    db: Session,
+    profile: AssociateProfile,
+    *,
+    display_name: str,
+    languages: str,
+    specialities: str,
+    store_ids: list[int],
+) -> AssociateProfile:
+    if not display_name.strip():
+        raise InvalidInput("Enter a name.", field="display_name")
+    codes = [c.strip().lower() for c in languages.split(",") if c.strip()]
+    if not codes or any(not re.fullmatch(r"[a-z]{2}", c) for c in codes):
+        raise InvalidInput("Use two-letter language codes, e.g. en, fr.", field="languages")
+    stores = db.exec(select(Store).where(Store.brand_id == profile.brand_id)).all()
+    valid = {s.id for s in stores}
+    if not store_ids or any(sid not in valid for sid in store_ids):
+        raise InvalidInput("Choose at least one of the brand's stores.", field="store_ids")
+    profile.display_name = display_name.strip()[:120]
+    profile.languages = ",".join(codes)
+    profile.specialities = specialities.strip()[:255]
+    db.add(profile)
+    current = db.exec(select(AssociateStore).where(AssociateStore.associate_id == profile.id)).all()
+    for link in current:
+        if link.store_id not in store_ids:
+            db.delete(link)
+    have = {link.store_id for link in current}
+    assert profile.id is not None
+    for sid in store_ids:
+        if sid not in have:
+            db.add(AssociateStore(associate_id=profile.id, store_id=sid))
+    db.commit()
+    return profile

@@ -1,0 +1,245 @@
+"""Catalogue import from CSV: parse and check every row first, then write all or nothing.
+
+One row per variant; rows sharing a ``product`` name (or ``slug``) make one product.
+Columns (header names, any order, case-insensitive):
+
+    product (required), sku (required), price (required, e.g. 1250.00),
+    size, colour, colour_hex (#rrggbb), stock (integer, default 0),
+    variant_price, category, description, slug, currency
+
+Used by the admin's import page (preview, then confirm) and by ``vitrine import-csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session, col, select
+
+from sessions.catalogue import ProductSpec, VariantSpec, add_product
+from sessions.errors import InvalidInput, NotFound
+from sessions.models import Brand, Variant
+
+REQUIRED = ("product", "sku", "price")
+KNOWN = (
+    *REQUIRED,
+    "size",
+    "colour",
+    "colour_hex",
+    "stock",
+    "variant_price",
+    "category",
+    "description",
+    "slug",
+    "currency",
+)
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.column}: {self.message}"
+
+
+@dataclass
+class CatalogueRow:
+    line: int
+    product: str
+    sku: str
+    price_minor: int
+    size: str = ""
+    colour: str = ""
+    colour_hex: str | None = None
+    stock: int = 0
+    variant_price_minor: int | None = None
+    category: str = ""
+    description: str = ""
+    slug: str = ""
+    currency: str = ""
+
+    @property
+    def product_key(self) -> str:
+        return (self.slug or self.product).strip().lower()
+
+
+@dataclass
+class _RowReader:
+    line: int
+    raw: dict[str, str]
+    errors: list[RowError] = field(default_factory=list)
+
+    def text(self, name: str, max_length: int, *, required: bool = False) -> str:
+        value = (self.raw.get(name) or "").strip()
+        if required and not value:
+            self.errors.append(RowError(self.line, name, "is required"))
+        elif len(value) > max_length:
+            self.errors.append(RowError(self.line, name, f"is longer than {max_length} characters"))
+        return value
+
+    def money(self, name: str, *, required: bool = False) -> int | None:
+        value = (self.raw.get(name) or "").strip()
+        if not value:
+            if required:
+                self.errors.append(RowError(self.line, name, "is required"))
+            return None
+        try:
+            amount = Decimal(value.replace(",", ""))
+        except InvalidOperation:
+            self.errors.append(RowError(self.line, name, f"'{value}' is not a price"))
+            return None
+        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            self.errors.append(RowError(self.line, name, f"'{value}' is not a valid price"))
+            return None
+        return int(amount * 100)
+
+    def count(self, name: str) -> int:
+        value = (self.raw.get(name) or "").strip()
+        if not value:
+            return 0
+        if not value.isdigit():
+            self.errors.append(RowError(self.line, name, f"'{value}' is not a whole number ≥ 0"))
+            return 0
+        return int(value)
+
+
+def _read_row(line: int, raw: dict[str, str]) -> tuple[CatalogueRow | None, list[RowError]]:
+    r = _RowReader(line, raw)
+    product = r.text("product", 200, required=True)
+    sku = r.text("sku", 64, required=True)
+    price = r.money("price", required=True)
+    colour_hex = r.text("colour_hex", 7) or None
+    if colour_hex and not _HEX.match(colour_hex):
+        r.errors.append(RowError(line, "colour_hex", "use the form #rrggbb"))
+    currency = r.text("currency", 3).upper()
+    if currency and not re.fullmatch(r"[A-Z]{3}", currency):
+        r.errors.append(RowError(line, "currency", "use a three-letter code such as EUR"))
+    row = CatalogueRow(
+        line=line,
+        product=product,
+        sku=sku,
+        price_minor=price or 0,
+        size=r.text("size", 32),
+        colour=r.text("colour", 48),
+        colour_hex=colour_hex,
+        stock=r.count("stock"),
+        variant_price_minor=r.money("variant_price"),
+        category=r.text("category", 80),
+        description=r.text("description", 5000),
+        slug=r.text("slug", 120),
+        currency=currency,
+    )
+    return (None if r.errors else row), r.errors
+
+
+def parse_catalogue_csv(text: str) -> tuple[list[CatalogueRow], list[RowError]]:
+    """Every valid row and every problem found, with its line number (the header is line 1)."""
+    text = text.lstrip("\ufeff")  # spreadsheets often save a byte-order mark
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        return [], [RowError(1, "header", "the file is empty")]
+    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
+    missing = [name for name in REQUIRED if name not in reader.fieldnames]
+    if missing:
+        return [], [RowError(1, "header", f"missing column(s): {', '.join(missing)}")]
+    rows: list[CatalogueRow] = []
+    errors: list[RowError] = []
+    seen_skus: dict[str, int] = {}
+    for index, raw in enumerate(reader, start=2):
+        if index - 1 > MAX_ROWS:
+            errors.append(RowError(index, "file", f"more than {MAX_ROWS} rows; split the file"))
+            break
+        if not any((v or "").strip() for v in raw.values() if isinstance(v, str)):
+            continue  # blank line
+        row, row_errors = _read_row(index, raw)
+        errors.extend(row_errors)
+        if row is None:
+            continue
+        if row.sku in seen_skus:
+            errors.append(
+                RowError(index, "sku", f"'{row.sku}' is already on line {seen_skus[row.sku]}")
+            )
+            continue
+        seen_skus[row.sku] = index
+        rows.append(row)
+    if not rows and not errors:
+        errors.append(RowError(2, "file", "no product rows found"))
+    return rows, errors
+
+
+def check_against_catalogue(db: Session, brand_id: int, rows: list[CatalogueRow]) -> list[RowError]:
+    """Rows whose SKU the brand already uses (the import only adds products)."""
+    skus = [row.sku for row in rows]
+    if not skus:
+        return []
+    taken = set(
+        db.exec(
+            select(Variant.sku).where(Variant.brand_id == brand_id, col(Variant.sku).in_(skus))
+        ).all()
+    )
+    return [
+        RowError(r.line, "sku", f"'{r.sku}' is already in the catalogue")
+        for r in rows
+        if r.sku in taken
+    ]
+
+
+def group_products(rows: list[CatalogueRow], default_currency: str) -> list[ProductSpec]:
+    specs: dict[str, ProductSpec] = {}
+    for row in rows:
+        spec = specs.get(row.product_key)
+        if spec is None:
+            spec = ProductSpec(
+                name=row.product,
+                price_minor=row.price_minor,
+                currency=row.currency or default_currency,
+                description=row.description,
+                category=row.category,
+                slug=row.slug or None,
+            )
+            specs[row.product_key] = spec
+        spec.variants.append(
+            VariantSpec(
+                sku=row.sku,
+                size=row.size,
+                colour=row.colour,
+                stock=row.stock,
+                price_minor=row.variant_price_minor,
+                colour_hex=row.colour_hex,
+            )
+        )
+    return list(specs.values())
+
+
+def do_import_catalogue(db: Session, brand_id: int, rows: list[CatalogueRow]) -> int:
+    """Create every product of ``rows`` in one transaction; on any problem, create none.
+
+    Returns how many products were created.
+    """
+    brand = db.get(Brand, brand_id)
+    if brand is None:
+        raise NotFound(f"No brand with id {brand_id}.")
+    conflicts = check_against_catalogue(db, brand_id, rows)
+    if conflicts:
+        raise InvalidInput(
+            f"Nothing was imported: {conflicts[0]}",
+            errors=[str(e) for e in conflicts],
+        )
+    try:
+        specs = group_products(rows, brand.currency)
+        for spec in specs:
+            add_product(db, brand_id=brand_id, spec=spec)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return len(specs)

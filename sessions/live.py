@@ -1,0 +1,588 @@
+"""What happens in a live room: chat, moderation, pins and flash offers.
+
+Only the ``do_*`` actions here change those rows; each commits and then
+publishes domain events (``sessions.events``) with ready-to-send payloads, so
+the web layer's sink only delivers. Payload shapes follow the Socket.IO
+contract in docs/rooms.md (Message, ProductCard, Offer).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from sessions.access import Actor, access_host, access_join
+from sessions.catalogue import get_or_404
+from sessions.clock import utcnow
+from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from sessions.events import publish
+from sessions.models import (
+    Brand,
+    ChatMessage,
+    FlashOffer,
+    LiveSession,
+    MessageKind,
+    PinnedProduct,
+    Product,
+    RoomSanction,
+    SanctionKind,
+    SessionStatus,
+    Shopper,
+    Variant,
+)
+
+MAX_MESSAGE_LENGTH = 500
+HISTORY_LIMIT = 50
+# Per shopper and room: at most RATE_COUNT messages in RATE_WINDOW seconds.
+RATE_COUNT = 5
+RATE_WINDOW = 10.0
+MAX_PINS = 12
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# --- reading ---------------------------------------------------------------
+
+
+def live_or_404(db: Session, live_session_id: int) -> LiveSession:
+    return get_or_404(db, LiveSession, live_session_id, "live session")
+
+
+def product_card(db: Session, product: Product, brand: Brand) -> dict[str, Any]:
+    """ProductCard: what a viewer's carousel shows, with live stock per variant."""
+    variants = db.exec(
+        select(Variant).where(Variant.product_id == product.id).order_by(col(Variant.id))
+    ).all()
+    return {
+        "id": product.id,
+        "name": product.name,
+        "price_minor": product.price_minor,
+        "currency": product.currency,
+        "image_url": f"/uploads/{product.image_path}" if product.image_path else None,
+        "url": f"/b/{brand.slug}/products/{product.id}",
+        "stock": sum(v.stock for v in variants),
+        "variants": [
+            {
+                "id": v.id,
+                "size": v.size,
+                "colour": v.colour,
+                "colour_hex": v.colour_hex,
+                "stock": v.stock,
+                "price_minor": v.price_minor if v.price_minor is not None else product.price_minor,
+            }
+            for v in variants
+        ],
+    }
+
+
+def message_out(
+    msg: ChatMessage, author_role: str, product: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": msg.id,
+        "kind": msg.kind.value,
+        "author": msg.author_name,
+        "author_role": author_role,
+        "body": msg.body,
+        "product": product,
+        "attachment_url": f"/uploads/{msg.attachment_path}" if msg.attachment_path else None,
+        "created_at": msg.created_at.isoformat(),
+    }
+
+
+def _role_of(msg: ChatMessage) -> str:
+    if msg.kind is MessageKind.SYSTEM:
+        return "system"
+    return "host" if msg.user_id is not None else "shopper"
+
+
+def history(
+    db: Session, live: LiveSession, *, last_id: int | None = None, limit: int = HISTORY_LIMIT
+) -> list[dict[str, Any]]:
+    """Recent messages, or exactly those after ``last_id`` (a resuming client)."""
+    query = select(ChatMessage).where(
+        ChatMessage.live_session_id == live.id, col(ChatMessage.deleted_at).is_(None)
+    )
+    if last_id is not None:
+        rows = list(
+            db.exec(query.where(col(ChatMessage.id) > last_id).order_by(col(ChatMessage.id))).all()
+        )
+    else:
+        rows = list(db.exec(query.order_by(col(ChatMessage.id).desc()).limit(limit)).all())
+        rows.reverse()
+    brand = db.get(Brand, live.brand_id)
+    assert brand is not None
+    cards: dict[int, dict[str, Any]] = {}
+    out = []
+    for msg in rows:
+        card = None
+        if msg.product_id is not None:
+            if msg.product_id not in cards:
+                product = db.get(Product, msg.product_id)
+                if product is not None:
+                    cards[msg.product_id] = product_card(db, product, brand)
+            card = cards.get(msg.product_id)
+        out.append(message_out(msg, _role_of(msg), card))
+    return out
+
+
+def pinned_cards(db: Session, live: LiveSession) -> list[dict[str, Any]]:
+    """Pinned products, most recent first."""
+    pins = db.exec(
+        select(PinnedProduct)
+        .where(PinnedProduct.live_session_id == live.id, col(PinnedProduct.unpinned_at).is_(None))
+        .order_by(col(PinnedProduct.pinned_at).desc(), col(PinnedProduct.id).desc())
+    ).all()
+    brand = db.get(Brand, live.brand_id)
+    assert brand is not None
+    cards = []
+    for pin in pins:
+        product = db.get(Product, pin.product_id)
+        if product is not None and product.is_active:
+            cards.append(product_card(db, product, brand))
+    return cards
+
+
+def offer_out(offer: FlashOffer | None, now: datetime | None = None) -> dict[str, Any] | None:
+    if offer is None or offer.cancelled_at is not None:
+        return None
+    if offer.ends_at <= (now or utcnow()):
+        return None
+    return {
+        "id": offer.id,
+        "product_id": offer.product_id,
+        "price_minor": offer.price_minor,
+        "quantity": offer.quantity,
+        "remaining": max(0, offer.quantity - offer.claimed),
+        "ends_at": offer.ends_at.isoformat(),
+    }
+
+
+def current_offer(db: Session, live: LiveSession) -> FlashOffer | None:
+    now = utcnow()
+    return db.exec(
+        select(FlashOffer)
+        .where(
+            FlashOffer.live_session_id == live.id,
+            col(FlashOffer.cancelled_at).is_(None),
+            FlashOffer.ends_at > now,
+        )
+        .order_by(col(FlashOffer.id).desc())
+    ).first()
+
+
+def active_sanction(db: Session, live: LiveSession, shopper_id: int) -> RoomSanction | None:
+    """The strongest sanction in force: a ban beats a mute."""
+    now = utcnow()
+    rows = db.exec(
+        select(RoomSanction).where(
+            RoomSanction.live_session_id == live.id,
+            RoomSanction.shopper_id == shopper_id,
+            col(RoomSanction.lifted_at).is_(None),
+        )
+    ).all()
+    live_rows = [r for r in rows if r.until is None or r.until > now]
+    bans = [r for r in live_rows if r.kind is SanctionKind.BAN]
+    chosen = bans or live_rows
+    return chosen[0] if chosen else None
+
+
+def check_can_enter(db: Session, actor: Actor, live: LiveSession) -> None:
+    access_join(actor, live)
+    if actor.shopper_id is not None:
+        sanction = active_sanction(db, live, actor.shopper_id)
+        if sanction is not None and sanction.kind is SanctionKind.BAN:
+            raise Forbidden("You can no longer take part in this session.", code="banned")
+
+
+# --- chat ---------------------------------------------------------------------
+
+
+class RateLimiter:
+    """A sliding window per key. In-process: a socket stays on one node, so does its sender."""
+
+    def __init__(self, count: int = RATE_COUNT, window: float = RATE_WINDOW) -> None:
+        self.count = count
+        self.window = window
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.count:
+                wait = max(1, round(hits[0] + self.window - now))
+                raise TooManyRequests(f"You are sending messages too fast; wait {wait} s.")
+            hits.append(now)
+
+
+chat_limiter = RateLimiter()
+
+
+def blocked_word_in(text: str, blocked_words: str) -> str | None:
+    lowered = text.casefold()
+    for word in blocked_words.splitlines():
+        word = word.strip().casefold()
+        if word and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered):
+            return word
+    return None
+
+
+def clean_body(body: object) -> str:
+    if not isinstance(body, str):
+        raise InvalidInput("A message is text.", field="body")
+    text = _CONTROL.sub("", body).strip()
+    if not text:
+        raise InvalidInput("Write something first.", field="body")
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise InvalidInput(f"Keep messages under {MAX_MESSAGE_LENGTH} characters.", field="body")
+    return text
+
+
+def _check_open(live: LiveSession) -> None:
+    if live.status is SessionStatus.ENDED:
+        raise Conflict("This session has ended.", code="ended")
+
+
+def do_send_message(
+    db: Session,
+    actor: Actor,
+    live: LiveSession,
+    body: object,
+    *,
+    client_id: str | None = None,
+    limiter: RateLimiter | None = chat_limiter,
+) -> dict[str, Any]:
+    """Validate, store, then publish one chat message; returns the stored Message."""
+    access_join(actor, live)
+    _check_open(live)
+    if actor.user_id is None and actor.shopper_id is None:
+        raise Forbidden("Reload the page to take part in the chat.", code="not_identified")
+    text = clean_body(body)
+    if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
+        raise InvalidInput("client_id must be a short string.", field="client_id")
+    if client_id:
+        previous = db.exec(
+            select(ChatMessage).where(
+                ChatMessage.live_session_id == live.id, ChatMessage.client_id == client_id
+            )
+        ).first()
+        if previous is not None:  # a retry after a lost ack: already stored and sent
+            return message_out(previous, _role_of(previous))
+    is_host = actor.user_id is not None
+    if not is_host:
+        assert actor.shopper_id is not None
+        sanction = active_sanction(db, live, actor.shopper_id)
+        if sanction is not None:
+            until = f" until {sanction.until:%H:%M} UTC" if sanction.until else ""
+            raise Forbidden(f"The host has muted you{until}.", code=sanction.kind.value)
+        brand = db.get(Brand, live.brand_id)
+        if brand is not None and blocked_word_in(text, brand.blocked_words):
+            raise InvalidInput(
+                "This message contains a word the brand does not allow.", code="blocked_word"
+            )
+        if limiter is not None:
+            limiter.hit(f"{live.room}:{actor.identity}")
+    assert live.id is not None
+    msg = ChatMessage(
+        live_session_id=live.id,
+        user_id=actor.user_id,
+        shopper_id=actor.shopper_id,
+        author_name=actor.name[:120],
+        body=text,
+        client_id=client_id or None,
+    )
+    db.add(msg)
+    db.commit()
+    out = message_out(msg, "host" if is_host else "shopper")
+    publish("message", live.room, message=out)
+    return out
+
+
+def do_push_product(db: Session, actor: Actor, live: LiveSession, product_id: int) -> dict:
+    """A product card as a chat message (host only)."""
+    access_host(actor, live)
+    _check_open(live)
+    product = _brand_product(db, live, product_id)
+    assert live.id is not None
+    msg = ChatMessage(
+        live_session_id=live.id,
+        kind=MessageKind.PRODUCT,
+        user_id=actor.user_id,
+        author_name=actor.name[:120],
+        body=product.name,
+        product_id=product.id,
+    )
+    db.add(msg)
+    db.commit()
+    brand = db.get(Brand, live.brand_id)
+    assert brand is not None
+    out = message_out(msg, "host", product_card(db, product, brand))
+    publish("message", live.room, message=out)
+    return out
+
+
+def do_delete_message(db: Session, actor: Actor, live: LiveSession, message_id: int) -> None:
+    access_host(actor, live)
+    msg = db.get(ChatMessage, message_id)
+    if msg is None or msg.live_session_id != live.id:
+        raise NotFound("No such message in this session.")
+    if msg.deleted_at is None:
+        msg.deleted_at = utcnow()
+        msg.deleted_by = actor.user_id
+        db.add(msg)
+        db.commit()
+    publish("message_deleted", live.room, id=message_id)
+
+
+# --- moderation ----------------------------------------------------------------
+
+
+def do_sanction(
+    db: Session,
+    actor: Actor,
+    live: LiveSession,
+    shopper_id: int,
+    kind: SanctionKind,
+    minutes: int | None = None,
+) -> RoomSanction:
+    """Mute (for some minutes, or the whole session) or ban a shopper from this room."""
+    access_host(actor, live)
+    assert actor.user_id is not None
+    if db.get(Shopper, shopper_id) is None:
+        raise NotFound("No such shopper.")
+    if minutes is not None and not (isinstance(minutes, int) and 1 <= minutes <= 24 * 60):
+        raise InvalidInput("Give the minutes as a whole number from 1 to 1440.", field="minutes")
+    until = utcnow() + timedelta(minutes=minutes) if minutes else None
+    assert live.id is not None
+    sanction = RoomSanction(
+        live_session_id=live.id,
+        shopper_id=shopper_id,
+        kind=kind,
+        until=until,
+        by_user_id=actor.user_id,
+    )
+    db.add(sanction)
+    db.commit()
+    publish(
+        "sanction",
+        live.room,
+        audience=f"shopper:{shopper_id}",
+        sanction=kind.value,
+        until=until.isoformat() if until else None,
+        shopper_id=shopper_id,
+    )
+    publish("participants_changed", live.room, audience="hosts")
+    return sanction
+
+
+def do_unmute(db: Session, actor: Actor, live: LiveSession, shopper_id: int) -> None:
+    access_host(actor, live)
+    now = utcnow()
+    db.exec(
+        update(RoomSanction)
+        .where(
+            col(RoomSanction.live_session_id) == live.id,
+            col(RoomSanction.shopper_id) == shopper_id,
+            col(RoomSanction.kind) == SanctionKind.MUTE,
+            col(RoomSanction.lifted_at).is_(None),
+        )
+        .values(lifted_at=now)
+    )
+    db.commit()
+    publish(
+        "sanction",
+        live.room,
+        audience=f"shopper:{shopper_id}",
+        sanction="unmute",
+        until=None,
+        shopper_id=shopper_id,
+    )
+    publish("participants_changed", live.room, audience="hosts")
+
+
+def muted_shoppers(db: Session, live: LiveSession) -> set[int]:
+    now = utcnow()
+    rows = db.exec(
+        select(RoomSanction).where(
+            RoomSanction.live_session_id == live.id, col(RoomSanction.lifted_at).is_(None)
+        )
+    ).all()
+    return {r.shopper_id for r in rows if r.until is None or r.until > now}
+
+
+# --- pins and offers --------------------------------------------------------
+
+
+def _brand_product(db: Session, live: LiveSession, product_id: object) -> Product:
+    if not isinstance(product_id, int) or isinstance(product_id, bool):
+        raise InvalidInput("product_id must be a number.", field="product_id")
+    product = db.get(Product, product_id)
+    if product is None or product.brand_id != live.brand_id or not product.is_active:
+        raise NotFound("No such product in this brand's catalogue.")
+    return product
+
+
+def _publish_pins(db: Session, live: LiveSession) -> list[dict[str, Any]]:
+    cards = pinned_cards(db, live)
+    publish("pins", live.room, pinned=cards)
+    return cards
+
+
+def do_pin(db: Session, actor: Actor, live: LiveSession, product_id: int) -> list[dict]:
+    access_host(actor, live)
+    product = _brand_product(db, live, product_id)
+    pin = db.exec(
+        select(PinnedProduct).where(
+            PinnedProduct.live_session_id == live.id,
+            PinnedProduct.product_id == product.id,
+            col(PinnedProduct.unpinned_at).is_(None),
+        )
+    ).first()
+    if pin is None:
+        count = len(pinned_cards(db, live))
+        if count >= MAX_PINS:
+            raise Conflict(f"Unpin a product first: at most {MAX_PINS} at a time.")
+        assert live.id is not None and product.id is not None
+        pin = PinnedProduct(live_session_id=live.id, product_id=product.id)
+    pin.pinned_at = utcnow()  # re-pinning brings it to the front
+    db.add(pin)
+    db.commit()
+    return _publish_pins(db, live)
+
+
+def do_unpin(db: Session, actor: Actor, live: LiveSession, product_id: int) -> list[dict]:
+    access_host(actor, live)
+    product = _brand_product(db, live, product_id)
+    db.exec(
+        update(PinnedProduct)
+        .where(
+            col(PinnedProduct.live_session_id) == live.id,
+            col(PinnedProduct.product_id) == product.id,
+            col(PinnedProduct.unpinned_at).is_(None),
+        )
+        .values(unpinned_at=utcnow())
+    )
+    db.commit()
+    return _publish_pins(db, live)
+
+
+def do_start_offer(
+    db: Session,
+    actor: Actor,
+    live: LiveSession,
+    *,
+    product_id: int,
+    price_minor: object,
+    quantity: object,
+    seconds: object,
+) -> FlashOffer:
+    """A time-limited price on a product, pinned if it was not; one offer at a time."""
+    access_host(actor, live)
+    _check_open(live)
+    product = _brand_product(db, live, product_id)
+    for name, value, low, high in (
+        ("price_minor", price_minor, 0, product.price_minor),
+        ("quantity", quantity, 1, 10_000),
+        ("seconds", seconds, 1, 3600),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise InvalidInput(f"{name} must be a whole number from {low} to {high}.", field=name)
+    assert isinstance(price_minor, int) and isinstance(quantity, int)
+    assert isinstance(seconds, int) and live.id is not None and product.id is not None
+    if current_offer(db, live) is not None:
+        raise Conflict("An offer is already running; let it end first.")
+    now = utcnow()
+    offer = FlashOffer(
+        live_session_id=live.id,
+        product_id=product.id,
+        price_minor=price_minor,
+        quantity=quantity,
+        starts_at=now,
+        ends_at=now + timedelta(seconds=seconds),
+    )
+    db.add(offer)
+    db.commit()
+    pinned = {c["id"] for c in pinned_cards(db, live)}
+    if product.id not in pinned:
+        do_pin(db, actor, live, product.id)
+    publish(
+        "offer",
+        live.room,
+        offer=offer_out(offer),
+        ends_at=offer.ends_at.isoformat(),
+        offer_id=offer.id,
+    )
+    return offer
+
+
+def do_end_offer_if_due(db: Session, offer_id: int) -> bool:
+    """Called by the node's timer when an offer's time is up: everyone's offer goes."""
+    offer = db.get(FlashOffer, offer_id)
+    if offer is None or offer.ends_at > utcnow():
+        return False
+    live = db.get(LiveSession, offer.live_session_id)
+    if live is not None and current_offer(db, live) is None:
+        publish("offer", live.room, offer=None, offer_id=offer_id)
+    return True
+
+
+def claim_offer(db: Session, offer: FlashOffer, quantity: int) -> bool:
+    """Take `quantity` from the offer atomically (inside the caller's transaction)."""
+    result = db.exec(
+        update(FlashOffer)
+        .where(
+            col(FlashOffer.id) == offer.id,
+            col(FlashOffer.claimed) + quantity <= col(FlashOffer.quantity),
+            col(FlashOffer.ends_at) > utcnow(),
+            col(FlashOffer.cancelled_at).is_(None),
+        )
+        .values(claimed=col(FlashOffer.claimed) + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+# --- hearts and state ---------------------------------------------------------
+
+
+def do_add_hearts(db: Session, live_session_id: int, count: int) -> int:
+    """Add a batch of hearts and return the new total (called by the batcher)."""
+    db.exec(
+        update(LiveSession)
+        .where(col(LiveSession.id) == live_session_id)
+        .values(hearts=col(LiveSession.hearts) + count)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+    total = db.exec(select(LiveSession.hearts).where(LiveSession.id == live_session_id)).one()
+    return int(total)
+
+
+def do_record_viewers(db: Session, live_session_id: int, viewers: int) -> None:
+    db.exec(
+        update(LiveSession)
+        .where(col(LiveSession.id) == live_session_id, col(LiveSession.peak_viewers) < viewers)
+        .values(peak_viewers=viewers)
+        .execution_options(synchronize_session=False)
+    )
+    db.commit()
+
+
+def room_state(db: Session, live: LiveSession) -> dict[str, Any]:
+    """Everything a joining client needs but the bag and viewer count."""
+    return {
+        "status": live.status.value,
+        "hearts": live.hearts,
+        "pinned": pinned_cards(db, live),
+        "offer": offer_out(current_offer(db, live)),
+    }

@@ -1,0 +1,553 @@
+"""Talk now: the queue, routing to an associate, offers that time out, transfer, offline answer.
+
+Routing picks, for the oldest waiting request first, an online associate of
+the brand who speaks the shopper's language (anyone online if nobody does),
+works at the requested store, is under their cap of parallel chats and has not
+let this request pass; the least busy wins, then the one idle longest. The
+associate gets an offer to accept within `accept_seconds`; if they let it
+pass or decline, the request goes to the next. Every state change is a
+conditional UPDATE, so two web nodes routing at once never offer one request
+twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, func, select
+
+from sessions import availability as av
+from sessions.accounts import normalise_email
+from sessions.booking import schedule_of
+from sessions.catalogue import new_room_name
+from sessions.clock import utcnow
+from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sessions.events import publish
+from sessions.mail import Mailer, answer_message
+from sessions.models import (
+    AssociateProfile,
+    AssociateStatus,
+    AssociateStore,
+    Brand,
+    LiveSession,
+    OfflineMessage,
+    QueueRequest,
+    QueueStatus,
+    SessionKind,
+    SessionStatus,
+    Store,
+)
+
+DEFAULT_ACCEPT_SECONDS = 30
+# What one chat takes on average when we have no history to go on.
+DEFAULT_HANDLE_SECONDS = 300
+MODES = ("chat", "video")
+OPEN = (QueueStatus.WAITING, QueueStatus.OFFERED)
+
+
+@dataclass(frozen=True)
+class OfflineAnswer:
+    message: str
+    next_opening: datetime | None
+
+
+@dataclass(frozen=True)
+class QueuePosition:
+    position: int
+    estimated_wait_seconds: int
+
+
+# --- who is there --------------------------------------------------------------
+
+
+def _codes(text: str) -> set[str]:
+    return {part.strip().lower() for part in text.split(",") if part.strip()}
+
+
+def online_associates(db: Session, brand_id: int) -> list[AssociateProfile]:
+    return list(
+        db.exec(
+            select(AssociateProfile)
+            .where(
+                AssociateProfile.brand_id == brand_id,
+                AssociateProfile.status == AssociateStatus.ONLINE,
+            )
+            .order_by(col(AssociateProfile.id))
+        ).all()
+    )
+
+
+def active_load(db: Session, associate_id: int) -> int:
+    """Chats the associate holds or is being offered right now."""
+    offered = db.exec(
+        select(func.count())
+        .select_from(QueueRequest)
+        .where(
+            QueueRequest.associate_id == associate_id,
+            QueueRequest.status == QueueStatus.OFFERED,
+        )
+    ).one()
+    held = db.exec(
+        select(func.count())
+        .select_from(LiveSession)
+        .join(QueueRequest, col(QueueRequest.id) == col(LiveSession.queue_request_id))
+        .where(
+            LiveSession.associate_id == associate_id,
+            LiveSession.status != SessionStatus.ENDED,
+        )
+    ).one()
+    return int(offered) + int(held)
+
+
+def _works_at(db: Session, associate_id: int, store_id: int) -> bool:
+    link = db.exec(
+        select(AssociateStore).where(
+            AssociateStore.associate_id == associate_id, AssociateStore.store_id == store_id
+        )
+    ).first()
+    return link is not None
+
+
+def _declined(request: QueueRequest) -> set[int]:
+    return {int(x) for x in request.declined_by.split(",") if x.strip().isdigit()}
+
+
+def eligible(db: Session, request: QueueRequest) -> list[AssociateProfile]:
+    """Who could take this request now, best first (ignoring who let it pass)."""
+    people = online_associates(db, request.brand_id)
+    if request.store_id is not None:
+        people = [p for p in people if p.id and _works_at(db, p.id, request.store_id)]
+    speakers = [p for p in people if request.language.lower() in _codes(p.languages)]
+    people = speakers or people
+    loads = {p.id or 0: active_load(db, p.id or 0) for p in people}
+    free = [p for p in people if loads[p.id or 0] < p.max_parallel_chats]
+    far_past = datetime(1970, 1, 1, tzinfo=UTC)
+    return sorted(
+        free, key=lambda p: (loads[p.id or 0], p.status_changed_at or far_past, p.id or 0)
+    )
+
+
+# --- offline answer -----------------------------------------------------------
+
+
+def next_opening(db: Session, brand_id: int, now: datetime) -> datetime | None:
+    """When the brand's next associate starts work, from everyone's hours and exceptions."""
+    rows = db.exec(
+        select(AssociateProfile, Store)
+        .join(AssociateStore, col(AssociateStore.associate_id) == col(AssociateProfile.id))
+        .join(Store, col(Store.id) == col(AssociateStore.store_id))
+        .where(AssociateProfile.brand_id == brand_id)
+    ).all()
+    openings = []
+    for profile, store in rows:
+        opening = av.next_opening(schedule_of(db, profile, store), now)
+        if opening is not None:
+            openings.append(max(opening, now))
+    later = [o for o in openings if o > now]
+    return min(later) if later else (min(openings) if openings else None)
+
+
+def offline_answer(db: Session, brand: Brand, now: datetime) -> OfflineAnswer:
+    assert brand.id is not None
+    return OfflineAnswer(
+        message=brand.offline_message, next_opening=next_opening(db, brand.id, now)
+    )
+
+
+# --- the shopper's side ---------------------------------------------------------
+
+
+def do_enqueue(
+    db: Session,
+    *,
+    brand: Brand,
+    shopper_id: int,
+    mode: str = "chat",
+    language: str = "en",
+    store_id: int | None = None,
+    now: datetime | None = None,
+) -> QueueRequest | OfflineAnswer:
+    """Ask to talk now. Nobody online for this request: the brand's offline answer, at once."""
+    now = now or utcnow()
+    assert brand.id is not None
+    if mode not in MODES:
+        raise InvalidInput("Choose chat or video.", field="mode")
+    if store_id is not None:
+        store = db.get(Store, store_id)
+        if store is None or store.brand_id != brand.id:
+            raise NotFound(f"No store with id {store_id} at this brand.")
+    existing = db.exec(
+        select(QueueRequest).where(
+            QueueRequest.brand_id == brand.id,
+            QueueRequest.shopper_id == shopper_id,
+            col(QueueRequest.status).in_(OPEN),
+        )
+    ).first()
+    if existing is not None:
+        return existing  # a second tap does not queue twice
+    probe = QueueRequest(
+        brand_id=brand.id, shopper_id=shopper_id, mode=mode, language=language, store_id=store_id
+    )
+    if not _anyone_for(db, probe):
+        return offline_answer(db, brand, now)
+    probe.created_at = now
+    db.add(probe)
+    db.commit()
+    do_route(db, brand.id, now=now)
+    db.refresh(probe)
+    return probe
+
+
+def _anyone_for(db: Session, request: QueueRequest) -> bool:
+    people = online_associates(db, request.brand_id)
+    if request.store_id is not None:
+        people = [p for p in people if p.id and _works_at(db, p.id, request.store_id)]
+    return bool(people)
+
+
+def position_of(db: Session, request: QueueRequest) -> QueuePosition:
+    """Place in the brand's queue (1 = next) and a wait estimate from who is online."""
+    ahead = db.exec(
+        select(func.count())
+        .select_from(QueueRequest)
+        .where(
+            QueueRequest.brand_id == request.brand_id,
+            col(QueueRequest.status).in_(OPEN),
+            or_(
+                col(QueueRequest.created_at) < request.created_at,
+                (col(QueueRequest.created_at) == request.created_at)
+                & (col(QueueRequest.id) < request.id),
+            ),
+        )
+    ).one()
+    position = int(ahead) + 1
+    people = online_associates(db, request.brand_id)
+    capacity = max(1, sum(p.max_parallel_chats for p in people))
+    wait = 0 if request.status is QueueStatus.OFFERED else position * DEFAULT_HANDLE_SECONDS
+    return QueuePosition(position=position, estimated_wait_seconds=wait // capacity)
+
+
+def do_cancel_request(db: Session, request: QueueRequest, shopper_id: int) -> QueueRequest:
+    if request.shopper_id != shopper_id:
+        raise Forbidden("This request is not yours.")
+    if request.status in OPEN:
+        request.status = QueueStatus.CANCELLED
+        db.add(request)
+        db.commit()
+    return request
+
+
+# --- routing ----------------------------------------------------------------------
+
+
+def _expire_offers(db: Session, brand_id: int, now: datetime, accept_seconds: int) -> None:
+    deadline = now - timedelta(seconds=accept_seconds)
+    stale = db.exec(
+        select(QueueRequest).where(
+            QueueRequest.brand_id == brand_id,
+            QueueRequest.status == QueueStatus.OFFERED,
+            col(QueueRequest.offered_at) < deadline,
+        )
+    ).all()
+    for request in stale:
+        _pass_on(db, request, now)
+
+
+def _pass_on(db: Session, request: QueueRequest, now: datetime) -> bool:
+    """Back to waiting, remembering who let it pass. Conditional: only from OFFERED."""
+    passed = ",".join(sorted({str(i) for i in _declined(request)} | {str(request.associate_id)}))
+    result = db.exec(
+        update(QueueRequest)
+        .where(
+            col(QueueRequest.id) == request.id,
+            col(QueueRequest.status) == QueueStatus.OFFERED,
+            col(QueueRequest.associate_id) == request.associate_id,
+        )
+        .values(status=QueueStatus.WAITING, associate_id=None, offered_at=None, declined_by=passed)
+    )
+    db.commit()
+    if result.rowcount == 1:
+        publish(
+            "queue_offer_withdrawn",
+            None,
+            audience=f"associate:{request.associate_id}",
+            request_id=request.id,
+        )
+    return bool(result.rowcount == 1)
+
+
+def _offer(db: Session, request: QueueRequest, associate_id: int, now: datetime) -> bool:
+    result = db.exec(
+        update(QueueRequest)
+        .where(col(QueueRequest.id) == request.id, col(QueueRequest.status) == QueueStatus.WAITING)
+        .values(status=QueueStatus.OFFERED, associate_id=associate_id, offered_at=now)
+    )
+    db.commit()
+    if result.rowcount == 1:
+        publish(
+            "queue_offer",
+            None,
+            audience=f"associate:{associate_id}",
+            request_id=request.id,
+            mode=request.mode,
+        )
+    return bool(result.rowcount == 1)
+
+
+def do_route(
+    db: Session,
+    brand_id: int,
+    *,
+    now: datetime | None = None,
+    accept_seconds: int = DEFAULT_ACCEPT_SECONDS,
+) -> int:
+    """Expire unanswered offers, then offer waiting requests, oldest first. Returns offers made."""
+    now = now or utcnow()
+    _expire_offers(db, brand_id, now, accept_seconds)
+    waiting = db.exec(
+        select(QueueRequest)
+        .where(QueueRequest.brand_id == brand_id, QueueRequest.status == QueueStatus.WAITING)
+        .order_by(col(QueueRequest.created_at), col(QueueRequest.id))
+    ).all()
+    made = 0
+    for request in waiting:
+        candidates = eligible(db, request)
+        passed = _declined(request)
+        fresh = [p for p in candidates if p.id not in passed]
+        if not fresh and candidates:
+            # Everyone free has let it pass once: go round again rather than strand the shopper.
+            fresh = candidates
+        if fresh and fresh[0].id is not None and _offer(db, request, fresh[0].id, now):
+            made += 1
+    db.commit()  # end the read transaction: on SQLite it would hold the write lock
+    return made
+
+
+def route_all(db: Session, *, now: datetime | None = None, accept_seconds: int = 30) -> int:
+    """Route every brand that has open requests (the background tick)."""
+    brand_ids = db.exec(
+        select(QueueRequest.brand_id).where(col(QueueRequest.status).in_(OPEN)).distinct()
+    ).all()
+    return sum(do_route(db, b, now=now, accept_seconds=accept_seconds) for b in brand_ids)
+
+
+# --- the associate's side --------------------------------------------------------
+
+
+def _offered_to(request: QueueRequest, associate_id: int) -> None:
+    if request.status is not QueueStatus.OFFERED or request.associate_id != associate_id:
+        raise Conflict("This request is no longer offered to you.", code="offer_gone")
+
+
+def do_accept(
+    db: Session,
+    request: QueueRequest,
+    associate_id: int,
+    *,
+    now: datetime | None = None,
+    accept_seconds: int = DEFAULT_ACCEPT_SECONDS,
+) -> LiveSession:
+    """Take the shopper: a consultation session starts at once (no waiting screen)."""
+    now = now or utcnow()
+    _offered_to(request, associate_id)
+    if request.offered_at and request.offered_at < now - timedelta(seconds=accept_seconds):
+        _pass_on(db, request, now)
+        raise Conflict("Too late: this request has passed to a colleague.", code="offer_gone")
+    result = db.exec(
+        update(QueueRequest)
+        .where(
+            col(QueueRequest.id) == request.id,
+            col(QueueRequest.status) == QueueStatus.OFFERED,
+            col(QueueRequest.associate_id) == associate_id,
+        )
+        .values(status=QueueStatus.ACCEPTED, accepted_at=now, first_response_at=now)
+    )
+    if result.rowcount != 1:
+        db.rollback()
+        raise Conflict("This request is no longer offered to you.", code="offer_gone")
+    live = LiveSession(
+        brand_id=request.brand_id,
+        kind=SessionKind.CONSULTATION,
+        queue_request_id=request.id,
+        shopper_id=request.shopper_id,
+        associate_id=associate_id,
+        room=new_room_name("talk"),
+        status=SessionStatus.LIVE,
+        started_at=now,
+    )
+    db.add(live)
+    db.commit()
+    db.refresh(request)
+    publish(
+        "queue_accepted",
+        None,
+        audience=f"shopper:{request.shopper_id}",
+        request_id=request.id,
+        live_session_id=live.id,
+    )
+    return live
+
+
+def do_decline(
+    db: Session, request: QueueRequest, associate_id: int, *, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    _offered_to(request, associate_id)
+    _pass_on(db, request, now)
+    do_route(db, request.brand_id, now=now)
+
+
+def do_transfer(
+    db: Session, live: LiveSession, to_associate_id: int, *, now: datetime | None = None
+) -> LiveSession:
+    """Hand a running consultation to a colleague of the same brand who is online and free."""
+    colleague = db.get(AssociateProfile, to_associate_id)
+    if colleague is None or colleague.brand_id != live.brand_id:
+        raise NotFound("Choose a colleague from this brand.")
+    if colleague.id == live.associate_id:
+        raise InvalidInput("This consultation is already theirs.", field="associate_id")
+    if live.status is SessionStatus.ENDED:
+        raise Conflict("This consultation has ended.")
+    if colleague.status is not AssociateStatus.ONLINE:
+        raise Conflict(f"{colleague.display_name} is not online.")
+    if active_load(db, to_associate_id) >= colleague.max_parallel_chats:
+        raise Conflict(f"{colleague.display_name} has no free chat right now.")
+    previous = live.associate_id
+    live.associate_id = to_associate_id
+    db.add(live)
+    if live.queue_request_id is not None:
+        request = db.get(QueueRequest, live.queue_request_id)
+        if request is not None:
+            request.associate_id = to_associate_id
+            db.add(request)
+    db.commit()
+    publish(
+        "consultation_transferred",
+        live.room,
+        audience="room",
+        live_session_id=live.id,
+        from_associate_id=previous,
+        to_associate_id=to_associate_id,
+        name=colleague.display_name,
+    )
+    return live
+
+
+def do_set_status(
+    db: Session, profile: AssociateProfile, status: AssociateStatus, *, now: datetime | None = None
+) -> AssociateProfile:
+    """Online / away / offline. Going online routes whoever waits."""
+    now = now or utcnow()
+    profile.status = status
+    profile.status_changed_at = now
+    db.add(profile)
+    db.commit()
+    if status is AssociateStatus.ONLINE:
+        do_route(db, profile.brand_id, now=now)
+    return profile
+
+
+def do_end_consultation(
+    db: Session, live: LiveSession, *, now: datetime | None = None
+) -> LiveSession:
+    now = now or utcnow()
+    if live.kind is not SessionKind.CONSULTATION:
+        raise InvalidInput("Only a consultation can be ended here.")
+    if live.status is not SessionStatus.ENDED:
+        live.status = SessionStatus.ENDED
+        live.ended_at = now
+        db.add(live)
+        if live.queue_request_id is not None:
+            request = db.get(QueueRequest, live.queue_request_id)
+            if request is not None:
+                request.status = QueueStatus.CLOSED
+                db.add(request)
+        db.commit()
+        publish("session_state", live.room, status="ended")
+        do_route(db, live.brand_id, now=now)
+    return live
+
+
+def offers_for(db: Session, associate_id: int) -> list[QueueRequest]:
+    return list(
+        db.exec(
+            select(QueueRequest)
+            .where(
+                QueueRequest.associate_id == associate_id,
+                QueueRequest.status == QueueStatus.OFFERED,
+            )
+            .order_by(col(QueueRequest.offered_at))
+        ).all()
+    )
+
+
+def waiting_for_brand(db: Session, brand_id: int) -> list[QueueRequest]:
+    return list(
+        db.exec(
+            select(QueueRequest)
+            .where(QueueRequest.brand_id == brand_id, col(QueueRequest.status).in_(OPEN))
+            .order_by(col(QueueRequest.created_at))
+        ).all()
+    )
+
+
+def live_session_of(db: Session, request: QueueRequest) -> LiveSession | None:
+    return db.exec(select(LiveSession).where(LiveSession.queue_request_id == request.id)).first()
+
+
+# --- messages left when nobody is there -------------------------------------------
+
+
+def do_leave_message(
+    db: Session, *, brand_id: int, shopper_id: int | None, name: str, email: str, body: str
+) -> OfflineMessage:
+    if not body.strip():
+        raise InvalidInput("Write your message.", field="body")
+    message = OfflineMessage(
+        brand_id=brand_id,
+        shopper_id=shopper_id,
+        name=name.strip()[:120],
+        email=normalise_email(email),
+        body=body.strip()[:5000],
+    )
+    db.add(message)
+    db.commit()
+    publish("message_left", None, audience=f"brand:{brand_id}", message_id=message.id)
+    return message
+
+
+def do_answer_message(
+    db: Session,
+    message: OfflineMessage,
+    answer: str,
+    mailer: Mailer,
+    *,
+    by: AssociateProfile | None,
+    by_name: str,
+    now: datetime | None = None,
+) -> OfflineMessage:
+    """Answer by e-mail; the message is marked answered only once the e-mail has gone."""
+    if message.answered_at is not None:
+        raise Conflict("This message has already been answered.")
+    if not answer.strip():
+        raise InvalidInput("Write an answer.", field="answer")
+    brand = db.get(Brand, message.brand_id)
+    assert brand is not None
+    mailer.send(
+        answer_message(
+            brand_name=brand.name,
+            name=message.name,
+            email=message.email,
+            question=message.body,
+            answer=answer.strip(),
+            associate=by.display_name if by else by_name,
+        )
+    )
+    message.answer = answer.strip()
+    message.answered_at = now or utcnow()
+    message.answered_by = by.id if by else None
+    db.add(message)
+    db.commit()
+    return message

@@ -1,0 +1,86 @@
+"""axe-core on the main pages, on a phone and on a desktop: no serious or critical
+violations (labels, contrast, roles, names). Plus the keyboard basics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, PHONE, axe_violations, sign_in
+from tests.factories import Factory
+from tests.servers import WebServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) -> None:
+    brand = seed.brand(name="Maison Aurèle", slug="aurele")
+    store = seed.store(brand)
+    product = seed.product(brand, name="Carré", sizes=("90",))
+    show = seed.show(brand, title="Silk", product_ids=[product.id])
+    associate = seed.associate(brand, store)
+    admin_email = seed.admin(brand).email
+    seed.session.commit()
+    base = web_only.url
+
+    phone = chromium.new_context(**PHONE).new_page()
+    shopper_pages = [
+        f"/b/{brand.slug}",
+        f"/b/{brand.slug}/shows/{show.id}",
+        f"/b/{brand.slug}/products/{product.id}",
+        f"/b/{brand.slug}/bag",
+        f"/embed/shows/{show.id}",
+        "/login",
+    ]
+    failures: dict[str, Any] = {}
+    for path in shopper_pages:
+        phone.goto(f"{base}{path}")
+        if found := axe_violations(phone):
+            failures[path] = found
+
+    desk = chromium.new_context(**DESKTOP).new_page()
+    sign_in(desk, base, admin_email, "/admin/products")
+    staff_pages = [
+        "/admin/products",
+        "/admin/products/new",
+        f"/admin/products/{product.id}",
+        "/admin/products/import",
+        "/admin/people",
+        f"/admin/associates/{associate.id}",
+        "/admin/shows",
+        "/admin/shows/new",
+        "/admin/settings",
+        "/console/",
+        f"/console/shows/{show.id}",
+    ]
+    for path in staff_pages:
+        desk.goto(f"{base}{path}")
+        if found := axe_violations(desk):
+            failures[path] = found
+    assert failures == {}
+
+
+def test_show_page_is_keyboard_usable(web_only: WebServer, seed: Factory, chromium: Any) -> None:
+    brand = seed.brand()
+    product = seed.product(brand, name="Carré")
+    show = seed.show(brand, product_ids=[product.id])
+    seed.session.commit()
+    page = chromium.new_context(**PHONE).new_page()
+    page.goto(f"{web_only.url}/b/{brand.slug}/shows/{show.id}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    # Every control can be reached with Tab, in order, and has a name.
+    names = []
+    for _ in range(14):
+        page.keyboard.press("Tab")
+        names.append(
+            page.evaluate(
+                "(() => { const e = document.activeElement;"
+                " return e.getAttribute('aria-label') || e.labels?.[0]?.textContent"
+                " || e.textContent.trim(); })()"
+            )
+        )
+    assert "Send a heart" in names
+    assert "Size / colour" in names
+    assert "Add to bag" in names

@@ -1,0 +1,288 @@
+"""A real relay on loopback with real aiortc publishers and viewers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import av
+import numpy as np
+import pytest
+from aiortc import RTCPeerConnection
+
+from streaming.client import SignalError, post_offer, view
+from streaming.framecode import delay_ms
+from streaming.synthetic import SyntheticCameraTrack, publish
+
+from .conftest import (
+    GrantFactory,
+    RunningRelay,
+    expired_grant,
+    first_stamp_after,
+    get_json,
+    read_stamps,
+    wait_for_status,
+)
+
+pytestmark = [pytest.mark.media, pytest.mark.anyio]
+
+
+async def test_viewers_receive_the_publishers_frames(
+    relay: RunningRelay, grant: GrantFactory
+) -> None:
+    publication = await publish(relay.url, grant("show", "publish"))
+    viewers = await asyncio.gather(*(view(relay.url, grant("show", "view")) for _ in range(3)))
+    try:
+        # Read all viewers at once: a viewer not being read buffers frames locally.
+        received = await asyncio.gather(*(read_stamps(v.video, 15) for v in viewers))
+        for stamps in received:
+            counters = [s.counter for s in stamps]
+            assert counters == sorted(counters) and len(set(counters)) == len(counters)
+            # These are the publisher's frames, and recent ones.
+            assert counters[-1] <= publication.video.counter
+            now_ms = int(time.time() * 1000)
+            assert delay_ms(stamps[-1].sent_ms, now_ms) < 1000
+        # One H.264 encode serves them all.
+        room = relay.relay.rooms["show"]
+        assert set(room._renditions) == {"h264"}
+        _, status = await get_json(f"{relay.url}/rooms/show/status")
+        assert status["publisher"] == "live" and status["viewers"] == 3
+        assert status["full"] is False
+
+        # Audio: Opus encoded once, decoded here to the publisher's tone.
+        levels = []
+        for _ in range(20):
+            frame = await asyncio.wait_for(viewers[0].audio.recv(), 5)
+            assert isinstance(frame, av.AudioFrame)
+            levels.append(float(np.abs(frame.to_ndarray().astype(np.float64)).mean()))
+        assert max(levels) > 1000
+
+        # A viewer joining mid-stream has a picture within a second.
+        started = time.monotonic()
+        late = await view(relay.url, grant("show", "view"))
+        await first_stamp_after(late.video, lambda s: True, timeout=1.0)
+        assert time.monotonic() - started < 1.0
+        viewers.append(late)
+    finally:
+        for viewer in viewers:
+            await viewer.close()
+        await publication.close()
+
+
+async def test_host_drops_and_returns(relay: RunningRelay, grant: GrantFactory) -> None:
+    status_url = f"{relay.url}/rooms/studio/status"
+    first = await publish(relay.url, grant("studio", "publish"))
+    viewer = await view(relay.url, grant("studio", "view"))
+    try:
+        before = (await read_stamps(viewer.video, 5))[-1]
+        await first.close()  # the host's connection goes away
+        await wait_for_status(status_url, "publisher", "reconnecting")
+        _, status = await get_json(status_url)
+        assert status["viewers"] == 1  # the viewer is still connected
+
+        resumed_at = first.video.counter + 1000
+        second = await publish(relay.url, grant("studio", "publish"), start_counter=resumed_at)
+        try:
+            after = await first_stamp_after(viewer.video, lambda s: s.counter >= resumed_at)
+            assert after.counter > before.counter
+            await wait_for_status(status_url, "publisher", "live")
+            assert viewer.pc.connectionState == "connected"  # same peer, no reload
+        finally:
+            await second.close()
+    finally:
+        await viewer.close()
+
+
+async def test_new_publish_replaces_the_previous_publisher(
+    relay: RunningRelay, grant: GrantFactory
+) -> None:
+    first = await publish(relay.url, grant("swap", "publish"))
+    second = await publish(relay.url, grant("swap", "publish"), start_counter=50_000)
+    viewer = await view(relay.url, grant("swap", "view"))
+    try:
+        stamp = await first_stamp_after(viewer.video, lambda s: True)
+        assert stamp.counter >= 50_000
+        assert relay.relay.rooms["swap"].publisher_id == second.peer_id
+    finally:
+        for closable in (viewer, first, second):
+            await closable.close()
+
+
+async def offer_sdp(*, send: bool) -> tuple[RTCPeerConnection, str]:
+    pc = RTCPeerConnection()
+    if send:
+        pc.addTransceiver(SyntheticCameraTrack(), direction="sendrecv")
+    else:
+        pc.addTransceiver("video", direction="recvonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc, pc.localDescription.sdp
+
+
+async def test_grants_are_checked(relay: RunningRelay, grant: GrantFactory) -> None:
+    sender, send_sdp = await offer_sdp(send=True)
+    sendonly_sdp = send_sdp.replace("a=sendrecv", "a=sendonly")
+    receiver, recv_sdp = await offer_sdp(send=False)
+    try:
+        refusals = {
+            "expired": (expired_grant("g", "publish"), send_sdp, {}, 401),
+            "altered": (grant("g", "publish")[:-2] + "xx", send_sdp, {}, 401),
+            "garbage": ("not-a-grant", send_sdp, {}, 401),
+            "view grant publishing": (grant("g", "view"), sendonly_sdp, {}, 403),
+            "publish grant viewing": (grant("g", "publish"), recv_sdp, {}, 403),
+            "another room": (grant("other", "view"), recv_sdp, {"room": "g"}, 403),
+        }
+        for name, (token, sdp, extra, status) in refusals.items():
+            with pytest.raises(SignalError) as refused:
+                await post_offer(relay.url, token, sdp, **extra)
+            assert refused.value.status == status, name
+            assert set(refused.value.body) == {"error", "message"}, name
+
+        once = grant("g", "view")
+        answer = await post_offer(relay.url, once, recv_sdp)
+        with pytest.raises(SignalError) as replayed:
+            await post_offer(relay.url, once, recv_sdp)
+        assert replayed.value.status == 409
+
+        # A view offer that tries to send gets a sendonly answer: nothing goes in.
+        injected = await post_offer(relay.url, grant("g", "view"), send_sdp)
+        video_section = injected["sdp"].split("m=video")[1]
+        assert "a=sendonly" in video_section
+        assert relay.relay.rooms["g"].publisher_id is None
+
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{relay.url}/signal", data=b"{nope") as response:
+                assert response.status == 400
+                assert (await response.json())["error"] == "bad_request"
+            async with http.post(f"{relay.url}/signal", json={"grant": "x"}) as response:
+                assert response.status == 400
+            async with http.delete(f"{relay.url}/signal/{answer['peer_id']}") as response:
+                assert response.status == 200
+            async with http.delete(f"{relay.url}/signal/{answer['peer_id']}") as response:
+                assert response.status == 404
+    finally:
+        await sender.close()
+        await receiver.close()
+
+
+async def test_recording_hls_snapshot_thumbnail_metrics(
+    relay: RunningRelay, grant: GrantFactory
+) -> None:
+    import cv2
+
+    from streaming.framecode import read_stamp
+
+    room_url = f"{relay.url}/rooms/replay"
+    publish_grant = grant("replay", "publish")
+    publication = await publish(relay.url, publish_grant)
+    viewer = await view(relay.url, grant("replay", "view"))
+    try:
+        await read_stamps(viewer.video, 5)
+        _, status = await get_json(f"{room_url}/status")
+        assert status["hls"] == "/hls/replay/index.m3u8"
+        assert status["recording"].startswith("/recordings/replay-")
+
+        async with aiohttp.ClientSession() as http:
+            headers = {"Authorization": f"Bearer {publish_grant}"}
+            async with http.post(f"{room_url}/snapshot", headers=headers) as response:
+                assert response.status == 200
+                assert response.content_type == "image/jpeg"
+                jpeg = await response.read()
+            image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+            assert image is not None
+            assert image.shape == (480, 640, 3) and read_stamp(image) is not None
+            assert list((relay.config.media_dir / "snapshots").glob("replay-*.jpg"))
+
+            wrong = {"Authorization": f"Bearer {grant('elsewhere', 'publish')}"}
+            async with http.post(f"{room_url}/snapshot", headers=wrong) as response:
+                assert response.status == 403
+            viewer_only = {"Authorization": f"Bearer {grant('replay', 'view')}"}
+            async with http.post(f"{room_url}/snapshot", headers=viewer_only) as response:
+                assert response.status == 403
+            async with http.post(f"{room_url}/snapshot") as response:
+                assert response.status == 401
+
+            async with http.get(f"{room_url}/thumbnail.jpg") as response:
+                assert response.status == 200
+                assert (await response.read())[:2] == b"\xff\xd8"
+            async with http.get(f"{relay.url}/rooms/nobody/thumbnail.jpg") as response:
+                assert response.status == 404
+                assert (await response.json())["error"] == "no_thumbnail"
+
+            async with http.get(f"{relay.url}/metrics") as response:
+                metrics = await response.text()
+            assert 'relay_room_viewers{room="replay"} 1.0' in metrics
+            assert 'relay_room_publisher_state{room="replay"} 1.0' in metrics
+            assert 'relay_room_frames_sent_total{room="replay"}' in metrics
+            for probe in ("healthz", "readyz"):
+                async with http.get(f"{relay.url}/{probe}") as response:
+                    assert response.status == 200
+
+            # HLS: wait (by polling the file the muxer writes) for a first segment.
+            playlist = relay.config.media_dir / "hls" / "replay" / "index.m3u8"
+            deadline = time.monotonic() + 8
+            while not (playlist.exists() and ".ts" in playlist.read_text()):
+                assert time.monotonic() < deadline, "no HLS segment"
+                await asyncio.sleep(0.2)
+            async with http.get(f"{relay.url}/hls/replay/index.m3u8") as response:
+                assert response.status == 200
+                segment = next(
+                    line for line in (await response.text()).splitlines() if line.endswith(".ts")
+                )
+            async with http.get(f"{relay.url}/hls/replay/{segment}") as response:
+                assert response.status == 200 and len(await response.read()) > 1000
+
+            recording = status["recording"]
+            async with http.delete(f"{relay.url}/signal/{publication.peer_id}") as response:
+                assert response.status == 200  # the host ends the show: files are closed
+            async with http.get(f"{relay.url}{recording}") as response:
+                assert response.status == 200
+        path = relay.config.media_dir / "recordings" / recording.rsplit("/", 1)[1]
+        with av.open(str(path)) as container:
+            frames = sum(1 for _ in container.decode(video=0))
+        with av.open(str(path)) as container:
+            audio_frames = sum(1 for _ in container.decode(audio=0))
+        assert frames >= 30
+        assert audio_frames >= 30  # AAC, 1024 samples a frame: more than 0.6 s
+        _, status = await get_json(f"{room_url}/status")
+        assert status["publisher"] == "none" and status["recording"] is None
+    finally:
+        await viewer.close()
+        await publication.close()
+
+
+async def test_full_room_refuses_viewers(relay: RunningRelay, grant: GrantFactory) -> None:
+    object.__setattr__(relay.config, "max_viewers", 1)
+    viewer = await view(relay.url, grant("tiny", "view"))
+    try:
+        _, status = await get_json(f"{relay.url}/rooms/tiny/status")
+        assert status["full"] is True
+        with pytest.raises(SignalError) as refused:
+            await view(relay.url, grant("tiny", "view"))
+        assert refused.value.status == 503
+    finally:
+        await viewer.close()
+
+
+async def test_viewer_pli_forces_rate_limited_keyframes(
+    relay: RunningRelay, grant: GrantFactory
+) -> None:
+    publication = await publish(relay.url, grant("pli", "publish"), audio=False)
+    viewer = await view(relay.url, grant("pli", "view"))
+    try:
+        await read_stamps(viewer.video, 3)
+        room = relay.relay.rooms["pli"]
+        receiver = next(r for r in viewer.pc.getReceivers() if r.track.kind == "video")
+        ssrc = receiver.getSynchronizationSources()[0].source
+        before = room.stats.keyframes
+        # A real RTCP PLI every 50 ms for 1.2 s: 24 requests.
+        for _ in range(24):
+            await receiver._send_rtcp_pli(ssrc)
+            await asyncio.sleep(0.05)
+        forced = room.stats.keyframes - before
+        # Honoured (about 3 in 1.2 s; without the PLI hook only a periodic one)
+        # but limited to one per 0.5 s, plus at most one periodic (2 s GOP).
+        assert 2 <= forced <= 4
+    finally:
+        await viewer.close()
+        await publication.close()

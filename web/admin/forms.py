@@ -1,0 +1,113 @@
+"""Small helpers for server-rendered forms: keep what was typed, errors per field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import redirect, request, url_for
+from sqlmodel import select
+from werkzeug.wrappers import Response
+
+from sessions.access import Actor, access_brand_admin
+from sessions.errors import DomainError, NotFound
+from sessions.models import Brand
+from web.db import db
+from web.identity import current_actor
+
+
+@dataclass
+class Form:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_request(cls) -> Form:
+        return cls(values={k: v for k, v in request.form.items() if k != "csrf_token"})
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self.values.get(name, default)
+        return "" if value is None else str(value)
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def text(self, name: str, label: str, *, required: bool = False, max_length: int = 200) -> str:
+        value = self.get(name).strip()
+        if required and not value:
+            self.fail(name, f"Enter {label}.")
+        elif len(value) > max_length:
+            self.fail(name, f"Keep {label} under {max_length} characters.")
+        return value
+
+    def integer(self, name: str, label: str, *, minimum: int = 0, maximum: int = 10**9) -> int:
+        raw = self.get(name).strip()
+        try:
+            value = int(raw)
+        except ValueError:
+            self.fail(name, f"Enter {label} as a whole number.")
+            return minimum
+        if not minimum <= value <= maximum:
+            self.fail(name, f"Enter {label} between {minimum} and {maximum}.")
+        return value
+
+    def money(self, name: str, label: str, *, required: bool = True) -> int | None:
+        raw = self.get(name).strip().replace(",", "")
+        if not raw:
+            if required:
+                self.fail(name, f"Enter {label}.")
+            return None
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            self.fail(name, f"Enter {label} as a number, e.g. 1250.00.")
+            return None
+        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            self.fail(name, f"Enter {label} with at most two decimals, not below zero.")
+            return None
+        return int(amount * 100)
+
+    def local_datetime(self, name: str, tz_name: str, label: str) -> datetime | None:
+        raw = self.get(name).strip()
+        try:
+            naive = datetime.fromisoformat(raw)
+        except ValueError:
+            self.fail(name, f"Enter {label} as a date and time.")
+            return None
+        try:
+            zone = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail("timezone", f"'{tz_name}' is not a known time zone.")
+            return None
+        return naive.replace(tzinfo=zone)
+
+    def absorb(
+        self, exc: DomainError, default_field: str, aliases: dict[str, str] | None = None
+    ) -> None:
+        """Put a domain error next to the field it names (or a default one)."""
+        name = str(exc.details.get("field") or default_field)
+        self.fail((aliases or {}).get(name, name), exc.message)
+
+
+def admin_brand() -> tuple[Actor, Brand]:
+    """The brand this admin manages; a platform admin picks one with ?brand=<id>."""
+    actor = current_actor()
+    brand_id = actor.brand_id or request.args.get("brand", type=int)
+    brand = db().get(Brand, brand_id) if brand_id else db().exec(select(Brand)).first()
+    if brand is None:
+        raise NotFound("No brand to manage yet.")
+    access_brand_admin(actor, brand.id or 0)
+    return actor, brand
+
+
+def needs_login() -> Response | None:
+    if current_actor().is_staff:
+        return None
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

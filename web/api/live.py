@@ -1,0 +1,417 @@
+"""Live sessions over HTTP: state, media grants, show start/end, the bag and checkout.
+
+The chatty part of a room travels over Socket.IO (web/sockets/); these are the
+calls a page makes once, or that must work without a socket.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from typing import Annotated, Any, Literal
+
+from flask import Blueprint, current_app, redirect
+from pydantic import BaseModel, Field
+from werkzeug.wrappers import Response
+
+from sessions import bags
+from sessions import live as live_actions
+from sessions.access import access_host, access_join, can_host
+from sessions.catalogue import do_end_show, do_start_show, get_or_404
+from sessions.errors import Forbidden, InvalidInput, NotFound
+from sessions.grants import issue_grant
+from sessions.models import Brand, LiveSession, SessionKind, Show
+from web.api import bp
+from web.api.schemas import DbId, Strict
+from web.api.spec import api_route
+from web.db import db
+from web.identity import current_actor, ensure_shopper
+
+log = logging.getLogger(__name__)
+checkout_bp = Blueprint("checkout", __name__)
+WEBHOOK_TIMEOUT_SECONDS = 5
+
+
+# --- bodies -----------------------------------------------------------------
+
+
+class VariantCard(BaseModel):
+    id: int
+    size: str
+    colour: str
+    colour_hex: str | None
+    stock: int
+    price_minor: int
+
+
+class ProductCard(BaseModel):
+    id: int
+    name: str
+    price_minor: int
+    currency: str
+    image_url: str | None
+    url: str
+    stock: int
+    variants: list[VariantCard]
+
+
+class MessageOut(BaseModel):
+    id: int
+    kind: str
+    author: str
+    author_role: str
+    body: str
+    product: ProductCard | None
+    attachment_url: str | None
+    created_at: str
+
+
+class OfferOut(BaseModel):
+    id: int
+    product_id: int
+    price_minor: int
+    quantity: int
+    remaining: int
+    ends_at: str
+
+
+class BagLineOut(BaseModel):
+    id: int
+    product_id: int
+    variant_id: int
+    name: str
+    size: str
+    colour: str
+    quantity: int
+    unit_price_minor: int
+    image_url: str | None
+    expires_at: str | None
+
+
+class BagOut(BaseModel):
+    id: int | None
+    count: int
+    total_minor: int
+    currency: str
+    lines: list[BagLineOut]
+
+
+class StockOut(BaseModel):
+    product_id: int
+    variant_id: int
+    stock: int
+    product_stock: int
+
+
+class LiveSessionOut(BaseModel):
+    id: int
+    kind: str
+    status: str
+    role: str
+    show_id: int | None
+    viewers: int
+    hearts: int
+    pinned: list[ProductCard]
+    offer: OfferOut | None
+    bag: BagOut | None
+
+
+class HistoryQuery(Strict):
+    after: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+
+
+class GrantIn(Strict):
+    role: Literal["publish", "view"]
+    room_suffix: Literal["", "shopper"] = ""
+
+
+class GrantOut(BaseModel):
+    relay_url: str
+    grant: str
+    room: str
+    ice_servers: list[Any]
+
+
+class ShowStateOut(BaseModel):
+    show_id: int
+    live_session_id: int
+    status: str
+
+
+class BagQuery(Strict):
+    brand_id: DbId
+    live_session_id: DbId | None = None
+
+
+class AddToBagIn(Strict):
+    variant_id: DbId
+    quantity: Annotated[int, Field(ge=1, le=bags.MAX_QUANTITY)] = 1
+    live_session_id: DbId | None = None
+
+
+class AddedOut(BaseModel):
+    bag: BagOut
+    stock: StockOut
+
+
+class CheckoutIn(Strict):
+    brand_id: DbId
+
+
+class CheckoutOut(BaseModel):
+    method: str
+    redirect_url: str | None
+    status_code: int | None
+
+
+# --- live sessions ------------------------------------------------------------
+
+
+def _live(live_session_id: int) -> LiveSession:
+    return live_actions.live_or_404(db(), live_session_id)
+
+
+def _viewers(live: LiveSession) -> int:
+    from web.sockets import state
+
+    return state.delivery().presence.count(live.room)
+
+
+@api_route(
+    bp,
+    "/live-sessions/<int:live_session_id>",
+    "GET",
+    response=LiveSessionOut,
+    tag="live",
+    summary="A live session's state: status, pinned products, offer, viewers, your bag",
+    auth="shopper",
+)
+def get_live_session(live_session_id: int) -> LiveSessionOut:
+    live = _live(live_session_id)
+    actor = current_actor()
+    access_join(actor, live)  # before creating a guest: a private room stays private
+    actor = ensure_shopper()
+    live_actions.check_can_enter(db(), actor, live)
+    state = live_actions.room_state(db(), live)
+    brand = get_or_404(db(), Brand, live.brand_id, "brand")
+    bag = None
+    if actor.shopper_id is not None or (
+        live.kind is SessionKind.CONSULTATION and can_host(actor, live)
+    ):
+        bag = bags.shopper_bag(db(), actor, brand, live)
+    assert live.id is not None
+    return LiveSessionOut.model_validate(
+        {
+            **state,
+            "id": live.id,
+            "kind": live.kind.value,
+            "role": "host" if can_host(actor, live) else "viewer",
+            "show_id": live.show_id,
+            "viewers": _viewers(live),
+            "bag": bag,
+        }
+    )
+
+
+@api_route(
+    bp,
+    "/live-sessions/<int:live_session_id>/messages",
+    "GET",
+    query=HistoryQuery,
+    response=list[MessageOut],
+    tag="live",
+    summary="Chat history: recent messages, or those after a given id",
+)
+def list_messages(live_session_id: int, query: HistoryQuery) -> list[MessageOut]:
+    live = _live(live_session_id)
+    access_join(current_actor(), live)
+    rows = live_actions.history(db(), live, last_id=query.after)
+    return [MessageOut.model_validate(row) for row in rows]
+
+
+def _check_grant(live: LiveSession, body: GrantIn) -> str:
+    """Who may publish or view which relay room; returns the room name."""
+    actor = current_actor()
+    if body.room_suffix == "":
+        (access_host if body.role == "publish" else access_join)(actor, live)
+        return live.room
+    if live.kind is not SessionKind.CONSULTATION:
+        raise InvalidInput("Only a consultation has a shopper camera.", field="room_suffix")
+    if body.role == "view":
+        access_host(actor, live)
+    elif actor.shopper_id is None or actor.shopper_id != live.shopper_id:
+        raise Forbidden("Only this consultation's shopper may publish their camera.")
+    return f"{live.room}-shopper"
+
+
+@api_route(
+    bp,
+    "/live-sessions/<int:live_session_id>/media-grant",
+    "POST",
+    body=GrantIn,
+    response=GrantOut,
+    tag="live",
+    summary="A short-lived grant to publish or view the session's video on the relay",
+    auth="shopper",
+)
+def media_grant(live_session_id: int, body: GrantIn) -> GrantOut:
+    live = _live(live_session_id)
+    room = _check_grant(live, body)
+    config = current_app.config
+    grant = issue_grant(
+        config["MEDIA_GRANT_SECRET"], room=room, role=body.role, identity=current_actor().identity
+    )
+    return GrantOut(
+        relay_url=config["RELAY_URL"], grant=grant, room=room, ice_servers=config["ICE_SERVERS"]
+    )
+
+
+def _show_action(show_id: int, start: bool) -> ShowStateOut:
+    show = get_or_404(db(), Show, show_id, "show")
+    from sessions.catalogue import live_session_for_show
+
+    access_host(current_actor(), live_session_for_show(db(), show))
+    live = do_start_show(db(), show) if start else do_end_show(db(), show)
+    assert live.id is not None
+    return ShowStateOut(show_id=show_id, live_session_id=live.id, status=live.status.value)
+
+
+@api_route(
+    bp,
+    "/shows/<int:show_id>/start",
+    "POST",
+    response=ShowStateOut,
+    tag="live",
+    summary="Go live",
+    auth="host",
+)
+def start_show(show_id: int) -> ShowStateOut:
+    return _show_action(show_id, start=True)
+
+
+@api_route(
+    bp,
+    "/shows/<int:show_id>/end",
+    "POST",
+    response=ShowStateOut,
+    tag="live",
+    summary="End the live show",
+    auth="host",
+)
+def end_show(show_id: int) -> ShowStateOut:
+    return _show_action(show_id, start=False)
+
+
+# --- bag ----------------------------------------------------------------------------
+
+
+def _optional_live(live_session_id: int | None) -> LiveSession | None:
+    return _live(live_session_id) if live_session_id is not None else None
+
+
+@api_route(
+    bp,
+    "/bag",
+    "GET",
+    query=BagQuery,
+    response=BagOut,
+    tag="bag",
+    summary="Your bag at a brand (expired reservations are released first)",
+    auth="shopper",
+)
+def get_bag(query: BagQuery) -> BagOut:
+    brand = get_or_404(db(), Brand, query.brand_id, "brand")
+    live = _optional_live(query.live_session_id)
+    return BagOut.model_validate(bags.shopper_bag(db(), current_actor(), brand, live))
+
+
+@api_route(
+    bp,
+    "/bag/lines",
+    "POST",
+    body=AddToBagIn,
+    response=AddedOut,
+    status=201,
+    tag="bag",
+    summary="Add a size and colour to the bag, reserving its stock (409 sold_out)",
+    auth="shopper",
+)
+def add_to_bag(body: AddToBagIn) -> AddedOut:
+    live = _optional_live(body.live_session_id)
+    actor = current_actor() if live is not None and can_host(current_actor(), live) else None
+    actor = actor or ensure_shopper()
+    added = bags.do_add_to_bag(
+        db(), actor, variant_id=body.variant_id, quantity=body.quantity, live=live
+    )
+    return AddedOut.model_validate({"bag": added.bag, "stock": added.stock})
+
+
+@api_route(
+    bp,
+    "/bag/lines/<int:line_id>",
+    "DELETE",
+    response=BagOut,
+    tag="bag",
+    summary="Remove a line from the bag; its stock goes back",
+    auth="shopper",
+)
+def remove_bag_line(line_id: int) -> BagOut:
+    return BagOut.model_validate(bags.do_remove_line(db(), current_actor(), line_id))
+
+
+def _post_webhook(handoff: bags.Handoff) -> int | None:
+    assert handoff.webhook_url is not None
+    req = urllib.request.Request(
+        handoff.webhook_url, data=handoff.payload, headers=handoff.headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        log.warning("checkout webhook %s failed: %s", handoff.webhook_url, exc)
+        return None
+
+
+def checkout(brand: Brand) -> CheckoutOut:
+    """Hand the bag to the brand's shop: webhook first (if any), then the cart URL."""
+    handoff = bags.prepare_checkout(db(), current_actor(), brand)
+    status_code = _post_webhook(handoff) if handoff.webhook_url else None
+    delivered = status_code is not None and 200 <= status_code < 300
+    if handoff.webhook_url and not delivered and handoff.redirect_url is None:
+        raise bags.CheckoutUnavailable("The shop did not answer; your bag is kept, try again.")
+    record = bags.do_complete_checkout(db(), handoff, brand, status_code=status_code)
+    return CheckoutOut(
+        method=record.method, redirect_url=handoff.redirect_url, status_code=status_code
+    )
+
+
+@api_route(
+    bp,
+    "/bag/checkout",
+    "POST",
+    body=CheckoutIn,
+    response=CheckoutOut,
+    tag="bag",
+    summary="Hand the bag to the brand's shop (cart URL and/or signed webhook)",
+    auth="shopper",
+)
+def checkout_bag(body: CheckoutIn) -> CheckoutOut:
+    return checkout(get_or_404(db(), Brand, body.brand_id, "brand"))
+
+
+@checkout_bp.post("/checkout/<slug>")
+def checkout_redirect(slug: str) -> Response:
+    """The bag page's form posts here; the shopper lands in the brand's own cart."""
+    from sqlmodel import select
+
+    brand = db().exec(select(Brand).where(Brand.slug == slug)).first()
+    if brand is None:
+        raise NotFound("No such brand.")
+    result = checkout(brand)
+    target = result.redirect_url or f"/b/{brand.slug}/bag?checked_out=1"
+    log.info("checkout hand-off %s", json.dumps({"brand": slug, "method": result.method}))
+    return redirect(target, code=303)

@@ -1,0 +1,20 @@
+"""Consultations: booking, talk now, messages left, the consultation room, the associate's day."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("booking", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages and start this node's background tick (reminders, queue offers)."""
+    from web.booking import console, pages  # noqa: F401  (registers the routes)
+    from web.booking.services import config_defaults, start_background
+
+    for key, value in config_defaults().items():
+        app.config.setdefault(key, type(value)(os.environ.get(key, value)))
+    app.register_blueprint(bp)
+    start_background(app)

@@ -1,0 +1,52 @@
+"""The associate's side: their day (appointments, waiting shoppers, messages) and the room."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from sessions.access import access_host
+from sessions.catalogue import get_or_404
+from sessions.errors import Forbidden, NotFound
+from sessions.models import AssociateProfile, Brand, LiveSession, SessionKind
+from web.booking import bp
+from web.db import db
+from web.identity import current_actor
+
+Page = str | Response
+
+
+def _to_login() -> Response:
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+@bp.get("/console/today")
+def today() -> Page:
+    actor = current_actor()
+    if not actor.is_staff:
+        return _to_login()
+    if actor.associate_id is None:
+        raise Forbidden("Only associates have a day of consultations; sign in as one.")
+    profile = get_or_404(db(), AssociateProfile, actor.associate_id, "associate")
+    brand = db().get(Brand, profile.brand_id)
+    return render_template("consult/today.html", profile=profile, brand=brand)
+
+
+@bp.get("/console/consult/<int:live_session_id>")
+def associate_room(live_session_id: int) -> Page:
+    actor = current_actor()
+    if not actor.is_staff:
+        return _to_login()
+    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    if live.kind is not SessionKind.CONSULTATION:
+        raise NotFound(f"No consultation with id {live_session_id}.")
+    access_host(actor, live)
+    brand = db().get(Brand, live.brand_id)
+    return render_template(
+        "consult/room.html",
+        brand=brand,
+        live=live,
+        side="associate",
+        mode="video",
+        other_name="the shopper",
+    )

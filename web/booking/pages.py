@@ -1,0 +1,322 @@
+"""The shopper's pages: book, manage by signed link, join, talk now, leave a message, rate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from sqlmodel import col, select
+from werkzeug.wrappers import Response
+
+from sessions import booking, queue, ratings
+from sessions.access import access_join
+from sessions.catalogue import get_or_404
+from sessions.clock import utcnow
+from sessions.errors import DomainError, Forbidden, InvalidInput, NotFound
+from sessions.models import (
+    Appointment,
+    AssociateProfile,
+    AssociateStore,
+    Brand,
+    LiveSession,
+    QueueRequest,
+    SessionKind,
+    Shopper,
+    Store,
+)
+from web.booking import bp, services
+from web.db import db
+from web.identity import current_actor, ensure_shopper
+
+Page = str | Response | tuple[str, int]
+
+
+def _brand(slug: str) -> Brand:
+    brand = db().exec(select(Brand).where(Brand.slug == slug)).first()
+    if brand is None:
+        raise NotFound(f"No brand called '{slug}'.")
+    return brand
+
+
+def _team(brand: Brand) -> tuple[list[Store], list[AssociateProfile]]:
+    stores = list(
+        db().exec(select(Store).where(Store.brand_id == brand.id).order_by(col(Store.id)))
+    )
+    people = list(
+        db().exec(
+            select(AssociateProfile)
+            .where(AssociateProfile.brand_id == brand.id)
+            .order_by(col(AssociateProfile.display_name))
+        )
+    )
+    return stores, people
+
+
+def _languages(people: list[AssociateProfile]) -> list[str]:
+    return sorted({c.strip() for p in people for c in p.languages.split(",") if c.strip()})
+
+
+def _store_of(associate_id: int) -> int | None:
+    link = (
+        db().exec(select(AssociateStore).where(AssociateStore.associate_id == associate_id)).first()
+    )
+    return link.store_id if link else None
+
+
+# --- booking -------------------------------------------------------------------
+
+
+@bp.route("/b/<slug>/book", methods=["GET", "POST"])
+def book(slug: str) -> Page:
+    brand = _brand(slug)
+    stores, people = _team(brand)
+    form = request.form.to_dict() if request.method == "POST" else dict(request.args)
+    context = {
+        "brand": brand,
+        "stores": stores,
+        "people": people,
+        "languages": _languages(people),
+        "form": form,
+        "error": None,
+    }
+    if request.method == "GET":
+        return render_template("booking/book.html", **context)
+    try:
+        appointment = _book_from_form(brand, form)
+    except DomainError as exc:
+        context["error"] = exc.message
+        return render_template("booking/book.html", **context), exc.status
+    services.flush_outbox()
+    token = booking.manage_token(current_app.config["SECRET_KEY"], appointment)
+    return redirect(url_for("booking.manage", token=token, booked=1))
+
+
+def _book_from_form(brand: Brand, form: dict[str, str]) -> Appointment:
+    slot = form.get("slot", "")
+    try:
+        associate_id, store_id, starts = slot.split("|")
+        starts_at = datetime.fromisoformat(starts)
+        if starts_at.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        raise InvalidInput("Choose a time from the list.", field="slot") from None
+    actor = ensure_shopper()
+    if actor.shopper_id is None:
+        raise Forbidden("Sign out of the staff account to book as a shopper.")
+    assert brand.id is not None
+    return booking.do_book(
+        db(),
+        brand_id=brand.id,
+        associate_id=int(associate_id),
+        store_id=int(store_id),
+        starts_at=starts_at,
+        shopper_id=actor.shopper_id,
+        name=form.get("name", ""),
+        email=form.get("email", ""),
+        timezone=form.get("timezone") or "UTC",
+        language=(form.get("language") or "en")[:8],
+        notes=form.get("notes", ""),
+        waitlist=form.get("waitlist") == "1",
+    )
+
+
+# --- the signed manage link ------------------------------------------------------
+
+
+def _appointment(token: str) -> Appointment:
+    return booking.appointment_from_token(db(), current_app.config["SECRET_KEY"], token)
+
+
+@bp.get("/appointments/<token>")
+def manage(token: str) -> Page:
+    appointment = _appointment(token)
+    brand = db().get(Brand, appointment.brand_id)
+    profile = db().get(AssociateProfile, appointment.associate_id)
+    store = db().get(Store, appointment.store_id)
+    live = booking.consultation_of(db(), appointment)
+    return render_template(
+        "booking/manage.html",
+        brand=brand,
+        appointment=appointment,
+        associate=profile,
+        store=store,
+        live=live,
+        token=token,
+        booked=request.args.get("booked") == "1",
+        now=utcnow(),
+        tz=ZoneInfo,
+    )
+
+
+@bp.get("/appointments/<token>/invite.ics")
+def invite(token: str) -> Response:
+    from sessions.mail import build_ics
+    from sessions.reminders import invitation
+
+    appointment = _appointment(token)
+    ics = build_ics(invitation(db(), appointment, services.links()))
+    return Response(
+        ics,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="consultation.ics"'},
+    )
+
+
+@bp.post("/appointments/<token>/cancel")
+def cancel(token: str) -> Page:
+    booking.do_cancel(
+        db(), _appointment(token), by="shopper", reason=request.form.get("reason", "")
+    )
+    services.flush_outbox()
+    return redirect(url_for("booking.manage", token=token))
+
+
+@bp.post("/appointments/<token>/reschedule")
+def reschedule(token: str) -> Page:
+    appointment = _appointment(token)
+    try:
+        starts_at = datetime.fromisoformat(request.form.get("starts_at", ""))
+        if starts_at.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        raise InvalidInput("Choose a new time from the list.", field="starts_at") from None
+    booking.do_reschedule(db(), appointment, starts_at=starts_at)
+    services.flush_outbox()
+    return redirect(url_for("booking.manage", token=token))
+
+
+@bp.post("/appointments/<token>/waitlist")
+def waitlist(token: str) -> Page:
+    booking.do_join_waitlist(db(), _appointment(token))
+    return redirect(url_for("booking.manage", token=token))
+
+
+@bp.get("/appointments/<token>/join")
+def join(token: str) -> Page:
+    """The e-mail's join link: it is the shopper's key, on whatever device they open it."""
+    appointment = _appointment(token)
+    live = booking.consultation_of(db(), appointment)
+    if live is None:
+        raise NotFound("This appointment has no consultation room.")
+    actor = current_actor()
+    if not actor.is_staff and actor.shopper_id != appointment.shopper_id:
+        shopper = db().get(Shopper, appointment.shopper_id)
+        assert shopper is not None
+        session["shopper_token"] = shopper.token
+        session.permanent = True
+    return redirect(url_for("booking.room", live_session_id=live.id))
+
+
+# --- the consultation room (shopper) ------------------------------------------------
+
+
+@bp.get("/consult/<int:live_session_id>")
+def room(live_session_id: int) -> Page:
+    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    if live.kind is not SessionKind.CONSULTATION:
+        raise NotFound(f"No consultation with id {live_session_id}.")
+    actor = current_actor()
+    access_join(actor, live)
+    brand = db().get(Brand, live.brand_id)
+    profile = db().get(AssociateProfile, live.associate_id) if live.associate_id else None
+    return render_template(
+        "consult/room.html",
+        brand=brand,
+        live=live,
+        side="shopper",
+        mode=_mode(live),
+        other_name=profile.display_name if profile else "your associate",
+    )
+
+
+def _mode(live: LiveSession) -> str:
+    """'chat' for a talk-now chat (no camera at first), else 'video'."""
+    if live.queue_request_id is None:
+        return "video"
+    request = db().get(QueueRequest, live.queue_request_id)
+    return request.mode if request else "video"
+
+
+# --- talk now, messages, ratings ------------------------------------------------------
+
+
+@bp.get("/b/<slug>/talk")
+def talk(slug: str) -> Page:
+    brand = _brand(slug)
+    stores, people = _team(brand)
+    assert brand.id is not None
+    online = bool(queue.online_associates(db(), brand.id))
+    answer = None if online else queue.offline_answer(db(), brand, utcnow())
+    return render_template(
+        "booking/talk.html",
+        brand=brand,
+        stores=stores,
+        languages=_languages(people),
+        online=online,
+        answer=answer,
+    )
+
+
+@bp.route("/b/<slug>/message", methods=["GET", "POST"])
+def message(slug: str) -> Page:
+    brand = _brand(slug)
+    assert brand.id is not None
+    form = request.form.to_dict()
+    if request.method == "GET":
+        return render_template("booking/message.html", brand=brand, form={}, error=None, sent=False)
+    try:
+        actor = ensure_shopper()
+        queue.do_leave_message(
+            db(),
+            brand_id=brand.id,
+            shopper_id=actor.shopper_id,
+            name=form.get("name", "") or "Guest",
+            email=form.get("email", ""),
+            body=form.get("body", ""),
+        )
+    except DomainError as exc:
+        page = render_template(
+            "booking/message.html", brand=brand, form=form, error=exc.message, sent=False
+        )
+        return page, exc.status
+    return render_template("booking/message.html", brand=brand, form={}, error=None, sent=True)
+
+
+@bp.route("/b/<slug>/rate/<int:live_session_id>", methods=["GET", "POST"])
+def rate(slug: str, live_session_id: int) -> Page:
+    brand = _brand(slug)
+    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    if live.brand_id != brand.id or live.kind is not SessionKind.CONSULTATION:
+        raise NotFound(f"No consultation with id {live_session_id}.")
+    actor = current_actor()
+    access_join(actor, live)
+    profile = db().get(AssociateProfile, live.associate_id) if live.associate_id else None
+    context: dict[str, object] = {
+        "brand": brand,
+        "live": live,
+        "associate": profile,
+        "error": None,
+        "done": False,
+    }
+    if request.method == "GET":
+        return render_template("booking/rate.html", **context)
+    try:
+        score = int(request.form.get("score", "0"))
+    except ValueError:
+        score = 0
+    try:
+        if actor.shopper_id is None:
+            raise Forbidden("Only the shopper of this consultation may rate it.")
+        ratings.do_rate(
+            db(),
+            live,
+            shopper_id=actor.shopper_id,
+            score=score,
+            comment=request.form.get("comment", ""),
+        )
+    except DomainError as exc:
+        context["error"] = exc.message
+        return render_template("booking/rate.html", **context), exc.status
+    context["done"] = True
+    return render_template("booking/rate.html", **context)

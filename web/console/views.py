@@ -1,0 +1,100 @@
+"""Console pages. Signed-in brand staff only; the host view also checks access_host."""
+
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, url_for
+from sqlmodel import col, select
+from werkzeug.wrappers import Response
+
+from sessions import live as live_actions
+from sessions.access import Actor, access_brand_staff, access_host
+from sessions.catalogue import live_session_for_show
+from sessions.errors import NotFound
+from sessions.models import Brand, Show, ShowHost, ShowStatus
+from sessions.snapshots import do_send_snapshot
+from web.admin.images import save_image
+from web.console import bp
+from web.db import db
+from web.identity import current_actor
+from web.shop.cards import iso, pinned_or_featured, product_card
+
+
+def signed_in_staff() -> Actor | None:
+    actor = current_actor()
+    return actor if actor.is_staff else None
+
+
+def to_login() -> Response:
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def console_brand(actor: Actor) -> Brand:
+    brand_id = actor.brand_id
+    if brand_id is None:  # a platform admin: the brand is picked with ?brand=<id>
+        brand_id = request.args.get("brand", type=int)
+    brand = db().get(Brand, brand_id) if brand_id else db().exec(select(Brand)).first()
+    if brand is None:
+        raise NotFound("No brand to work on yet.")
+    access_brand_staff(actor, brand.id or 0)
+    return brand
+
+
+@bp.get("/")
+def index() -> Response | str:
+    actor = signed_in_staff()
+    if actor is None:
+        return to_login()
+    brand = console_brand(actor)
+    shows = (
+        db()
+        .exec(
+            select(Show)
+            .where(Show.brand_id == brand.id)
+            .where(col(Show.status).in_([ShowStatus.SCHEDULED, ShowStatus.LIVE]))
+            .order_by(col(Show.starts_at))
+        )
+        .all()
+    )
+    mine = set(
+        db().exec(select(ShowHost.show_id).where(ShowHost.associate_id == actor.associate_id)).all()
+    )
+    return render_template(
+        "console/index.html", brand=brand, shows=shows, mine=mine, iso=iso, section="shows"
+    )
+
+
+@bp.get("/shows/<int:show_id>")
+def host_show(show_id: int) -> Response | str:
+    actor = signed_in_staff()
+    if actor is None:
+        return to_login()
+    show = db().get(Show, show_id)
+    if show is None:
+        raise NotFound(f"No show with id {show_id}.")
+    live = live_session_for_show(db(), show)
+    access_host(actor, live)
+    brand = db().get(Brand, show.brand_id)
+    assert brand is not None
+    cards = [product_card(db(), p, brand) for p in pinned_or_featured(db(), live, show)]
+    return render_template(
+        "console/host.html",
+        brand=brand,
+        show=show,
+        live=live,
+        cards=cards,
+        relay_url=current_app.config["RELAY_URL"],
+        section="shows",
+    )
+
+
+@bp.post("/live/<int:live_session_id>/snapshot")
+def snapshot(live_session_id: int) -> tuple[dict[str, object], int]:
+    """The host sends a try-on snapshot (taken by the relay) into the chat."""
+    live = live_actions.live_or_404(db(), live_session_id)
+    actor = current_actor()
+    access_host(actor, live)
+    upload = request.files.get("image")
+    data = upload.read() if upload is not None else b""
+    path = save_image(data, current_app.config["UPLOAD_DIR"], "snapshots")
+    message = do_send_snapshot(db(), actor, live, path, request.form.get("caption", ""))
+    return {"ok": True, "message": message}, 201

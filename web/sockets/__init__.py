@@ -1,0 +1,28 @@
+"""Live rooms over Socket.IO: handlers, per-room batching, and the events sink."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from sessions.events import bus
+from web.sockets import state
+from web.sockets.delivery import Delivery
+from web.sockets.presence import make_presence
+
+
+def init_app(app: Flask) -> None:
+    from web.sockets import handlers
+
+    handlers.register()
+
+    previous = state._current
+    if previous is not None:  # a second app in one process (tests): the newest delivers
+        bus.unsubscribe(previous)
+    delivery = Delivery(
+        app,
+        make_presence(app.config.get("REDIS_URL"), app.config.get("SOCKETIO_CHANNEL", "local")),
+        window=float(app.config.get("CHAT_BATCH_MS", 100)) / 1000,
+        sweep_seconds=float(app.config.get("RESERVATION_SWEEP_SECONDS", 30)),
+    )
+    state.install(delivery)
+    bus.subscribe(delivery)

@@ -1,0 +1,332 @@
+"""Socket.IO handlers of the live rooms: parse, check access, call an action, ack.
+
+Acks are ``{"ok": true, ...}`` or ``{"ok": false, "error": code, "message": text}``.
+Every handler goes through the access layer (inside the ``do_*`` actions or
+``check_can_enter``); a socket must have joined a session to act in it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import request
+
+from sessions import bags
+from sessions import live as live_actions
+from sessions.access import Actor, ActorKind, can_host
+from sessions.errors import DomainError, Forbidden, InvalidInput
+from sessions.models import LiveSession, SanctionKind
+from web.db import db
+from web.extensions import socketio
+from web.identity import current_actor
+from web.sockets import state
+from web.sockets.delivery import hosts_room, shopper_room
+
+log = logging.getLogger(__name__)
+Ack = dict[str, Any]
+heart_limiter = live_actions.RateLimiter(count=30, window=3.0)
+
+
+@dataclass
+class Joined:
+    room: str
+    role: str
+
+
+@dataclass
+class Client:
+    """What this node knows of one socket: who it is and which sessions it joined."""
+
+    actor: Actor
+    joined: dict[int, Joined] = field(default_factory=dict)
+
+
+_clients: dict[str, Client] = {}
+# Registered on each new Socket.IO server (an app factory may build several, tests do).
+_EVENTS: list[tuple[str, Callable[..., Any]]] = []
+_lock = threading.Lock()
+
+
+def _sid() -> str:
+    return str(request.sid)  # type: ignore[attr-defined]
+
+
+def _client() -> Client:
+    client = _clients.get(_sid())
+    if client is None:  # an event raced the connect handler's bookkeeping
+        client = _clients.setdefault(_sid(), Client(actor=current_actor()))
+    return client
+
+
+def _int(data: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+        raise InvalidInput(f"{name} must be a positive whole number.", field=name)
+    return value
+
+
+def _live(data: dict[str, Any], *, must_have_joined: bool = True) -> LiveSession:
+    session_id = _int(data, "session_id")
+    assert session_id is not None
+    if must_have_joined and session_id not in _client().joined:
+        raise Forbidden("Join the session first.", code="not_joined")
+    return live_actions.live_or_404(db(), session_id)
+
+
+def event(name: str) -> Callable[[Callable[[dict[str, Any]], Ack | None]], Callable[..., Ack]]:
+    """Register a handler that receives a dict and returns an ack; errors become acks."""
+
+    def decorator(fn: Callable[[dict[str, Any]], Ack | None]) -> Callable[..., Ack]:
+        @functools.wraps(fn)
+        def handler(data: Any = None, *_: Any) -> Ack:
+            try:
+                if not isinstance(data, dict):
+                    raise InvalidInput("Send the event's data as an object.")
+                return fn(data) or {"ok": True}
+            except DomainError as exc:
+                db().rollback()
+                return {"ok": False, **exc.to_dict()}
+            except Exception:
+                log.exception("socket event %s failed", name)
+                db().rollback()
+                return {"ok": False, "error": "internal", "message": "Something went wrong."}
+
+        _EVENTS.append((name, handler))
+        return handler
+
+    return decorator
+
+
+# --- connection --------------------------------------------------------------
+
+
+def register() -> None:
+    for name, handler in _EVENTS:
+        socketio.on(name)(handler)
+
+
+def _connecting_actor(auth: Any) -> Actor:
+    """The cookie's actor; inside a cross-site embed (no cookie) the embed's signed token."""
+    actor = current_actor()
+    if actor.kind is ActorKind.ANONYMOUS and isinstance(auth, dict) and auth.get("embed_token"):
+        try:
+            from web.shop.embed import actor_from_embed_token
+        except ImportError:  # the shop pages are not installed
+            return actor
+        return actor_from_embed_token(auth["embed_token"]) or actor
+    return actor
+
+
+def on_connect(auth: Any = None) -> bool:
+    actor = _connecting_actor(auth)
+    with _lock:
+        _clients[_sid()] = Client(actor=actor)
+    if actor.shopper_id is not None:
+        socketio.server.enter_room(_sid(), shopper_room(actor.shopper_id), namespace="/")
+    state.delivery().start_sweeper()
+    return True
+
+
+_EVENTS.append(("connect", on_connect))
+
+
+def on_disconnect(*_: Any) -> None:
+    with _lock:
+        client = _clients.pop(_sid(), None)
+    if client is None:
+        return
+    for live_id, joined in client.joined.items():
+        state.delivery().presence.remove(joined.room, _sid())
+        state.delivery().presence_changed(joined.room, live_id)
+
+
+_EVENTS.append(("disconnect", on_disconnect))
+
+
+@event("join")
+def on_join(data: dict[str, Any]) -> Ack:
+    live = _live(data, must_have_joined=False)
+    last_id = _int(data, "last_id", required=False)
+    client = _client()
+    actor = client.actor
+    live_actions.check_can_enter(db(), actor, live)
+    assert live.id is not None
+    role = "host" if can_host(actor, live) else "viewer"
+    sid = _sid()
+    # Enter the room before reading history: a message stored after the read is
+    # then delivered live; one stored before is in the history (the client drops repeats).
+    socketio.server.enter_room(sid, live.room, namespace="/")
+    if role == "host":
+        socketio.server.enter_room(sid, hosts_room(live.room), namespace="/")
+    client.joined[live.id] = Joined(room=live.room, role=role)
+    entry = {"shopper_id": actor.shopper_id, "name": actor.name, "role": role}
+    state.delivery().presence.add(live.room, sid, entry)
+    state.delivery().presence_changed(live.room, live.id)
+    room_state = live_actions.room_state(db(), live)
+    room_state["viewers"] = state.delivery().presence.count(live.room)
+    room_state["bag"] = _bag_for(actor, live)
+    sanction = None
+    if actor.shopper_id is not None:
+        sanction = live_actions.active_sanction(db(), live, actor.shopper_id)
+    return {
+        "ok": True,
+        "role": role,
+        "state": room_state,
+        "history": live_actions.history(db(), live, last_id=last_id),
+        "muted": sanction is not None,
+    }
+
+
+def _bag_for(actor: Actor, live: LiveSession) -> dict[str, Any] | None:
+    from sessions.models import Brand
+
+    brand = db().get(Brand, live.brand_id)
+    assert brand is not None
+    if actor.shopper_id is None and not (
+        live.kind.value == "consultation" and can_host(actor, live)
+    ):
+        return None
+    return bags.shopper_bag(db(), actor, brand, live)
+
+
+@event("leave")
+def on_leave(data: dict[str, Any]) -> Ack:
+    session_id = _int(data, "session_id")
+    joined = _client().joined.pop(session_id or 0, None)
+    if joined is not None:
+        socketio.server.leave_room(_sid(), joined.room, namespace="/")
+        socketio.server.leave_room(_sid(), hosts_room(joined.room), namespace="/")
+        state.delivery().presence.remove(joined.room, _sid())
+        state.delivery().presence_changed(joined.room, session_id)
+    return {"ok": True}
+
+
+def kick(room: str, shopper_id: int) -> None:
+    """This node's sockets of a banned shopper leave the room at once."""
+    for sid, client in list(_clients.items()):
+        if client.actor.shopper_id != shopper_id:
+            continue
+        for live_id, joined in list(client.joined.items()):
+            if joined.room == room:
+                client.joined.pop(live_id, None)
+                socketio.server.leave_room(sid, room, namespace="/")
+                state.delivery().presence.remove(room, sid)
+                state.delivery().presence_changed(room, live_id)
+
+
+# --- chat ----------------------------------------------------------------------
+
+
+@event("chat")
+def on_chat(data: dict[str, Any]) -> Ack:
+    live = _live(data)
+    client_id = data.get("client_id")
+    message = live_actions.do_send_message(
+        db(), _client().actor, live, data.get("body"), client_id=client_id
+    )
+    return {"ok": True, "message": message}
+
+
+@event("react")
+def on_react(data: dict[str, Any]) -> Ack:
+    live = _live(data)
+    assert live.id is not None
+    heart_limiter.hit(_sid())
+    state.delivery().add_hearts(live.room, live.id)
+    return {"ok": True}
+
+
+@event("delete_message")
+def on_delete_message(data: dict[str, Any]) -> Ack:
+    live = _live(data)
+    message_id = _int(data, "message_id")
+    assert message_id is not None
+    live_actions.do_delete_message(db(), _client().actor, live, message_id)
+    return {"ok": True}
+
+
+def _sanction(data: dict[str, Any], kind: SanctionKind) -> Ack:
+    live = _live(data)
+    shopper_id = _int(data, "shopper_id")
+    minutes = _int(data, "minutes", required=False) if kind is SanctionKind.MUTE else None
+    assert shopper_id is not None
+    live_actions.do_sanction(db(), _client().actor, live, shopper_id, kind, minutes)
+    return {"ok": True}
+
+
+@event("mute")
+def on_mute(data: dict[str, Any]) -> Ack:
+    return _sanction(data, SanctionKind.MUTE)
+
+
+@event("ban")
+def on_ban(data: dict[str, Any]) -> Ack:
+    return _sanction(data, SanctionKind.BAN)
+
+
+@event("unmute")
+def on_unmute(data: dict[str, Any]) -> Ack:
+    live = _live(data)
+    shopper_id = _int(data, "shopper_id")
+    assert shopper_id is not None
+    live_actions.do_unmute(db(), _client().actor, live, shopper_id)
+    return {"ok": True}
+
+
+# --- products, offers, bag ---------------------------------------------------------
+
+
+@event("pin")
+def on_pin(data: dict[str, Any]) -> Ack:
+    pinned = live_actions.do_pin(db(), _client().actor, _live(data), data.get("product_id"))  # type: ignore[arg-type]
+    return {"ok": True, "pinned": pinned}
+
+
+@event("unpin")
+def on_unpin(data: dict[str, Any]) -> Ack:
+    pinned = live_actions.do_unpin(db(), _client().actor, _live(data), data.get("product_id"))  # type: ignore[arg-type]
+    return {"ok": True, "pinned": pinned}
+
+
+@event("push_product")
+def on_push_product(data: dict[str, Any]) -> Ack:
+    message = live_actions.do_push_product(
+        db(),
+        _client().actor,
+        _live(data),
+        data.get("product_id"),  # type: ignore[arg-type]
+    )
+    return {"ok": True, "message": message}
+
+
+@event("start_offer")
+def on_start_offer(data: dict[str, Any]) -> Ack:
+    offer = live_actions.do_start_offer(
+        db(),
+        _client().actor,
+        _live(data),
+        product_id=data.get("product_id"),  # type: ignore[arg-type]
+        price_minor=data.get("price_minor"),
+        quantity=data.get("quantity"),
+        seconds=data.get("seconds"),
+    )
+    return {"ok": True, "offer": live_actions.offer_out(offer)}
+
+
+@event("add_to_bag")
+def on_add_to_bag(data: dict[str, Any]) -> Ack:
+    added = bags.do_add_to_bag(
+        db(),
+        _client().actor,
+        variant_id=data.get("variant_id"),
+        quantity=data.get("quantity", 1),
+        live=_live(data),
+    )
+    return {"ok": True, "bag": added.bag, "stock": added.stock}

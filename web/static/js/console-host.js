@@ -1,0 +1,323 @@
+// The host console for a show: camera preview with device choice, go live / end,
+// pins from a catalogue search, product cards into the chat, flash offers,
+// try-on snapshots, moderation, live viewers and the add-to-bag feed.
+import { LiveRoom } from "./live-room.js";
+import { publish, takeSnapshot } from "./media.js";
+import { api, el, money, readJson, stockText, untilText } from "./ui.js";
+
+const root = document.getElementById("host-root");
+const sessionId = Number(root.dataset.sessionId);
+const showId = Number(root.dataset.showId);
+const brandId = Number(root.dataset.brandId);
+const currency = root.dataset.currency;
+const $ = (id) => document.getElementById(id);
+
+let stream = null;
+let publisher = null;
+let status = root.dataset.status;
+let pins = readJson("initial-pins", []);
+let bagAdds = 0;
+let snapshotBlob = null;
+
+const grant = (role) => () => api(`/api/live-sessions/${sessionId}/media-grant`, {
+  method: "POST", body: { role, room_suffix: "" },
+});
+
+function showError(text) { $("host-error").textContent = text || ""; }
+
+function setBadge(state, words) {
+  const badge = $("host-state");
+  badge.dataset.state = state;
+  badge.textContent = words;
+}
+
+// --- camera ----------------------------------------------------------------------
+
+async function listDevices() {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  for (const [kind, id] of [["videoinput", "camera"], ["audioinput", "microphone"]]) {
+    const select = $(id);
+    const chosen = select.value;
+    select.replaceChildren(...devices.filter((d) => d.kind === kind).map((d, i) =>
+      el("option", { value: d.deviceId, text: d.label || `${id === "camera" ? "Camera" : "Microphone"} ${i + 1}` })));
+    if (chosen) select.value = chosen;
+  }
+}
+
+async function startCamera() {
+  showError("");
+  const constraints = {
+    video: $("camera").value ? { deviceId: { exact: $("camera").value } } : { width: 1280, height: 720 },
+    audio: $("microphone").value ? { deviceId: { exact: $("microphone").value } } : true,
+  };
+  try {
+    const next = await navigator.mediaDevices.getUserMedia(constraints);
+    if (publisher) for (const track of next.getTracks()) await publisher.replaceTrack(track);
+    if (stream) for (const track of stream.getTracks()) track.stop();
+    stream = next;
+    $("preview").srcObject = stream;
+    await listDevices();
+    $("start-camera").textContent = "Restart camera";
+    if (!publisher) setBadge("waiting", "Camera on · not live");
+  } catch (err) {
+    showError(err.name === "NotAllowedError"
+      ? "The browser was not allowed to use the camera. Allow it in the address bar and try again."
+      : `The camera could not start: ${err.message}`);
+  }
+}
+
+async function goLive() {
+  showError("");
+  if (!stream) await startCamera();
+  if (!stream) return;
+  $("go-live").disabled = true;
+  setBadge("connecting", "Going live…");
+  try {
+    await api(`/api/shows/${showId}/start`, { method: "POST" });
+    publisher = await publish(stream, grant("publish"));
+    publisher.addEventListener("statechange", (event) => renderPublisher(event.detail));
+    renderPublisher(publisher.state);
+    status = "live";
+    $("end-show").hidden = false;
+    $("snapshot").disabled = false;
+  } catch (err) {
+    showError(err.message || "Could not go live.");
+    setBadge("offline", "Not live");
+    $("go-live").disabled = false;
+  }
+}
+
+function renderPublisher(state) {
+  const words = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", failed: "Connection failed", closed: "Off air" };
+  setBadge(state === "live" ? "live" : state === "closed" ? "ended" : "reconnecting", words[state] || state);
+  $("go-live").hidden = state === "live" || state === "connecting" || state === "reconnecting";
+}
+
+async function endShow() {
+  if (!window.confirm("End the show for everyone?")) return;
+  try {
+    if (publisher) publisher.close();
+    publisher = null;
+    await api(`/api/shows/${showId}/end`, { method: "POST" });
+    status = "ended";
+    setBadge("ended", "Ended");
+    $("end-show").hidden = true;
+    $("go-live").hidden = true;
+    $("snapshot").disabled = true;
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+// --- snapshots ---------------------------------------------------------------------
+
+async function snap() {
+  showError("");
+  try {
+    snapshotBlob = await takeSnapshot(await grant("publish")());
+    $("snapshot-image").src = URL.createObjectURL(snapshotBlob);
+    $("snapshot-preview").hidden = false;
+  } catch (err) {
+    showError(err.message || "No picture yet.");
+  }
+}
+
+async function sendSnapshot() {
+  if (!snapshotBlob) return;
+  const form = new FormData();
+  form.append("image", snapshotBlob, "snapshot.jpg");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const response = await fetch(root.dataset.snapshotUrl, {
+    method: "POST", body: form, headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+  });
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    showError(body.message || "The snapshot was not sent.");
+    return;
+  }
+  snapshotBlob = null;
+  $("snapshot-preview").hidden = true;
+}
+
+// --- pins and catalogue ------------------------------------------------------------
+
+function renderPins() {
+  const list = $("pinned-list");
+  list.replaceChildren(...(pins.length ? pins.map((card) => el("li", { "data-product-id": card.id },
+    el("span", {}, el("strong", { text: card.name }), " ",
+      el("span", { class: "muted", "data-stock": true, text: stockText(card.stock) })),
+    el("span", {},
+      el("button", { type: "button", class: "small", text: "Push to chat", onclick: () => act(room.pushProduct(card.id)) }),
+      " ",
+      el("button", { type: "button", class: "small", text: "Unpin", "aria-label": `Unpin ${card.name}`, onclick: () => act(room.unpin(card.id)) })),
+  )) : [el("li", { class: "empty", text: "Nothing pinned. Search the catalogue below." })]));
+  const select = $("offer-product");
+  select.replaceChildren(...pins.map((card) => el("option", { value: card.id, text: card.name })));
+}
+
+async function act(promise) {
+  const ack = await promise;
+  if (!ack.ok) showError(ack.message || "That did not work.");
+  else showError("");
+  return ack;
+}
+
+let searchTimer = null;
+async function search() {
+  const q = $("search").value.trim();
+  const results = $("search-results");
+  if (!q) { results.replaceChildren(); return; }
+  results.replaceChildren(el("li", { class: "muted", text: "Searching…" }));
+  try {
+    const products = await api(`/api/brands/${brandId}/products?q=${encodeURIComponent(q)}&limit=10`);
+    results.replaceChildren(...(products.length ? products.map((p) => el("li", {},
+      el("span", {}, p.name, " ", el("span", { class: "muted", text: `${money(p.price_minor, p.currency)} · ${stockText(p.stock)}` })),
+      el("button", { type: "button", class: "small", text: "Pin", "aria-label": `Pin ${p.name}`, onclick: () => act(room.pin(p.id)) }),
+    )) : [el("li", { class: "empty", text: "No product matches." })]));
+  } catch (err) {
+    results.replaceChildren(el("li", { class: "form-error", text: err.message }));
+  }
+}
+
+// --- offers --------------------------------------------------------------------------
+
+async function startOffer(event) {
+  event.preventDefault();
+  const form = event.target;
+  const price = Math.round(Number(String(form.price.value).replace(",", ".")) * 100);
+  if (!form.product_id.value) { $("offer-error").textContent = "Pin a product first."; return; }
+  if (!Number.isFinite(price) || price < 0) { $("offer-error").textContent = "Enter the offer price, e.g. 950.00."; form.price.focus(); return; }
+  const ack = await room.startOffer({
+    productId: form.product_id.value, priceMinor: price,
+    quantity: form.quantity.value, seconds: form.seconds.value,
+  });
+  $("offer-error").textContent = ack.ok ? "" : ack.message || "The offer did not start.";
+}
+
+let offerTimer = null;
+function renderOffer(offer) {
+  clearInterval(offerTimer);
+  const box = $("offer-live");
+  if (!offer) { box.textContent = ""; return; }
+  const tick = () => {
+    const end = Date.parse(offer.ends_at);
+    box.textContent = end > Date.now()
+      ? `Running: ${money(offer.price_minor, currency)}, ${offer.remaining} left, ends in ${untilText(end)}`
+      : "The offer has ended.";
+  };
+  tick();
+  offerTimer = setInterval(tick, 1000);
+}
+
+// --- chat and moderation ----------------------------------------------------------
+
+function messageItem(message) {
+  const item = el("li", { class: message.author_role, "data-message-id": message.id },
+    el("span", { class: "author", text: message.author }),
+    el("span", { class: "body", text: message.kind === "product" ? `Product card: ${message.body}` : message.body }));
+  if (message.attachment_url) item.append(el("img", { class: "snapshot", src: message.attachment_url, alt: "Snapshot sent" }));
+  if (message.author_role === "shopper") {
+    item.append(el("span", { class: "msg-actions" },
+      el("button", { type: "button", class: "link-button", text: "Delete", "aria-label": `Delete message from ${message.author}`,
+        onclick: () => act(room.deleteMessage(message.id)) })));
+  }
+  return item;
+}
+
+function renderParticipants(list) {
+  const box = $("participants");
+  box.replaceChildren(...(list.length ? list.map((p) => el("li", {},
+    el("span", { text: `${p.name}${p.muted ? " (muted)" : ""}` }),
+    el("span", {},
+      p.muted
+        ? el("button", { type: "button", class: "small", text: "Unmute", onclick: () => act(room.unmute(p.shopper_id)) })
+        : el("button", { type: "button", class: "small", text: "Mute 10 min", "aria-label": `Mute ${p.name} for 10 minutes`, onclick: () => act(room.mute(p.shopper_id, 10)) }),
+      " ",
+      el("button", { type: "button", class: "small danger", text: "Ban", "aria-label": `Ban ${p.name}`, onclick: () => act(room.ban(p.shopper_id)) })),
+  )) : [el("li", { class: "empty", text: "No one has joined yet." })]));
+}
+
+function applyStock({ product_id, product_stock }) {
+  const card = pins.find((p) => p.id === product_id);
+  if (card) card.stock = product_stock;
+  const node = document.querySelector(`#pinned-list [data-product-id="${product_id}"] [data-stock]`);
+  if (node) node.textContent = stockText(product_stock);
+}
+
+function addFeed(event) {
+  bagAdds += event.quantity;
+  $("stat-bag").textContent = String(bagAdds);
+  const feed = $("bag-feed");
+  feed.querySelector(".empty")?.remove();
+  const size = [event.size, event.colour].filter(Boolean).join(" · ");
+  // The contract has {name: shopper, product_name}; some senders put the product in `name`.
+  const product = event.product_name || event.name;
+  const who = event.product_name ? event.name : "A shopper";
+  feed.prepend(el("li", { text: `${who} added ${event.quantity} × ${product}${size ? ` (${size})` : ""}` }));
+}
+
+// --- wiring --------------------------------------------------------------------------
+
+const room = new LiveRoom({ sessionId });
+room.addEventListener("joined", (event) => {
+  const { state } = event.detail;
+  pins = state.pinned || pins;
+  renderPins();
+  renderOffer(state.offer);
+  $("viewer-count").textContent = $("stat-viewers").textContent = String(state.viewers);
+  $("stat-hearts").textContent = String(state.hearts);
+});
+room.addEventListener("statechange", (event) => {
+  if (event.detail === "reconnecting" || event.detail === "offline") {
+    $("chat-status").textContent = event.detail === "offline" ? "You are offline." : "Reconnecting to the chat…";
+  } else {
+    $("chat-status").textContent = "";
+  }
+});
+room.addEventListener("messages", (event) => {
+  const box = $("messages");
+  for (const message of event.detail) box.append(messageItem(message));
+  box.scrollTop = box.scrollHeight;
+});
+room.addEventListener("message_deleted", (event) => document.querySelector(`[data-message-id="${event.detail.id}"]`)?.remove());
+room.addEventListener("presence", (event) => { $("viewer-count").textContent = $("stat-viewers").textContent = String(event.detail.viewers); });
+room.addEventListener("hearts", (event) => { $("stat-hearts").textContent = String(event.detail.total); });
+room.addEventListener("participants", (event) => renderParticipants(event.detail));
+room.addEventListener("pins", (event) => { pins = event.detail.pinned; renderPins(); });
+room.addEventListener("stock", (event) => applyStock(event.detail));
+room.addEventListener("offer", (event) => renderOffer(event.detail));
+room.addEventListener("bag_event", (event) => addFeed(event.detail));
+room.addEventListener("session_state", (event) => { status = event.detail.status; });
+room.addEventListener("error", (event) => showError(event.detail.message));
+
+$("start-camera").addEventListener("click", startCamera);
+$("camera").addEventListener("change", () => { if (stream) startCamera(); });
+$("microphone").addEventListener("change", () => { if (stream) startCamera(); });
+$("go-live").addEventListener("click", goLive);
+$("end-show").addEventListener("click", endShow);
+$("snapshot").addEventListener("click", snap);
+$("send-snapshot").addEventListener("click", sendSnapshot);
+$("discard-snapshot").addEventListener("click", () => { snapshotBlob = null; $("snapshot-preview").hidden = true; });
+$("search-form").addEventListener("submit", (event) => { event.preventDefault(); search(); });
+$("search").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 250); });
+$("offer-form").addEventListener("submit", startOffer);
+$("chat-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("chat-input");
+  if (!input.value.trim()) return;
+  const ack = await room.sendChat(input.value.trim());
+  if (ack.ok) input.value = ""; else $("chat-status").textContent = ack.message;
+});
+
+if (status === "live") {
+  setBadge("reconnecting", "Live · camera not sending");
+  $("go-live").textContent = "Resume broadcast";
+  $("end-show").hidden = false;
+} else if (status === "ended") {
+  setBadge("ended", "Ended");
+  $("go-live").hidden = true;
+} else {
+  setBadge("waiting", "Not live");
+}
+renderPins();
+room.connect();

@@ -1,0 +1,455 @@
+// Consultations in the browser: free slots in the shopper's zone, talk now, the
+// associate's day, and the 1:1 consultation room (video both ways, chat, shared bag).
+//
+// Pages import what they need:
+//   import { renderSlots, localTimes, talkNow, consultRoom, consoleToday } from "/static/js/consult.js";
+// The room uses media.js (relay publish/view) and live-room.js (chat + bag over Socket.IO).
+
+import { publish, view } from "./media.js";
+import { LiveRoom } from "./live-room.js";
+
+const POLL_MS = 2000;
+const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+async function api(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data.message || `The server answered ${response.status}.`);
+    error.code = data.error;
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+const zone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+const dayLabel = (d) => d.toLocaleDateString(undefined, { weekday: "long", day: "numeric", month: "long" });
+const timeLabel = (d) => d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+const el = (tag, attrs = {}, text = "") => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text) node.textContent = text;
+  return node;
+};
+
+// <time data-local-time datetime="..."> shows the instant in the reader's own zone.
+export function localTimes(root) {
+  for (const node of root.querySelectorAll("time[data-local-time]")) {
+    const when = new Date(node.getAttribute("datetime"));
+    if (Number.isNaN(when.getTime())) continue;
+    node.textContent = `${dayLabel(when)}, ${timeLabel(when)} (${zone()})`;
+  }
+}
+
+// Free slots as radio buttons grouped by the shopper's local day.
+export async function renderSlots({ url, box, status, name, value, label }) {
+  box.replaceChildren();
+  status.textContent = "Loading free times…";
+  let slots;
+  try {
+    slots = await api("GET", url);
+  } catch (err) {
+    status.textContent = `We could not load the free times: ${err.message}`;
+    return;
+  }
+  if (!slots.length) {
+    status.textContent = "No free time in the next two weeks with these choices. Try another store or associate.";
+    return;
+  }
+  status.textContent = `${slots.length} free times, shown in your time zone (${zone()}).`;
+  let group = null;
+  let current = "";
+  slots.forEach((slot, index) => {
+    const when = new Date(slot.starts_at);
+    const day = dayLabel(when);
+    if (day !== current) {
+      current = day;
+      group = el("fieldset", { class: "slot-day" });
+      group.append(el("legend", {}, day));
+      box.append(group);
+    }
+    const id = `${name}-${index}`;
+    const input = el("input", { type: "radio", name, id, value: value(slot), required: "" });
+    const lab = el("label", { for: id, class: "check" });
+    lab.append(input, ` ${timeLabel(when)}${label(slot)}`);
+    group.append(lab);
+  });
+}
+
+// --- talk now ---------------------------------------------------------------------
+
+export function talkNow(section) {
+  const brandId = section.dataset.brandId;
+  const form = section.querySelector("[data-ask]");
+  const waiting = section.querySelector("[data-waiting]");
+  const status = section.querySelector("[data-queue-status]");
+  const offline = section.querySelector("[data-offline]");
+  const errorBox = section.querySelector("[data-error]");
+  let requestId = null;
+  let timer = null;
+
+  const showError = (message) => { errorBox.hidden = !message; errorBox.textContent = message || ""; };
+  const showOffline = (answer) => {
+    form.hidden = true;
+    waiting.hidden = true;
+    offline.hidden = false;
+    offline.querySelector("[data-offline-message]").textContent = answer.message;
+    const next = offline.querySelector("[data-next-opening]");
+    if (answer.next_opening) {
+      next.hidden = false;
+      next.querySelector("time").setAttribute("datetime", answer.next_opening);
+      localTimes(next);
+    }
+  };
+  const show = (state) => {
+    if (state.status === "offline") { stop(); showOffline(state.offline); return; }
+    if (state.live_session_id) {
+      status.textContent = "An associate is with you. Opening the conversation…";
+      stop();
+      window.location.assign(`/consult/${state.live_session_id}`);
+      return;
+    }
+    if (state.status === "offered") {
+      status.textContent = "An associate has your request and is about to answer…";
+    } else if (state.status === "waiting") {
+      const minutes = Math.max(1, Math.round((state.estimated_wait_seconds || 0) / 60));
+      status.textContent = `You are number ${state.position} in line. About ${minutes} min.`;
+    } else {
+      status.textContent = "This request has ended.";
+      stop();
+    }
+  };
+  const poll = async () => {
+    try {
+      show(await api("GET", `/api/queue/${requestId}`));
+      showError("");
+    } catch (err) {
+      showError(`Reconnecting… (${err.message})`);
+    }
+  };
+  const stop = () => { if (timer) clearInterval(timer); timer = null; };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const body = { mode: data.get("mode"), language: data.get("language") || "en" };
+    if (data.get("store_id")) body.store_id = Number(data.get("store_id"));
+    try {
+      const state = await api("POST", `/api/brands/${brandId}/queue`, body);
+      if (state.status === "offline") { showOffline(state.offline); return; }
+      requestId = state.id;
+      form.hidden = true;
+      waiting.hidden = false;
+      show(state);
+      timer = setInterval(poll, POLL_MS);
+    } catch (err) {
+      showError(err.message);
+    }
+  });
+  section.querySelector("[data-leave]").addEventListener("click", async () => {
+    stop();
+    if (requestId) await api("DELETE", `/api/queue/${requestId}`).catch(() => {});
+    waiting.hidden = true;
+    form.hidden = false;
+  });
+}
+
+// --- the consultation room ----------------------------------------------------------
+
+const STATE_WORDS = {
+  shopper: {
+    waiting: (n) => `Waiting for ${n} to let you in…`,
+    live: (n) => `You are with ${n}.`,
+    ended: () => "This consultation has ended. Thank you!",
+  },
+  associate: {
+    waiting: () => "The shopper has not arrived yet.",
+    arrived: () => "The shopper is waiting. Let them in when you are ready.",
+    live: () => "Live with the shopper.",
+    ended: () => "This consultation has ended.",
+  },
+};
+
+export function consultRoom(root) {
+  const id = Number(root.dataset.sessionId);
+  const side = root.dataset.side;
+  const other = root.dataset.otherName;
+  const ui = {
+    state: root.querySelector("[data-room-state]"),
+    remote: root.querySelector("video[data-remote]"),
+    remoteState: root.querySelector("[data-remote-state]"),
+    self: root.querySelector("video[data-self]"),
+    selfState: root.querySelector("[data-self-state]"),
+    camera: root.querySelector("select[data-camera]"),
+    mic: root.querySelector("select[data-mic]"),
+    cameraToggle: root.querySelector("[data-toggle-camera]"),
+    micToggle: root.querySelector("[data-toggle-mic]"),
+    admit: root.querySelector("[data-admit]"),
+    end: root.querySelector("[data-end]"),
+    chat: root.querySelector("[data-chat]"),
+    chatForm: root.querySelector("[data-chat-form]"),
+    chatState: root.querySelector("[data-chat-state]"),
+    bag: root.querySelector("[data-bag]"),
+    rate: root.querySelector("[data-rate]"),
+  };
+  const words = STATE_WORDS[side];
+  const grant = (role, roomSide) => () =>
+    api("POST", `/api/consultations/${id}/media-grant`, { role, side: roomSide });
+  let stream = null;
+  let publisher = null;
+  let viewer = null;
+  let room = null;
+  let status = "waiting";
+
+  const setState = (text, kind) => { ui.state.textContent = text; ui.state.dataset.state = kind; };
+
+  async function startCamera() {
+    if (stream) return stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    } catch (err) {
+      ui.selfState.textContent = "No camera or microphone: you can still see, hear and chat.";
+      return null;
+    }
+    ui.self.srcObject = stream;
+    ui.self.play().catch(() => {});
+    ui.selfState.textContent = "Your camera (preview)";
+    await listDevices();
+    return stream;
+  }
+
+  async function listDevices() {
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    for (const [select, kind] of [[ui.camera, "videoinput"], [ui.mic, "audioinput"]]) {
+      if (!select) continue;
+      select.replaceChildren(...devices.filter((d) => d.kind === kind).map((d, i) =>
+        el("option", { value: d.deviceId }, d.label || `${kind === "videoinput" ? "Camera" : "Microphone"} ${i + 1}`)));
+    }
+  }
+
+  async function switchDevice(kind, deviceId) {
+    const constraints = kind === "video" ? { video: { deviceId: { exact: deviceId } } } : { audio: { deviceId: { exact: deviceId } } };
+    const fresh = await navigator.mediaDevices.getUserMedia(constraints);
+    const track = fresh.getTracks()[0];
+    const old = stream.getTracks().find((t) => t.kind === kind);
+    if (old) { stream.removeTrack(old); old.stop(); }
+    stream.addTrack(track);
+    if (publisher) await publisher.replaceTrack(track);
+  }
+
+  function toggle(kind, button) {
+    if (!stream) return;
+    for (const track of stream.getTracks().filter((t) => t.kind === kind)) track.enabled = !track.enabled;
+    const on = stream.getTracks().some((t) => t.kind === kind && t.enabled);
+    button.setAttribute("aria-pressed", String(!on));
+    button.textContent = kind === "video" ? (on ? "Turn camera off" : "Turn camera on") : (on ? "Mute" : "Unmute");
+  }
+
+  async function goLive() {
+    if (viewer) return;
+    const theirs = side === "associate" ? "shopper" : "associate";
+    viewer = view(ui.remote, grant("view", theirs));
+    viewer.addEventListener("statechange", (e) => {
+      const text = { waiting: `${side === "associate" ? "The shopper's" : `${other}'s`} camera is not on yet.`,
+        playing: "", connecting: "Connecting the video…", reconnecting: "Reconnecting the video…",
+        "host-reconnecting": "Their connection dropped; waiting for them…", offline: "The video server cannot be reached; retrying…" }[e.detail];
+      ui.remoteState.textContent = text ?? "";
+      root.dataset.remote = e.detail;
+    });
+    // A chat asked for from "talk now" starts without the shopper's camera; they may turn it on.
+    if (side === "associate" || root.dataset.mode !== "chat") await sendCamera();
+    connectChat();
+  }
+
+  async function sendCamera() {
+    const mine = side === "associate" ? "associate" : "shopper";
+    if (!(await startCamera()) || publisher) return;
+    try {
+      publisher = await publish(stream, grant("publish", mine));
+      publisher.addEventListener("statechange", (e) => { root.dataset.publish = e.detail; });
+      root.dataset.publish = publisher.state;
+      if (ui.cameraToggle) ui.cameraToggle.textContent = "Turn camera off";
+    } catch (err) {
+      ui.selfState.textContent = `Your camera could not be sent: ${err.message}`;
+    }
+  }
+
+  function connectChat() {
+    if (room || !ui.chat) return;
+    room = new LiveRoom({ sessionId: id });
+    room.addEventListener("statechange", (e) => {
+      ui.chatState.textContent = { connecting: "Connecting the chat…", live: "", reconnecting: "Reconnecting the chat…", offline: "Chat offline." }[e.detail] ?? "";
+    });
+    room.addEventListener("messages", (e) => { for (const m of e.detail) ui.chat.append(renderMessage(m)); ui.chat.scrollTop = ui.chat.scrollHeight; });
+    room.addEventListener("joined", (e) => { if (e.detail.state && e.detail.state.bag) renderBag(e.detail.state.bag); });
+    room.addEventListener("bag", (e) => renderBag(e.detail));
+    room.addEventListener("error", (e) => { ui.chatState.textContent = e.detail.message || "Chat unavailable."; });
+    room.connect();
+    ui.chatForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const input = ui.chatForm.querySelector("input[name=body]");
+      const body = input.value.trim();
+      if (!body) return;
+      const ack = await room.sendChat(body);
+      if (ack.ok) input.value = ""; else ui.chatState.textContent = ack.message;
+    });
+  }
+
+  function renderMessage(m) {
+    const item = el("li", { class: `msg ${m.author_role}` });
+    item.append(el("strong", {}, `${m.author}: `));
+    if (m.kind === "snapshot" && m.attachment_url) {
+      const img = el("img", { src: m.attachment_url, alt: "A picture from your associate" });
+      item.append(img);
+    } else if (m.kind === "product" && m.product) {
+      item.append(el("a", { href: m.product.url }, m.product.name));
+    } else {
+      item.append(document.createTextNode(m.body));
+    }
+    return item;
+  }
+
+  function renderBag(bag) {
+    if (!ui.bag) return;
+    ui.bag.replaceChildren();
+    if (!bag || !bag.lines || !bag.lines.length) { ui.bag.append(el("li", { class: "empty" }, "The bag is empty.")); return; }
+    for (const line of bag.lines) ui.bag.append(el("li", {}, `${line.quantity} × ${line.name} ${line.size || ""} ${line.colour || ""}`));
+  }
+
+  function ended() {
+    if (publisher) publisher.close();
+    if (viewer) viewer.close();
+    if (stream) for (const t of stream.getTracks()) t.stop();
+    if (room) room.disconnect();
+    if (ui.rate) ui.rate.hidden = false;
+  }
+
+  function show(state) {
+    status = state.status;
+    root.dataset.status = status;
+    if (status === "ended") { setState(words.ended(other), "ended"); ended(); return false; }
+    if (status === "live") { setState(words.live(other), "live"); if (ui.admit) ui.admit.hidden = true; goLive(); return true; }
+    if (side === "associate" && state.shopper_waiting) {
+      setState(words.arrived(other), "arrived");
+      ui.admit.hidden = false;
+    } else {
+      setState(words.waiting(other), "waiting");
+    }
+    return true;
+  }
+
+  async function poll() {
+    try {
+      if (!show(await api("GET", `/api/consultations/${id}`))) return;
+    } catch (err) {
+      ui.state.textContent = `Reconnecting… (${err.message})`;
+    }
+    setTimeout(poll, status === "live" ? POLL_MS * 3 : POLL_MS);
+  }
+
+  ui.cameraToggle?.addEventListener("click", () => {
+    if (!publisher && status === "live") { sendCamera(); return; }
+    toggle("video", ui.cameraToggle);
+  });
+  ui.micToggle?.addEventListener("click", () => toggle("audio", ui.micToggle));
+  ui.camera?.addEventListener("change", () => switchDevice("video", ui.camera.value).catch((e) => { ui.selfState.textContent = e.message; }));
+  ui.mic?.addEventListener("change", () => switchDevice("audio", ui.mic.value).catch((e) => { ui.selfState.textContent = e.message; }));
+  ui.admit?.addEventListener("click", async () => {
+    try { show(await api("POST", `/api/consultations/${id}/admit`)); } catch (err) { ui.state.textContent = err.message; }
+  });
+  ui.end?.addEventListener("click", async () => {
+    try { show(await api("POST", `/api/consultations/${id}/end`)); } catch (err) { ui.state.textContent = err.message; }
+  });
+
+  (async () => {
+    if (side === "shopper") {
+      try { await api("POST", `/api/consultations/${id}/arrive`); } catch (err) { ui.state.textContent = err.message; }
+    } else {
+      startCamera(); // the associate checks their picture while the shopper waits
+    }
+    poll();
+  })();
+}
+
+// --- the associate's day --------------------------------------------------------------
+
+export function consoleToday(root) {
+  const me = root.dataset.associateId;
+  const statusSelect = root.querySelector("[data-status-select]");
+  const lists = {
+    appointments: root.querySelector("[data-appointments]"),
+    offers: root.querySelector("[data-offers]"),
+    consultations: root.querySelector("[data-consultations]"),
+    messages: root.querySelector("[data-messages]"),
+  };
+  const waiting = root.querySelector("[data-waiting-count]");
+  const note = root.querySelector("[data-note]");
+  const say = (text) => { note.textContent = text; };
+
+  const empty = (list, text) => list.replaceChildren(el("li", { class: "empty" }, text));
+
+  function render(day) {
+    statusSelect.value = day.status;
+    waiting.textContent = day.waiting === 1 ? "1 shopper waiting" : `${day.waiting} shoppers waiting`;
+    if (!day.appointments.length) empty(lists.appointments, "No appointments in the next 24 hours.");
+    else lists.appointments.replaceChildren(...day.appointments.map((a) => {
+      const li = el("li");
+      const when = new Date(a.starts_at);
+      li.append(`${timeLabel(when)} · ${a.status} `);
+      if (a.status === "booked" && a.live_session_id) li.append(el("a", { class: "button small", href: `/console/consult/${a.live_session_id}` }, "Open room"));
+      return li;
+    }));
+    if (!day.offers.length) empty(lists.offers, "No request for you right now.");
+    else lists.offers.replaceChildren(...day.offers.map((o) => {
+      const li = el("li");
+      const left = Math.max(0, Math.round((new Date(o.expires_at) - Date.now()) / 1000));
+      li.append(`${o.shopper_name} wants to ${o.mode} (${o.language.toUpperCase()}) — ${left}s to answer `);
+      const yes = el("button", { type: "button", class: "primary small" }, "Accept");
+      yes.addEventListener("click", async () => {
+        try { const c = await api("POST", `/api/queue/${o.id}/accept`); window.location.assign(`/console/consult/${c.id}`); } catch (err) { say(err.message); refresh(); }
+      });
+      const no = el("button", { type: "button", class: "small" }, "Pass");
+      no.addEventListener("click", async () => { await api("POST", `/api/queue/${o.id}/decline`).catch((e) => say(e.message)); refresh(); });
+      li.append(yes, " ", no);
+      return li;
+    }));
+    if (!day.consultations.length) empty(lists.consultations, "No consultation open.");
+    else lists.consultations.replaceChildren(...day.consultations.map((c) => {
+      const li = el("li");
+      li.append(`${c.shopper_name} · ${c.shopper_waiting ? "waiting to be let in" : c.status} `);
+      li.append(el("a", { class: "button small", href: `/console/consult/${c.id}` }, "Open"));
+      return li;
+    }));
+    if (!day.messages.length) empty(lists.messages, "No message waiting for an answer.");
+    else lists.messages.replaceChildren(...day.messages.map((m) => {
+      const li = el("li");
+      li.append(el("p", {}, `${m.name} <${m.email}>: ${m.body}`));
+      const form = el("form");
+      const label = el("label", { for: `answer-${m.id}` }, "Answer by e-mail");
+      const area = el("textarea", { id: `answer-${m.id}`, name: "answer", rows: "2", required: "" });
+      form.append(label, area, el("button", { type: "submit", class: "small" }, "Send the answer"));
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        try { await api("POST", `/api/messages/${m.id}/answer`, { answer: area.value }); say("Answer sent."); refresh(); } catch (err) { say(err.message); }
+      });
+      li.append(form);
+      return li;
+    }));
+  }
+
+  async function refresh() {
+    try { render(await api("GET", `/api/associates/${me}/today`)); root.dataset.loaded = "1"; } catch (err) { say(`Reconnecting… (${err.message})`); }
+  }
+
+  statusSelect.addEventListener("change", async () => {
+    try { await api("PUT", `/api/associates/${me}/status`, { status: statusSelect.value }); say(`You are ${statusSelect.value}.`); refresh(); } catch (err) { say(err.message); }
+  });
+  refresh();
+  setInterval(refresh, POLL_MS * 1.5);
+}

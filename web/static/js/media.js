@@ -1,0 +1,313 @@
+// Video through the Vitrine media relay: publish a camera, or view a room.
+//
+//   import { publish, view, takeSnapshot } from "/static/js/media.js";
+//   const viewer = view(videoEl, () => fetchGrant("view"));
+//   viewer.addEventListener("statechange", (e) => badge(e.detail));
+//   const sender = await publish(stream, () => fetchGrant("publish"));
+//
+// A grant ({relay_url, grant, room, ice_servers}) is good for one connection and a
+// minute, so both take a function that fetches a fresh one for every (re)connect.
+// Signalling is non-trickle: the offer is posted once ICE gathering is complete.
+//
+// Viewer states: "connecting", "waiting" (nobody publishing yet), "playing",
+// "host-reconnecting" (the publisher dropped; the relay keeps the room),
+// "reconnecting" (our own connection dropped), "hls" (the room is full: HLS instead),
+// "offline" (the relay cannot be reached), "closed".
+// Publisher states: "connecting", "live", "reconnecting", "failed", "closed".
+
+const STATUS_POLL_MS = 3000;
+const GATHER_TIMEOUT_MS = 5000;
+const MAX_BACKOFF_MS = 8000;
+const NO_PICTURE_MS = 8000;
+
+const asSource = (grant) => (typeof grant === "function" ? grant : async () => grant);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function waitForIce(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState !== "complete") return;
+      pc.removeEventListener("icegatheringstatechange", done);
+      resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    // Host candidates arrive at once; don't hang on an unreachable STUN server.
+    setTimeout(resolve, GATHER_TIMEOUT_MS);
+  });
+}
+
+export class RelayError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function signal(pc, info) {
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  await waitForIce(pc);
+  const response = await fetch(`${info.relay_url}/signal`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ grant: info.grant, sdp: pc.localDescription.sdp, type: "offer" }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new RelayError(response.status, body.error || "relay_error", body.message || "The video server refused.");
+  }
+  await pc.setRemoteDescription({ type: body.type, sdp: body.sdp });
+  return body.peer_id;
+}
+
+function hangUp(relayUrl, peerId) {
+  if (!peerId) return;
+  fetch(`${relayUrl}/signal/${encodeURIComponent(peerId)}`, { method: "DELETE", keepalive: true }).catch(() => {});
+}
+
+class MediaLink extends EventTarget {
+  constructor() {
+    super();
+    this.state = "connecting";
+    this.closed = false;
+  }
+
+  _set(state, detail = {}) {
+    if (this.state === state) return;
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("statechange", { detail: state }));
+    if (Object.keys(detail).length) this.dispatchEvent(new CustomEvent("info", { detail }));
+  }
+}
+
+// --- viewing ------------------------------------------------------------------
+
+class Viewer extends MediaLink {
+  constructor(video, getGrant) {
+    super();
+    this.video = video;
+    this.getGrant = asSource(getGrant);
+    this.pc = null;
+    this.peerId = null;
+    this.info = null;
+    this.hls = null;
+    this.backoff = 500;
+    this._run();
+  }
+
+  async _run() {
+    while (!this.closed) {
+      try {
+        this.info = await this.getGrant();
+        const status = await this._status();
+        if (status.full && status.hls) {
+          await this._playHls(status.hls);
+          return;
+        }
+        if (status.publisher === "none") {
+          this._set("waiting");
+          await sleep(STATUS_POLL_MS);
+          continue;
+        }
+        await this._connect();
+        this.backoff = 500;
+        await this._watch();
+      } catch (err) {
+        if (this.closed) return;
+        if (err instanceof RelayError && err.code === "room_full") {
+          const status = await this._status().catch(() => ({}));
+          if (status.hls) { await this._playHls(status.hls); return; }
+        }
+        this._set(navigator.onLine === false || err instanceof TypeError ? "offline" : "reconnecting");
+        await sleep(this.backoff);
+        this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  async _status() {
+    const response = await fetch(`${this.info.relay_url}/rooms/${encodeURIComponent(this.info.room)}/status`);
+    if (!response.ok) throw new RelayError(response.status, "status", "No status from the video server.");
+    const status = await response.json();
+    this.dispatchEvent(new CustomEvent("status", { detail: status }));
+    return status;
+  }
+
+  async _connect() {
+    this._teardown();
+    const pc = new RTCPeerConnection({ iceServers: this.info.ice_servers || [] });
+    this.pc = pc;
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    const stream = new MediaStream();
+    pc.addEventListener("track", (event) => {
+      stream.addTrack(event.track);
+      this.video.srcObject = stream;
+      this.video.play().catch(() => {});
+    });
+    this._set(this.state === "playing" ? "reconnecting" : "connecting");
+    this.peerId = await signal(pc, this.info);
+  }
+
+  // Resolves when the connection is lost; meanwhile reports the publisher's state.
+  async _watch() {
+    const pc = this.pc;
+    const since = Date.now();
+    while (!this.closed && pc === this.pc) {
+      const failed = pc.connectionState === "failed" || pc.connectionState === "closed";
+      if (failed) throw new Error("connection lost");
+      // Connected but no picture for a while (a lost first keyframe): start again.
+      if (this.video.videoWidth === 0 && Date.now() - since > NO_PICTURE_MS) {
+        throw new Error("no picture");
+      }
+      let status = null;
+      try {
+        status = await this._status();
+      } catch (err) {
+        status = null; // the relay's HTTP side is briefly unreachable; the media may still flow
+      }
+      if (status && status.publisher === "reconnecting") this._set("host-reconnecting");
+      else if (status && status.publisher === "none") this._set("waiting");
+      else if (pc.connectionState === "connected") this._set("playing");
+      else if (pc.connectionState === "disconnected") this._set("reconnecting");
+      await sleep(pc.connectionState === "connected" ? STATUS_POLL_MS : 700);
+      if (pc.connectionState === "disconnected" && this.state === "reconnecting") {
+        await sleep(2000);
+        if (pc.connectionState !== "connected") throw new Error("connection lost");
+      }
+    }
+  }
+
+  async _playHls(path) {
+    this._teardown();
+    const url = new URL(path, this.info.relay_url).href;
+    if (this.video.canPlayType("application/vnd.apple.mpegurl")) {
+      this.video.src = url;
+    } else {
+      const Hls = await loadHls();
+      if (!Hls || !Hls.isSupported()) throw new Error("This browser cannot play the stream.");
+      this.hls = new Hls({ lowLatencyMode: true });
+      this.hls.loadSource(url);
+      this.hls.attachMedia(this.video);
+    }
+    this.video.play().catch(() => {});
+    this._set("hls");
+  }
+
+  _teardown() {
+    if (this.pc) {
+      this.pc.close();
+      hangUp(this.info.relay_url, this.peerId);
+    }
+    this.pc = null;
+    this.peerId = null;
+  }
+
+  close() {
+    this.closed = true;
+    if (this.info) this._teardown();
+    if (this.hls) this.hls.destroy();
+    this._set("closed");
+  }
+}
+
+function loadHls() {
+  if (window.Hls) return Promise.resolve(window.Hls);
+  return new Promise((resolve) => {
+    const script = document.createElement("script");
+    script.src = "/static/vendor/hls.min.js";
+    script.onload = () => resolve(window.Hls);
+    script.onerror = () => resolve(null);
+    document.head.appendChild(script);
+  });
+}
+
+export function view(video, getGrant) {
+  return new Viewer(video, getGrant);
+}
+
+// --- publishing ---------------------------------------------------------------
+
+class Publisher extends MediaLink {
+  constructor(stream, getGrant) {
+    super();
+    this.stream = stream;
+    this.getGrant = asSource(getGrant);
+    this.pc = null;
+    this.peerId = null;
+    this.info = null;
+  }
+
+  async start() {
+    this._set("connecting");
+    await this._connect();
+    return this;
+  }
+
+  async _connect() {
+    this.info = await this.getGrant();
+    const pc = new RTCPeerConnection({ iceServers: this.info.ice_servers || [] });
+    this.pc = pc;
+    for (const track of this.stream.getTracks()) {
+      pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
+    }
+    pc.addEventListener("connectionstatechange", () => this._onState(pc));
+    this.peerId = await signal(pc, this.info);
+    if (pc.connectionState === "connected") this._set("live");
+  }
+
+  _onState(pc) {
+    if (pc !== this.pc || this.closed) return;
+    if (pc.connectionState === "connected") this._set("live");
+    if (pc.connectionState === "disconnected") this._set("reconnecting");
+    if (pc.connectionState === "failed") this._reconnect();
+  }
+
+  async _reconnect() {
+    this._set("reconnecting");
+    let backoff = 500;
+    while (!this.closed) {
+      try {
+        if (this.pc) this.pc.close();
+        await this._connect();
+        return;
+      } catch (err) {
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  // Switch camera or microphone without renegotiating.
+  async replaceTrack(track) {
+    const sender = this.pc && this.pc.getSenders().find((s) => s.track && s.track.kind === track.kind);
+    if (sender) await sender.replaceTrack(track);
+  }
+
+  close() {
+    this.closed = true;
+    if (this.pc) this.pc.close();
+    // A DELETE tells the relay the broadcast ended on purpose (not "reconnecting").
+    if (this.info) hangUp(this.info.relay_url, this.peerId);
+    this._set("closed");
+  }
+}
+
+export async function publish(stream, getGrant) {
+  return new Publisher(stream, getGrant).start();
+}
+
+// A JPEG of the room's current picture, taken by the relay (publish grant needed).
+export async function takeSnapshot(grantInfo) {
+  const response = await fetch(
+    `${grantInfo.relay_url}/rooms/${encodeURIComponent(grantInfo.room)}/snapshot`,
+    { method: "POST", headers: { Authorization: `Bearer ${grantInfo.grant}` } },
+  );
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new RelayError(response.status, body.error || "snapshot", body.message || "No picture yet.");
+  }
+  return response.blob();
+}

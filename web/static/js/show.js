@@ -1,0 +1,339 @@
+// The shopper's show page (and the embed): video, chat, hearts, pinned products with
+// live stock, add to bag without leaving the video, bag drawer, flash offer, and
+// honest connection states.
+import { LiveRoom } from "./live-room.js";
+import { view } from "./media.js";
+import { api, apiHeaders, el, money, readJson, stockText, untilText } from "./ui.js";
+
+const root = document.getElementById("show-root");
+const sessionId = Number(root.dataset.sessionId);
+const currency = root.dataset.currency;
+const embedToken = root.dataset.embedToken || "";
+const $ = (id) => document.getElementById(id);
+
+let sessionStatus = root.dataset.status; // waiting | live | ended
+let mediaState = "connecting";
+let socketState = "connecting";
+let viewer = null;
+let offerTimer = null;
+// The host's pins, or else the show's own product list (what the page rendered first).
+const featured = readJson("initial-pins", []);
+let pins = featured;
+const pinsOrFeatured = (pinned) => (pinned && pinned.length ? pinned : featured);
+let bag = readJson("initial-bag", { count: 0, total_minor: 0, currency, lines: [] });
+
+if (embedToken) apiHeaders["X-Vitrine-Embed"] = embedToken;
+
+// --- connection state: one badge, in words --------------------------------------
+
+const LABELS = {
+  connecting: "Connecting…",
+  live: "Live",
+  waiting: "Starting soon",
+  "host-reconnecting": "Host reconnecting…",
+  reconnecting: "Reconnecting…",
+  ended: "Ended",
+  offline: "You are offline",
+  cancelled: "Cancelled",
+};
+
+function overallState() {
+  if (navigator.onLine === false || socketState === "offline") return "offline";
+  if (root.dataset.showStatus === "cancelled") return "cancelled";
+  if (sessionStatus === "ended") return "ended";
+  if (socketState === "reconnecting") return "reconnecting";
+  if (sessionStatus === "waiting") return "waiting";
+  if (mediaState === "host-reconnecting") return "host-reconnecting";
+  if (mediaState === "reconnecting" || mediaState === "offline") return "reconnecting";
+  if (mediaState === "playing" || mediaState === "hls") return "live";
+  return "connecting";
+}
+
+function renderState() {
+  const state = overallState();
+  const badge = $("state-badge");
+  badge.dataset.state = state;
+  badge.textContent = LABELS[state];
+  document.body.dataset.connection = state;
+  const message = $("stage-message");
+  const words = {
+    ended: "This show has ended. Thank you for watching.",
+    offline: "You are offline. We will reconnect as soon as the network is back.",
+    "host-reconnecting": "The host's connection dropped. They will be back in a moment.",
+    cancelled: "This show was cancelled.",
+  }[state];
+  if (words) {
+    message.textContent = words;
+    message.hidden = false;
+  } else if (state !== "waiting") {
+    message.hidden = true;
+  } else {
+    message.hidden = false;
+  }
+}
+
+function startVideo() {
+  if (viewer || sessionStatus !== "live") return;
+  viewer = view($("player"), () => api(`/api/live-sessions/${sessionId}/media-grant`, {
+    method: "POST", body: { role: "view", room_suffix: "" },
+  }));
+  viewer.addEventListener("statechange", (event) => { mediaState = event.detail; renderState(); });
+}
+
+function stopVideo() {
+  if (viewer) viewer.close();
+  viewer = null;
+}
+
+// --- products ------------------------------------------------------------------
+
+function productCard(card) {
+  const status = el("p", { class: "status", role: "status" });
+  const select = el("select", { id: `variant-${card.id}`, name: "variant_id" });
+  for (const v of card.variants) {
+    const label = `${v.size || "One size"}${v.colour ? ` · ${v.colour}` : ""} — ${v.stock} left`;
+    select.append(el("option", { value: v.id, disabled: v.stock <= 0, text: label }));
+  }
+  const form = el("form", { "data-add-to-bag": true },
+    el("label", { for: `variant-${card.id}`, text: "Size / colour" }), select,
+    el("button", { type: "submit", class: "primary", text: "Add to bag" }), status);
+  return el("article", { class: "product-card", "data-product-id": card.id },
+    card.image_url ? el("img", { src: card.image_url, alt: "" }) : el("div", { class: "ph" }),
+    el("div", {},
+      el("h3", {}, el("a", { href: card.url, target: embedToken ? "_blank" : null, text: card.name })),
+      el("p", { class: "price", text: money(card.price_minor, card.currency) }),
+      el("p", { class: stockClass(card.stock), "data-stock": true, text: stockText(card.stock) }),
+      form));
+}
+
+const stockClass = (stock) => (stock <= 0 ? "stock out" : stock <= 3 ? "stock low" : "stock");
+
+function renderPins() {
+  const box = $("pinned");
+  box.replaceChildren(...(pins.length
+    ? pins.map(productCard)
+    : [el("p", { class: "empty", text: "Products appear here when the host shows them." })]));
+}
+
+function applyStock({ product_id, variant_id, stock, product_stock }) {
+  for (const card of pins) {
+    if (card.id !== product_id) continue;
+    card.stock = product_stock;
+    for (const v of card.variants) if (v.id === variant_id) v.stock = stock;
+  }
+  const node = document.querySelector(`.product-card[data-product-id="${product_id}"]`);
+  if (!node) return;
+  const stockNode = node.querySelector("[data-stock]");
+  stockNode.textContent = stockText(product_stock);
+  stockNode.className = stockClass(product_stock);
+  const option = node.querySelector(`option[value="${variant_id}"]`);
+  if (option) {
+    option.disabled = stock <= 0;
+    option.textContent = option.textContent.replace(/— -?\d+ left$/, `— ${stock} left`);
+  }
+}
+
+async function onAddToBag(event) {
+  const form = event.target.closest("form[data-add-to-bag]");
+  if (!form) return;
+  event.preventDefault();
+  const status = form.querySelector(".status");
+  const button = form.querySelector("button");
+  button.disabled = true;
+  status.textContent = "Adding…";
+  const ack = await room.addToBag(form.variant_id.value, 1);
+  button.disabled = false;
+  if (ack.ok) {
+    status.textContent = "Added to your bag.";
+    if (ack.bag) renderBag(ack.bag);
+    if (ack.stock) {
+      const productId = Number(form.closest(".product-card").dataset.productId);
+      applyStock({
+        product_id: productId, ...ack.stock,
+        product_stock: ack.stock.product_stock ?? productStock(ack.stock),
+      });
+    }
+  } else {
+    status.textContent = ack.message || "Could not add it; try again.";
+  }
+}
+
+function productStock({ variant_id, stock }) {
+  for (const card of pins) {
+    if (card.variants.some((x) => x.id === variant_id)) return card.variants.reduce((sum, x) => sum + (x.id === variant_id ? stock : x.stock), 0);
+  }
+  return stock;
+}
+
+// --- bag -----------------------------------------------------------------------
+
+function renderBag(next) {
+  bag = next;
+  for (const node of document.querySelectorAll("[data-bag-count]")) {
+    node.textContent = String(bag.count);
+    node.setAttribute("aria-label", `${bag.count} items in your bag`);
+  }
+  const lines = document.querySelector("[data-bag-lines]");
+  if (lines) {
+    lines.replaceChildren(...(bag.lines.length ? bag.lines.map((line) => el("li", { class: "bag-line" },
+      line.image_url ? el("img", { src: line.image_url, alt: "" }) : el("div", { class: "ph" }),
+      el("div", {}, el("strong", { text: line.name }), el("br"),
+        el("span", { class: "muted", text: `${line.size}${line.colour ? ` · ${line.colour}` : ""} · qty ${line.quantity}` })),
+      el("span", { text: money(line.unit_price_minor * line.quantity, bag.currency) }),
+    )) : [el("li", { class: "empty", text: "Your bag is empty." })]));
+  }
+  const total = document.querySelector("[data-bag-total]");
+  if (total) total.textContent = money(bag.total_minor, bag.currency);
+}
+
+function toggleBag(open) {
+  const drawer = document.getElementById("bag-drawer");
+  drawer.classList.toggle("open", open);
+  drawer.setAttribute("aria-hidden", String(!open));
+  drawer.inert = !open;
+  if (open) drawer.querySelector("[data-close-bag]").focus();
+}
+
+// --- chat ----------------------------------------------------------------------
+
+function messageItem(message) {
+  const item = el("li", { class: message.author_role, "data-message-id": message.id });
+  if (message.kind === "system") {
+    item.textContent = message.body;
+    return item;
+  }
+  item.append(el("span", { class: "author", text: message.author }));
+  if (message.kind === "product" && message.product) {
+    const card = message.product;
+    item.append(el("div", { class: "chat-product" },
+      card.image_url ? el("img", { src: card.image_url, alt: "", width: 40, height: 50 }) : null,
+      el("span", {}, el("strong", { text: card.name }), " ", money(card.price_minor, card.currency))));
+    if (!pins.some((p) => p.id === card.id)) { pins.push(card); renderPins(); }
+  } else {
+    item.append(el("span", { class: "body", text: message.body }));
+  }
+  if (message.attachment_url) {
+    item.append(el("img", { class: "snapshot", src: message.attachment_url, alt: "Picture from the host" }));
+  }
+  return item;
+}
+
+function addMessages(list) {
+  const box = $("messages");
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  for (const message of list) box.append(messageItem(message));
+  if (atBottom) box.scrollTop = box.scrollHeight;
+}
+
+async function onChat(event) {
+  event.preventDefault();
+  const input = $("chat-input");
+  const body = input.value.trim();
+  if (!body) return;
+  $("chat-status").textContent = "";
+  const ack = await room.sendChat(body);
+  if (ack.ok) input.value = "";
+  else $("chat-status").textContent = ack.message || "Your message was not sent.";
+}
+
+// --- flash offer ---------------------------------------------------------------
+
+function renderOffer(offer) {
+  clearInterval(offerTimer);
+  const banner = $("offer");
+  if (!offer || Date.parse(offer.ends_at) <= Date.now()) { banner.hidden = true; return; }
+  const card = pins.find((p) => p.id === offer.product_id);
+  $("offer-title").textContent = card ? `Flash offer: ${card.name}` : "Flash offer";
+  $("offer-price").textContent = `${money(offer.price_minor, currency)} · ${offer.remaining} left`;
+  banner.hidden = false;
+  const tick = () => {
+    const end = Date.parse(offer.ends_at);
+    if (end <= Date.now()) { banner.hidden = true; clearInterval(offerTimer); return; }
+    $("offer-countdown").textContent = `Ends in ${untilText(end)}`;
+  };
+  tick();
+  offerTimer = setInterval(tick, 1000);
+}
+
+// --- wiring --------------------------------------------------------------------
+
+function makeSocket() {
+  if (!embedToken || !window.io) return null;
+  // Inside a cross-site iframe the session cookie is not sent: the token says who we are.
+  return window.io({ transports: ["websocket", "polling"], auth: { embed_token: embedToken }, autoConnect: false });
+}
+
+const room = new LiveRoom({ sessionId, socket: makeSocket() });
+
+room.addEventListener("statechange", (event) => { socketState = event.detail; renderState(); });
+room.addEventListener("joined", (event) => {
+  const { state } = event.detail;
+  sessionStatus = state.status;
+  $("viewer-count").textContent = String(state.viewers);
+  $("heart-count").textContent = String(state.hearts);
+  pins = pinsOrFeatured(state.pinned);
+  renderPins();
+  if (state.bag) renderBag(state.bag);
+  renderOffer(state.offer);
+  if (sessionStatus === "live") startVideo();
+  renderState();
+});
+room.addEventListener("messages", (event) => addMessages(event.detail));
+room.addEventListener("message_deleted", (event) => {
+  document.querySelector(`[data-message-id="${event.detail.id}"]`)?.remove();
+});
+room.addEventListener("hearts", (event) => { $("heart-count").textContent = String(event.detail.total); });
+room.addEventListener("presence", (event) => { $("viewer-count").textContent = String(event.detail.viewers); });
+room.addEventListener("pins", (event) => { pins = pinsOrFeatured(event.detail.pinned); renderPins(); });
+room.addEventListener("stock", (event) => applyStock(event.detail));
+room.addEventListener("offer", (event) => renderOffer(event.detail));
+room.addEventListener("bag", (event) => renderBag(event.detail));
+room.addEventListener("sanction", (event) => {
+  $("chat-status").textContent = event.detail.kind === "ban"
+    ? "The host has removed you from this chat." : "The host has muted you for a while.";
+});
+room.addEventListener("error", (event) => { $("chat-status").textContent = event.detail.message || ""; });
+room.addEventListener("session_state", (event) => {
+  sessionStatus = event.detail.status;
+  if (sessionStatus === "live") startVideo();
+  if (sessionStatus === "ended") stopVideo();
+  renderState();
+});
+
+$("pinned").addEventListener("submit", onAddToBag);
+$("chat-form").addEventListener("submit", onChat);
+$("heart").addEventListener("click", () => {
+  room.react();
+  const count = $("heart-count");
+  count.textContent = String(Number(count.textContent) + 1);
+});
+$("unmute").addEventListener("click", (event) => {
+  const video = $("player");
+  video.muted = !video.muted;
+  event.target.textContent = video.muted ? "Sound on" : "Sound off";
+});
+for (const link of document.querySelectorAll("[data-bag-link], [data-open-bag]")) {
+  link.addEventListener("click", (event) => { event.preventDefault(); toggleBag(true); });
+}
+document.querySelector("[data-close-bag]")?.addEventListener("click", () => toggleBag(false));
+document.addEventListener("keydown", (event) => { if (event.key === "Escape") toggleBag(false); });
+window.addEventListener("online", renderState);
+window.addEventListener("offline", renderState);
+
+// The countdown in the stage message, until the host goes live.
+setInterval(() => {
+  for (const node of document.querySelectorAll("[data-countdown]")) {
+    const target = Date.parse(node.dataset.countdown);
+    node.textContent = target > Date.now() ? `in ${untilText(target)}` : "any moment now";
+  }
+}, 1000);
+
+// Tell an embedding page how tall we are.
+if (window.parent !== window) {
+  const report = () => window.parent.postMessage({ type: "vitrine:height", height: document.documentElement.scrollHeight }, "*");
+  new ResizeObserver(report).observe(document.body);
+}
+
+renderBag(bag);
+renderState();
+room.connect();
