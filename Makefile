@@ -63,7 +63,7 @@ test-postgres: install browser-deps services
 
 test: install browser-deps services lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not browser and not media" $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/relay_bench.py
