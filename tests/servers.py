@@ -68,6 +68,8 @@ class WebServer:
             **(env or {}),
         }
         if gunicorn:
+            # As deployed: gunicorn's worker decides, the app must not be told the mode.
+            self.env.pop("SOCKETIO_ASYNC_MODE")
             self.cmd = [
                 sys.executable,
                 "-m",

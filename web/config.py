@@ -50,7 +50,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MEDIA_GRANT_SECRET": grant_secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
-        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or None,
+        # Explicit: with eventlet installed too, auto-detection would pick eventlet first.
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "gevent",
         # Redis pub/sub channel of the Socket.IO message queue (one per deployment or test).
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
         # Live rooms: chat/hearts/presence batching window; expired-reservation sweep period.
