@@ -37,6 +37,8 @@ class Supervisor:
             "PUBLIC_URL": os.environ.get("PUBLIC_URL", f"http://{host}:{port}"),
             "RELAY_MEDIA_DIR": str(Path(config["VAR_DIR"]) / "media"),
         }
+        # The pages call the relay from the browser: allow exactly the site's origin.
+        self.env.setdefault("RELAY_ALLOWED_ORIGINS", self.env["PUBLIC_URL"])
 
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(cmd, cwd=self.root, env=self.env, start_new_session=True)
