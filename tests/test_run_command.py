@@ -1,0 +1,87 @@
+"""`vitrine run` (what `make run` starts): web node, relay and demo camera, working together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+from sqlmodel import Session
+
+from sessions.db import make_engine
+from sessions.demo import demo_live_room
+from tests.servers import ROOT, free_port
+
+READY = "Vitrine is running"
+
+
+@pytest.mark.slow
+@pytest.mark.media
+def test_run_serves_the_demo_with_a_live_camera(database_url: str, tmp_path: Path) -> None:
+    web_port, relay_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "VITRINE_ENV": "development",
+        "VITRINE_VAR_DIR": str(tmp_path / "var"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "DATABASE_URL": database_url,
+    }
+    env.pop("SOCKETIO_ASYNC_MODE", None)
+    vitrine = [sys.executable, "-m", "web.cli"]
+    for step in (["migrate"], ["seed-demo", "--if-empty"]):
+        subprocess.run(vitrine + step, cwd=ROOT, env=env, check=True, capture_output=True)
+
+    proc = subprocess.Popen(
+        [*vitrine, "run", "--port", str(web_port), "--relay-port", str(relay_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the supervisor prints the URL once everything answers
+            if READY in line:
+                break
+        else:
+            pytest.fail("vitrine run exited before it was ready")
+        site = f"http://127.0.0.1:{web_port}"
+        relay = f"http://127.0.0.1:{relay_port}"
+
+        assert "Maison Aurèle" in requests.get(f"{site}/b/maison-aurele", timeout=10).text
+        engine = make_engine(database_url)
+        with Session(engine) as db:
+            room = demo_live_room(db)
+        engine.dispose()
+        assert room is not None
+
+        # The browser calls the relay from the site's origin: CORS must allow it.
+        status = requests.get(f"{relay}/rooms/{room}/status", headers={"Origin": site}, timeout=10)
+        assert status.headers.get("Access-Control-Allow-Origin") in (site, "*")
+        # The synthetic camera publishes into the live show (it connects within seconds).
+        for _ in range(100):
+            state = requests.get(f"{relay}/rooms/{room}/status", timeout=5).json()
+            if state["publisher"] == "live":
+                break
+            time.sleep(0.2)  # polling another process's state: there is no event to await
+        else:
+            pytest.fail("the demo camera never went live")
+
+        # Socket.IO works under gunicorn's gevent worker, as deployed.
+        client = socketio.SimpleClient()
+        client.connect(site, transports=["websocket"])
+        assert client.connected
+        client.disconnect()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
