@@ -94,3 +94,37 @@ def test_create_brand_and_refuse_duplicate(cli_env: dict[str, str]) -> None:
         input="a-long-password\na-long-password\n",
     )
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_import_csv_all_or_nothing(cli_env: dict[str, str], tmp_path: Path) -> None:
+    invoke("migrate")
+    invoke(
+        "create-brand",
+        "--slug",
+        "maison-y",
+        "--name",
+        "Maison Y",
+        "--admin-email",
+        "a@maison-y.com",
+        input="a-long-password\na-long-password\n",
+    )
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "product,sku,price,size,colour,stock\n"
+        "Riviera Silk Dress,RSD-36,2450.00,36,Sky Blue,3\n"
+        "Riviera Silk Dress,RSD-38,2450.00,38,Sky Blue,5\n"
+        "Carré Scarf,CS-1,490.00,OS,Azur,12\n"
+    )
+    assert "Imported 2 product(s)" in invoke("import-csv", "maison-y", str(good))
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("product,sku,price\nCoat,C-1,990.00\nBoots,B-1,not-a-price\n")
+    result = CliRunner().invoke(main, ["import-csv", "maison-y", str(bad)])
+    assert result.exit_code != 0 and "nothing was imported" in result.output
+    engine = make_engine(cli_env["DATABASE_URL"])
+    with Session(engine) as db:
+        names = sorted(db.exec(select(Product.name)).all())
+        stock = db.exec(select(func.sum(Variant.stock))).one()
+    engine.dispose()
+    assert names == ["Carré Scarf", "Riviera Silk Dress"]  # the bad file added nothing
+    assert stock == 20
