@@ -322,9 +322,12 @@ def do_start_show(db: Session, show: Show) -> LiveSession:
     return live
 
 
-def do_end_show(db: Session, show: Show) -> LiveSession:
+def do_end_show(db: Session, show: Show, *, replay_url: str | None = None) -> LiveSession:
+    """End the show; `replay_url` is the relay's recording of it, kept for the replay."""
     live = live_session_for_show(db, show)
     show.status = ShowStatus.ENDED
+    if replay_url:
+        show.replay_path = replay_url
     live.status = SessionStatus.ENDED
     live.ended_at = utcnow()
     db.add(show)

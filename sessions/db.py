@@ -45,6 +45,10 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock at the start of the transaction, so two
     # writers never both read stock and then both write (SQLite's lost update).
+    # The price: on SQLite any open transaction, even a read, holds the write lock.
+    # So never keep a transaction open across network I/O (commit first): under
+    # gevent another request would wait on the lock inside SQLite's C busy handler,
+    # which does not yield, until busy_timeout.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

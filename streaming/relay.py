@@ -221,6 +221,19 @@ class Relay:
             await room.close()
         return True
 
+    async def end_room(self, name: str) -> str | None:
+        """The show is over (the web app says so): hang up the host and close the files.
+
+        Returns the recording's path under /recordings, now complete, for the replay.
+        """
+        room = self.rooms.get(name)
+        if room is None:
+            return None
+        recording = f"/recordings/{room.recording.path.name}" if room.recording else None
+        if room.publisher_id is not None:
+            await self.close_peer(room.publisher_id)  # on purpose: not a drop
+        return recording
+
     async def close_all(self) -> None:
         for peer_id in list(self.peers):
             await self.close_peer(peer_id, dropped=True)

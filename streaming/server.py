@@ -115,6 +115,17 @@ async def post_snapshot(request: web.Request) -> web.Response:
     )
 
 
+async def post_end(request: web.Request) -> web.Response:
+    """End a room for good (the web app ends the show): the recording becomes the replay."""
+    relay = request.app[RELAY_KEY]
+    name = request.match_info["room"]
+    grant = relay.check_grant(bearer_token(request), spend=True)
+    if not grant.allows(name, "publish"):
+        raise RelayError(403, "role_not_allowed", "a publish grant for this room is required")
+    recording = await relay.end_room(name)
+    return web.json_response({"room": name, "recording": recording})
+
+
 async def get_thumbnail(request: web.Request) -> web.StreamResponse:
     relay = request.app[RELAY_KEY]
     name = request.match_info["room"]
@@ -183,6 +194,7 @@ def create_app(config: RelayConfig) -> web.Application:
     app.router.add_delete("/signal/{peer_id}", delete_signal)
     app.router.add_get("/rooms/{room}/status", get_status)
     app.router.add_post("/rooms/{room}/snapshot", post_snapshot)
+    app.router.add_post("/rooms/{room}/end", post_end)
     app.router.add_get("/rooms/{room}/thumbnail.jpg", get_thumbnail)
     app.router.add_get("/metrics", get_metrics)
     app.router.add_get("/healthz", get_healthz)

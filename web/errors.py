@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from sessions.errors import DomainError
@@ -66,6 +67,16 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         message = exc.description or "Something went wrong."
         return error_response(status, _CODES.get(status, "error"), message)
+
+    @app.errorhandler(OperationalError)
+    def on_database_busy(exc: OperationalError) -> Response:
+        if "locked" in str(exc.orig) or "could not obtain lock" in str(exc.orig):
+            # SQLite's single writer stayed busy past busy_timeout: a retry will do.
+            log.warning("database busy on %s %s", request.method, request.path)
+            response = error_response(503, "busy", "We are very busy. Please try again.")
+            response.headers["Retry-After"] = "1"
+            return response
+        return on_unexpected(exc)
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception) -> Response:

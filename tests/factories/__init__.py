@@ -86,6 +86,9 @@ class Factory:
     def user_of(self, profile: AssociateProfile) -> User:
         user = self.session.get(User, profile.user_id)
         assert user is not None
+        # End the read: on SQLite an open transaction holds the write lock, and the
+        # test's servers (other processes) must be able to write meanwhile.
+        self.session.commit()
         return user
 
     def product(

@@ -28,6 +28,7 @@ from web.api.schemas import DbId, Strict
 from web.api.spec import api_route
 from web.db import db
 from web.identity import current_actor, ensure_shopper
+from web.relay import end_room
 
 log = logging.getLogger(__name__)
 checkout_bp = Blueprint("checkout", __name__)
@@ -272,8 +273,15 @@ def _show_action(show_id: int, start: bool) -> ShowStateOut:
     show = get_or_404(db(), Show, show_id, "show")
     from sessions.catalogue import live_session_for_show
 
-    access_host(current_actor(), live_session_for_show(db(), show))
-    live = do_start_show(db(), show) if start else do_end_show(db(), show)
+    live = live_session_for_show(db(), show)
+    access_host(current_actor(), live)
+    if start:
+        live = do_start_show(db(), show)
+    else:
+        # The relay ends the room and closes its recording, which becomes the replay.
+        # End the read transaction first: no transaction stays open across network I/O.
+        db().commit()
+        live = do_end_show(db(), show, replay_url=end_room(live.room))
     assert live.id is not None
     return ShowStateOut(show_id=show_id, live_session_id=live.id, status=live.status.value)
 

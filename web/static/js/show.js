@@ -56,6 +56,11 @@ function renderState() {
   badge.textContent = LABELS[state];
   document.body.dataset.connection = state;
   const message = $("stage-message");
+  if (state === "ended" && document.getElementById("replay")) {
+    badge.textContent = "Replay"; // the recording plays in place of the live picture
+    message.hidden = true;
+    return;
+  }
   const words = {
     ended: "This show has ended. Thank you for watching.",
     offline: "You are offline. We will reconnect as soon as the network is back.",
