@@ -39,6 +39,8 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 import requests  # noqa: E402
 
+from tests.servers import free_port, wait_http  # noqa: E402
+
 LOG = Path(tempfile.gettempdir()) / "chat_fanout.log"
 # Every viewer counts what it receives; one in PROBE_EVERY also decodes each message to
 # measure its delay, so that 100,000 deliveries/s do not saturate the load generator.
@@ -173,29 +175,8 @@ class Server:
     cookie: str
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited, see {LOG}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise TimeoutError(url)
-
-
 def start_baseline() -> Server:
-    port = _free_port()
+    port = free_port()
     log = LOG.open("ab")
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "bench/baseline_server.py"), "--port", str(port)],
@@ -204,7 +185,7 @@ def start_baseline() -> Server:
         stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
-    _wait(f"{url}/health", proc)
+    wait_http(f"{url}/health", proc)
     return Server("bare Flask-SocketIO", url, proc, 1, "")
 
 
@@ -229,7 +210,7 @@ def start_vitrine(workdir: Path, batch_ms: int) -> Server:
         email = factory.user_of(host).email
         db.commit()
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -250,7 +231,7 @@ def start_vitrine(workdir: Path, batch_ms: int) -> Server:
         stdout=log,
         stderr=log,
     )
-    _wait(f"{url}/api/brands", proc)
+    wait_http(f"{url}/api/brands", proc)
     http = requests.Session()
     page = http.get(f"{url}/login").text
     token = re.search(r'name="csrf-token" content="([^"]+)"', page)

@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 import numpy as np  # noqa: E402
-import requests  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -38,29 +37,9 @@ from sessions import catalogue as cat  # noqa: E402
 from sessions.db import create_all, make_engine, normalise_url  # noqa: E402
 from sessions.models import Variant  # noqa: E402
 from tests.factories import Factory  # noqa: E402
+from tests.servers import free_port, wait_http  # noqa: E402
 
 LOG = Path(tempfile.gettempdir()) / "flash_sale.log"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited, see {LOG}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)  # polling a port: there is no event to await
-    raise TimeoutError(url)
 
 
 @dataclass
@@ -134,7 +113,7 @@ async def _race(base: str, live_id: int, variant_id: int, buyers: int) -> tuple[
 
 def run(name: str, database_url: str, buyers: int, stock: int, workdir: Path) -> Result:
     live_id, variant_id = seed(database_url, stock)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -155,7 +134,7 @@ def run(name: str, database_url: str, buyers: int, stock: int, workdir: Path) ->
             stderr=log,
         )
     try:
-        _wait(f"{url}/api/brands", proc)
+        wait_http(f"{url}/api/brands", proc)
         baseline, race = asyncio.run(_race(url, live_id, variant_id, buyers))
     finally:
         proc.terminate()

@@ -12,23 +12,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
 from .conftest import GrantFactory, RunningRelay
 
 pytestmark = [pytest.mark.media, pytest.mark.browser, pytest.mark.anyio]
 
-CHROMIUM = Path("/usr/bin/chromium")
 STATIC = Path(__file__).resolve().parents[2] / "streaming" / "static"
-CHROMIUM_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 
 @pytest.fixture
