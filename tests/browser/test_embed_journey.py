@@ -46,8 +46,13 @@ def test_embed_snippet_plays_and_adds_to_bag(
 
     page = chromium.new_context(**PHONE).new_page()
     page.goto(f"{site_url}/index.html")
-    page.wait_for_selector("iframe[src*='/embed/shows/']")
-    frame = next(f for f in page.frames if "/embed/shows/" in f.url)
+    iframe = page.wait_for_selector("iframe[src*='/embed/shows/']")
+    assert iframe is not None
+    frame = iframe.content_frame()
+    assert frame is not None
+    # The element exists before its document does: wait for the embed page itself.
+    frame.wait_for_url("**/embed/shows/**")
+    frame.wait_for_selector("#player", state="attached")
     frame.wait_for_function(
         "document.getElementById('player').videoWidth > 0 "
         "&& document.getElementById('player').currentTime > 0.5",
