@@ -37,6 +37,8 @@ def test_run_serves_the_demo_with_a_live_camera(database_url: str, tmp_path: Pat
     for step in (["migrate"], ["seed-demo", "--if-empty"]):
         subprocess.run(vitrine + step, cwd=ROOT, env=env, check=True, capture_output=True)
 
+    site = f"http://127.0.0.1:{web_port}"
+    relay = f"http://127.0.0.1:{relay_port}"
     proc = subprocess.Popen(
         [*vitrine, "run", "--port", str(web_port), "--relay-port", str(relay_port)],
         cwd=ROOT,
@@ -52,8 +54,6 @@ def test_run_serves_the_demo_with_a_live_camera(database_url: str, tmp_path: Pat
                 break
         else:
             pytest.fail("vitrine run exited before it was ready")
-        site = f"http://127.0.0.1:{web_port}"
-        relay = f"http://127.0.0.1:{relay_port}"
 
         assert "Maison Aurèle" in requests.get(f"{site}/b/maison-aurele", timeout=10).text
         engine = make_engine(database_url)
@@ -80,8 +80,12 @@ def test_run_serves_the_demo_with_a_live_camera(database_url: str, tmp_path: Pat
         assert client.connected
         client.disconnect()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+    # Ctrl-C stopped all of it: nothing answers on the web or relay port any more.
+    for url in (f"{site}/api/brands", f"{relay}/healthz"):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url, timeout=2)
