@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from sessions.db import create_all, make_engine, normalise_url
@@ -26,6 +28,7 @@ from sessions.events import Event, bus
 from sessions.passwords import use_fast_hashing_for_tests
 from tests.factories import Factory
 from web import create_app
+from web.sockets import shutdown as shutdown_live_rooms
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,9 +59,23 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in POSTGRES_URL else "?"
     yield f"{normalise_url(POSTGRES_URL)}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    drop_schema(admin, schema)
     admin.dispose()
+
+
+def drop_schema(admin: Engine, schema: str) -> None:
+    """Drop a test's schema; a straggling connection (a server still closing) may hold a
+    lock for a moment, and PostgreSQL then reports a deadlock: try again."""
+    for attempt in range(5):
+        try:
+            with admin.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.5)  # the other session is finishing; nothing to await on
 
 
 @pytest.fixture
@@ -79,12 +96,13 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     )
     create_all(app.extensions["vitrine.engine"])
     yield app
+    shutdown_live_rooms()  # its background loops must not outlive the test's database
     app.extensions["vitrine.engine"].dispose()
 
 
 @pytest.fixture
 def engine(app: Flask) -> Engine:
-    return app.extensions["vitrine.engine"]  # type: ignore[no-any-return]
+    return app.extensions["vitrine.engine"]
 
 
 @pytest.fixture

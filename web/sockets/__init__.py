@@ -26,3 +26,11 @@ def init_app(app: Flask) -> None:
     )
     state.install(delivery)
     bus.subscribe(delivery)
+
+
+def shutdown() -> None:
+    """Stop this node's delivery loops and stop listening to domain events."""
+    if state._current is not None:
+        state._current.stop()
+        bus.unsubscribe(state._current)
+        state.install(None)

@@ -62,6 +62,7 @@ class Delivery:
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._started = False
+        self._stopped = False
         self._peaks: dict[int, int] = {}
 
     # --- the sink ---------------------------------------------------------------
@@ -117,8 +118,12 @@ class Delivery:
             self._started = True
             socketio.start_background_task(self._run)
 
+    def stop(self) -> None:
+        """End the batching and sweeping loops (an app shutting down, a test ending)."""
+        self._stopped = True
+
     def _run(self) -> None:
-        while True:
+        while not self._stopped:
             socketio.sleep(self.window)
             try:
                 self.flush()
@@ -180,6 +185,8 @@ class Delivery:
         def run() -> None:
             while True:
                 socketio.sleep(self.sweep_seconds)
+                if self._stopped:
+                    return
                 try:
                     with session_scope(get_engine(self.app)) as db:
                         bags.do_release_expired(db)

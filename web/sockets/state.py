@@ -7,7 +7,7 @@ from web.sockets.delivery import Delivery
 _current: Delivery | None = None
 
 
-def install(delivery: Delivery) -> None:
+def install(delivery: Delivery | None) -> None:
     global _current
     _current = delivery
 
