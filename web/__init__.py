@@ -57,11 +57,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(media_bp)
-    _register_optional(app)
+    _register_areas(app)
 
 
-def _register_optional(app: Flask) -> None:
-    """Areas built by separate features; each registers its blueprints and socket handlers."""
+def _register_areas(app: Flask) -> None:
+    """The product's areas (shop, console, admin, live rooms, consultations): see web/areas.py."""
     from web import areas
 
     areas.register(app)

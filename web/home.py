@@ -1,4 +1,4 @@
-"""Placeholder landing until the shopper pages land: lists brands."""
+"""The platform's landing page: the brands hosted here, each linking to its home."""
 
 from __future__ import annotations
 
