@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -29,15 +31,22 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+SQLITE_BUSY_SLICE_MS = 20  # one wait inside SQLite's C busy handler
+SQLITE_LOCK_WAIT_SECONDS = 15.0  # the whole wait for the write lock, in yielding slices
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers go on while one writer commits; foreign keys are off by
-    # default in SQLite; busy_timeout makes concurrent writers wait, not fail.
-    # isolation_level=None hands transaction control to us (see _begin_immediate).
+    # default in SQLite; isolation_level=None hands transaction control to us
+    # (see _begin_immediate).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # Short on purpose: SQLite's busy handler waits inside C, which under gevent or
+    # eventlet freezes every other green thread. Longer waits happen in
+    # _begin_immediate, where sleeping yields.
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SLICE_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -45,11 +54,24 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock at the start of the transaction, so two
     # writers never both read stock and then both write (SQLite's lost update).
-    # The price: on SQLite any open transaction, even a read, holds the write lock.
-    # So never keep a transaction open across network I/O (commit first): under
-    # gevent another request would wait on the lock inside SQLite's C busy handler,
-    # which does not yield, until busy_timeout.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # The price: on SQLite any open transaction, even a read, holds the write lock,
+    # so keep transactions short and commit before network I/O. Waiting for the lock
+    # happens here, in short slices with a sleep between them that yields under
+    # gevent/eventlet: a wait inside SQLite's own C busy handler would freeze every
+    # green thread of the node, including the one holding the lock.
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+    pause = 0.002
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+                raise
+        # Under gevent/eventlet this sleep yields, so the green thread that holds the
+        # lock (maybe waiting on Redis or a socket) can finish and commit.
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
