@@ -23,7 +23,10 @@ READY = "Vitrine is running"
 
 @pytest.mark.slow
 @pytest.mark.media
-def test_run_serves_the_demo_with_a_live_camera(database_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_run_serves_the_demo_with_a_live_camera(
+    database_url: str, tmp_path: Path, stop_signal: signal.Signals
+) -> None:
     web_port, relay_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -80,11 +83,12 @@ def test_run_serves_the_demo_with_a_live_camera(database_url: str, tmp_path: Pat
         assert client.connected
         client.disconnect()
     finally:
-        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        proc.send_signal(stop_signal)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            pytest.fail(f"vitrine run did not stop on {stop_signal.name}")
     # Ctrl-C stopped all of it: nothing answers on the web or relay port any more.
     for url in (f"{site}/api/brands", f"{relay}/healthz"):
         with pytest.raises(requests.ConnectionError):

@@ -148,7 +148,7 @@ def run(host: str, port: int, relay_port: int, no_camera: bool) -> None:
 
     config = _config()
     supervisor = Supervisor(ROOT, config, host=host, port=port, relay_port=relay_port)
-    signal.signal(signal.SIGTERM, lambda *_: supervisor.stop())
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     try:
         supervisor.start(camera=not no_camera)
         supervisor.wait()
@@ -156,6 +156,11 @@ def run(host: str, port: int, relay_port: int, no_camera: bool) -> None:
         pass
     finally:
         supervisor.stop()
+
+
+def _stop_like_ctrl_c(_signum: int, _frame: object) -> None:
+    """`kill` (SIGTERM) stops everything the way Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 @main.command()

@@ -111,7 +111,7 @@ class Supervisor:
         raise SystemExit(f"{name} did not start within {timeout}s")
 
     def wait(self) -> None:
-        while True:
+        while self.procs:
             for name, proc in self.procs:
                 if proc.poll() is not None:
                     print(f"{name} stopped (code {proc.returncode}); stopping everything.")
