@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -57,6 +58,9 @@ def test_run_serves_the_demo_with_a_live_camera(
                 break
         else:
             pytest.fail("vitrine run exited before it was ready")
+        # Keep reading: the processes share this pipe, and a full pipe would block them.
+        output: list[str] = []
+        threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True).start()
 
         assert "Maison Aurèle" in requests.get(f"{site}/b/maison-aurele", timeout=10).text
         engine = make_engine(database_url)
@@ -75,7 +79,7 @@ def test_run_serves_the_demo_with_a_live_camera(
                 break
             time.sleep(0.2)  # polling another process's state: there is no event to await
         else:
-            pytest.fail("the demo camera never went live")
+            pytest.fail(f"the demo camera never went live: {''.join(output)[-2000:]}")
 
         # Socket.IO works under gunicorn's gevent worker, as deployed.
         client = socketio.SimpleClient()

@@ -112,10 +112,18 @@ class Supervisor:
 
     def wait(self) -> None:
         while self.procs:
-            for name, proc in self.procs:
-                if proc.poll() is not None:
-                    print(f"{name} stopped (code {proc.returncode}); stopping everything.")
-                    return
+            for index, (name, proc) in enumerate(self.procs):
+                if proc.poll() is None:
+                    continue
+                if name == "camera":  # the demo's picture: worth restarting, not stopping for
+                    print(
+                        f"demo camera stopped (code {proc.returncode}); restarting it.", flush=True
+                    )
+                    self.procs.pop(index)
+                    self._start_camera()
+                    break
+                print(f"{name} stopped (code {proc.returncode}); stopping everything.", flush=True)
+                return
             time.sleep(0.5)
 
     def stop(self) -> None:
