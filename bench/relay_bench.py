@@ -45,6 +45,7 @@ class Result:
     viewers: int
     cpu_percent: float
     frames_ratio: float
+    of_source: float | None  # decoded / published, from the frame counters
     source_fps: float | None
     machine_cpu: float
     p50: float | None
@@ -179,12 +180,14 @@ def measure(
         machine = psutil.cpu_percent() * psutil.cpu_count()
         frames: list[int] = []
         delays: list[int] = []
+        stamps: list[tuple[int, int, int]] = []
         connected = 0
         for worker in workers:
             assert worker.stdout is not None
             result = json.loads(worker.stdout.readline())
             frames += result["frames"]
             delays += result["delays"]
+            stamps += result["stamps"]
             connected += result["connected"]
             worker.wait(15)
     finally:
@@ -196,7 +199,9 @@ def measure(
     ratio = sum(frames) / (expected * len(frames)) if expected else 0.0
     p50, p99 = percentile(delays, 50), percentile(delays, 99)
     source_fps = expected / seconds if expected else None
-    return Result(system, viewers, cpu, ratio, source_fps, machine, p50, p99, connected)
+    published = sum(last - first + 1 for _, first, last in stamps)
+    of_source = sum(count for count, _, _ in stamps) / published if published else None
+    return Result(system, viewers, cpu, ratio, of_source, source_fps, machine, p50, p99, connected)
 
 
 def percentile(values: list[int], pct: float) -> float | None:
@@ -233,7 +238,7 @@ def print_table(results: list[Result]) -> None:
     print()
     header = (
         f"{'relay':<11}{'viewers':>8}{'connected':>10}{'relay CPU %':>12}"
-        f"{'CPU %/viewer':>13}{'µs/frame':>9}{'src fps':>8}{'frames %':>10}"
+        f"{'CPU %/viewer':>13}{'µs/frame':>9}{'src fps':>8}{'frames %':>10}{'of src %':>9}"
         f"{'p50 ms':>8}{'p99 ms':>8}{'box CPU %':>10}"
     )
     print(header)
@@ -245,6 +250,7 @@ def print_table(results: list[Result]) -> None:
             f"{r.system:<11}{r.viewers:>8}{r.connected if r.viewers else '-':>10}"
             f"{r.cpu_percent:>12.1f}{fmt(pv, 2):>13}{fmt(us):>9}{fmt(r.source_fps, 1):>8}"
             f"{fmt(r.frames_ratio * 100 if r.viewers else None, 1):>10}"
+            f"{fmt(r.of_source * 100 if r.of_source is not None else None, 1):>9}"
             f"{fmt(r.p50):>8}{fmt(r.p99):>8}{r.machine_cpu:>10.0f}"
         )
     print()
@@ -292,7 +298,9 @@ def main() -> None:
                 results.append(result)
                 print(
                     f"{system} {n} viewers: cpu {result.cpu_percent:.0f}% "
-                    f"frames {result.frames_ratio * 100:.1f}% p99 {fmt(result.p99)} ms",
+                    f"frames {result.frames_ratio * 100:.1f}% "
+                    f"of source {fmt(result.of_source and result.of_source * 100, 1)}% "
+                    f"p99 {fmt(result.p99)} ms",
                     file=sys.stderr,
                     flush=True,
                 )

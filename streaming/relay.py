@@ -23,6 +23,7 @@ from sessions.grants import Grant, GrantError, Role, verify_grant
 
 from .config import RelayConfig
 from .encoder import VideoCodec
+from .fanout import ForwardingSender
 from .room import Room
 
 logger = logging.getLogger(__name__)
@@ -181,16 +182,14 @@ class Relay:
             transceivers["video"].setCodecPreferences(_viewer_codec_capabilities())
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         codec = _negotiated_codec(transceivers["video"]) if "video" in transceivers else "h264"
-        video_track, audio_track = self.room(peer.room).add_viewer(codec)
-        if "video" in transceivers:
-            transceivers["video"].sender.replaceTrack(video_track)
-            _route_keyframe_requests(transceivers["video"].sender, video_track.request_keyframe)
-        else:
-            video_track.stop()
-        if "audio" in transceivers:
-            transceivers["audio"].sender.replaceTrack(audio_track)
-        else:
-            audio_track.stop()
+        outlets = dict(zip(("video", "audio"), self.room(peer.room).add_viewer(codec), strict=True))
+        for kind, outlet in outlets.items():
+            if kind in transceivers:
+                # The room pushes shared packets into this sender (fanout.py);
+                # aiortc starts it once the viewer's connection is up.
+                ForwardingSender.adopt(transceivers[kind].sender, outlet)
+            else:
+                outlet.stop()
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription
 
@@ -280,13 +279,3 @@ def _negotiated_codec(transceiver: RTCRtpTransceiver) -> VideoCodec:
         if known.lower() == mime.lower():
             return codec
     raise RelayError(400, "no_common_codec", f"unsupported video codec {mime}")
-
-
-def _route_keyframe_requests(sender: RTCRtpSender, request: Any) -> None:
-    """Send a viewer's PLI/FIR to the shared encoder.
-
-    aiortc handles PLI by flagging its own per-sender encoder, which a sender that
-    forwards packets never uses; overriding the hook on this one instance routes
-    the request to the room, which rate-limits it.
-    """
-    sender._send_keyframe = request  # type: ignore[method-assign]

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import av
+from aiortc.codecs import H264Encoder, OpusEncoder, Vp8Encoder
+from aiortc.codecs.base import Encoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from . import imaging
 from .encoder import SharedAacEncoder, SharedAudioEncoder, SharedVideoEncoder, VideoCodec
-from .fanout import PacketTrack
+from .fanout import Outlet, SharedFrame
 from .recorder import PacketMuxer, open_hls, open_recording
 
 logger = logging.getLogger(__name__)
@@ -42,12 +44,22 @@ THUMBNAIL_INTERVAL = 10.0
 BITRATE_WINDOW = 2.0
 
 
+def _packetiser(codec: VideoCodec) -> Encoder:
+    # Only aiortc's ``pack`` is used (RTP payloads from an encoded packet), once
+    # per frame for all viewers; these objects never encode.
+    return H264Encoder() if codec == "h264" else Vp8Encoder()
+
+
 @dataclass
 class Rendition:
     encoder: SharedVideoEncoder
-    viewers: set[PacketTrack] = field(default_factory=set)
+    viewers: set[Outlet] = field(default_factory=set)
+    packetiser: Encoder = field(init=False)
     keyframe_wanted: bool = True
     last_forced: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.packetiser = _packetiser(self.encoder.codec)
 
     def request_keyframe(self) -> None:
         self.keyframe_wanted = True
@@ -93,8 +105,9 @@ class Room:
         self._size = DEFAULT_SIZE
         self._size_fixed = False
         self._renditions: dict[VideoCodec, Rendition] = {}
-        self._audio_viewers: set[PacketTrack] = set()
+        self._audio_viewers: set[Outlet] = set()
         self._audio_encoder = SharedAudioEncoder()
+        self._audio_packetiser = OpusEncoder()
         self._aac_encoder = SharedAacEncoder()
         self._latest: av.VideoFrame | None = None
         self._latest_at = 0.0
@@ -117,16 +130,16 @@ class Room:
     def viewer_count(self) -> int:
         return sum(len(r.viewers) for r in self._renditions.values())
 
-    def add_viewer(self, codec: VideoCodec) -> tuple[PacketTrack, PacketTrack]:
+    def add_viewer(self, codec: VideoCodec) -> tuple[Outlet, Outlet]:
         rendition = self._rendition(codec)
-        video = PacketTrack(
+        video = Outlet(
             "video",
             # Looked up by codec each time: the rendition object is replaced when
             # the first publisher frame fixes the room's size.
             on_keyframe_needed=lambda: self._request_keyframe(codec),
             on_stop=self._remove_viewer,
         )
-        audio = PacketTrack("audio", on_keyframe_needed=lambda: None, on_stop=self._remove_viewer)
+        audio = Outlet("audio", on_keyframe_needed=lambda: None, on_stop=self._remove_viewer)
         rendition.viewers.add(video)
         self._audio_viewers.add(audio)
         return video, audio
@@ -142,12 +155,13 @@ class Room:
         if rendition is not None:
             rendition.request_keyframe()
 
-    def _remove_viewer(self, track: PacketTrack) -> None:
-        self.stats.frames_sent += track.packets_sent if track.kind == "video" else 0
-        self.stats.frames_dropped += track.packets_dropped if track.kind == "video" else 0
-        self._audio_viewers.discard(track)
+    def _remove_viewer(self, outlet: Outlet) -> None:
+        if outlet.kind == "video":
+            self.stats.frames_sent += outlet.frames_sent
+            self.stats.frames_dropped += outlet.frames_dropped
+        self._audio_viewers.discard(outlet)
         for codec, rendition in list(self._renditions.items()):
-            rendition.viewers.discard(track)
+            rendition.viewers.discard(outlet)
             # H.264 stays on for recording/HLS; other renditions only serve viewers.
             if codec != "h264" and not rendition.viewers:
                 del self._renditions[codec]
@@ -156,9 +170,9 @@ class Room:
         """Frames sent and dropped by all video viewers, past and present."""
         sent, dropped = self.stats.frames_sent, self.stats.frames_dropped
         for rendition in self._renditions.values():
-            for track in rendition.viewers:
-                sent += track.packets_sent
-                dropped += track.packets_dropped
+            for outlet in rendition.viewers:
+                sent += outlet.frames_sent
+                dropped += outlet.frames_dropped
         return sent, dropped
 
     # -- publisher -------------------------------------------------------------
@@ -232,8 +246,9 @@ class Room:
     def _on_audio(self, frame: av.AudioFrame) -> None:
         if self._audio_viewers:
             for packet in self._audio_encoder.encode(frame):
-                for track in self._audio_viewers:
-                    track.offer(packet)
+                shared = SharedFrame.pack(self._audio_packetiser, packet)
+                for outlet in list(self._audio_viewers):
+                    outlet.send(shared)
         muxers = [m for m in (self.recording, self.hls) if m is not None]
         if muxers:
             clock = int((time.monotonic() - self._clock_origin) * 48000)
@@ -316,14 +331,17 @@ class Room:
         for rendition, packets in encoded:
             is_main = rendition.encoder.codec == "h264"
             for packet in packets:
+                shared = SharedFrame.pack(rendition.packetiser, packet)
                 if is_main:
                     self.stats.add_bytes(now, packet.size)
                     self.stats.keyframes += int(packet.is_keyframe)
                     for muxer in (self.recording, self.hls):
                         if muxer is not None:
                             muxer.write(packet)
-                for track in list(rendition.viewers):
-                    track.offer(packet)
+                # One pass, every viewer, no await: each costs a copy, a header
+                # patch, SRTP and a sendto per RTP packet (see fanout.py).
+                for outlet in list(rendition.viewers):
+                    outlet.send(shared)
 
     def _maybe_thumbnail(self, now: float) -> None:
         if self._latest is None or self.state != "live":
@@ -369,8 +387,8 @@ class Room:
         with contextlib.suppress(asyncio.CancelledError):
             await self._loop_task
         for rendition in self._renditions.values():
-            for track in list(rendition.viewers):
-                track.stop()
-        for track in list(self._audio_viewers):
-            track.stop()
+            for outlet in list(rendition.viewers):
+                outlet.stop()
+        for outlet in list(self._audio_viewers):
+            outlet.stop()
         self._close_muxers()

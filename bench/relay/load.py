@@ -41,21 +41,6 @@ WINDOW = Window()  # one measuring window per process
 CONNECT_BATCH = 8
 
 
-class _HeadersOnly:
-    """Stands in for a counting viewer's SRTP session: RTP headers travel in the clear
-    under SRTP, so counting frames needs no decryption. The relay still encrypts every
-    packet for every viewer; only the load generator's side is made cheap."""
-
-    def __init__(self, srtp: Any) -> None:
-        self._srtp = srtp
-
-    def unprotect(self, data: bytes) -> bytes:
-        return data
-
-    def unprotect_rtcp(self, data: bytes) -> bytes:
-        return bytes(self._srtp.unprotect_rtcp(data))
-
-
 def video_payload_types(pc: RTCPeerConnection) -> set[int]:
     description = sdp.SessionDescription.parse(pc.remoteDescription.sdp)
     return {
@@ -67,26 +52,56 @@ def video_payload_types(pc: RTCPeerConnection) -> set[int]:
     }
 
 
-async def count_from_headers(pc: RTCPeerConnection, window: Window, frames: set[int]) -> None:
+def count_from_headers(pc: RTCPeerConnection, window: Window, frames: set[int]) -> None:
     """A counting viewer: one distinct RTP timestamp of video is one frame delivered.
 
-    Everything after the UDP socket is skipped (SRTP decryption, jitter buffers, the
-    audio decoder), so one load process holds a hundred viewers and the load
-    generator stops being what limits the measurement.
+    RTP headers travel in the clear under SRTP, so the viewer's UDP sockets count
+    them on arrival and drop every RTP packet there: no SRTP decryption, no jitter
+    buffer, no decoder (about 1 µs a packet), so one load process holds a hundred
+    viewers and the load generator stops being what limits the measurement. STUN
+    (ICE consent), DTLS and RTCP still go to aiortc, so the relay sees a live peer.
+    The relay still encrypts and sends every packet for every viewer.
+
+    Called once the answer is applied and before the connection is up, so not one
+    media packet takes aiortc's receive path.
     """
-    transport = pc.getReceivers()[0].transport  # bundled: one DTLS transport for all media
-    for _ in range(200):
-        if transport.state == "connected":
-            break
-        await asyncio.sleep(0.05)  # the DTLS handshake finishes after the answer
     video = video_payload_types(pc)
+    for transport in {receiver.transport for receiver in pc.getReceivers()}:
+        for protocol in transport.transport._connection._protocols:
+            # A wrapping protocol, not a patched method: uvloop caches the protocol's
+            # bound methods when the transport is made, set_protocol refreshes them.
+            protocol.transport.set_protocol(HeaderCounter(protocol, video, window, frames))
 
-    async def on_rtp(data: bytes, arrival_time_ms: int) -> None:
-        if len(data) >= 12 and (data[1] & 0x7F) in video and window.contains(time.time()):
-            frames.add(int.from_bytes(data[4:8], "big"))
 
-    transport._handle_rtp_data = on_rtp  # type: ignore[method-assign]
-    transport._rx_srtp = _HeadersOnly(transport._rx_srtp)  # type: ignore[assignment]
+async def connected(pc: RTCPeerConnection) -> None:
+    for _ in range(200):
+        if pc.connectionState == "connected":
+            return
+        await asyncio.sleep(0.05)  # ICE and DTLS finish after the answer
+
+
+class HeaderCounter(asyncio.DatagramProtocol):
+    """In front of aioice's protocol on a counting viewer's socket."""
+
+    def __init__(self, inner: Any, video: set[int], window: Window, frames: set[int]) -> None:
+        self._inner = inner
+        self._video = video
+        self._window = window
+        self._frames = frames
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        # RTP: version 2 and a payload type outside RTCP's 192-223.
+        if len(data) >= 12 and 128 <= data[0] < 192 and not 192 <= data[1] <= 223:
+            if (data[1] & 0x7F) in self._video and self._window.contains(time.time()):
+                self._frames.add(int.from_bytes(data[4:8], "big"))
+            return
+        self._inner.datagram_received(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        self._inner.error_received(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._inner.connection_lost(exc)
 
 
 def instrument(
@@ -169,7 +184,10 @@ async def drain(track: MediaStreamTrack) -> None:
         pass
 
 
-async def open_viewer(args: argparse.Namespace) -> tuple[RTCPeerConnection, dict[str, Any]]:
+async def open_viewer(
+    args: argparse.Namespace, counted: set[int] | None
+) -> tuple[RTCPeerConnection, dict[str, Any]]:
+    """A viewer peer; ``counted`` given: a counting viewer that fills it (see above)."""
     pc = RTCPeerConnection()
     tracks: dict[str, Any] = {}
     pc.on("track", lambda track: tracks.setdefault(track.kind, track))
@@ -178,34 +196,36 @@ async def open_viewer(args: argparse.Namespace) -> tuple[RTCPeerConnection, dict
         pc.addTransceiver("audio", direction="recvonly")
     grant = issue_grant(args.grant_secret, room=args.room, role="view", identity="bench", ttl=300)
     await signal(args.relay, pc, grant)
+    if counted is not None:
+        count_from_headers(pc, WINDOW, counted)
+    await connected(pc)
     return pc, tracks
 
 
 async def run(args: argparse.Namespace) -> None:
     pcs: list[RTCPeerConnection] = []
-    counted: list[set[int]] = []
     delays: list[int] = []
-    seen: set[int] = set()  # publisher frame numbers decoded in the window
+    # Per decoding viewer: the publisher's frame numbers it decoded in the window.
+    seen: list[set[int]] = [set() for _ in range(min(args.decoders, args.viewers))]
     tasks: list[asyncio.Task[None]] = []
     # Connect in small concurrent batches: one at a time takes minutes at 128
     # viewers on a busy machine, all at once times out ICE.
+    counted: list[set[int]] = [set() for _ in range(args.viewers)]
     opened: list[tuple[RTCPeerConnection, dict[str, Any]]] = []
     for first in range(0, args.viewers, CONNECT_BATCH):
         batch = range(first, min(first + CONNECT_BATCH, args.viewers))
-        opened += await asyncio.gather(*(open_viewer(args) for _ in batch))
+        opened += await asyncio.gather(
+            *(open_viewer(args, None if i < args.decoders else counted[i]) for i in batch)
+        )
     for index, (pc, tracks) in enumerate(opened):
         pcs.append(pc)
-        frames: set[int] = set()
-        counted.append(frames)
         if index < args.decoders:
             arrivals: dict[int, float] = {}
-            instrument(pc, WINDOW, frames, arrivals)
-            reader = decode_frames(tracks["video"], arrivals, delays, seen)
+            instrument(pc, WINDOW, counted[index], arrivals)
+            reader = decode_frames(tracks["video"], arrivals, delays, seen[index])
             tasks.append(asyncio.create_task(reader))
             if "audio" in tracks:
                 tasks.append(asyncio.create_task(drain(tracks["audio"])))
-        else:
-            await count_from_headers(pc, WINDOW, frames)
     print("ready", flush=True)
     line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     WINDOW.start, WINDOW.end = (float(x) for x in line.split())
@@ -213,6 +233,9 @@ async def run(args: argparse.Namespace) -> None:
     result = {
         "frames": [len(f) for f in counted],
         "delays": delays,
+        # Decoded frames against the publisher's counter span: frames the
+        # publisher made that this viewer never saw count as lost.
+        "stamps": [(len(s), min(s), max(s)) for s in seen if s],
         "connected": sum(pc.connectionState == "connected" for pc in pcs),
     }
     print(json.dumps(result), flush=True)
