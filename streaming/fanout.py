@@ -40,11 +40,22 @@ from aiortc.codecs.base import Encoder
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import random_sequence_number
-from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensionsMap, RtpPacket, wrap_rtx
+from aiortc.rtp import (
+    RTCP_RTPFB_NACK,
+    RTP_HISTORY_SIZE,
+    AnyRtcpPacket,
+    HeaderExtensionsMap,
+    RtcpRtpfbPacket,
+    RtpPacket,
+    wrap_rtx,
+)
 from aiortc.utils import random32, uint16_add
 
 logger = logging.getLogger(__name__)
 
+# A NACK listing more packets than this is a burst loss (about 5 frames): the
+# viewer also gets a keyframe, without waiting for its decoder to ask.
+BURST_LOSS_PACKETS = 24
 # A viewer whose socket holds more than this unsent is behind: it skips frames
 # until its socket drains and restarts at a keyframe. About 1 s at 1.2 Mb/s.
 MAX_SOCKET_BACKLOG = 160_000
@@ -281,6 +292,15 @@ class ForwardingSender(RTCRtpSender):
         self._RTCRtpSender__packet_count += len(frame.payloads)
         self._RTCRtpSender__octet_count += frame.payload_bytes
         return True
+
+    async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
+        is_nack = isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK
+        if is_nack and len(packet.lost) > BURST_LOSS_PACKETS:  # type: ignore[union-attr]
+            # The viewer's network dropped out for a while: its decoder has lost
+            # references older than what can be resent, so it needs a keyframe. The
+            # resends still go: a jitter buffer may wait for them before moving on.
+            self._outlet.request_keyframe()
+        await super()._handle_rtcp_packet(packet)
 
     async def _retransmit(self, sequence_number: int) -> None:
         """Answer a NACK from this viewer's history (RTX-wrapped if negotiated)."""
