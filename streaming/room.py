@@ -244,8 +244,11 @@ class Room:
         self._fresh.set()
 
     def _on_audio(self, frame: av.AudioFrame) -> None:
-        if self._audio_viewers:
-            for packet in self._audio_encoder.encode(frame):
+        # Opus runs for the whole show, viewers or not, like the H.264 encode: a
+        # per-room cost, and the audio RTP clock keeps pace with the wall clock, so a
+        # viewer who joins later gets timestamps consistent with the video's.
+        for packet in self._audio_encoder.encode(frame):
+            if self._audio_viewers:
                 shared = SharedFrame.pack(self._audio_packetiser, packet)
                 for outlet in list(self._audio_viewers):
                     outlet.send(shared)
