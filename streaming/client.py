@@ -1,11 +1,14 @@
-"""Client side of the relay's signalling, for tests, the benchmark and the demo."""
+"""Client side of the relay (signalling, socket taps), for tests, the benchmark and the demo."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import aiohttp
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription, sdp
 from aiortc.mediastreams import MediaStreamTrack
 
 
@@ -61,3 +64,65 @@ async def view(relay_url: str, grant: str) -> Viewing:
         await pc.close()
         raise
     return Viewing(pc=pc, peer_id=peer_id, video=tracks["video"], audio=tracks["audio"])
+
+
+def video_payload_types(pc: RTCPeerConnection) -> set[int]:
+    """The video payload types (RTX excluded) agreed in a peer's remote description."""
+    description = sdp.SessionDescription.parse(pc.remoteDescription.sdp)
+    return {
+        codec.payloadType
+        for media in description.media
+        if media.kind == "video"
+        for codec in media.rtp.codecs
+        if codec.name.lower() != "rtx" and codec.payloadType is not None
+    }
+
+
+def is_rtp(data: bytes) -> bool:
+    """RTP, not RTCP, STUN or DTLS: version 2 and a payload type outside RTCP's 192-223."""
+    return len(data) >= 12 and 128 <= data[0] < 192 and not 192 <= data[1] <= 223
+
+
+class SocketTap(asyncio.DatagramProtocol):
+    """Sits in front of aioice's protocol on one of a peer's UDP sockets and sees
+    every incoming RTP packet first (headers are in the clear under SRTP).
+
+    ``on_rtp`` returns True to swallow the packet; everything else (STUN for ICE
+    consent, DTLS, RTCP) always reaches aiortc. For the benchmark's counting
+    viewers and the tests' bad networks; a viewer of the real product never uses it.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def on_rtp(self, data: bytes) -> bool:
+        return False
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if is_rtp(data) and self.on_rtp(data):
+            return
+        self._inner.datagram_received(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        self._inner.error_received(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._inner.connection_lost(exc)
+
+
+Tap = TypeVar("Tap", bound=SocketTap)
+
+
+def tap_sockets(pc: RTCPeerConnection, make: Callable[[Any], Tap]) -> list[Tap]:
+    """Put a tap made by ``make(inner_protocol)`` in front of every socket of ``pc``.
+
+    Works before or after the connection is up. A wrapping protocol, not a patched
+    method: uvloop caches a protocol's bound methods, ``set_protocol`` refreshes them.
+    """
+    taps = []
+    for transport in {receiver.transport for receiver in pc.getReceivers()}:
+        for protocol in transport.transport._connection._protocols:
+            tap = make(protocol)
+            protocol.transport.set_protocol(tap)
+            taps.append(tap)
+    return taps

@@ -19,12 +19,12 @@ import sys
 import time
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCRtpReceiver, sdp
+from aiortc import RTCPeerConnection, RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
 from sessions.grants import issue_grant
-from streaming.client import signal
+from streaming.client import SocketTap, signal, tap_sockets, video_payload_types
 from streaming.framecode import delay_ms, read_frame_stamp
 
 
@@ -41,17 +41,6 @@ WINDOW = Window()  # one measuring window per process
 CONNECT_BATCH = 8
 
 
-def video_payload_types(pc: RTCPeerConnection) -> set[int]:
-    description = sdp.SessionDescription.parse(pc.remoteDescription.sdp)
-    return {
-        codec.payloadType
-        for media in description.media
-        if media.kind == "video"
-        for codec in media.rtp.codecs
-        if codec.name.lower() != "rtx" and codec.payloadType is not None
-    }
-
-
 def count_from_headers(pc: RTCPeerConnection, window: Window, frames: set[int]) -> None:
     """A counting viewer: one distinct RTP timestamp of video is one frame delivered.
 
@@ -66,11 +55,22 @@ def count_from_headers(pc: RTCPeerConnection, window: Window, frames: set[int]) 
     media packet takes aiortc's receive path.
     """
     video = video_payload_types(pc)
-    for transport in {receiver.transport for receiver in pc.getReceivers()}:
-        for protocol in transport.transport._connection._protocols:
-            # A wrapping protocol, not a patched method: uvloop caches the protocol's
-            # bound methods when the transport is made, set_protocol refreshes them.
-            protocol.transport.set_protocol(HeaderCounter(protocol, video, window, frames))
+    tap_sockets(pc, lambda inner: HeaderCounter(inner, video, window, frames))
+
+
+class HeaderCounter(SocketTap):
+    """Counts a viewer's video frames from RTP headers and swallows every RTP packet."""
+
+    def __init__(self, inner: Any, video: set[int], window: Window, frames: set[int]) -> None:
+        super().__init__(inner)
+        self._video = video
+        self._window = window
+        self._frames = frames
+
+    def on_rtp(self, data: bytes) -> bool:
+        if (data[1] & 0x7F) in self._video and self._window.contains(time.time()):
+            self._frames.add(int.from_bytes(data[4:8], "big"))
+        return True
 
 
 async def connected(pc: RTCPeerConnection) -> None:
@@ -78,30 +78,6 @@ async def connected(pc: RTCPeerConnection) -> None:
         if pc.connectionState == "connected":
             return
         await asyncio.sleep(0.05)  # ICE and DTLS finish after the answer
-
-
-class HeaderCounter(asyncio.DatagramProtocol):
-    """In front of aioice's protocol on a counting viewer's socket."""
-
-    def __init__(self, inner: Any, video: set[int], window: Window, frames: set[int]) -> None:
-        self._inner = inner
-        self._video = video
-        self._window = window
-        self._frames = frames
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        # RTP: version 2 and a payload type outside RTCP's 192-223.
-        if len(data) >= 12 and 128 <= data[0] < 192 and not 192 <= data[1] <= 223:
-            if (data[1] & 0x7F) in self._video and self._window.contains(time.time()):
-                self._frames.add(int.from_bytes(data[4:8], "big"))
-            return
-        self._inner.datagram_received(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        self._inner.error_received(exc)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._inner.connection_lost(exc)
 
 
 def instrument(

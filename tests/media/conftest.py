@@ -13,10 +13,11 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiortc import RTCPeerConnection, sdp
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
 
 from sessions.grants import Role, issue_grant
+from streaming.client import SocketTap, tap_sockets
 from streaming.config import RelayConfig
 from streaming.fanout import ForwardingSender
 from streaming.framecode import Stamp, read_frame_stamp
@@ -117,51 +118,25 @@ async def wait_for_status(url: str, key: str, value: object, *, timeout: float =
         await asyncio.sleep(0.1)
 
 
-def video_payload_types(pc: RTCPeerConnection) -> set[int]:
-    """The video payload types (RTX excluded) agreed in a peer's remote description."""
-    description = sdp.SessionDescription.parse(pc.remoteDescription.sdp)
-    return {
-        codec.payloadType
-        for media in description.media
-        if media.kind == "video"
-        for codec in media.rtp.codecs
-        if codec.name.lower() != "rtx" and codec.payloadType is not None
-    }
-
-
-class BadLink(asyncio.DatagramProtocol):
-    """A viewer's network going bad: sits in front of the peer's ICE sockets and
-    drops the incoming RTP packets ``drop`` picks (by payload type and sequence
-    number). STUN, DTLS and RTCP always pass, so the connection itself stays up."""
+class BadLink(SocketTap):
+    """A viewer's network going bad: drops the incoming RTP packets ``drop`` picks
+    (by payload type and sequence number); the connection itself stays up."""
 
     def __init__(self, inner: Any, drop: Callable[[int, int], bool]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.drop = drop
         self.dropped = 0
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        is_rtp = len(data) >= 12 and 128 <= data[0] < 192 and not 192 <= data[1] <= 223
-        if is_rtp and self.drop(data[1] & 0x7F, int.from_bytes(data[2:4], "big")):
+    def on_rtp(self, data: bytes) -> bool:
+        if self.drop(data[1] & 0x7F, int.from_bytes(data[2:4], "big")):
             self.dropped += 1
-            return
-        self._inner.datagram_received(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        self._inner.error_received(exc)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._inner.connection_lost(exc)
+            return True
+        return False
 
 
 def bad_link(pc: RTCPeerConnection, drop: Callable[[int, int], bool]) -> list[BadLink]:
     """Put a ``BadLink`` in front of every socket of ``pc``; change ``.drop`` to change it."""
-    links = []
-    for transport in {receiver.transport for receiver in pc.getReceivers()}:
-        for protocol in transport.transport._connection._protocols:
-            link = BadLink(protocol, drop)
-            protocol.transport.set_protocol(link)
-            links.append(link)
-    return links
+    return tap_sockets(pc, lambda inner: BadLink(inner, drop))
 
 
 def relay_sender(relay: RunningRelay, peer_id: str, kind: str) -> ForwardingSender:

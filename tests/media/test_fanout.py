@@ -14,7 +14,7 @@ import time
 import pytest
 from aiortc.mediastreams import MediaStreamTrack
 
-from streaming.client import view
+from streaming.client import video_payload_types, view
 from streaming.fanout import MAX_SOCKET_BACKLOG
 from streaming.framecode import Stamp, delay_ms, read_frame_stamp
 from streaming.synthetic import publish
@@ -26,7 +26,6 @@ from .conftest import (
     first_stamp_after,
     read_stamps,
     relay_sender,
-    video_payload_types,
 )
 
 pytestmark = [pytest.mark.media, pytest.mark.anyio]
