@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, SQLModel, create_engine
 
 import sessions.models  # noqa: F401  (registers every table on the metadata)
@@ -77,11 +77,13 @@ def _begin_immediate(conn: Any) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if is_sqlite(url):
+        if ":memory:" not in url:
+            # Keep up to 20 idle connections: opening one (and its PRAGMAs) costs
+            # about a millisecond, twice per request. No cap on the busy ones, so a
+            # burst never waits for a free connection (SQLite orders the writers).
+            kwargs = {"poolclass": QueuePool, "pool_size": 20, "max_overflow": -1, **kwargs}
         engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=NullPool if ":memory:" not in url else None,
-            **kwargs,
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)

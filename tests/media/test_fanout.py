@@ -167,13 +167,10 @@ async def test_a_viewer_without_h264_gets_the_shared_vp8_rendition(
     tracks: dict[str, MediaStreamTrack] = {}
     pc.on("track", lambda track: tracks.setdefault(track.kind, track))
     video = pc.addTransceiver("video", direction="recvonly")
-    video.setCodecPreferences(
-        [
-            codec
-            for codec in RTCRtpReceiver.getCapabilities("video").codecs
-            if codec.mimeType in ("video/VP8", "video/rtx")
-        ]
-    )
+    capabilities = RTCRtpReceiver.getCapabilities("video")
+    assert capabilities is not None
+    wanted = ("video/VP8", "video/rtx")
+    video.setCodecPreferences([c for c in capabilities.codecs if c.mimeType in wanted])
     pc.addTransceiver("audio", direction="recvonly")
     try:
         peer_id = await signal(relay.url, pc, grant("vp8", "view"))
