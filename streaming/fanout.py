@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from struct import pack_into
@@ -50,8 +49,6 @@ from aiortc.rtp import (
     wrap_rtx,
 )
 from aiortc.utils import random32, uint16_add
-
-logger = logging.getLogger(__name__)
 
 # A NACK listing more packets than this is a burst loss (about 5 frames): the
 # viewer also gets a keyframe, without waiting for its decoder to ask.
