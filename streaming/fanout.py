@@ -147,10 +147,6 @@ class Outlet:
     def awaiting_keyframe(self) -> bool:
         return self._awaiting_keyframe
 
-    @property
-    def sending(self) -> bool:
-        return self._sender is not None and not self.stopped
-
     def attach(self, sender: ForwardingSender) -> None:
         """The viewer's sender has started: frames from now on are sent."""
         self._sender = sender
