@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 import requests  # noqa: E402
 
-from tests.servers import free_port, wait_http  # noqa: E402
+from tests.servers import WebServer, free_port, wait_http  # noqa: E402
 
 LOG = Path(tempfile.gettempdir()) / "chat_fanout.log"
 # Every viewer counts what it receives; one in PROBE_EVERY also decodes each message to
@@ -210,28 +210,15 @@ def start_vitrine(workdir: Path, batch_ms: int) -> Server:
         email = factory.user_of(host).email
         db.commit()
     engine.dispose()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "VITRINE_ENV": "testing",
-        "SECRET_KEY": "bench",
-        "DATABASE_URL": database_url,
-        "MEDIA_GRANT_SECRET": "bench",
-        "VITRINE_VAR_DIR": str(workdir / "var"),
-        "PUBLIC_URL": url,
-        "SESSION_COOKIE_SECURE": "0",
-        "CHAT_BATCH_MS": str(batch_ms),
-    }
-    log = LOG.open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "web.serve", "--async-mode", "gevent", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    wait_http(f"{url}/api/brands", proc)
+    node = WebServer(
+        database_url,
+        workdir,
+        env={"CHAT_BATCH_MS": str(batch_ms)},
+        create_schema=False,
+        log=LOG.open("ab"),
+    ).start()
+    assert node.proc is not None
+    url = node.url
     http = requests.Session()
     page = http.get(f"{url}/login").text
     token = re.search(r'name="csrf-token" content="([^"]+)"', page)
@@ -243,7 +230,7 @@ def start_vitrine(workdir: Path, batch_ms: int) -> Server:
     )
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
     assert live.id is not None
-    return Server("Vitrine room", url, proc, live.id, cookie)
+    return Server("Vitrine room", url, node.proc, live.id, cookie)
 
 
 # --- one run -----------------------------------------------------------------------

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +35,7 @@ from sessions import catalogue as cat  # noqa: E402
 from sessions.db import create_all, make_engine, normalise_url  # noqa: E402
 from sessions.models import Variant  # noqa: E402
 from tests.factories import Factory  # noqa: E402
-from tests.servers import free_port, wait_http  # noqa: E402
+from tests.servers import WebServer  # noqa: E402
 
 LOG = Path(tempfile.gettempdir()) / "flash_sale.log"
 
@@ -113,32 +111,11 @@ async def _race(base: str, live_id: int, variant_id: int, buyers: int) -> tuple[
 
 def run(name: str, database_url: str, buyers: int, stock: int, workdir: Path) -> Result:
     live_id, variant_id = seed(database_url, stock)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "VITRINE_ENV": "testing",
-        "SECRET_KEY": "bench",
-        "DATABASE_URL": database_url,
-        "MEDIA_GRANT_SECRET": "bench",
-        "VITRINE_VAR_DIR": str(workdir / "var"),
-        "PUBLIC_URL": url,
-        "SESSION_COOKIE_SECURE": "0",
-    }
-    with LOG.open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "web.serve", "--async-mode", "gevent", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-    try:
-        wait_http(f"{url}/api/brands", proc)
-        baseline, race = asyncio.run(_race(url, live_id, variant_id, buyers))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    with (
+        LOG.open("ab") as log,
+        WebServer(database_url, workdir, create_schema=False, log=log) as node,
+    ):
+        baseline, race = asyncio.run(_race(node.url, live_id, variant_id, buyers))
     engine = make_engine(database_url)
     with Session(engine) as db:
         variant = db.get(Variant, variant_id)

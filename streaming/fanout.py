@@ -287,8 +287,11 @@ class ForwardingSender(RTCRtpSender):
         return True
 
     async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
-        is_nack = isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK
-        if is_nack and len(packet.lost) > BURST_LOSS_PACKETS:  # type: ignore[union-attr]
+        if (
+            isinstance(packet, RtcpRtpfbPacket)
+            and packet.fmt == RTCP_RTPFB_NACK
+            and len(packet.lost) > BURST_LOSS_PACKETS
+        ):
             # The viewer's network dropped out for a while: its decoder has lost
             # references older than what can be resent, so it needs a keyframe. The
             # resends still go: a jitter buffer may wait for them before moving on.

@@ -334,15 +334,17 @@ class Room:
         for rendition, packets in encoded:
             is_main = rendition.encoder.codec == "h264"
             for packet in packets:
-                shared = SharedFrame.pack(rendition.packetiser, packet)
                 if is_main:
                     self.stats.add_bytes(now, packet.size)
                     self.stats.keyframes += int(packet.is_keyframe)
                     for muxer in (self.recording, self.hls):
                         if muxer is not None:
                             muxer.write(packet)
-                # One pass, every viewer, no await: each costs a copy, a header
-                # patch, SRTP and a sendto per RTP packet (see fanout.py).
+                if not rendition.viewers:
+                    continue  # nobody to packetise for (recording and HLS take packets)
+                # Packetised once; then one pass, every viewer, no await: each costs
+                # a copy, a header patch, SRTP and a sendto per RTP packet (fanout.py).
+                shared = SharedFrame.pack(rendition.packetiser, packet)
                 for outlet in list(rendition.viewers):
                     outlet.send(shared)
 

@@ -1,4 +1,4 @@
-"""Real server processes for tests: a web node (any async mode, or gunicorn)."""
+"""Real server processes for tests and benchmarks: a web node (any async mode, or gunicorn)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import requests
 
@@ -49,6 +50,7 @@ class WebServer:
         redis_url: str | None = None,
         env: dict[str, str] | None = None,
         create_schema: bool = True,
+        log: IO[bytes] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -91,23 +93,21 @@ class WebServer:
                 str(self.port),
             ]
         self.create_schema = create_schema
+        self.log = log  # the node's stdout and stderr (None: this process's)
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> WebServer:
+    def start(self) -> WebServer:
         if self.create_schema:
             engine = make_engine(self.database_url)
             create_all(engine)
             engine.dispose()
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env)
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+        )
         wait_http(f"{self.url}/api/brands", self.proc)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
         assert self.proc is not None
         self.proc.terminate()
         try:
@@ -115,3 +115,14 @@ class WebServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+    def __enter__(self) -> WebServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
