@@ -2,7 +2,7 @@
 the relay trusts only what such a grant says.
 
 A grant is ``<payload>.<signature>``: the payload is base64url JSON
-``{"room", "role", "identity", "exp", "nonce"}`` and the signature is
+``{"room", "role", "identity", "exp", "nonce", "public", "record"}`` and the signature is
 HMAC-SHA256 of the encoded payload with the secret both processes share
 (``MEDIA_GRANT_SECRET``). In the manner of LiveKit's access tokens, but with
 nothing to install: the relay needs only the standard library to check one.
@@ -43,6 +43,12 @@ class Grant:
     identity: str
     exp: float
     nonce: str
+    # What the web app decided about the room, carried to the relay on the publisher's
+    # grant: ``public`` rooms (a public show) may have their HLS, thumbnail and replay
+    # served to anyone; every other room's files need a grant for that room. ``record``
+    # keeps a recording (shows; a consultation only when the brand turned it on).
+    public: bool = False
+    record: bool = False
 
     def allows(self, room: str, role: Role) -> bool:
         """A view grant never publishes; a grant for one room opens no other."""
@@ -70,6 +76,8 @@ def issue_grant(
     identity: str,
     ttl: float = DEFAULT_TTL_SECONDS,
     now: float | None = None,
+    public: bool = False,
+    record: bool = False,
 ) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
@@ -82,6 +90,8 @@ def issue_grant(
         "identity": identity,
         "exp": issued + ttl,
         "nonce": secrets.token_urlsafe(12),
+        "public": bool(public),
+        "record": bool(record),
     }
     payload = _b64encode(json.dumps(body, separators=(",", ":")).encode())
     return f"{payload}.{_sign(secret, payload)}"
@@ -103,6 +113,8 @@ def verify_grant(secret: str, token: str, *, now: float | None = None) -> Grant:
             identity=str(body["identity"]),
             exp=float(body["exp"]),
             nonce=str(body["nonce"]),
+            public=body.get("public") is True,
+            record=body.get("record") is True,
         )
     except (ValueError, KeyError, TypeError):
         raise GrantError("malformed grant") from None

@@ -9,9 +9,6 @@ contract in docs/rooms.md (Message, ProductCard, Offer).
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +18,7 @@ from sqlmodel import Session, col, select
 from sessions.access import Actor, access_host, access_join
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
-from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
     Brand,
@@ -37,12 +34,13 @@ from sessions.models import (
     Shopper,
     Variant,
 )
+from sessions.ratelimit import RateLimiter
 
 MAX_MESSAGE_LENGTH = 500
 HISTORY_LIMIT = 50
 # Per shopper and room: at most RATE_COUNT messages in RATE_WINDOW seconds.
 RATE_COUNT = 5
-RATE_WINDOW = 10.0
+RATE_WINDOW = 10
 MAX_PINS = 12
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -204,28 +202,12 @@ def check_can_enter(db: Session, actor: Actor, live: LiveSession) -> None:
 # --- chat ---------------------------------------------------------------------
 
 
-class RateLimiter:
-    """A sliding window per key. In-process: a socket stays on one node, so does its sender."""
-
-    def __init__(self, count: int = RATE_COUNT, window: float = RATE_WINDOW) -> None:
-        self.count = count
-        self.window = window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.count:
-                wait = max(1, round(hits[0] + self.window - now))
-                raise TooManyRequests(f"You are sending messages too fast; wait {wait} s.")
-            hits.append(now)
-
-
-chat_limiter = RateLimiter()
+# Per shopper and room, across every node (see sessions/ratelimit.py).
+chat_limiter = RateLimiter(
+    "chat",
+    f"{RATE_COUNT} per {RATE_WINDOW} seconds",
+    "You are sending messages too fast; wait {wait} s.",
+)
 
 
 def blocked_word_in(text: str, blocked_words: str) -> str | None:

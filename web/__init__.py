@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing.map import Map
 
+from sessions import ratelimit
 from web import db as web_db
 from web.config import load_config
 from web.errors import register_error_handlers
@@ -32,6 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
     web_db.init_app(app)
+    # Chat, hearts and abuse limits: shared by every node through Redis when it is set.
+    ratelimit.configure(app.config["REDIS_URL"])
     csrf.init_app(app)
     socketio.init_app(
         app,

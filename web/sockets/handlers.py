@@ -21,6 +21,7 @@ from sessions import live as live_actions
 from sessions.access import Actor, ActorKind, can_host
 from sessions.errors import DomainError, Forbidden, InvalidInput
 from sessions.models import LiveSession, SanctionKind
+from sessions.ratelimit import RateLimiter
 from web.db import db
 from web.extensions import socketio
 from web.identity import current_actor
@@ -29,7 +30,8 @@ from web.sockets.delivery import hosts_room, shopper_room
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
-heart_limiter = live_actions.RateLimiter(count=30, window=3.0)
+# Per person, not per socket: a shopper with two tabs or two nodes has one budget.
+heart_limiter = RateLimiter("hearts", "30 per 3 seconds", "Too many hearts at once; wait {wait} s.")
 
 
 @dataclass
@@ -238,7 +240,7 @@ def on_chat(data: dict[str, Any]) -> Ack:
 def on_react(data: dict[str, Any]) -> Ack:
     live = _live(data)
     assert live.id is not None
-    heart_limiter.hit(_sid())
+    heart_limiter.hit(f"{live.room}:{_client().actor.identity}")
     state.delivery().add_hearts(live.room, live.id)
     return {"ok": True}
 

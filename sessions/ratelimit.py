@@ -1,0 +1,75 @@
+"""Rate limits that hold across web nodes: chat, hearts, guest creation, mails.
+
+Built on `limits` (the library under Flask-Limiter) rather than our own counters: a
+moving window per key, kept in Redis when ``REDIS_URL`` is set — so a shopper whose
+sockets land on two nodes still gets one budget — and in process memory otherwise
+(one node). The web app calls :func:`configure` once at start; the domain only
+declares limiters and hits them, without knowing where the counts live.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from sessions.errors import TooManyRequests
+
+
+class _Backend:
+    """The one storage every limiter in this process shares."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.url: str | None = None
+        self.storage: Storage = MemoryStorage()
+        self.strategy = MovingWindowRateLimiter(self.storage)
+
+    def use(self, url: str | None) -> None:
+        with self._lock:
+            if url == self.url:
+                return
+            storage = storage_from_string(url) if url else MemoryStorage()
+            assert isinstance(storage, Storage)  # the synchronous flavour, not limits.aio
+            self.storage = storage
+            self.strategy = MovingWindowRateLimiter(self.storage)
+            self.url = url
+
+
+_backend = _Backend()
+
+
+def configure(redis_url: str | None) -> None:
+    """Keep counts in Redis (shared by every node) or, with no URL, in this process."""
+    _backend.use(redis_url)
+
+
+def reset() -> None:
+    """Forget every count (tests; an operator lifting limits after an incident)."""
+    _backend.storage.reset()
+
+
+class RateLimiter:
+    """At most ``limit`` hits (e.g. ``"5 per 10 seconds"``) per key in a moving window."""
+
+    def __init__(self, namespace: str, limit: str, message: str) -> None:
+        self.namespace = namespace
+        self.item: RateLimitItem = parse(limit)
+        # ``{wait}`` in the message becomes the seconds until the next hit is allowed.
+        self.message = message
+
+    def allow(self, key: str) -> bool:
+        """Count one hit; False when the key is over its limit (the hit is not counted)."""
+        return _backend.strategy.hit(self.item, self.namespace, key)
+
+    def hit(self, key: str) -> None:
+        """Count one hit, or raise TooManyRequests saying how long to wait."""
+        if self.allow(key):
+            return
+        stats = _backend.strategy.get_window_stats(self.item, self.namespace, key)
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        raise TooManyRequests(self.message.format(wait=wait))
