@@ -1,13 +1,13 @@
 """Two brands, a consultation and a show, and a signed-in client for every kind of person.
 
 Used by the access-gate tests and the room matrices (media grants, bags across brands,
-admission). Everything is made through the public API where a shopper would make it
-(the booking, the bag lines); staff and catalogue come from the factories.
+admission). Staff and catalogue come from the factories, the booking from its action.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,8 +15,17 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from sessions import booking
 from sessions import catalogue as cat
-from sessions.models import AssociateProfile, AssociateStatus, Brand, LiveSession, Product
+from sessions.clock import utcnow
+from sessions.models import (
+    AssociateProfile,
+    AssociateStatus,
+    Brand,
+    LiveSession,
+    Product,
+    Shopper,
+)
 from tests.booking.conftest import staff
 from tests.conftest import login
 from tests.factories import Factory
@@ -41,6 +50,7 @@ class World:
     host: AssociateProfile
     colleague: AssociateProfile
     consultation_id: int
+    show_id: int
     show_live_id: int
     product_a: Product
     product_b: Product
@@ -52,25 +62,28 @@ class World:
         return self.clients[who]
 
 
-def book_consultation(shopper: FlaskClient, brand: Brand) -> int:
-    """The shopper books the first free slot; returns the consultation's id."""
-    slots = shopper.get(f"/api/brands/{brand.id}/availability").json
-    assert slots, "the team has no free slot"
-    slot = slots[0]
-    booked = shopper.post(
-        f"/api/brands/{brand.id}/appointments",
-        json={
-            "associate_id": slot["associate_id"],
-            "store_id": slot["store_id"],
-            "starts_at": slot["starts_at"],
-            "name": "Camille",
-            "email": "camille@example.com",
-        },
+def book_consultation(session: Session, brand: Brand, shopper: Shopper) -> int:
+    """The shopper books the first free slot; returns the consultation's id.
+
+    Booked with the domain action, not the API: the API starts a background task that
+    sends the confirmation, which would write rows while a test compares snapshots."""
+    assert brand.id is not None and shopper.id is not None
+    now = utcnow()
+    slot = booking.find_slots(session, brand.id, start=now, end=now + timedelta(days=7))[0]
+    appointment = booking.do_book(
+        session,
+        brand_id=brand.id,
+        associate_id=slot.associate_id,
+        store_id=slot.store_id,
+        starts_at=slot.starts_at,
+        shopper_id=shopper.id,
+        name="Camille",
+        email="camille@example.com",
     )
-    assert booked.status_code == 201, booked.json
-    consultation_id = booked.json["live_session_id"]
-    assert isinstance(consultation_id, int)
-    return consultation_id
+    live = booking.consultation_of(session, appointment)
+    session.commit()
+    assert live is not None and live.id is not None
+    return live.id
 
 
 def make_world(app: Flask, factory: Factory, session: Session) -> World:
@@ -100,14 +113,18 @@ def make_world(app: Flask, factory: Factory, session: Session) -> World:
     session.commit()
     for who, email in emails.items():
         login(clients[who], email)
-    consultation_id = book_consultation(clients[SHOPPER], brand_a)
-    assert show_live.id is not None
+    shopper = factory.shopper(name="Camille")
+    with clients[SHOPPER].session_transaction() as cookie:
+        cookie["shopper_token"] = shopper.token
+    consultation_id = book_consultation(session, brand_a, shopper)
+    assert show_live.id is not None and show_live.show_id is not None
     world = World(
         brand_a=brand_a,
         brand_b=brand_b,
         host=host,
         colleague=colleague,
         consultation_id=consultation_id,
+        show_id=show_live.show_id,
         show_live_id=show_live.id,
         product_a=product_a,
         product_b=product_b,
