@@ -6,7 +6,12 @@ The rules, in one place:
 - an associate works within their brand: hosts the shows they host (or any of
   the brand's shows), their own consultations, sees the brand's catalogue;
 - a shopper (guest) sees public brand pages, watches shows, and touches only
-  their own bag, appointments and consultations.
+  their own bag, appointments and consultations;
+- media: a show's host camera is published by its hosts and viewed by anyone
+  who may join; a consultation has two cameras, each side publishes its own and
+  views the other's, and its shopper gets neither grant before being admitted;
+- a bag is seen by its shopper, by its brand's admins, and by the host of a
+  consultation of that brand with that shopper (never a bag at another brand).
 Wrong role or wrong brand: Forbidden (403). Nobody signed in where staff is
 needed: NotAuthenticated (401).
 """
@@ -16,8 +21,17 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sessions.errors import Forbidden, NotAuthenticated
-from sessions.models import Bag, LiveSession, Role, SessionKind
+from sessions.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from sessions.models import (
+    AssociateProfile,
+    Bag,
+    LiveSession,
+    Product,
+    QueueRequest,
+    Role,
+    SessionKind,
+    SessionStatus,
+)
 
 
 class ActorKind(enum.StrEnum):
@@ -132,19 +146,112 @@ def access_join(actor: Actor, live: LiveSession) -> None:
         raise Forbidden("This consultation is private.")
 
 
-def access_bag(actor: Actor, bag: Bag, live: LiveSession | None = None) -> None:
-    """A bag is its shopper's; in a consultation with that shopper, the host's too."""
-    if actor.shopper_id is not None and actor.shopper_id == bag.shopper_id:
+def access_shopper_side(actor: Actor, live: LiveSession) -> None:
+    """Act as a consultation's shopper: arrive in the waiting room, rate it afterwards."""
+    access_join(actor, live)
+    if actor.shopper_id is None or actor.shopper_id != live.shopper_id:
+        raise Forbidden("Only the shopper of this consultation may do this.")
+
+
+def access_associate(actor: Actor, profile: AssociateProfile) -> None:
+    """An associate's own affairs (hours, days off, status, their day, their record):
+    the associate themself, or their brand's admin."""
+    check_signed_in_staff(actor)
+    if profile.id is not None and actor.associate_id == profile.id:
         return
-    if (
+    access_brand_admin(actor, profile.brand_id)
+
+
+def access_queue_request(actor: Actor, request: QueueRequest) -> None:
+    """A talk-now request is its shopper's (place in the queue, leaving it).
+
+    Someone else's request answers 404, not 403: ids are sequential, and whether
+    another shopper is waiting is nobody else's business."""
+    if actor.shopper_id is None or actor.shopper_id != request.shopper_id:
+        raise NotFound(f"No request with id {request.id}.")
+
+
+def can_see_product(actor: Actor, product: Product) -> bool:
+    """An active product is public; an inactive one only to its brand's staff."""
+    if product.is_active:
+        return True
+    return actor.is_staff and (actor.is_platform_admin or actor.brand_id == product.brand_id)
+
+
+# --- media on the relay ---------------------------------------------------------
+
+
+class MediaSide(enum.StrEnum):
+    """Which camera of a session: the host's (a show's only one) or a consultation's shopper's."""
+
+    HOST = "host"
+    SHOPPER = "shopper"
+
+
+def media_room(live: LiveSession, side: MediaSide) -> str:
+    """The relay room of one camera: the session's room, or '<room>-shopper'."""
+    return f"{live.room}-shopper" if side is MediaSide.SHOPPER else live.room
+
+
+def access_media(actor: Actor, live: LiveSession, role: str, side: MediaSide) -> str:
+    """May the actor publish or view this camera of the session? Returns its relay room.
+
+    Every media grant, by any endpoint, is decided here. A show has one camera: its
+    hosts publish it, whoever may join views it. A consultation has two: each side
+    publishes its own and views the other's; its shopper gets no grant at all until
+    the associate admits them (the waiting room), and nobody gets one once it ended.
+    """
+    if role not in ("publish", "view"):
+        raise InvalidInput("The role is 'publish' or 'view'.", field="role")
+    if live.kind is not SessionKind.CONSULTATION:
+        if side is not MediaSide.HOST:
+            raise InvalidInput("Only a consultation has a shopper camera.")
+        (access_host if role == "publish" else access_join)(actor, live)
+        return media_room(live, side)
+    access_join(actor, live)
+    if live.status is SessionStatus.ENDED:
+        raise Forbidden("This consultation has ended.", code="ended")
+    own_side = MediaSide.HOST if can_host(actor, live) else MediaSide.SHOPPER
+    if (role == "publish") != (side is own_side):
+        raise Forbidden("You may publish only your own camera and view only the other side.")
+    if own_side is MediaSide.SHOPPER and live.status is not SessionStatus.LIVE:
+        raise Forbidden("The associate has not let you in yet.", code="not_admitted")
+    return media_room(live, side)
+
+
+# --- bags --------------------------------------------------------------------------
+
+
+def _hosts_consultation_with(actor: Actor, live: LiveSession | None, bag: Bag) -> bool:
+    """The actor hosts a consultation, at the bag's brand, with the bag's shopper."""
+    return (
         live is not None
         and live.kind is SessionKind.CONSULTATION
+        and live.brand_id == bag.brand_id
         and live.shopper_id == bag.shopper_id
         and can_host(actor, live)
-    ):
+    )
+
+
+def can_see_room_bag(actor: Actor, live: LiveSession) -> bool:
+    """Does a room show this actor a bag: a shopper their own, a consultation's host the
+    shopper's (the shared bag)? Which bag, and whether it may be read: access_bag."""
+    if actor.shopper_id is not None:
+        return True
+    return live.kind is SessionKind.CONSULTATION and can_host(actor, live)
+
+
+def access_bag(actor: Actor, bag: Bag, live: LiveSession | None = None) -> None:
+    """A bag is its shopper's; in a consultation of the bag's brand with that shopper,
+    the host's too; the brand's admins may look at any of the brand's bags."""
+    if actor.shopper_id is not None and actor.shopper_id == bag.shopper_id:
         return
-    # The brand's admins may look at any of its bags (customer service); associates
-    # only at the bag of the shopper they are in a consultation with (above).
+    # The consultation must be at the bag's brand: hosting one shopper's consultation at
+    # one brand opens none of that shopper's bags at another.
+    if _hosts_consultation_with(actor, live, bag):
+        return
+    # Customer service: the brand's admins see its bags; associates only the bag of the
+    # shopper they are in a consultation with (above).
     if actor.is_platform_admin or (
         actor.kind is ActorKind.BRAND_ADMIN and actor.brand_id == bag.brand_id
     ):

@@ -6,11 +6,13 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from sessions.accounts import do_create_associate
 from sessions.catalogue import new_room_name
 from sessions.clock import utcnow
 from sessions.models import (
     Appointment,
     AssociateProfile,
+    AssociateStatus,
     AssociateStore,
     AvailabilityException,
     Brand,
@@ -21,12 +23,24 @@ from sessions.models import (
     SessionKind,
     Shopper,
 )
+from tests.factories import Factory
 
 
 def booking_ids(db: Session, brand: Brand, associate: AssociateProfile) -> dict[str, int | None]:
-    """An appointment with its consultation, an offered request, a message, an exception."""
+    """An appointment with its consultation, a request offered to the associate, a message,
+    an exception, and an online colleague with room for a consultation handed over."""
     assert brand.id is not None and associate.id is not None
     link = db.exec(select(AssociateStore).where(AssociateStore.associate_id == associate.id)).one()
+    colleague = do_create_associate(
+        db,
+        brand_id=brand.id,
+        email=f"colleague-{utcnow().timestamp()}@example.com",
+        name="Colleague",
+        password=Factory.PASSWORD,
+        store_ids=[link.store_id],
+    )
+    colleague.status = AssociateStatus.ONLINE
+    db.add(colleague)
     shopper = Shopper(token=f"matrix-{utcnow().timestamp()}")
     db.add(shopper)
     db.flush()
@@ -69,4 +83,14 @@ def booking_ids(db: Session, brand: Brand, associate: AssociateProfile) -> dict[
         "request_id": request.id,
         "message_id": message.id,
         "exception_id": exception.id,
+        "colleague_id": colleague.id,
+    }
+
+
+def booking_bodies(ids: dict[str, int]) -> dict[tuple[str, str], dict[str, object]]:
+    """Bodies that name another resource of the world (the example's ids are placeholders)."""
+    return {
+        ("post", "/consultations/<int:consultation_id>/transfer"): {
+            "associate_id": ids["colleague_id"]
+        },
     }

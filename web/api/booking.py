@@ -10,10 +10,21 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 
 from sessions import booking, queue, ratings
-from sessions.access import Actor, access_brand_admin, access_brand_staff, access_host, access_join
+from sessions.access import (
+    Actor,
+    MediaSide,
+    access_associate,
+    access_brand_admin,
+    access_brand_staff,
+    access_host,
+    access_join,
+    access_media,
+    access_queue_request,
+    access_shopper_side,
+)
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
-from sessions.errors import Conflict, Forbidden, NotFound
+from sessions.errors import Conflict, NotFound
 from sessions.grants import issue_grant
 from sessions.models import (
     Appointment,
@@ -287,8 +298,7 @@ def queue_out(result: QueueRequest | queue.OfflineAnswer) -> QueueOut:
 
 def _own_request(request_id: int) -> QueueRequest:
     request = get_or_404(db(), QueueRequest, request_id, "request")
-    if current_actor().shopper_id != request.shopper_id:
-        raise NotFound(f"No request with id {request_id}.")
+    access_queue_request(current_actor(), request)
     return request
 
 
@@ -501,7 +511,7 @@ def consult_get_consultation(consultation_id: int) -> ConsultationOut:
 )
 def consult_arrive(consultation_id: int) -> ConsultationOut:
     live = _consultation(consultation_id)
-    access_join(current_actor(), live)
+    access_shopper_side(current_actor(), live)
     return consultation_out(booking.do_arrive(db(), live))
 
 
@@ -564,15 +574,8 @@ def consult_transfer(consultation_id: int, body: TransferIn) -> ConsultationOut:
 def consult_media_grant(consultation_id: int, body: GrantIn) -> GrantOut:
     live = _consultation(consultation_id)
     actor = current_actor()
-    access_join(actor, live)
-    host = actor.is_staff
-    # Each side publishes its own room and views the other's; the shopper only once admitted.
-    own_side = "associate" if host else "shopper"
-    if (body.role == "publish") != (body.side == own_side):
-        raise Forbidden("You may publish only your own camera and view only the other side.")
-    if not host and live.status is not SessionStatus.LIVE:
-        raise Forbidden("The associate has not let you in yet.", code="not_admitted")
-    room = live.room + ("-shopper" if body.side == "shopper" else "")
+    side = MediaSide.SHOPPER if body.side == "shopper" else MediaSide.HOST
+    room = access_media(actor, live, body.role, side)
     config = current_app.config
     grant = issue_grant(
         config["MEDIA_GRANT_SECRET"], room=room, role=body.role, identity=actor.identity
@@ -597,9 +600,8 @@ def consult_media_grant(consultation_id: int, body: GrantIn) -> GrantOut:
 def consult_rate(consultation_id: int, body: RatingIn) -> RatingOut:
     live = _consultation(consultation_id)
     actor = current_actor()
-    access_join(actor, live)
-    if actor.shopper_id is None:
-        raise Forbidden("Only the shopper of this consultation may rate it.")
+    access_shopper_side(actor, live)
+    assert actor.shopper_id is not None
     rating = ratings.do_rate(
         db(), live, shopper_id=actor.shopper_id, score=body.score, comment=body.comment
     )
@@ -729,7 +731,7 @@ def consult_decline(request_id: int) -> None:
     example={"status": "online"},
 )
 def consult_set_status(associate_id: int, body: StatusIn) -> StatusOut:
-    profile = _manage_hours(associate_id)
+    profile = _managed_associate(associate_id)
     queue.do_set_status(db(), profile, AssociateStatus(body.status))
     return StatusOut(status=profile.status.value)
 
@@ -744,7 +746,7 @@ def consult_set_status(associate_id: int, body: StatusIn) -> StatusOut:
     auth="staff",
 )
 def consult_today(associate_id: int) -> TodayOut:
-    profile = _manage_hours(associate_id)
+    profile = _managed_associate(associate_id)
     assert profile.id is not None
     queue.do_route(db(), profile.brand_id, accept_seconds=services.accept_seconds())
     now = utcnow()
@@ -881,11 +883,7 @@ def consult_answer_message(message_id: int, body: AnswerIn) -> MessageOut:
     auth="staff",
 )
 def consult_record(associate_id: int) -> RecordOut:
-    profile = get_or_404(db(), AssociateProfile, associate_id, "associate")
-    actor = current_actor()
-    if actor.associate_id != associate_id:
-        access_brand_admin(actor, profile.brand_id)
-    return record_out(ratings.associate_record(db(), profile))
+    return record_out(ratings.associate_record(db(), _managed_associate(associate_id)))
 
 
 @api_route(
@@ -922,12 +920,10 @@ class ExceptionOut(BaseModel):
     reason: str
 
 
-def _manage_hours(associate_id: int) -> AssociateProfile:
+def _managed_associate(associate_id: int) -> AssociateProfile:
     """The associate themself, or their brand's admin (hours, status, their day)."""
     profile = get_or_404(db(), AssociateProfile, associate_id, "associate")
-    actor = current_actor()
-    if actor.associate_id != associate_id:
-        access_brand_admin(actor, profile.brand_id)
+    access_associate(current_actor(), profile)
     return profile
 
 
@@ -953,7 +949,7 @@ def exception_out(row: AvailabilityException) -> ExceptionOut:
     auth="staff",
 )
 def consult_list_exceptions(associate_id: int) -> list[ExceptionOut]:
-    _manage_hours(associate_id)
+    _managed_associate(associate_id)
     rows = (
         db()
         .exec(
@@ -979,7 +975,7 @@ def consult_list_exceptions(associate_id: int) -> list[ExceptionOut]:
     example={"day": "2030-12-24", "reason": "Christmas Eve"},
 )
 def consult_add_exception(associate_id: int, body: ExceptionIn) -> ExceptionOut:
-    profile = _manage_hours(associate_id)
+    profile = _managed_associate(associate_id)
     row = booking.do_add_exception(
         db(),
         profile,
@@ -1001,7 +997,7 @@ def consult_add_exception(associate_id: int, body: ExceptionIn) -> ExceptionOut:
     auth="staff",
 )
 def consult_remove_exception(associate_id: int, exception_id: int) -> None:
-    _manage_hours(associate_id)
+    _managed_associate(associate_id)
     row = get_or_404(db(), AvailabilityException, exception_id, "exception")
     if row.associate_id != associate_id:
         raise NotFound(f"No exception with id {exception_id}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, or_, select
 
 from sessions import catalogue as cat
-from sessions.access import access_brand_admin
+from sessions.access import access_brand_admin, can_see_product
 from sessions.accounts import do_create_associate
 from sessions.catalogue import get_or_404
 from sessions.errors import NotFound
@@ -49,11 +49,7 @@ def _brand(brand_id: int) -> Brand:
 
 def _visible_product(product_id: int) -> Product:
     product = get_or_404(db(), Product, product_id, "product")
-    actor = current_actor()
-    staff_of_brand = actor.is_staff and (
-        actor.is_platform_admin or actor.brand_id == product.brand_id
-    )
-    if not product.is_active and not staff_of_brand:
+    if not can_see_product(current_actor(), product):
         raise NotFound(f"No product with id {product_id}.")
     return product
 

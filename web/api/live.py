@@ -18,11 +18,18 @@ from werkzeug.wrappers import Response
 
 from sessions import bags
 from sessions import live as live_actions
-from sessions.access import access_host, access_join, can_host
+from sessions.access import (
+    MediaSide,
+    access_host,
+    access_join,
+    access_media,
+    can_host,
+    can_see_room_bag,
+)
 from sessions.catalogue import do_end_show, do_start_show, get_or_404
-from sessions.errors import Forbidden, InvalidInput, NotFound
+from sessions.errors import NotFound
 from sessions.grants import issue_grant
-from sessions.models import Brand, LiveSession, SessionKind, Show
+from sessions.models import Brand, LiveSession, Show
 from web.api import bp
 from web.api.schemas import DbId, Strict
 from web.api.spec import api_route
@@ -197,11 +204,7 @@ def get_live_session(live_session_id: int) -> LiveSessionOut:
     live_actions.check_can_enter(db(), actor, live)
     state = live_actions.room_state(db(), live)
     brand = get_or_404(db(), Brand, live.brand_id, "brand")
-    bag = None
-    if actor.shopper_id is not None or (
-        live.kind is SessionKind.CONSULTATION and can_host(actor, live)
-    ):
-        bag = bags.shopper_bag(db(), actor, brand, live)
+    bag = bags.shopper_bag(db(), actor, brand, live) if can_see_room_bag(actor, live) else None
     assert live.id is not None
     return LiveSessionOut.model_validate(
         {
@@ -232,21 +235,6 @@ def list_messages(live_session_id: int, query: HistoryQuery) -> list[MessageOut]
     return [MessageOut.model_validate(row) for row in rows]
 
 
-def _check_grant(live: LiveSession, body: GrantIn) -> str:
-    """Who may publish or view which relay room; returns the room name."""
-    actor = current_actor()
-    if body.room_suffix == "":
-        (access_host if body.role == "publish" else access_join)(actor, live)
-        return live.room
-    if live.kind is not SessionKind.CONSULTATION:
-        raise InvalidInput("Only a consultation has a shopper camera.", field="room_suffix")
-    if body.role == "view":
-        access_host(actor, live)
-    elif actor.shopper_id is None or actor.shopper_id != live.shopper_id:
-        raise Forbidden("Only this consultation's shopper may publish their camera.")
-    return f"{live.room}-shopper"
-
-
 @api_route(
     bp,
     "/live-sessions/<int:live_session_id>/media-grant",
@@ -259,7 +247,8 @@ def _check_grant(live: LiveSession, body: GrantIn) -> str:
 )
 def media_grant(live_session_id: int, body: GrantIn) -> GrantOut:
     live = _live(live_session_id)
-    room = _check_grant(live, body)
+    side = MediaSide.SHOPPER if body.room_suffix == "shopper" else MediaSide.HOST
+    room = access_media(current_actor(), live, body.role, side)
     config = current_app.config
     grant = issue_grant(
         config["MEDIA_GRANT_SECRET"], room=room, role=body.role, identity=current_actor().identity

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
 from sessions import booking, queue, ratings
-from sessions.access import access_join
+from sessions.access import access_join, access_shopper_side
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -306,8 +306,8 @@ def rate(slug: str, live_session_id: int) -> Page:
     except ValueError:
         score = 0
     try:
-        if actor.shopper_id is None:
-            raise Forbidden("Only the shopper of this consultation may rate it.")
+        access_shopper_side(actor, live)
+        assert actor.shopper_id is not None
         ratings.do_rate(
             db(),
             live,

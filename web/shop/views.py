@@ -8,7 +8,7 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from icalendar import Calendar, Event
 from sqlmodel import select
 
-from sessions.access import access_join
+from sessions.access import access_join, can_see_product
 from sessions.catalogue import get_or_404, live_session_for_show
 from sessions.errors import NotFound
 from sessions.models import Brand, Product, Show, ShowStatus
@@ -76,7 +76,7 @@ def show(slug: str, show_id: int) -> str:
 def product(slug: str, product_id: int) -> str:
     brand = brand_by_slug(slug)
     item = get_or_404(db(), Product, product_id, "product")
-    if item.brand_id != brand.id or not item.is_active:
+    if item.brand_id != brand.id or not can_see_product(current_actor(), item):
         abort(404, description=f"No product with id {product_id}.")
     return render_template(
         "shop/product.html",

@@ -18,7 +18,7 @@ from flask import request
 
 from sessions import bags
 from sessions import live as live_actions
-from sessions.access import Actor, ActorKind, can_host
+from sessions.access import Actor, ActorKind, can_host, can_see_room_bag
 from sessions.errors import DomainError, Forbidden, InvalidInput
 from sessions.models import LiveSession, SanctionKind
 from sessions.ratelimit import RateLimiter
@@ -189,12 +189,10 @@ def on_join(data: dict[str, Any]) -> Ack:
 def _bag_for(actor: Actor, live: LiveSession) -> dict[str, Any] | None:
     from sessions.models import Brand
 
+    if not can_see_room_bag(actor, live):
+        return None
     brand = db().get(Brand, live.brand_id)
     assert brand is not None
-    if actor.shopper_id is None and not (
-        live.kind.value == "consultation" and can_host(actor, live)
-    ):
-        return None
     return bags.shopper_bag(db(), actor, brand, live)
 
 
