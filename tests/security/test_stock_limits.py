@@ -207,3 +207,33 @@ def test_one_client_tapping_at_once_gets_only_the_cap(
         statuses = asyncio.run(_taps(server.url, served_drop.live_id, served_drop.variant_id, 8))
     assert statuses.count(201) == 2 and statuses.count(409) == 6
     assert stock_of(database_url, served_drop.variant_id) == 8
+
+
+def test_the_brand_sets_its_cap_in_the_admin_settings_form(
+    app: Flask, drop: Drop, factory: Factory
+) -> None:
+    brand = factory.session.get(Brand, drop.brand_id)
+    assert brand is not None
+    admin = factory.admin(brand)
+    factory.session.commit()
+    staff = app.test_client()
+    login(staff, admin.email)
+    page = staff.get("/admin/settings").get_data(as_text=True)
+    assert 'name="max_per_client"' in page and 'value="2"' in page
+    form = {
+        "name": brand.name,
+        "primary_color": brand.primary_color,
+        "accent_color": brand.accent_color,
+        "offline_message": brand.offline_message,
+        "blocked_words": "",
+        "checkout_url_template": "",
+        "checkout_webhook_url": "",
+    }
+    bad = staff.post("/admin/settings", data={**form, "max_per_client": "0"})
+    assert bad.status_code == 422 and 'id="e-max_per_client"' in bad.get_data(as_text=True)
+    assert staff.post("/admin/settings", data={**form, "max_per_client": "1"}).status_code == 302
+    shopper = guest(app, drop)
+    assert add(shopper, drop).status_code == 201
+    refused = add(shopper, drop)
+    assert refused.status_code == 409
+    assert refused.json["message"] == "At most 1 of this piece per client."
