@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from sessions import catalogue as cat
+from sessions import ratelimit
 from sessions.clock import utcnow
 from sessions.models import Shopper
 from tests.factories import Factory
@@ -154,3 +155,23 @@ def test_guest_creation_is_limited_per_client_address(
     assert returning.post("/api/bag/lines", json=body).status_code == 201  # known guests act
     other = from_address(f"2001:db8::{uuid.uuid4().hex[:4]}:1")
     assert other.post("/api/bag/lines", json=body).status_code == 201
+
+
+def test_guest_creation_over_a_socket_is_limited_too(app: Flask, factory: Factory) -> None:
+    _, show_id, live_id, _ = a_live_show(factory)
+    ratelimit.reset()  # this process's counts (no Redis here): the address is not ours to pick
+    app.config["GUEST_RATE_LIMIT"] = "1 per hour"
+    room = {"session_id": live_id}
+    made = []
+    try:
+        for _ in range(2):
+            token = embed_token(app.test_client(use_cookies=False), show_id)
+            made.append(socketio.test_client(app, auth={"embed_token": token}))
+            assert made[-1].emit("join", room, callback=True)["ok"]
+        assert made[0].emit("react", room, callback=True)["ok"]
+        refused = made[1].emit("react", room, callback=True)
+        assert refused["ok"] is False and refused["error"] == "too_many_requests", refused
+    finally:
+        for sio in made:
+            sio.disconnect()
+        ratelimit.reset()
