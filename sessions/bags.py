@@ -7,6 +7,12 @@ BEGIN IMMEDIATE (sessions/db.py), on PostgreSQL the row lock of the UPDATE
 serialises the takers; the CHECK (stock >= 0) is the last line of defence.
 A reservation returns its stock when it expires: a sweeper calls
 ``do_release_expired`` and reads release lazily too.
+
+One client may hold at most ``Brand.max_per_client`` of a variant, counting every
+line and every request and what they checked out in the last CHECKED_OUT_WINDOW.
+The count is read after the stock UPDATE, in the same transaction: that UPDATE
+locks the variant's row (PostgreSQL) or the database (SQLite), so two adds of the
+same client cannot both pass the cap.
 """
 
 from __future__ import annotations
@@ -46,6 +52,14 @@ from sessions.models import (
 )
 
 MAX_QUANTITY = 10
+# Checked-out units count against the per-client cap for this long, so checking out and
+# adding again does not reset it. A day covers a show, its replay and the drop's rush,
+# yet a client coming back another day for a second piece is not refused forever.
+CHECKED_OUT_WINDOW = timedelta(hours=24)
+
+
+class OverLimit(Conflict):
+    code = "limit_per_client"
 
 
 class CheckoutUnavailable(DomainError):
@@ -155,6 +169,43 @@ def _take_stock(db: Session, variant_id: int, quantity: int) -> bool:
     return bool(result.rowcount == 1)
 
 
+def held_by(db: Session, shopper_id: int, variant_id: int) -> int:
+    """Units of a variant the shopper holds now or checked out within the window."""
+    now = utcnow()
+    held = (
+        col(StockReservation.released_at).is_(None)
+        & col(StockReservation.converted_at).is_(None)
+        & (col(StockReservation.expires_at) > now)
+    )
+    bought = col(StockReservation.converted_at) >= now - CHECKED_OUT_WINDOW
+    total = db.exec(
+        select(func.coalesce(func.sum(StockReservation.quantity), 0))
+        .join(BagLine, col(BagLine.id) == col(StockReservation.bag_line_id))
+        .join(Bag, col(Bag.id) == col(BagLine.bag_id))
+        .where(
+            Bag.shopper_id == shopper_id,
+            StockReservation.variant_id == variant_id,
+            held | bought,
+        )
+    ).one()
+    return int(total)
+
+
+def _check_cap(db: Session, brand: Brand, shopper_id: int, variant_id: int, quantity: int) -> None:
+    """Refuse what would take the client past the brand's cap; call with the variant locked."""
+    held = held_by(db, shopper_id, variant_id)
+    if held + quantity <= brand.max_per_client:
+        return
+    db.rollback()
+    cap = brand.max_per_client
+    raise OverLimit(
+        f"At most {cap} of this piece per client.",
+        variant_id=variant_id,
+        max_per_client=cap,
+        held=held,
+    )
+
+
 def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> Bag:
     """The shopper's open bag; a unique partial index settles two first adds racing."""
     bag = open_bag(db, brand_id, shopper_id)
@@ -230,6 +281,7 @@ def _reserve(
                 variant_id=variant.id,
                 stock=left,
             )
+        _check_cap(db, brand, shopper_id, variant.id, quantity)
         price = variant.price_minor if variant.price_minor is not None else product.price_minor
         offer = current_offer(db, live) if live is not None else None
         claimed = None
@@ -502,8 +554,8 @@ def _cart_url(template: str, values: dict[str, str]) -> str:
 def prepare_checkout(db: Session, actor: Actor, brand: Brand) -> Handoff:
     """Build the hand-off for the actor's bag: cart URL and/or signed webhook body."""
     assert brand.id is not None
-    if actor.shopper_id is None:
-        raise Forbidden("Your bag is empty.", code="not_identified")
+    if actor.shopper_id is None:  # a guest who has not acted yet has no bag
+        raise Conflict("Your bag is empty.", code="empty_bag")
     bag = open_bag(db, brand.id, actor.shopper_id)
     if bag is None:
         raise Conflict("Your bag is empty.", code="empty_bag")

@@ -29,6 +29,23 @@ def _check_url(value: str | None, field: str) -> str | None:
     return value
 
 
+MAX_PER_CLIENT_LIMIT = 99
+
+
+def check_max_per_client(value: object) -> int:
+    """A whole number of pieces, 1 to 99 (a form sends text, the API a number)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput("Enter a whole number of pieces.", field="max_per_client")
+    if not 1 <= value <= MAX_PER_CLIENT_LIMIT:
+        raise InvalidInput(
+            f"Allow between 1 and {MAX_PER_CLIENT_LIMIT} pieces per client.",
+            field="max_per_client",
+        )
+    return value
+
+
 def do_update_brand_settings(
     db: Session,
     brand: Brand,
@@ -41,6 +58,7 @@ def do_update_brand_settings(
     checkout_url_template: str | None,
     checkout_webhook_url: str | None,
     logo_path: str | None = None,
+    max_per_client: object = None,
 ) -> Brand:
     if not name.strip():
         raise InvalidInput("Enter the brand's name.", field="name")
@@ -54,6 +72,8 @@ def do_update_brand_settings(
     brand.checkout_webhook_url = _check_url(checkout_webhook_url, "checkout_webhook_url")
     if logo_path is not None:
         brand.logo_path = logo_path
+    if max_per_client not in (None, ""):  # a form without the field leaves it as it is
+        brand.max_per_client = check_max_per_client(max_per_client)
     db.add(brand)
     db.commit()
     return brand

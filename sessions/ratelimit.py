@@ -25,27 +25,32 @@ class _Backend:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.url: str | None = None
+        self.where: tuple[str | None, str] = (None, DEFAULT_PREFIX)
         self.storage: Storage = MemoryStorage()
         self.strategy = MovingWindowRateLimiter(self.storage)
 
-    def use(self, url: str | None) -> None:
+    def use(self, url: str | None, key_prefix: str) -> None:
         with self._lock:
-            if url == self.url:
+            if (url, key_prefix) == self.where:
                 return
-            storage = storage_from_string(url) if url else MemoryStorage()
+            storage = storage_from_string(url, key_prefix=key_prefix) if url else MemoryStorage()
             assert isinstance(storage, Storage)  # the synchronous flavour, not limits.aio
             self.storage = storage
             self.strategy = MovingWindowRateLimiter(self.storage)
-            self.url = url
+            self.where = (url, key_prefix)
 
 
+DEFAULT_PREFIX = "vitrine-limits"
 _backend = _Backend()
 
 
-def configure(redis_url: str | None) -> None:
-    """Keep counts in Redis (shared by every node) or, with no URL, in this process."""
-    _backend.use(redis_url)
+def configure(redis_url: str | None, key_prefix: str = DEFAULT_PREFIX) -> None:
+    """Keep counts in Redis (shared by every node) or, with no URL, in this process.
+
+    Nodes of one deployment share a ``key_prefix``; two deployments (or two test
+    runs) on one Redis keep apart by choosing different ones.
+    """
+    _backend.use(redis_url, key_prefix)
 
 
 def reset() -> None:
@@ -61,6 +66,10 @@ class RateLimiter:
         self.item: RateLimitItem = parse(limit)
         # ``{wait}`` in the message becomes the seconds until the next hit is allowed.
         self.message = message
+
+    def set_limit(self, limit: str) -> None:
+        """Change the limit (the app applies its configuration at start)."""
+        self.item = parse(limit)
 
     def allow(self, key: str) -> bool:
         """Count one hit; False when the key is over its limit (the hit is not counted)."""

@@ -92,6 +92,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "VAR_DIR": str(tmp_path / "var"),
             "WTF_CSRF_ENABLED": False,
             "SESSION_COOKIE_SECURE": False,
+            # Every test client is 127.0.0.1: tests/security/test_guests.py tests this limit.
+            "GUEST_RATE_LIMIT": "100000 per hour",
         }
     )
     create_all(app.extensions["vitrine.engine"])

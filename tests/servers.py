@@ -66,6 +66,8 @@ class WebServer:
             "VITRINE_VAR_DIR": str(tmp_path / "var"),
             "PUBLIC_URL": self.url,
             "SESSION_COOKIE_SECURE": "0",
+            # Load tests make many guests from 127.0.0.1; the limit has its own test.
+            "GUEST_RATE_LIMIT": "100000 per hour",
             **({"REDIS_URL": redis_url} if redis_url else {}),
             **(env or {}),
         }

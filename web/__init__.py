@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web_db.init_app(app)
     # Chat, hearts and abuse limits: shared by every node through Redis when it is set.
-    ratelimit.configure(app.config["REDIS_URL"])
+    ratelimit.configure(app.config["REDIS_URL"], app.config["RATE_LIMIT_PREFIX"])
     csrf.init_app(app)
     socketio.init_app(
         app,

@@ -73,6 +73,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Vitrine <no-reply@vitrine.local>"),
+        # Abuse limits (`limits` notation, e.g. "20 per hour"), counted across nodes in Redis.
+        # Guests a client address may create: raise it for events behind one shared NAT.
+        "GUEST_RATE_LIMIT": os.environ.get("GUEST_RATE_LIMIT", "20 per hour"),
+        "GUEST_LIFETIME_DAYS": int(os.environ.get("GUEST_LIFETIME_DAYS", "30")),
+        "CHAT_RATE_LIMIT": os.environ.get("CHAT_RATE_LIMIT", "5 per 10 seconds"),
+        "HEART_RATE_LIMIT": os.environ.get("HEART_RATE_LIMIT", "30 per 3 seconds"),
+        # Keys in Redis start with this: one per deployment sharing a Redis.
+        "RATE_LIMIT_PREFIX": os.environ.get("RATE_LIMIT_PREFIX", "vitrine-limits"),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
@@ -90,4 +98,18 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raise ConfigError("SECRET_KEY must be set in production (VITRINE_ENV=production).")
     if not config["MEDIA_GRANT_SECRET"]:
         raise ConfigError("MEDIA_GRANT_SECRET must be set in production.")
+    _check_limits(config)
     return config
+
+
+def _check_limits(config: dict[str, Any]) -> None:
+    """A typo in a limit should stop the node at start, not 500 on the first chat."""
+    from limits import parse
+
+    for name in ("GUEST_RATE_LIMIT", "CHAT_RATE_LIMIT", "HEART_RATE_LIMIT"):
+        try:
+            parse(config[name])
+        except ValueError:
+            raise ConfigError(f'{name} must read like "20 per hour".') from None
+    if config["GUEST_LIFETIME_DAYS"] < 1:
+        raise ConfigError("GUEST_LIFETIME_DAYS must be at least 1.")

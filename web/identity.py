@@ -1,20 +1,30 @@
 """Who is making this request: a signed-in staff member, a guest shopper, or nobody.
 
 Staff: ``session["user_id"]``. Shoppers: ``session["shopper_token"]`` in the same
-signed cookie; the row is created the first time a shopper does something that
-needs one (adds to bag, chats, books), so browsing creates nothing.
+signed cookie (or, inside a cross-site embed, in the embed's signed token). A page
+may hand out a *guest key* (a random token, no row); the shopper row is created
+from it the first time the guest does something that needs one (adds to bag,
+chats, books, reacts), so browsing creates nothing. Creation is rate-limited per
+client address; a shopper's token expires unless used (``Shopper.expires_at``).
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
+from datetime import datetime, timedelta
 
-from flask import g, session
+from flask import current_app, g, request, session
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from sessions.access import ANONYMOUS, ROLE_TO_KIND, Actor, ActorKind
+from sessions.clock import utcnow
 from sessions.models import AssociateProfile, Shopper, User
+from sessions.ratelimit import RateLimiter
 from web.db import db
+
+GUEST_KEY = "shopper_token"
 
 
 def current_actor() -> Actor:
@@ -31,13 +41,12 @@ def _load_actor() -> Actor:
         if user is not None and user.is_active:
             return actor_for_user(user)
         session.pop("user_id", None)
-    token = session.get("shopper_token")
+    token = session.get(GUEST_KEY)
     if isinstance(token, str):
         shopper = db().exec(select(Shopper).where(Shopper.token == token)).first()
-        if shopper is not None:
-            return Actor(
-                kind=ActorKind.SHOPPER, name=shopper.name or "Guest", shopper_id=shopper.id
-            )
+        if shopper is not None and _alive(shopper):
+            g.shopper_expires_at = shopper.expires_at
+            return shopper_actor(shopper)
     return ANONYMOUS
 
 
@@ -55,17 +64,101 @@ def actor_for_user(user: User) -> Actor:
     )
 
 
+def shopper_actor(shopper: Shopper) -> Actor:
+    return Actor(kind=ActorKind.SHOPPER, name=shopper.name or "Guest", shopper_id=shopper.id)
+
+
+def _alive(shopper: Shopper) -> bool:
+    return shopper.expires_at > utcnow()
+
+
+def _lifetime() -> timedelta:
+    return timedelta(days=int(current_app.config.get("GUEST_LIFETIME_DAYS", 30)))
+
+
+@functools.cache
+def _guest_limiter(limit: str) -> RateLimiter:
+    return RateLimiter("guests", limit, "Too many new visitors from your network; wait {wait} s.")
+
+
+def guest_key() -> str | None:
+    """The key this browser was given: its shopper's token, or one not yet used."""
+    if "guest_key" in g:  # from an embed token (web/shop/embed.py)
+        key: str = g.guest_key
+        return key
+    token = session.get(GUEST_KEY)
+    return token if isinstance(token, str) else None
+
+
+def offer_guest_key() -> str | None:
+    """Give an anonymous browser a guest key in its cookie (no row): its later socket and
+    requests then become the same shopper once one of them acts. Staff get none."""
+    actor = current_actor()
+    if actor.is_staff:
+        return None
+    key = guest_key()
+    if key is None or (actor.kind is ActorKind.ANONYMOUS and _spent(key)):
+        key = secrets.token_urlsafe(32)
+        session[GUEST_KEY] = key
+        session.permanent = True
+    return key
+
+
+def _spent(key: str) -> bool:
+    """A key whose shopper has expired: it can stand for nobody again."""
+    return db().exec(select(Shopper.id).where(Shopper.token == key)).first() is not None
+
+
+def shopper_for_key(key: str | None) -> Actor:
+    """The shopper of a guest key, created now if need be (counted against the address)."""
+    if key is not None:
+        shopper = db().exec(select(Shopper).where(Shopper.token == key)).first()
+        if shopper is not None:
+            if _alive(shopper):
+                return shopper_actor(shopper)
+            key = None  # expired: refused, and a new guest is made instead
+    # End the read first: the limiter may wait on Redis (and on SQLite an open
+    # transaction holds the write lock), so no transaction stays open across it.
+    db().commit()
+    limit = current_app.config.get("GUEST_RATE_LIMIT", "20 per hour")
+    _guest_limiter(limit).hit(request.remote_addr or "unknown")
+    shopper = Shopper(token=key or secrets.token_urlsafe(32), expires_at=utcnow() + _lifetime())
+    try:
+        db().add(shopper)
+        db().commit()
+    except IntegrityError:  # the same key's other request (socket or tab) made it first
+        db().rollback()
+        made = db().exec(select(Shopper).where(Shopper.token == shopper.token)).one()
+        return shopper_actor(made)
+    return shopper_actor(shopper)
+
+
+def touch_shopper(shopper_id: int, expires_at: datetime | None) -> None:
+    """Refresh a shopper's expiry on use, at most about once a day (not on every request)."""
+    fresh = utcnow() + _lifetime()
+    if expires_at is not None and expires_at > fresh - timedelta(days=1):
+        return
+    shopper = db().get(Shopper, shopper_id)
+    if shopper is not None:
+        shopper.expires_at = fresh
+        db().add(shopper)
+        db().commit()
+
+
 def ensure_shopper() -> Actor:
     """The current guest as a shopper row, created on first need. Staff stay staff."""
     actor = current_actor()
+    if actor.shopper_id is not None:
+        touch_shopper(actor.shopper_id, g.get("shopper_expires_at"))
     if actor.kind is not ActorKind.ANONYMOUS:
         return actor
-    shopper = Shopper(token=secrets.token_urlsafe(32))
-    db().add(shopper)
-    db().commit()
-    session["shopper_token"] = shopper.token
-    session.permanent = True
-    g.actor = Actor(kind=ActorKind.SHOPPER, name="Guest", shopper_id=shopper.id)
+    from_embed = "guest_key" in g
+    g.actor = shopper_for_key(guest_key())
+    if not from_embed:  # the cookie carries the key (a new one if the old had expired)
+        shopper = db().get(Shopper, g.actor.shopper_id)
+        assert shopper is not None
+        session[GUEST_KEY] = shopper.token
+        session.permanent = True
     return g.actor
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from sessions.models.base import enum_column, utc_field
+from sessions.clock import utcnow
+from sessions.models.base import UTCDateTime, enum_column, utc_field
+
+# How long a guest's token lasts without use (the web app may set another, GUEST_LIFETIME_DAYS).
+GUEST_LIFETIME = timedelta(days=30)
 
 
 class Role(enum.StrEnum):
@@ -38,6 +42,9 @@ class Brand(SQLModel, table=True):
     checkout_webhook_url: str | None = Field(default=None, max_length=500)
     webhook_secret: str | None = Field(default=None, max_length=128)
     reservation_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Most one client may hold of one variant (bag plus recent checkouts): luxury pieces
+    # are few, and a guest must not be able to take them all (sessions/bags.py).
+    max_per_client: int = Field(default=2, ge=1, le=99)
     created_at: datetime = utc_field(default_now=True)
 
 
@@ -92,6 +99,11 @@ class Shopper(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=254)
     timezone: str | None = Field(default=None, max_length=64)
     created_at: datetime = utc_field(default_now=True)
+    # The token stops working after this (refreshed on use): a leaked or abandoned guest
+    # cookie does not stand for the shopper forever (web/identity.py).
+    expires_at: datetime = Field(
+        default_factory=lambda: utcnow() + GUEST_LIFETIME, sa_type=UTCDateTime, index=True
+    )
 
 
 class AssociateStatus(enum.StrEnum):

@@ -95,16 +95,16 @@ def test_embed_token_identifies_the_guest(
 ) -> None:
     import re
 
-    from web.shop.embed import actor_from_embed_token
+    from web.shop.embed import guest_from_embed_token
 
     brand = factory.brand()
     show = factory.show(brand)
     html = client.get(f"/embed/shows/{show.id}").get_data(as_text=True)
     token = re.search(r'data-embed-token="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     with app.test_request_context():
-        actor = actor_from_embed_token(token)
-        assert actor is not None and actor.shopper_id is not None
-        assert actor_from_embed_token(token + "x") is None
+        guest = guest_from_embed_token(token)  # a guest key: no shopper until they act
+        assert guest is not None and guest.key and guest.actor is None
+        assert guest_from_embed_token(token + "x") is None
 
 
 def test_embed_header_stands_in_for_the_cookie(app: Flask, factory: Factory) -> None:
@@ -112,11 +112,16 @@ def test_embed_header_stands_in_for_the_cookie(app: Flask, factory: Factory) -> 
 
     brand = factory.brand()
     show = factory.show(brand)
+    variant = factory.variants(factory.product(brand))[0]
+    factory.session.commit()  # end the read: on SQLite it holds the write lock
     html = app.test_client().get(f"/embed/shows/{show.id}").get_data(as_text=True)
     token = re.search(r'data-embed-token="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     cookieless = app.test_client(use_cookies=False)
     assert cookieless.get("/whoami").get_json()["kind"] == "anonymous"
-    me = cookieless.get("/whoami", headers={"X-Vitrine-Embed": token}).get_json()
+    header = {"X-Vitrine-Embed": token}
+    added = cookieless.post("/api/bag/lines", json={"variant_id": variant.id}, headers=header)
+    assert added.status_code == 201, added.json  # the first action makes the shopper
+    me = cookieless.get("/whoami", headers=header).get_json()
     assert me["kind"] == "shopper"
     forged = cookieless.get("/whoami", headers={"X-Vitrine-Embed": token[:-2] + "xx"}).get_json()
     assert forged["kind"] == "anonymous"

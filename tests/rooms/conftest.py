@@ -41,6 +41,7 @@ class Room:
 def room(factory: Factory, session: Session) -> Room:
     brand = factory.brand()
     brand.blocked_words = "spam\nfake news"
+    brand.max_per_client = 10  # stock tests; the per-client cap: tests/security/
     session.add(brand)
     session.commit()
     host = factory.associate(brand)
@@ -115,6 +116,7 @@ def seeded(database_url: str) -> Iterator[Seeded]:
     with Session(engine, expire_on_commit=False) as session:
         factory = Factory(session)
         brand = factory.brand()
+        brand.max_per_client = 10  # one shopper taps 8 times; the cap: tests/security/
         host = factory.associate(brand)
         product = factory.product(brand, stock=50)
         show = factory.show(brand, host_ids=[host.id], product_ids=[product.id])

@@ -21,6 +21,7 @@ FIELDS = (
     "blocked_words",
     "checkout_url_template",
     "checkout_webhook_url",
+    "max_per_client",
 )
 
 
@@ -30,7 +31,7 @@ def settings() -> Response | str | tuple[str, int]:
         return login
     _, brand = admin_brand()
     if request.method == "GET":
-        form = Form(values={name: getattr(brand, name) or "" for name in FIELDS})
+        form = Form(values={name: str(getattr(brand, name) or "") for name in FIELDS})
         return render_template("admin/settings.html", brand=brand, form=form, section="settings")
     form = Form.from_request()
     logo_path = None

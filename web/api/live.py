@@ -34,7 +34,7 @@ from web.api import bp
 from web.api.schemas import DbId, Strict
 from web.api.spec import api_route
 from web.db import db
-from web.identity import current_actor, ensure_shopper
+from web.identity import current_actor, ensure_shopper, offer_guest_key
 from web.relay import end_room
 
 log = logging.getLogger(__name__)
@@ -199,8 +199,8 @@ def _viewers(live: LiveSession) -> int:
 def get_live_session(live_session_id: int) -> LiveSessionOut:
     live = _live(live_session_id)
     actor = current_actor()
-    access_join(actor, live)  # before creating a guest: a private room stays private
-    actor = ensure_shopper()
+    access_join(actor, live)  # before handing out a guest key: a private room stays private
+    offer_guest_key()  # a key in the cookie for the socket to come; a GET creates no shopper
     live_actions.check_can_enter(db(), actor, live)
     state = live_actions.room_state(db(), live)
     brand = get_or_404(db(), Brand, live.brand_id, "brand")

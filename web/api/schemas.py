@@ -30,6 +30,7 @@ class BrandOut(BaseModel):
     primary_color: str
     accent_color: str
     logo_url: str | None
+    max_per_client: int
 
 
 class BrandSettingsIn(Strict):
@@ -41,6 +42,7 @@ class BrandSettingsIn(Strict):
     checkout_url_template: Annotated[str, StringConstraints(max_length=500)] | None = None
     checkout_webhook_url: Annotated[str, StringConstraints(max_length=500)] | None = None
     reservation_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    max_per_client: Annotated[int, Field(ge=1, le=99)] | None = None
 
 
 class StoreIn(Strict):

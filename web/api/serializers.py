@@ -41,6 +41,7 @@ def brand_out(brand: Brand) -> BrandOut:
         primary_color=brand.primary_color,
         accent_color=brand.accent_color,
         logo_url=upload_url(brand.logo_path),
+        max_per_client=brand.max_per_client,
     )
 
 

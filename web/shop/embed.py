@@ -2,52 +2,74 @@
 
 Cookies: the session cookie is SameSite=Lax, so a browser does not send it to an
 iframe on another *site* (and refuses to set it there). The embed page therefore
-makes its own guest shopper and puts a signed token for it in the page; its JS
-passes that token to Socket.IO as `auth: {embed_token}` and to the API as the
-`X-Vitrine-Embed` header, and `actor_from_embed_token()` turns it back into the
-shopper. Same-site embeds (another port or subdomain) also carry the cookie, so
-the bag follows the shopper between the embed and the brand's pages there.
+puts a signed, short-lived token in the page carrying a guest key (the shopper's
+token, or a random key with no row yet: a GET creates nothing); its JS passes
+that token to Socket.IO as `auth: {embed_token}` and to the API as the
+`X-Vitrine-Embed` header. The first action (add to bag, chat, react) turns the
+key into a shopper row (web/identity.py). Same-site embeds (another port or
+subdomain) also carry the cookie, so the bag follows the shopper between the
+embed and the brand's pages there.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import Response, current_app, g, render_template, request, send_from_directory, session
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import select
 
-from sessions.access import Actor, ActorKind, access_join
+from sessions.access import Actor, access_join
 from sessions.catalogue import get_or_404, live_session_for_show
+from sessions.clock import utcnow
 from sessions.errors import NotFound
 from sessions.models import Brand, Shopper, Show
 from web.db import db
-from web.identity import ensure_shopper
+from web.identity import current_actor, offer_guest_key, shopper_actor
 from web.shop import bp
 from web.shop.cards import bag_view, iso, open_bag, pinned_or_featured, product_card
 
-_SALT = "vitrine-embed-shopper"
+_SALT = "vitrine-embed-guest"
 EMBED_HEADER = "X-Vitrine-Embed"
+# Longer than any show, short enough that a token copied out of a page soon stops working.
+EMBED_TOKEN_MAX_AGE = 12 * 3600
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+@dataclass(frozen=True)
+class EmbedGuest:
+    """Who an embed token stands for: a shopper, or a guest key not used yet."""
+
+    key: str
+    actor: Actor | None
+    expires_at: datetime | None = None
 
 
-def embed_token_for(shopper: Shopper) -> str:
-    return _serializer().dumps(shopper.token)
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
-def actor_from_embed_token(token: object) -> Actor | None:
-    """The shopper an embed token stands for, or None if it is not one of ours."""
+def embed_token_for(key: str) -> str:
+    return _serializer().dumps(key)
+
+
+def guest_from_embed_token(token: object) -> EmbedGuest | None:
+    """The guest an embed token stands for; None if it is not ours, too old, or its
+    shopper has expired (refused: the page must be reloaded)."""
     if not isinstance(token, str) or not token:
         return None
     try:
-        shopper_token = _serializer().loads(token)
-    except BadSignature:
+        key = _serializer().loads(token, max_age=EMBED_TOKEN_MAX_AGE)
+    except BadSignature:  # also SignatureExpired
         return None
-    shopper = db().exec(select(Shopper).where(Shopper.token == shopper_token)).first()
+    if not isinstance(key, str):
+        return None
+    shopper = db().exec(select(Shopper).where(Shopper.token == key)).first()
     if shopper is None:
+        return EmbedGuest(key=key, actor=None)
+    if shopper.expires_at <= utcnow():
         return None
-    return Actor(kind=ActorKind.SHOPPER, name=shopper.name or "Guest", shopper_id=shopper.id)
+    return EmbedGuest(key=key, actor=shopper_actor(shopper), expires_at=shopper.expires_at)
 
 
 @bp.get("/embed/shows/<int:show_id>")
@@ -57,12 +79,10 @@ def embed_show(show_id: int) -> str:
     if brand is None:
         raise NotFound("No such brand.")
     live = live_session_for_show(db(), show)
-    actor = ensure_shopper()
+    actor = current_actor()
     access_join(actor, live)
-    token = ""
-    if actor.shopper_id is not None:
-        shopper = db().get(Shopper, actor.shopper_id)
-        token = embed_token_for(shopper) if shopper else ""
+    key = offer_guest_key()  # a key, not a row: this GET creates no shopper
+    token = embed_token_for(key) if key else ""
     cards = [product_card(db(), p, brand) for p in pinned_or_featured(db(), live, show)]
     bag = bag_view(db(), open_bag(db(), brand.id or 0, actor.shopper_id), brand)
     return render_template(
@@ -92,6 +112,11 @@ def _embed_identity() -> None:
     token = request.headers.get(EMBED_HEADER)
     if not token or "user_id" in session or "shopper_token" in session:
         return
-    actor = actor_from_embed_token(token)
-    if actor is not None:
-        g.actor = actor
+    guest = guest_from_embed_token(token)
+    if guest is None:
+        return
+    if guest.actor is None:
+        g.guest_key = guest.key  # the first action makes the shopper (ensure_shopper)
+    else:
+        g.actor = guest.actor
+        g.shopper_expires_at = guest.expires_at

@@ -11,9 +11,12 @@ from web.sockets.presence import make_presence
 
 
 def init_app(app: Flask) -> None:
+    from sessions.live import chat_limiter
     from web.sockets import handlers
 
     handlers.register()
+    chat_limiter.set_limit(app.config.get("CHAT_RATE_LIMIT", "5 per 10 seconds"))
+    handlers.heart_limiter.set_limit(app.config.get("HEART_RATE_LIMIT", "30 per 3 seconds"))
 
     previous = state._current
     if previous is not None:  # a second app in one process (tests): the newest delivers

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import request
+from flask import g, request
 
 from sessions import bags
 from sessions import live as live_actions
@@ -22,6 +22,7 @@ from sessions.access import Actor, ActorKind, can_host, can_see_room_bag
 from sessions.errors import DomainError, Forbidden, InvalidInput
 from sessions.models import LiveSession, SanctionKind
 from sessions.ratelimit import RateLimiter
+from web import identity
 from web.db import db
 from web.extensions import socketio
 from web.identity import current_actor
@@ -46,6 +47,8 @@ class Client:
 
     actor: Actor
     joined: dict[int, Joined] = field(default_factory=dict)
+    # A guest key not yet turned into a shopper: the first action does (see _acting).
+    guest_key: str | None = None
 
 
 _clients: dict[str, Client] = {}
@@ -114,26 +117,54 @@ def register() -> None:
         socketio.on(name)(handler)
 
 
-def _connecting_actor(auth: Any) -> Actor:
-    """The cookie's actor; inside a cross-site embed (no cookie) the embed's signed token."""
+def _connecting_client(auth: Any) -> Client:
+    """The cookie's actor; inside a cross-site embed (no cookie) the embed's signed token.
+
+    A guest who has not acted yet is anonymous here, with the key their first
+    action turns into a shopper: connecting creates no row."""
     actor = current_actor()
-    if actor.kind is ActorKind.ANONYMOUS and isinstance(auth, dict) and auth.get("embed_token"):
+    if actor.shopper_id is not None:
+        identity.touch_shopper(actor.shopper_id, g.get("shopper_expires_at"))
+    if actor.kind is not ActorKind.ANONYMOUS:
+        return Client(actor=actor)
+    if isinstance(auth, dict) and auth.get("embed_token"):
         try:
-            from web.shop.embed import actor_from_embed_token
+            from web.shop.embed import guest_from_embed_token
         except ImportError:  # the shop pages are not installed
-            return actor
-        return actor_from_embed_token(auth["embed_token"]) or actor
-    return actor
+            return Client(actor=actor)
+        guest = guest_from_embed_token(auth["embed_token"])
+        if guest is None:
+            return Client(actor=actor)
+        return Client(actor=guest.actor or actor, guest_key=None if guest.actor else guest.key)
+    return Client(actor=actor, guest_key=identity.guest_key())
 
 
 def on_connect(auth: Any = None) -> bool:
-    actor = _connecting_actor(auth)
+    client = _connecting_client(auth)
     with _lock:
-        _clients[_sid()] = Client(actor=actor)
-    if actor.shopper_id is not None:
-        socketio.server.enter_room(_sid(), shopper_room(actor.shopper_id), namespace="/")
+        _clients[_sid()] = client
+    if client.actor.shopper_id is not None:
+        socketio.server.enter_room(_sid(), shopper_room(client.actor.shopper_id), namespace="/")
     state.delivery().start_sweeper()
     return True
+
+
+def _acting() -> Actor:
+    """The socket's actor for an action that needs a shopper: a guest's first action
+    creates the row from its key (rate-limited per address, like over HTTP)."""
+    client = _client()
+    if client.actor.kind is not ActorKind.ANONYMOUS or client.guest_key is None:
+        return client.actor
+    client.actor = identity.shopper_for_key(client.guest_key)
+    client.guest_key = None
+    assert client.actor.shopper_id is not None
+    sid = _sid()
+    socketio.server.enter_room(sid, shopper_room(client.actor.shopper_id), namespace="/")
+    entry = {"shopper_id": client.actor.shopper_id, "name": client.actor.name, "role": "viewer"}
+    for live_id, joined in client.joined.items():  # hosts now see who this viewer is
+        state.delivery().presence.add(joined.room, sid, {**entry, "role": joined.role})
+        state.delivery().presence_changed(joined.room, live_id)
+    return client.actor
 
 
 _EVENTS.append(("connect", on_connect))
@@ -229,7 +260,7 @@ def on_chat(data: dict[str, Any]) -> Ack:
     live = _live(data)
     client_id = data.get("client_id")
     message = live_actions.do_send_message(
-        db(), _client().actor, live, data.get("body"), client_id=client_id
+        db(), _acting(), live, data.get("body"), client_id=client_id
     )
     return {"ok": True, "message": message}
 
@@ -238,7 +269,9 @@ def on_chat(data: dict[str, Any]) -> Ack:
 def on_react(data: dict[str, Any]) -> Ack:
     live = _live(data)
     assert live.id is not None
-    heart_limiter.hit(f"{live.room}:{_client().actor.identity}")
+    actor = _acting()
+    db().commit()  # end the read: no transaction (SQLite's write lock) held across Redis
+    heart_limiter.hit(f"{live.room}:{actor.identity}")
     state.delivery().add_hearts(live.room, live.id)
     return {"ok": True}
 
@@ -322,11 +355,12 @@ def on_start_offer(data: dict[str, Any]) -> Ack:
 
 @event("add_to_bag")
 def on_add_to_bag(data: dict[str, Any]) -> Ack:
+    live = _live(data)
     added = bags.do_add_to_bag(
         db(),
-        _client().actor,
+        _acting(),
         variant_id=data.get("variant_id"),
         quantity=data.get("quantity", 1),
-        live=_live(data),
+        live=live,
     )
     return {"ok": True, "bag": added.bag, "stock": added.stock}

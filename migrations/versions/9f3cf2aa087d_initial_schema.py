@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9f953c4f4041
+Revision ID: 9f3cf2aa087d
 Revises:
-Create Date: 2026-11-22 12:14:29.432667
+Create Date: 2026-12-01 07:56:54.736637
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "9f953c4f4041"
+revision: str = "9f3cf2aa087d"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -40,6 +40,7 @@ def upgrade() -> None:
         ),
         sa.Column("webhook_secret", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
         sa.Column("reservation_minutes", sa.Integer(), nullable=False),
+        sa.Column("max_per_client", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -68,9 +69,11 @@ def upgrade() -> None:
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
         sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("shoppers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_shoppers_expires_at"), ["expires_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_shoppers_token"), ["token"], unique=True)
 
     op.create_table(
@@ -1027,6 +1030,7 @@ def downgrade() -> None:
     op.drop_table("bags")
     with op.batch_alter_table("shoppers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_shoppers_token"))
+        batch_op.drop_index(batch_op.f("ix_shoppers_expires_at"))
 
     op.drop_table("shoppers")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
