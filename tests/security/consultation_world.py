@@ -102,7 +102,6 @@ def make_world(app: Flask, factory: Factory, session: Session) -> World:
     # On SQLite every transaction holds the write lock (BEGIN IMMEDIATE): end the read.
     session.commit()
     clients = {who: app.test_client() for who in EVERYONE}
-    assert clients[GUEST].get(f"/api/live-sessions/{show_live.id}").status_code == 200
     emails = {
         HOST: factory.user_of(host).email,
         COLLEAGUE: factory.user_of(colleague).email,
@@ -116,6 +115,10 @@ def make_world(app: Flask, factory: Factory, session: Session) -> World:
     shopper = factory.shopper(name="Camille")
     with clients[SHOPPER].session_transaction() as cookie:
         cookie["shopper_token"] = shopper.token
+    # Another guest who has acted before (a page view alone makes no shopper row).
+    other_guest = factory.shopper(name="Other guest")
+    with clients[GUEST].session_transaction() as cookie:
+        cookie["shopper_token"] = other_guest.token
     consultation_id = book_consultation(session, brand_a, shopper)
     assert show_live.id is not None and show_live.show_id is not None
     world = World(
