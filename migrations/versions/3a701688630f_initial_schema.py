@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9f953c4f4041
+Revision ID: 3a701688630f
 Revises:
-Create Date: 2026-11-22 12:14:29.432667
+Create Date: 2026-12-01 07:58:15.985919
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "9f953c4f4041"
+revision: str = "3a701688630f"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -39,6 +39,7 @@ def upgrade() -> None:
             "checkout_webhook_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True
         ),
         sa.Column("webhook_secret", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("embed_origins", sa.Text(), nullable=False),
         sa.Column("reservation_minutes", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -159,6 +160,7 @@ def upgrade() -> None:
         ),
         sa.Column("brand_id", sa.Integer(), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("session_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("last_login_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
