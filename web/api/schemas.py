@@ -43,6 +43,19 @@ class BrandSettingsIn(Strict):
     reservation_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
 
 
+Origin = Annotated[str, StringConstraints(max_length=300)]
+
+
+class EmbedOriginsIn(Strict):
+    origins: Annotated[
+        list[Annotated[str, StringConstraints(max_length=300)]], Field(max_length=20)
+    ]
+
+
+class EmbedOriginsOut(BaseModel):
+    origins: list[str]
+
+
 class StoreIn(Strict):
     name: Name
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]
