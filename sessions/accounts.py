@@ -156,6 +156,10 @@ def check_login_allowed(db: Session, *, email: str, ip: str, throttle: LoginThro
     allowance the wait doubles with every failure (capped at the window) instead
     of a hard lock, and a success clears the pair's count. Behind a proxy the
     address is only the client's when TRUSTED_PROXY_COUNT says so (web/proxy.py).
+
+    Counted from the login_attempts rows rather than with sessions/ratelimit.py: the
+    rows hold across nodes with or without Redis, keep an audit trail, and give the
+    last failure's time that a doubling wait needs (a moving window has no backoff).
     """
     since = utcnow() - timedelta(seconds=throttle.window_seconds)
     last_success = db.exec(
