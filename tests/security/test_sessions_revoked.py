@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
+from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 from sqlmodel import Session
@@ -36,7 +38,7 @@ def _stolen_copy(client: FlaskClient, victim: FlaskClient) -> FlaskClient:
     return client
 
 
-def test_sign_out_ends_every_copy_of_the_cookie(app, factory: Factory) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_ends_every_copy_of_the_cookie(app: Flask, factory: Factory) -> None:
     admin = factory.admin(factory.brand())
     browser, other_device = app.test_client(), app.test_client()
     login(browser, admin.email)
@@ -54,7 +56,9 @@ def test_sign_out_ends_every_copy_of_the_cookie(app, factory: Factory) -> None: 
     assert _kind(browser) == "brand_admin"
 
 
-def test_password_change_ends_other_sessions_and_keeps_this_one(app, factory: Factory) -> None:  # type: ignore[no-untyped-def]
+def test_password_change_ends_other_sessions_and_keeps_this_one(
+    app: Flask, factory: Factory
+) -> None:
     admin = factory.admin(factory.brand())
     laptop, phone = app.test_client(), app.test_client()
     login(laptop, admin.email)
@@ -92,7 +96,9 @@ def test_change_password_needs_a_signed_in_staff_member(client: FlaskClient) -> 
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_deactivation_ends_sessions_and_reactivation_lets_them_back(app, factory: Factory) -> None:  # type: ignore[no-untyped-def]
+def test_deactivation_ends_sessions_and_reactivation_lets_them_back(
+    app: Flask, factory: Factory
+) -> None:
     brand = factory.brand()
     admin = factory.admin(brand)
     associate = factory.user_of(factory.associate(brand))
@@ -116,7 +122,9 @@ def test_deactivation_ends_sessions_and_reactivation_lets_them_back(app, factory
     assert _kind(worker) == "associate"
 
 
-def test_only_the_brands_admin_may_deactivate_and_never_themself(app, factory: Factory) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_brands_admin_may_deactivate_and_never_themself(
+    app: Flask, factory: Factory
+) -> None:
     brand, other = factory.brand(), factory.brand()
     admin = factory.admin(brand)
     associate = factory.user_of(factory.associate(brand))
@@ -143,15 +151,43 @@ def _pin(sio: SocketIOTestClient, room: Room) -> dict[str, object]:
     return ack
 
 
-def test_sign_out_closes_the_open_socket(
-    connect: Callable[..., SocketIOTestClient], room: Room
+def _sign_out(app: Flask, factory: Factory, room: Room, host: SocketIOTestClient) -> None:
+    assert host.http.post("/logout").status_code == 302  # type: ignore[attr-defined]
+
+
+def _change_password(app: Flask, factory: Factory, room: Room, host: SocketIOTestClient) -> None:
+    laptop = app.test_client()  # the host changes it from another device
+    login(laptop, room.host_user.email)
+    form = {"current_password": Factory.PASSWORD, "password": NEW_PASSWORD}
+    assert laptop.post("/account/password", data=form).status_code == 302
+
+
+def _deactivate(app: Flask, factory: Factory, room: Room, host: SocketIOTestClient) -> None:
+    boss = app.test_client()
+    login(boss, factory.admin(room.brand).email)
+    url = f"/admin/people/{room.host_user.id}/active"
+    assert boss.post(url, data={"active": "0"}).status_code == 302
+
+
+@pytest.mark.parametrize("end", [_sign_out, _change_password, _deactivate])
+def test_ending_sessions_closes_the_open_socket_and_the_cookie(
+    app: Flask,
+    factory: Factory,
+    connect: Callable[..., SocketIOTestClient],
+    room: Room,
+    end: Callable[[Flask, Factory, Room, SocketIOTestClient], None],
 ) -> None:
     host = connect(room.host_user.email)
+    thief = _stolen_copy(app.test_client(), host.http)  # type: ignore[attr-defined]
     assert join(host, room)["role"] == "host"
     assert _pin(host, room)["ok"]
 
-    assert host.http.post("/logout").status_code == 302  # type: ignore[attr-defined]
-    assert not host.is_connected()
+    end(app, factory, room, host)
+    assert not host.is_connected()  # closed by the server at once
+    assert _kind(thief) == "anonymous"
+    again = connect(http=thief)  # the old cookie connects as nobody in particular
+    assert join(again, room)["role"] == "viewer"
+    assert _pin(again, room)["ok"] is False
 
 
 def test_a_socket_whose_sessions_ended_cannot_act_even_if_the_close_was_missed(
@@ -176,7 +212,7 @@ def test_a_socket_whose_sessions_ended_cannot_act_even_if_the_close_was_missed(
 class _Watched(RoomClient):
     """A real Socket.IO client that notices when the server closes it."""
 
-    def __init__(self, base: str, http) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, base: str, http: requests.Session) -> None:
         super().__init__(base, http)
         self.closed = threading.Event()
         self.sio.on("disconnect", lambda *_: self.closed.set())
