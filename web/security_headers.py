@@ -7,12 +7,14 @@ both passed in per request; a dozen lines are easier to read than its options.
 
 Scripts: only files from this origin (`'self'`): the templates carry no inline script
 or event handler (JSON data blocks are not executed, so CSP leaves them alone).
-Styles: `'unsafe-inline'` stays for now, for the brand colour variables and the
-`style=` attributes of a few templates; styles cannot run code.
+Styles: files from this origin, plus the one `<style>` of brand colours, which carries
+this response's nonce (``csp_nonce()`` in templates); no `style=` attributes (utility
+classes in vitrine.css instead). Scripts may still set styles through the CSSOM.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -25,6 +27,14 @@ HSTS = "max-age=31536000"
 def allow_framing_by(origins: Iterable[str]) -> None:
     """Let these origins frame the current response (an embed page); others still may not."""
     g.frame_ancestors = [o for o in origins if o]
+
+
+def csp_nonce() -> str:
+    """A fresh random value per response for the inline elements a template must keep."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    nonce: str = g.csp_nonce
+    return nonce
 
 
 def _origin(url: str) -> str | None:
@@ -46,7 +56,7 @@ def content_security_policy(frame_ancestors: list[str] | None) -> str:
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",
-        "style-src": "'self' 'unsafe-inline'",
+        "style-src": f"'self' 'nonce-{g.csp_nonce}'" if "csp_nonce" in g else "'self'",
         "img-src": f"'self' data: blob: {relay}",
         # Recordings and HLS come from the relay; hls.js plays through blob: (MediaSource).
         "media-src": f"'self' blob: {relay}",
@@ -75,4 +85,5 @@ def _add_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.after_request(_add_headers)

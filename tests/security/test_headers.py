@@ -52,6 +52,7 @@ def test_scripts_only_from_this_site_media_from_the_relay(client: FlaskClient, a
     csp = _csp(client.get("/"))
     assert csp["script-src"] == "'self'"  # no 'unsafe-inline', no 'unsafe-eval'
     assert csp["object-src"] == "'none'"
+    assert csp["style-src"] == "'self'"  # no inline style on a page without brand colours
     for directive in ("connect-src", "media-src", "img-src"):
         assert "https://live.example.com" in csp[directive].split()
     assert "blob:" in csp["media-src"].split()
@@ -137,7 +138,7 @@ def test_another_brands_admin_cannot_set_embed_origins(
 
 
 class _Scripts(HTMLParser):
-    """Inline code a page carries: script bodies that run, and on* attributes."""
+    """Inline code a page carries: script bodies that run, on* and style attributes."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -146,7 +147,7 @@ class _Scripts(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         names = dict(attrs)
-        self.inline += [f"{tag} {k}" for k in names if k.startswith("on")]
+        self.inline += [f"{tag} {k}" for k in names if k.startswith("on") or k == "style"]
         runs = names.get("type") in (None, "module", "text/javascript")
         self._in_script = tag == "script" and runs and "src" not in names
 
@@ -156,13 +157,27 @@ class _Scripts(HTMLParser):
 
 
 def test_rendered_templates_carry_no_inline_script() -> None:
-    """The CSP refuses inline script, so no template may rely on one."""
+    """The CSP refuses inline script and style attributes, so no template may rely on one."""
     templates = Path(__file__).resolve().parents[2] / "web" / "templates"
     for path in templates.rglob("*.html"):
         parser = _Scripts()
         # Jinja expressions inside attributes are not HTML: blank them out first.
         parser.feed(re.sub(r"{[{%#].*?[}%#]}", "", path.read_text(), flags=re.S))
         assert parser.inline == [], f"{path.name}: {parser.inline}"
+
+
+def test_the_brand_colours_style_carries_the_responses_nonce(
+    client: FlaskClient, factory: Factory
+) -> None:
+    brand = factory.brand()
+    first, second = client.get(f"/b/{brand.slug}"), client.get(f"/b/{brand.slug}")
+    nonces = []
+    for response in (first, second):
+        match = re.search(r'<style nonce="([^"]+)">:root', response.get_data(as_text=True))
+        assert match, "the brand page has no nonce on its colours"
+        assert _csp(response)["style-src"] == f"'self' 'nonce-{match.group(1)}'"
+        nonces.append(match.group(1))
+    assert nonces[0] != nonces[1]  # one per response, never reused
 
 
 @pytest.fixture
