@@ -31,6 +31,7 @@ from sessions.models import (
     Role,
     SessionKind,
     SessionStatus,
+    User,
 )
 
 
@@ -257,3 +258,16 @@ def access_bag(actor: Actor, bag: Bag, live: LiveSession | None = None) -> None:
     ):
         return
     raise Forbidden("This bag is not yours.")
+
+
+def access_manage_user(actor: Actor, user: User) -> None:
+    """Deactivate or reactivate a staff account: their brand's admin (or a platform admin),
+    never oneself (a brand must not lose its last admin by a slip of the mouse)."""
+    check_signed_in_staff(actor)
+    if actor.user_id is not None and actor.user_id == user.id:
+        raise Forbidden("You cannot deactivate your own account.")
+    if actor.is_platform_admin:
+        return
+    if user.brand_id is None:
+        raise Forbidden("Only a platform admin may do this.")
+    access_brand_admin(actor, user.brand_id)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
 
-from sessions.clock import utcnow
+from sessions.access import Actor, access_manage_user
+from sessions.clock import as_utc, utcnow
 from sessions.errors import Conflict, InvalidInput, TooManyRequests
+from sessions.events import publish
 from sessions.models import AssociateProfile, AssociateStore, Brand, LoginAttempt, Role, Store, User
 from sessions.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 
@@ -109,38 +113,146 @@ def do_create_associate(
     return profile
 
 
-def check_login_allowed(
-    db: Session, *, email: str, ip: str, max_failures: int, window_seconds: int
-) -> None:
-    """Refuse after too many recent failures for this e-mail or from this address."""
-    since = utcnow() - timedelta(seconds=window_seconds)
-    failures = db.exec(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))  # type: ignore[attr-defined]
-        .where((LoginAttempt.email == email) | (LoginAttempt.ip == ip))
+@dataclass(frozen=True)
+class LoginThrottle:
+    """How many failures each key may have before sign-in slows down, and how fast."""
+
+    max_failures: int = 5  # per e-mail and address, before the first delay
+    max_failures_per_address: int = 50  # per address, any e-mail (password spraying)
+    window_seconds: int = 900
+    first_delay_seconds: int = 15
+
+
+def _failures_since(
+    db: Session, since: datetime, *conditions: ColumnElement[bool]
+) -> tuple[int, datetime | None]:
+    """How many failed attempts match, and when the last one was."""
+    count, last = db.exec(
+        select(func.count(), func.max(LoginAttempt.at))
+        .where(LoginAttempt.at >= since, col(LoginAttempt.success).is_(False))
+        .where(*conditions)
     ).one()
-    if failures >= max_failures:
+    return int(count), as_utc(last) if last is not None else None
+
+
+def _wait_seconds(
+    failures: int, last: datetime | None, allowed: int, throttle: LoginThrottle
+) -> int:
+    """Seconds before the next try: none up to `allowed` failures, then doubling each time."""
+    if failures < allowed or last is None:
+        return 0
+    delay = min(throttle.first_delay_seconds * 2 ** (failures - allowed), throttle.window_seconds)
+    return max(0, math.ceil((last + timedelta(seconds=delay) - utcnow()).total_seconds()))
+
+
+def check_login_allowed(db: Session, *, email: str, ip: str, throttle: LoginThrottle) -> None:
+    """Slow down guessing without letting a stranger lock the owner out.
+
+    Failures are counted per (e-mail, address) pair: someone guessing a known
+    associate's password from their own address slows down only themself; the
+    associate, from their own address, signs in as usual. Counting per e-mail alone
+    would hand any stranger a lock-out button for every account. A looser count
+    per address, any e-mail, stops one address spraying many accounts. Past each
+    allowance the wait doubles with every failure (capped at the window) instead
+    of a hard lock, and a success clears the pair's count. Behind a proxy the
+    address is only the client's when TRUSTED_PROXY_COUNT says so (web/proxy.py).
+
+    Counted from the login_attempts rows rather than with sessions/ratelimit.py: the
+    rows hold across nodes with or without Redis, keep an audit trail, and give the
+    last failure's time that a doubling wait needs (a moving window has no backoff).
+    """
+    since = utcnow() - timedelta(seconds=throttle.window_seconds)
+    last_success = db.exec(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email, LoginAttempt.ip == ip, col(LoginAttempt.success)
+        )
+    ).one()
+    if last_success is not None:
+        since = max(since, as_utc(last_success))
+    pair = _failures_since(db, since, col(LoginAttempt.email) == email, col(LoginAttempt.ip) == ip)
+    address_since = utcnow() - timedelta(seconds=throttle.window_seconds)
+    address = _failures_since(db, address_since, col(LoginAttempt.ip) == ip)
+    wait = max(
+        _wait_seconds(*pair, throttle.max_failures, throttle),
+        _wait_seconds(*address, throttle.max_failures_per_address, throttle),
+    )
+    if wait > 0:
         raise TooManyRequests(
-            "Too many failed sign-ins. Wait a few minutes and try again.",
-            retry_after=window_seconds,
+            f"Too many failed sign-ins. Wait {_human_wait(wait)} and try again.",
+            retry_after=wait,
         )
 
 
+def _human_wait(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
 def do_authenticate(
-    db: Session, *, email: str, password: str, ip: str, max_failures: int, window_seconds: int
+    db: Session, *, email: str, password: str, ip: str, throttle: LoginThrottle | None = None
 ) -> User | None:
     """The user if the password matches; every attempt is recorded for throttling."""
-    email = email.strip().lower()
-    check_login_allowed(
-        db, email=email, ip=ip, max_failures=max_failures, window_seconds=window_seconds
-    )
+    email = email.strip().lower()[:254]
+    ip = ip[:64]
+    check_login_allowed(db, email=email, ip=ip, throttle=throttle or LoginThrottle())
     user = db.exec(select(User).where(User.email == email)).first()
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     ok = ok and user is not None and user.is_active
-    db.add(LoginAttempt(email=email[:254], ip=ip[:64], success=ok))
+    db.add(LoginAttempt(email=email, ip=ip, success=ok))
     if ok and user is not None:
         user.last_login_at = utcnow()
         db.add(user)
     db.commit()
     return user if ok else None
+
+
+# --- ending sessions -----------------------------------------------------------------
+# A staff cookie carries the user's session_version; raising it refuses every cookie
+# and socket signed in before (see web/identity.py), on every node at once, with no
+# session store to keep. The event lets the web layer close the open sockets now.
+
+
+def _end_sessions(db: Session, user: User) -> None:
+    """Raise the version (in the caller's transaction); publish after the commit."""
+    user.session_version += 1
+    db.add(user)
+
+
+def _sessions_ended(user: User) -> None:
+    publish("sessions_ended", None, audience=f"user:{user.id}", user_id=user.id)
+
+
+def do_sign_out_everywhere(db: Session, user: User) -> None:
+    """End every session and socket of this user: this browser, other devices, a stolen copy."""
+    _end_sessions(db, user)
+    db.commit()
+    _sessions_ended(user)
+
+
+def do_change_password(db: Session, user: User, *, current: str, new: str) -> None:
+    """Change one's own password; every session signed in before ends (the caller signs the
+    current browser in again with the new version)."""
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("That is not your current password.", field="current_password")
+    check_password_strength(new)
+    if new == current:
+        raise InvalidInput("Choose a password different from the current one.", field="password")
+    user.password_hash = hash_password(new)
+    _end_sessions(db, user)
+    db.commit()
+    _sessions_ended(user)
+
+
+def do_set_user_active(db: Session, actor: Actor, user: User, *, active: bool) -> None:
+    """Deactivate (ending every session and socket at once) or reactivate a staff account."""
+    access_manage_user(actor, user)
+    if user.is_active == active:
+        return
+    user.is_active = active
+    if not active:
+        _end_sessions(db, user)
+    db.add(user)
+    db.commit()
+    if not active:
+        _sessions_ended(user)

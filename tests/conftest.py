@@ -157,5 +157,86 @@ def chromium() -> Iterator[Any]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        _watch_csp(browser)
+        _allow_waiting_under_csp()
         yield browser
         browser.close()
+
+
+# Every page of every browser test reports Content-Security-Policy violations, in any frame
+# (the embed's too): a page that needs something the policy refuses fails its test.
+_CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`));"""
+CSP_VIOLATIONS: list[str] = []
+
+
+def _watch_csp(browser: Any) -> None:
+    new_context = browser.new_context
+
+    def watched_context(*args: Any, **kwargs: Any) -> Any:
+        context = new_context(*args, **kwargs)
+        context.add_init_script(_CSP_LISTENER)
+        context.on("page", lambda page: page.on("console", _record_csp))
+        return context
+
+    def watched_page(*args: Any, **kwargs: Any) -> Any:
+        page = new_page(*args, **kwargs)  # its own context; the init script still runs first
+        page.context.add_init_script(_CSP_LISTENER)  # on every navigation from here on
+        page.on("console", _record_csp)
+        return page
+
+    new_page = browser.new_page
+    browser.new_context = watched_context
+    browser.new_page = watched_page
+
+
+def _csp_safe_wait_for_function(
+    self: Any,
+    expression: str,
+    *,
+    arg: Any = None,
+    timeout: float | None = None,
+    polling: Any = None,
+) -> Any:
+    """Playwright's wait_for_function compiles a string predicate with `new Function` inside
+    the page, which a CSP without 'unsafe-eval' refuses (rightly). This one hands the
+    predicate to the page through the DevTools protocol, as `evaluate` does, and the page
+    awaits it itself; same arguments, same timeout error, the page's CSP untouched."""
+    text = expression.strip()
+    is_function = text.startswith(("function", "async")) or (
+        text.startswith("(") and "=>" in text.split("{", 1)[0]
+    )
+    predicate = text if is_function else f"() => ({text})"
+    ms = 30_000 if timeout is None else timeout
+    source = f"""async (arg) => {{
+      const predicate = {predicate};
+      const deadline = performance.now() + {ms};
+      for (;;) {{
+        const value = await predicate(arg);
+        if (value) return value;
+        if ({ms} && performance.now() > deadline) throw new Error("Timeout {ms}ms exceeded.");
+        await new Promise((resolve) => setTimeout(resolve, 16));
+      }}
+    }}"""
+    return self.evaluate_handle(source, arg)
+
+
+def _allow_waiting_under_csp() -> None:
+    from playwright.sync_api import Frame, Page
+
+    Page.wait_for_function = _csp_safe_wait_for_function  # type: ignore[method-assign,assignment]
+    Frame.wait_for_function = _csp_safe_wait_for_function  # type: ignore[method-assign,assignment]
+
+
+def _record_csp(message: Any) -> None:
+    text = message.text
+    if "CSP violation" in text or "Content Security Policy" in text:
+        CSP_VIOLATIONS.append(f"{message.location.get('url', '')}: {text}")
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    CSP_VIOLATIONS.clear()
+    yield
+    if "chromium" in request.fixturenames:
+        assert CSP_VIOLATIONS == [], "the page broke the Content-Security-Policy"

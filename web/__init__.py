@@ -12,9 +12,11 @@ from werkzeug.routing.map import Map
 
 from sessions import ratelimit
 from web import db as web_db
+from web import proxy, security_headers
 from web.config import load_config
 from web.errors import register_error_handlers
 from web.extensions import csrf, socketio
+from web.sockets.managers import make_manager
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -39,13 +41,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["REDIS_URL"],
-        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
+        # Always given (never left to Flask-SocketIO): ours can disconnect a whole room on
+        # every node, which ending a staff member's sessions needs (web/sockets/managers.py).
+        client_manager=make_manager(
+            app.config["REDIS_URL"], app.config.get("SOCKETIO_CHANNEL", "flask-socketio")
+        ),
         cors_allowed_origins=[app.config["PUBLIC_URL"]],
         # The connect handler reads the signed cookie session once; the socket
         # keeps its own copy afterwards (Flask-SocketIO's default).
         manage_session=True,
     )
+    proxy.init_app(app)  # after Socket.IO: sockets see the forwarded address too
+    security_headers.init_app(app)
     register_error_handlers(app)
     _register_blueprints(app)
     _register_template_helpers(app)

@@ -22,6 +22,13 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def is_production() -> bool:
+    """Production rules (https-only settings, HSTS) unless VITRINE_ENV says otherwise."""
+    from flask import current_app
+
+    return bool(current_app.config.get("VITRINE_ENV", "production") == "production")
+
+
 def _persistent_dev_secret(var_dir: Path, name: str) -> str:
     """A random secret kept under var/ so dev restarts keep sessions. Never in production."""
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -83,6 +90,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATE_LIMIT_PREFIX": os.environ.get("RATE_LIMIT_PREFIX", "vitrine-limits"),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(
+            os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "50")
+        ),
+        # How many proxies in front of the web node set X-Forwarded-For/-Proto (the shipped
+        # nginx: 1). 0 trusts nothing: a client could forge its address otherwise.
+        "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,6 +1,8 @@
 """Who is making this request: a signed-in staff member, a guest shopper, or nobody.
 
-Staff: ``session["user_id"]``. Shoppers: ``session["shopper_token"]`` in the same
+Staff: ``session["user_id"]`` and ``session["session_version"]``, which must equal the
+user's current version (sign-out, a password change or deactivation raise it, ending
+every copy of the cookie at once). Shoppers: ``session["shopper_token"]`` in the same
 signed cookie (or, inside a cross-site embed, in the embed's signed token). A page
 may hand out a *guest key* (a random token, no row); the shopper row is created
 from it the first time the guest does something that needs one (adds to bag,
@@ -35,12 +37,9 @@ def current_actor() -> Actor:
 
 
 def _load_actor() -> Actor:
-    user_id = session.get("user_id")
-    if isinstance(user_id, int):
-        user = db().get(User, user_id)
-        if user is not None and user.is_active:
-            return actor_for_user(user)
-        session.pop("user_id", None)
+    user = signed_in_user()
+    if user is not None:
+        return actor_for_user(user)
     token = session.get(GUEST_KEY)
     if isinstance(token, str):
         shopper = db().exec(select(Shopper).where(Shopper.token == token)).first()
@@ -48,6 +47,24 @@ def _load_actor() -> Actor:
             g.shopper_expires_at = shopper.expires_at
             return shopper_actor(shopper)
     return ANONYMOUS
+
+
+def signed_in_user() -> User | None:
+    """The staff member of this cookie, if it is still valid: active, and signed in since
+    their sessions were last ended. A cookie that is not gets its staff part dropped."""
+    user_id = session.get("user_id")
+    if not isinstance(user_id, int):
+        return None
+    user = db().get(User, user_id)
+    if is_current(user, session.get("session_version")):
+        return user
+    session.pop("user_id", None)
+    session.pop("session_version", None)
+    return None
+
+
+def is_current(user: User | None, version: object) -> bool:
+    return user is not None and user.is_active and version == user.session_version
 
 
 def actor_for_user(user: User) -> Actor:
@@ -165,6 +182,7 @@ def ensure_shopper() -> Actor:
 def sign_in(user: User) -> None:
     session.clear()
     session["user_id"] = user.id
+    session["session_version"] = user.session_version
     session.permanent = True
     g.pop("actor", None)
 

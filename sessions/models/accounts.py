@@ -41,6 +41,8 @@ class Brand(SQLModel, table=True):
     checkout_url_template: str | None = Field(default=None, max_length=500)
     checkout_webhook_url: str | None = Field(default=None, max_length=500)
     webhook_secret: str | None = Field(default=None, max_length=128)
+    # Origins (scheme://host[:port], one per line) allowed to frame the embed pages.
+    embed_origins: str = Field(default="", sa_column=Column(Text, nullable=False))
     reservation_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Most one client may hold of one variant (bag plus recent checkouts): luxury pieces
     # are few, and a guest must not be able to take them all (sessions/bags.py).
@@ -72,6 +74,9 @@ class User(SQLModel, table=True):
     role: Role = Field(sa_column=enum_column(Role, 20))
     brand_id: int | None = Field(default=None, foreign_key="brands.id", index=True)
     is_active: bool = Field(default=True)
+    # Copied into the signed cookie at sign-in and compared on every request and socket
+    # event: raising it (sign-out, password change, deactivation) ends every session at once.
+    session_version: int = Field(default=1)
     created_at: datetime = utc_field(default_now=True)
     last_login_at: datetime | None = utc_field(nullable=True)
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from sessions.catalogue import do_start_show, live_session_for_show
+from sessions.embedding import do_set_embed_origins
 from tests.browser.conftest import PHONE
 from tests.factories import Factory
 from tests.servers import WebServer
@@ -42,6 +43,7 @@ def test_embed_snippet_plays_and_adds_to_bag(
     synthetic_camera(live.room)
 
     site_url, site_dir = other_origin
+    do_set_embed_origins(seed.session, brand, [site_url], allow_http=True)  # may frame it
     (site_dir / "index.html").write_text(PAGE.format(show_id=show.id, base=web.url))
 
     page = chromium.new_context(**PHONE).new_page()

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
 from sessions import catalogue as cat
-from sessions.accounts import do_create_associate, do_create_user
+from sessions.accounts import do_create_associate, do_create_user, do_set_user_active
 from sessions.brands import Span, do_set_weekly_hours, do_update_associate
 from sessions.errors import DomainError, NotFound
 from sessions.models import (
@@ -146,6 +146,25 @@ def invite() -> Response | str | tuple[str, int]:
             return redirect(url_for("admin.people"))
     form.values["store_ids"] = store_ids
     return _people_page(brand, Form(values={"timezone": "Europe/Paris"}), form), 422
+
+
+@bp.post("/people/<int:user_id>/active")
+def set_user_active(user_id: int) -> Response:
+    """Deactivate (every session and socket of theirs ends at once) or reactivate staff."""
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    user = db().get(User, user_id)
+    if user is None or user.brand_id != brand.id:
+        raise NotFound(f"No staff member with id {user_id} in this brand.")
+    active = request.form.get("active") == "1"
+    do_set_user_active(db(), actor, user, active=active)
+    flash(
+        f"{user.name} can sign in again."
+        if active
+        else f"{user.name} is signed out and can no longer sign in."
+    )
+    return redirect(url_for("admin.people"))
 
 
 def _profile_of(brand: Brand, associate_id: int) -> AssociateProfile:

@@ -7,10 +7,12 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from sessions.brands import do_update_brand_settings
+from sessions.embedding import do_set_embed_origins
 from sessions.errors import DomainError
 from web.admin import bp
 from web.admin.forms import Form, admin_brand, needs_login
 from web.admin.images import save_image
+from web.config import is_production
 from web.db import db
 
 FIELDS = (
@@ -32,6 +34,7 @@ def settings() -> Response | str | tuple[str, int]:
     _, brand = admin_brand()
     if request.method == "GET":
         form = Form(values={name: str(getattr(brand, name) or "") for name in FIELDS})
+        form.values["embed_origins"] = brand.embed_origins
         return render_template("admin/settings.html", brand=brand, form=form, section="settings")
     form = Form.from_request()
     logo_path = None
@@ -55,3 +58,24 @@ def settings() -> Response | str | tuple[str, int]:
             flash("Settings saved.")
             return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", brand=brand, form=form, section="settings"), 422
+
+
+@bp.post("/settings/embed")
+def embed_settings() -> Response | str | tuple[str, int]:
+    """The sites allowed to frame the embed: a form of its own beside the main settings."""
+    if (login := needs_login()) is not None:
+        return login
+    _, brand = admin_brand()
+    raw = request.form.get("embed_origins", "")
+    try:
+        do_set_embed_origins(db(), brand, raw, allow_http=not is_production())
+    except DomainError as exc:
+        db().rollback()
+        form = Form(values={name: getattr(brand, name) or "" for name in FIELDS})
+        form.values["embed_origins"] = raw
+        form.absorb(exc, "embed_origins")
+        return render_template(
+            "admin/settings.html", brand=brand, form=form, section="settings"
+        ), 422
+    flash("Embedding sites saved.")
+    return redirect(url_for("admin.settings"))

@@ -8,6 +8,7 @@ from sessions import catalogue as cat
 from sessions.access import access_brand_admin, can_see_product
 from sessions.accounts import do_create_associate
 from sessions.catalogue import get_or_404
+from sessions.embedding import do_set_embed_origins
 from sessions.errors import NotFound
 from sessions.models import AssociateProfile, Brand, Product, Show, Store, Variant
 from web.api import bp
@@ -16,6 +17,8 @@ from web.api.schemas import (
     AssociateOut,
     BrandOut,
     BrandSettingsIn,
+    EmbedOriginsIn,
+    EmbedOriginsOut,
     ProductIn,
     ProductOut,
     ProductPatch,
@@ -39,6 +42,7 @@ from web.api.serializers import (
     variant_out,
 )
 from web.api.spec import api_route
+from web.config import is_production
 from web.db import db
 from web.identity import current_actor
 
@@ -93,6 +97,24 @@ def update_brand(brand_id: int, body: BrandSettingsIn) -> BrandOut:
     db().add(brand)
     db().commit()
     return brand_out(brand)
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/embed-origins",
+    "PUT",
+    body=EmbedOriginsIn,
+    response=EmbedOriginsOut,
+    tag="brands",
+    summary="Set the sites allowed to frame the brand's embed pages",
+    auth="brand_admin",
+    example={"origins": ["https://shop.example.com"]},
+)
+def set_embed_origins(brand_id: int, body: EmbedOriginsIn) -> EmbedOriginsOut:
+    brand = _brand(brand_id)
+    access_brand_admin(current_actor(), brand_id)
+    origins = do_set_embed_origins(db(), brand, body.origins, allow_http=not is_production())
+    return EmbedOriginsOut(origins=origins)
 
 
 # --- stores -----------------------------------------------------------------

@@ -45,6 +45,19 @@ class BrandSettingsIn(Strict):
     max_per_client: Annotated[int, Field(ge=1, le=99)] | None = None
 
 
+Origin = Annotated[str, StringConstraints(max_length=300)]
+
+
+class EmbedOriginsIn(Strict):
+    origins: Annotated[
+        list[Annotated[str, StringConstraints(max_length=300)]], Field(max_length=20)
+    ]
+
+
+class EmbedOriginsOut(BaseModel):
+    origins: list[str]
+
+
 class StoreIn(Strict):
     name: Name
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]

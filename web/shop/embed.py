@@ -23,10 +23,12 @@ from sqlmodel import select
 from sessions.access import Actor, access_join
 from sessions.catalogue import get_or_404, live_session_for_show
 from sessions.clock import utcnow
+from sessions.embedding import embed_origins
 from sessions.errors import NotFound
 from sessions.models import Brand, Shopper, Show
 from web.db import db
 from web.identity import current_actor, offer_guest_key, shopper_actor
+from web.security_headers import allow_framing_by
 from web.shop import bp
 from web.shop.cards import bag_view, iso, open_bag, pinned_or_featured, product_card
 
@@ -78,6 +80,7 @@ def embed_show(show_id: int) -> str:
     brand = db().get(Brand, show.brand_id)
     if brand is None:
         raise NotFound("No such brand.")
+    allow_framing_by(embed_origins(brand))  # the brand's own sites only (admin settings)
     live = live_session_for_show(db(), show)
     actor = current_actor()
     access_join(actor, live)

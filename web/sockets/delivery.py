@@ -26,6 +26,7 @@ from sessions.events import Event
 from sessions.models import LiveSession
 from web.db import get_engine
 from web.extensions import socketio
+from web.sockets.managers import disconnect_room
 from web.sockets.presence import Presence
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ def hosts_room(room: str) -> str:
 
 def shopper_room(shopper_id: int) -> str:
     return f"shopper:{shopper_id}"
+
+
+def staff_room(user_id: int) -> str:
+    """Every socket of one staff member, on this node (the manager reaches the others)."""
+    return f"user:{user_id}"
 
 
 @dataclass
@@ -71,7 +77,7 @@ class Delivery:
         handler = _HANDLERS.get(event.kind)
         if handler is None:
             return
-        if event.room is None and not event.audience.startswith("shopper:"):
+        if event.room is None and not event.audience.startswith(("shopper:", "user:")):
             return  # e.g. a stock change made in the admin: no room to tell
         handler(self, event)
 
@@ -239,6 +245,11 @@ def _sanction(d: Delivery, e: Event) -> None:
         kick(e.room, e.data["shopper_id"])
 
 
+def _sessions_ended(d: Delivery, e: Event) -> None:
+    # Every node: the manager sends the request through the message queue when there is one.
+    disconnect_room(socketio.server, staff_room(e.data["user_id"]))
+
+
 def _simple(name: str, build: Callable[[Event], Any]) -> Callable[[Delivery, Event], None]:
     def handler(d: Delivery, e: Event) -> None:
         d._to_audience(name, build(e), e)
@@ -251,6 +262,7 @@ _HANDLERS: dict[str, Callable[[Delivery, Event], None]] = {
     "stock": _stock,
     "offer": _offer,
     "sanction": _sanction,
+    "sessions_ended": _sessions_ended,
     "message_deleted": _simple("message_deleted", lambda e: {"id": e.data["id"]}),
     "pins": _simple("pins", lambda e: {"pinned": e.data["pinned"]}),
     "bag": _simple("bag", lambda e: e.data["bag"]),

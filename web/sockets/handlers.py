@@ -15,19 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import g, request
+from flask_socketio import disconnect
 
 from sessions import bags
 from sessions import live as live_actions
 from sessions.access import Actor, ActorKind, can_host, can_see_room_bag
-from sessions.errors import DomainError, Forbidden, InvalidInput
+from sessions.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated
 from sessions.models import LiveSession, SanctionKind
 from sessions.ratelimit import RateLimiter
 from web import identity
 from web.db import db
 from web.extensions import socketio
-from web.identity import current_actor
+from web.identity import current_actor, signed_in_user
 from web.sockets import state
-from web.sockets.delivery import hosts_room, shopper_room
+from web.sockets.delivery import hosts_room, shopper_room, staff_room
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
@@ -92,6 +93,7 @@ def event(name: str) -> Callable[[Callable[[dict[str, Any]], Ack | None]], Calla
         @functools.wraps(fn)
         def handler(data: Any = None, *_: Any) -> Ack:
             try:
+                _check_still_signed_in()
                 if not isinstance(data, dict):
                     raise InvalidInput("Send the event's data as an object.")
                 return fn(data) or {"ok": True}
@@ -107,6 +109,18 @@ def event(name: str) -> Callable[[Callable[[dict[str, Any]], Ack | None]], Calla
         return handler
 
     return decorator
+
+
+def _check_still_signed_in() -> None:
+    """The backstop of ending sessions: a staff socket whose sessions were ended (sign-out,
+    password change, deactivation) is closed at once by the event; should it act before
+    that reaches this node, it is refused and closed here."""
+    client = _clients.get(_sid())
+    if client is None or client.actor.user_id is None:
+        return
+    if signed_in_user() is None:  # reads this socket's copy of the cookie
+        disconnect()
+        raise NotAuthenticated("Your session has ended. Sign in again.", code="session_ended")
 
 
 # --- connection --------------------------------------------------------------
@@ -145,6 +159,8 @@ def on_connect(auth: Any = None) -> bool:
         _clients[_sid()] = client
     if client.actor.shopper_id is not None:
         socketio.server.enter_room(_sid(), shopper_room(client.actor.shopper_id), namespace="/")
+    if client.actor.user_id is not None:  # so ending their sessions closes this socket anywhere
+        socketio.server.enter_room(_sid(), staff_room(client.actor.user_id), namespace="/")
     state.delivery().start_sweeper()
     return True
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9f3cf2aa087d
+Revision ID: ca6d03899751
 Revises:
-Create Date: 2026-12-01 07:56:54.736637
+Create Date: 2026-12-01 08:31:21.344472
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "9f3cf2aa087d"
+revision: str = "ca6d03899751"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -39,6 +39,7 @@ def upgrade() -> None:
             "checkout_webhook_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True
         ),
         sa.Column("webhook_secret", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+        sa.Column("embed_origins", sa.Text(), nullable=False),
         sa.Column("reservation_minutes", sa.Integer(), nullable=False),
         sa.Column("max_per_client", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
@@ -162,6 +163,7 @@ def upgrade() -> None:
         ),
         sa.Column("brand_id", sa.Integer(), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("session_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("last_login_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
