@@ -22,6 +22,7 @@ import enum
 from dataclasses import dataclass
 
 from sessions.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from sessions.events import Address, Audience
 from sessions.models import (
     AssociateProfile,
     Bag,
@@ -257,3 +258,16 @@ def access_bag(actor: Actor, bag: Bag, live: LiveSession | None = None) -> None:
     ):
         return
     raise Forbidden("This bag is not yours.")
+
+
+def can_receive(actor: Actor, address: Address) -> bool:
+    """May this person's sockets hear events sent to a shopper, an associate or a brand's
+    staff? Only the shopper themself, the associate themself, and that brand's staff. A
+    room's audiences are joined through `can_join`/`can_host` instead."""
+    if address.audience is Audience.SHOPPER:
+        return actor.shopper_id is not None and actor.shopper_id == address.id
+    if address.audience is Audience.ASSOCIATE:
+        return actor.is_staff and actor.associate_id == address.id
+    if address.audience is Audience.BRAND_STAFF:
+        return actor.is_staff and actor.brand_id is not None and actor.brand_id == address.id
+    return False

@@ -18,15 +18,16 @@ from flask import request
 
 from sessions import bags
 from sessions import live as live_actions
-from sessions.access import Actor, ActorKind, can_host, can_see_room_bag
+from sessions.access import Actor, ActorKind, can_host, can_receive, can_see_room_bag
 from sessions.errors import DomainError, Forbidden, InvalidInput
+from sessions.events import Address, Audience
 from sessions.models import LiveSession, SanctionKind
 from sessions.ratelimit import RateLimiter
 from web.db import db
 from web.extensions import socketio
 from web.identity import current_actor
 from web.sockets import state
-from web.sockets.delivery import hosts_room, shopper_room
+from web.sockets.delivery import hosts_room, socket_room
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
@@ -130,10 +131,20 @@ def on_connect(auth: Any = None) -> bool:
     actor = _connecting_actor(auth)
     with _lock:
         _clients[_sid()] = Client(actor=actor)
-    if actor.shopper_id is not None:
-        socketio.server.enter_room(_sid(), shopper_room(actor.shopper_id), namespace="/")
-    state.delivery().start_sweeper()
+    for address in _personal_addresses(actor):
+        if can_receive(actor, address):
+            socketio.server.enter_room(_sid(), str(socket_room(address, None)), namespace="/")
     return True
+
+
+def _personal_addresses(actor: Actor) -> list[Address]:
+    """The shopper's, the associate's and the brand staff's event rooms this actor names."""
+    named = [
+        (Audience.SHOPPER, actor.shopper_id),
+        (Audience.ASSOCIATE, actor.associate_id),
+        (Audience.BRAND_STAFF, actor.brand_id),
+    ]
+    return [Address(audience, id) for audience, id in named if id is not None]
 
 
 _EVENTS.append(("connect", on_connect))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9f953c4f4041
+Revision ID: ca5ae79a053e
 Revises:
-Create Date: 2026-11-22 12:14:29.432667
+Create Date: 2026-12-01 08:12:32.498035
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "9f953c4f4041"
+revision: str = "ca5ae79a053e"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -732,6 +732,7 @@ def upgrade() -> None:
         sa.Column("starts_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("ends_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("cancelled_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("ended_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["live_session_id"], ["live_sessions.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["product_id"], ["products.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
