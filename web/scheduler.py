@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,6 +82,8 @@ class Scheduler:
         self.jobs = {job.name: job for job in jobs}
         self._stop = threading.Event()  # patched to a green event under gevent and eventlet
         self._running: set[str] = set()
+        self.runs: Counter[str] = Counter()  # finished runs per job, failed ones included
+        self._ran = threading.Condition()
 
     def start(self, *names: str) -> None:
         """Start the named jobs (every job when none is named); a started job is not doubled."""
@@ -95,12 +98,20 @@ class Scheduler:
     def stop(self) -> None:
         self._stop.set()
 
+    def wait_for_runs(self, name: str, count: int, timeout: float = 20.0) -> bool:
+        """Block until job `name` has finished `count` runs (a test's way to await a tick)."""
+        with self._ran:
+            return self._ran.wait_for(lambda: self.runs[name] >= count, timeout=timeout)
+
     def _loop(self, job: Job, period: float) -> None:
         while not self._stop.wait(period):
             try:
                 job.run(self.app)
             except Exception:  # one bad run must not end the job
                 log.exception("scheduled job %s failed; it runs again in %ss", job.name, period)
+            with self._ran:
+                self.runs[job.name] += 1
+                self._ran.notify_all()
 
 
 def init_app(app: Flask) -> Scheduler:
