@@ -22,6 +22,7 @@ import enum
 from dataclasses import dataclass
 
 from sessions.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from sessions.events import Address, Audience
 from sessions.models import (
     AssociateProfile,
     Bag,
@@ -271,3 +272,19 @@ def access_manage_user(actor: Actor, user: User) -> None:
     if user.brand_id is None:
         raise Forbidden("Only a platform admin may do this.")
     access_brand_admin(actor, user.brand_id)
+
+
+def can_receive(actor: Actor, address: Address) -> bool:
+    """May this person's sockets hear events sent to a shopper, an associate, a brand's
+    staff or one staff member? Only the shopper themself, the associate themself, that
+    brand's staff, and the staff member themself (their sessions ended). A room's
+    audiences are joined through `can_join`/`can_host` instead."""
+    if address.audience is Audience.SHOPPER:
+        return actor.shopper_id is not None and actor.shopper_id == address.id
+    if address.audience is Audience.ASSOCIATE:
+        return actor.is_staff and actor.associate_id == address.id
+    if address.audience is Audience.BRAND_STAFF:
+        return actor.is_staff and actor.brand_id is not None and actor.brand_id == address.id
+    if address.audience is Audience.USER:
+        return actor.user_id is not None and actor.user_id == address.id
+    return False

@@ -561,6 +561,7 @@ def do_arrive(db: Session, live: LiveSession, *, now: datetime | None = None) ->
             audience="hosts",
             live_session_id=live.id,
             at=now.isoformat(),
+            associate_id=live.associate_id,
         )
     return live
 

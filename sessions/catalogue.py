@@ -176,7 +176,14 @@ def do_set_stock(db: Session, variant: Variant, stock: int) -> Variant:
     variant.stock = stock
     db.add(variant)
     db.commit()
-    publish("stock", None, product_id=variant.product_id, variant_id=variant.id, stock=stock)
+    publish(
+        "stock",
+        None,
+        f"brand:{variant.brand_id}",
+        product_id=variant.product_id,
+        variant_id=variant.id,
+        stock=stock,
+    )
     return variant
 
 

@@ -257,13 +257,14 @@ def _expire_offers(db: Session, brand_id: int, now: datetime, accept_seconds: in
 
 def _pass_on(db: Session, request: QueueRequest, now: datetime) -> bool:
     """Back to waiting, remembering who let it pass. Conditional: only from OFFERED."""
-    passed = ",".join(sorted({str(i) for i in _declined(request)} | {str(request.associate_id)}))
+    offered_to = request.associate_id  # the UPDATE below also clears it on the loaded object
+    passed = ",".join(sorted({str(i) for i in _declined(request)} | {str(offered_to)}))
     result = db.exec(
         update(QueueRequest)
         .where(
             col(QueueRequest.id) == request.id,
             col(QueueRequest.status) == QueueStatus.OFFERED,
-            col(QueueRequest.associate_id) == request.associate_id,
+            col(QueueRequest.associate_id) == offered_to,
         )
         .values(status=QueueStatus.WAITING, associate_id=None, offered_at=None, declined_by=passed)
     )
@@ -272,7 +273,7 @@ def _pass_on(db: Session, request: QueueRequest, now: datetime) -> bool:
         publish(
             "queue_offer_withdrawn",
             None,
-            audience=f"associate:{request.associate_id}",
+            audience=f"associate:{offered_to}",
             request_id=request.id,
         )
     return bool(result.rowcount == 1)

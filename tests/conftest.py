@@ -28,6 +28,7 @@ from sessions.events import Event, bus
 from sessions.passwords import use_fast_hashing_for_tests
 from tests.factories import Factory
 from web import create_app
+from web.scheduler import stop as stop_scheduler
 from web.sockets import shutdown as shutdown_live_rooms
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -99,6 +100,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     create_all(app.extensions["vitrine.engine"])
     yield app
     shutdown_live_rooms()  # its background loops must not outlive the test's database
+    stop_scheduler(app)
     app.extensions["vitrine.engine"].dispose()
 
 

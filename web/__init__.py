@@ -11,8 +11,9 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.routing.map import Map
 
 from sessions import ratelimit
+from sessions.events import set_strict
 from web import db as web_db
-from web import proxy, security_headers
+from web import proxy, scheduler, security_headers
 from web.config import load_config
 from web.errors import register_error_handlers
 from web.extensions import csrf, socketio
@@ -56,6 +57,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    # Production logs a broken event instead of failing the action that published it.
+    set_strict(app.config["VITRINE_ENV"] != "production" or bool(app.config.get("TESTING")))
+    # Last: its jobs use the areas' settings (queue timeout, mail).
+    scheduler.init_app(app)
     return app
 
 

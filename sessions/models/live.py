@@ -174,3 +174,5 @@ class FlashOffer(SQLModel, table=True):
     starts_at: datetime = utc_field(default_now=True)
     ends_at: datetime = utc_field()
     cancelled_at: datetime | None = utc_field(nullable=True)
+    # When the scheduler announced its end: set once, by whichever node claims it first.
+    ended_at: datetime | None = utc_field(nullable=True)

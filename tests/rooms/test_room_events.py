@@ -13,6 +13,7 @@ from sessions.clock import utcnow
 from sessions.models import ChatMessage, LiveSession, SessionKind
 from tests.factories import Factory
 from tests.rooms.conftest import Room, guest, join, received
+from web.scheduler import scheduler_of
 
 Connect = Callable[..., SocketIOTestClient]
 
@@ -226,6 +227,7 @@ def test_hearts_are_counted_and_sent_in_batches(
 
 
 def test_flash_offer_ends_on_time_for_everyone(app: Flask, connect: Connect, room: Room) -> None:
+    scheduler_of(app).start("offers")  # the app's scheduler ends offers (off by default in tests)
     host, shopper = connect(room.host_user.email), guest(connect, app, room)
     join(host, room)
     join(shopper, room)

@@ -656,11 +656,7 @@ def consult_offline_status(brand_id: int) -> QueueOut:
 )
 def consult_queue_status(request_id: int) -> QueueOut:
     request = _own_request(request_id)
-    # Polling doubles as a routing tick, so an offer that timed out moves on even without
-    # the background loop.
-    queue.do_route(db(), request.brand_id, accept_seconds=services.accept_seconds())
-    db().refresh(request)
-    return queue_out(request)
+    return queue_out(request)  # a read: routing is the scheduler's and the POSTs' (GET is safe)
 
 
 @api_route(
@@ -748,7 +744,6 @@ def consult_set_status(associate_id: int, body: StatusIn) -> StatusOut:
 def consult_today(associate_id: int) -> TodayOut:
     profile = _managed_associate(associate_id)
     assert profile.id is not None
-    queue.do_route(db(), profile.brand_id, accept_seconds=services.accept_seconds())
     now = utcnow()
     day = booking.appointments_between(
         db(), profile.id, now - timedelta(hours=2), now + timedelta(hours=24)

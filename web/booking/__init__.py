@@ -10,11 +10,10 @@ bp = Blueprint("booking", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages and start this node's background tick (reminders, queue offers)."""
+    """Register the pages; reminders and queue timeouts run in the app's scheduler."""
     from web.booking import console, pages  # noqa: F401  (registers the routes)
-    from web.booking.services import config_defaults, start_background
+    from web.booking.services import config_defaults
 
     for key, value in config_defaults().items():
         app.config.setdefault(key, type(value)(os.environ.get(key, value)))
     app.register_blueprint(bp)
-    start_background(app)

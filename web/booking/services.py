@@ -1,16 +1,13 @@
-"""Consultations and the app: mailer, links, the outbox and the background tick."""
+"""Consultations and the app: mailer, links, the outbox (timed work: web/scheduler.py)."""
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from flask import Flask, current_app
 
-from sessions import queue
 from sessions.clock import utcnow
-from sessions.db import session_scope
 from sessions.mail import Mailer, SmtpSettings
 from sessions.models import Appointment
 from sessions.reminders import Links, run_due_reminders
@@ -48,31 +45,6 @@ def _send_due(app: Flask) -> None:
         run_due_reminders(get_engine(app), mailer(app), utcnow(), links(app))
     except Exception:
         log.exception("sending appointment e-mails failed; the scheduler will retry")
-
-
-def _tick(app: Flask) -> None:
-    """Reminders every REMINDER_INTERVAL_SECONDS, queue offers expiring every QUEUE_TICK."""
-    reminder_every = float(app.config.get("REMINDER_INTERVAL_SECONDS", 30))
-    queue_every = float(app.config.get("QUEUE_TICK_SECONDS", 2))
-    last_reminders = 0.0
-    while True:
-        now = time.monotonic()
-        try:
-            with session_scope(get_engine(app)) as db:
-                queue.route_all(db, accept_seconds=accept_seconds(app))
-            if now - last_reminders >= reminder_every:
-                last_reminders = now
-                _send_due(app)
-        except Exception:
-            log.exception("consultations tick failed; trying again")
-        socketio.sleep(queue_every)
-
-
-def start_background(app: Flask) -> None:
-    """One loop per web node; claims make several nodes safe. Off under the test client."""
-    if app.config.get("TESTING") or not app.config.get("CONSULT_BACKGROUND", True):
-        return
-    socketio.start_background_task(_tick, app)
 
 
 def config_defaults() -> dict[str, Any]:

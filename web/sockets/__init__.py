@@ -25,14 +25,13 @@ def init_app(app: Flask) -> None:
         app,
         make_presence(app.config.get("REDIS_URL"), app.config.get("SOCKETIO_CHANNEL", "local")),
         window=float(app.config.get("CHAT_BATCH_MS", 100)) / 1000,
-        sweep_seconds=float(app.config.get("RESERVATION_SWEEP_SECONDS", 30)),
     )
     state.install(delivery)
     bus.subscribe(delivery)
 
 
 def shutdown() -> None:
-    """Stop this node's delivery loops and stop listening to domain events."""
+    """Stop this node's delivery loop and stop listening to domain events."""
     if state._current is not None:
         state._current.stop()
         bus.unsubscribe(state._current)

@@ -6,6 +6,14 @@ flushed every ``CHAT_BATCH_MS`` (default 100 ms) as one emit each: a room with
 100, and each packet is encoded once for the whole room. Rarer events (pins,
 offers, deletions, bag) go out at once. Emits only queue packets per client,
 so a slow client never holds up the others.
+
+Every kind declared in ``sessions/event_kinds.py`` has one entry in
+``DELIVERIES`` (a test walks one against the other). An event goes to the
+Socket.IO room of its audience: the room itself, ``<room>:hosts``,
+``shopper:<id>``, ``associate:<id>`` or ``brand:<id>:staff``; sockets join the
+personal and staff rooms on connect when ``sessions.access.can_receive`` allows.
+The sink only delivers: timed work (offers ending, reservations expiring, queue
+offers passing on, reminders) is the app's scheduler's (``web/scheduler.py``).
 """
 
 from __future__ import annotations
@@ -19,10 +27,9 @@ from typing import Any
 from flask import Flask
 from sqlmodel import Session
 
-from sessions import bags
 from sessions import live as live_actions
 from sessions.db import session_scope
-from sessions.events import Event
+from sessions.events import Address, Audience, Event
 from sessions.models import LiveSession
 from web.db import get_engine
 from web.extensions import socketio
@@ -45,6 +52,30 @@ def staff_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def associate_room(associate_id: int) -> str:
+    return f"associate:{associate_id}"
+
+
+def brand_staff_room(brand_id: int) -> str:
+    return f"brand:{brand_id}:staff"
+
+
+def socket_room(address: Address, room: str | None) -> str | None:
+    """The Socket.IO room that holds an audience (None: a room audience without a room)."""
+    if address.audience is Audience.ROOM:
+        return room
+    if address.audience is Audience.HOSTS:
+        return hosts_room(room) if room else None
+    assert address.id is not None
+    if address.audience is Audience.SHOPPER:
+        return shopper_room(address.id)
+    if address.audience is Audience.ASSOCIATE:
+        return associate_room(address.id)
+    if address.audience is Audience.USER:
+        return staff_room(address.id)
+    return brand_staff_room(address.id)
+
+
 @dataclass
 class _Pending:
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -57,14 +88,10 @@ class _Pending:
 class Delivery:
     """The events sink of one web node, with its per-room batches."""
 
-    def __init__(
-        self, app: Flask, presence: Presence, window: float, sweep_seconds: float = 30.0
-    ) -> None:
+    def __init__(self, app: Flask, presence: Presence, window: float) -> None:
         self.app = app
         self.presence = presence
         self.window = window
-        self.sweep_seconds = sweep_seconds
-        self._sweeping = False
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._started = False
@@ -74,24 +101,21 @@ class Delivery:
     # --- the sink ---------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
-        handler = _HANDLERS.get(event.kind)
-        if handler is None:
+        handler = DELIVERIES.get(event.kind)
+        if handler is None:  # tests/rooms/test_event_contract.py keeps this from happening
+            log.error("no delivery for event kind %s", event.kind)
             return
-        if event.room is None and not event.audience.startswith(("shopper:", "user:")):
-            return  # e.g. a stock change made in the admin: no room to tell
         handler(self, event)
 
-    def _emit(self, name: str, data: Any, to: str) -> None:
+    def _emit(self, name: str, data: Any, to: str | list[str]) -> None:
         # A 1-tuple sends exactly one argument, even when it is null ("offer": null).
+        # A list of rooms reaches a socket that is in several of them once.
         socketio.emit(name, (data,), to=to)
 
     def _to_audience(self, name: str, data: Any, event: Event) -> None:
-        if event.audience == "room" and event.room:
-            self._emit(name, data, event.room)
-        elif event.audience == "hosts" and event.room:
-            self._emit(name, data, hosts_room(event.room))
-        elif event.audience.startswith("shopper:"):
-            self._emit(name, data, event.audience)
+        to = socket_room(event.address, event.room)
+        if to is not None:
+            self._emit(name, data, to)
 
     # --- batching ---------------------------------------------------------------
 
@@ -125,7 +149,7 @@ class Delivery:
             socketio.start_background_task(self._run)
 
     def stop(self) -> None:
-        """End the batching and sweeping loops (an app shutting down, a test ending)."""
+        """End the batching loop (an app shutting down, a test ending)."""
         self._stopped = True
 
     def _run(self) -> None:
@@ -180,42 +204,8 @@ class Delivery:
             self._peaks[live_session_id] = viewers
             live_actions.do_record_viewers(db, live_session_id, viewers)
 
-    # --- timers -----------------------------------------------------------------
 
-    def start_sweeper(self) -> None:
-        """Expired reservations return their stock even if nobody reads the bag."""
-        if self._sweeping or self.sweep_seconds <= 0:
-            return
-        self._sweeping = True
-
-        def run() -> None:
-            while True:
-                socketio.sleep(self.sweep_seconds)
-                if self._stopped:
-                    return
-                try:
-                    with session_scope(get_engine(self.app)) as db:
-                        bags.do_release_expired(db)
-                except Exception:
-                    log.exception("reservation sweep failed")
-
-        socketio.start_background_task(run)
-
-    # --- offers -----------------------------------------------------------------
-
-    def end_offer_later(self, offer_id: int, ends_at: str) -> None:
-        from datetime import datetime
-
-        from sessions.clock import utcnow
-
-        delay = (datetime.fromisoformat(ends_at) - utcnow()).total_seconds()
-
-        def run() -> None:
-            socketio.sleep(max(0.0, delay) + 0.05)
-            with self.app.app_context(), session_scope(get_engine(self.app)) as db:
-                live_actions.do_end_offer_if_due(db, offer_id)
-
-        socketio.start_background_task(run)
+Handler = Callable[[Delivery, Event], None]
 
 
 def _message(d: Delivery, e: Event) -> None:
@@ -224,20 +214,16 @@ def _message(d: Delivery, e: Event) -> None:
 
 
 def _stock(d: Delivery, e: Event) -> None:
-    assert e.room is not None
-    d.add_stock(e.room, e.data)
-
-
-def _offer(d: Delivery, e: Event) -> None:
-    assert e.room is not None
-    d._emit("offer", e.data["offer"], e.room)
-    if e.data.get("ends_at") and e.data.get("offer_id"):
-        d.end_offer_later(e.data["offer_id"], e.data["ends_at"])
+    if e.address.audience is Audience.ROOM:
+        assert e.room is not None
+        d.add_stock(e.room, e.data)  # batched: the latest count per variant
+    else:  # changed in the admin: the brand's consoles
+        d._to_audience("stock", e.data, e)
 
 
 def _sanction(d: Delivery, e: Event) -> None:
     data = {"kind": e.data["sanction"], "until": e.data["until"]}
-    d._emit("sanction", data, e.audience)
+    d._to_audience("sanction", data, e)
     if e.data["sanction"] == "ban" and e.room:
         # Ban: this node's sockets of that shopper leave the room now; join refuses them later.
         from web.sockets.handlers import kick
@@ -250,23 +236,49 @@ def _sessions_ended(d: Delivery, e: Event) -> None:
     disconnect_room(socketio.server, staff_room(e.data["user_id"]))
 
 
-def _simple(name: str, build: Callable[[Event], Any]) -> Callable[[Delivery, Event], None]:
+def _and_associate(name: str, key: str) -> Handler:
+    """To the declared audience, and to the console of the associate named in `key`."""
+
+    def handler(d: Delivery, e: Event) -> None:
+        rooms = [socket_room(e.address, e.room)]
+        if e.data.get(key) is not None:
+            rooms.append(associate_room(e.data[key]))
+        d._emit(name, e.data, [r for r in rooms if r is not None])
+
+    return handler
+
+
+def _simple(name: str, build: Callable[[Event], Any] = lambda e: e.data) -> Handler:
     def handler(d: Delivery, e: Event) -> None:
         d._to_audience(name, build(e), e)
 
     return handler
 
 
-_HANDLERS: dict[str, Callable[[Delivery, Event], None]] = {
+# One delivery per kind declared in sessions/event_kinds.py.
+DELIVERIES: dict[str, Handler] = {
+    # live rooms
     "message": _message,
-    "stock": _stock,
-    "offer": _offer,
-    "sanction": _sanction,
+    # accounts
     "sessions_ended": _sessions_ended,
     "message_deleted": _simple("message_deleted", lambda e: {"id": e.data["id"]}),
     "pins": _simple("pins", lambda e: {"pinned": e.data["pinned"]}),
-    "bag": _simple("bag", lambda e: e.data["bag"]),
-    "bag_event": _simple("bag_event", lambda e: e.data),
-    "session_state": _simple("session_state", lambda e: {"status": e.data["status"]}),
+    "offer": _simple("offer", lambda e: e.data["offer"]),
+    "stock": _stock,
+    "sanction": _sanction,
     "participants_changed": lambda d, e: d.presence_changed(e.room) if e.room else None,
+    "session_state": _simple("session_state", lambda e: {"status": e.data["status"]}),
+    # bags
+    "bag": _simple("bag", lambda e: e.data["bag"]),
+    "bag_event": _simple("bag_event"),
+    # consultations
+    "queue_offer": _simple("queue_offer"),
+    "queue_offer_withdrawn": _simple("queue_offer_withdrawn"),
+    "queue_accepted": _simple("queue_accepted"),
+    "consultation_transferred": _and_associate("consultation_transferred", "to_associate_id"),
+    "message_left": _simple("message_left"),
+    "appointment_booked": _simple("appointment_booked"),
+    "appointment_cancelled": _simple("appointment_cancelled"),
+    "shopper_waiting": _and_associate("shopper_waiting", "associate_id"),
+    "rated": _simple("rated"),
 }

@@ -19,8 +19,9 @@ from flask_socketio import disconnect
 
 from sessions import bags
 from sessions import live as live_actions
-from sessions.access import Actor, ActorKind, can_host, can_see_room_bag
+from sessions.access import Actor, ActorKind, can_host, can_receive, can_see_room_bag
 from sessions.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated
+from sessions.events import Address, Audience
 from sessions.models import LiveSession, SanctionKind
 from sessions.ratelimit import RateLimiter
 from web import identity
@@ -28,7 +29,7 @@ from web.db import db
 from web.extensions import socketio
 from web.identity import current_actor, signed_in_user
 from web.sockets import state
-from web.sockets.delivery import hosts_room, shopper_room, staff_room
+from web.sockets.delivery import hosts_room, shopper_room, socket_room
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
@@ -157,12 +158,22 @@ def on_connect(auth: Any = None) -> bool:
     client = _connecting_client(auth)
     with _lock:
         _clients[_sid()] = client
-    if client.actor.shopper_id is not None:
-        socketio.server.enter_room(_sid(), shopper_room(client.actor.shopper_id), namespace="/")
-    if client.actor.user_id is not None:  # so ending their sessions closes this socket anywhere
-        socketio.server.enter_room(_sid(), staff_room(client.actor.user_id), namespace="/")
-    state.delivery().start_sweeper()
+    for address in _personal_addresses(client.actor):
+        if can_receive(client.actor, address):
+            socketio.server.enter_room(_sid(), str(socket_room(address, None)), namespace="/")
     return True
+
+
+def _personal_addresses(actor: Actor) -> list[Address]:
+    """The event rooms this actor names: the shopper's, the associate's, the brand staff's,
+    and the staff member's own (so ending their sessions closes this socket on any node)."""
+    named = [
+        (Audience.SHOPPER, actor.shopper_id),
+        (Audience.ASSOCIATE, actor.associate_id),
+        (Audience.BRAND_STAFF, actor.brand_id),
+        (Audience.USER, actor.user_id),
+    ]
+    return [Address(audience, id) for audience, id in named if id is not None]
 
 
 def _acting() -> Actor:

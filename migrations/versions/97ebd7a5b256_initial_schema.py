@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ca6d03899751
+Revision ID: 97ebd7a5b256
 Revises:
-Create Date: 2026-12-01 08:31:21.344472
+Create Date: 2026-12-01 08:37:45.263963
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "ca6d03899751"
+revision: str = "97ebd7a5b256"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -737,6 +737,7 @@ def upgrade() -> None:
         sa.Column("starts_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("ends_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("cancelled_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("ended_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["live_session_id"], ["live_sessions.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["product_id"], ["products.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),

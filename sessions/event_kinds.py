@@ -1,0 +1,245 @@
+"""Every kind of domain event, declared once: its payload and who it is for.
+
+An action that publishes a kind not declared here, to an audience its kind does
+not allow, or with a payload that does not match, is refused by
+``sessions.events.publish``. The web sink (``web/sockets/delivery.py``) has one
+delivery per kind, and ``tests/rooms/test_event_contract.py`` fails when a kind
+is published that nothing delivers. ``docs/events.md`` lists this table; a test
+keeps it in step.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, NotRequired
+
+from pydantic import ConfigDict
+from typing_extensions import TypedDict
+
+from sessions.events import Audience, EventKind
+
+A = Audience
+KINDS: dict[str, EventKind] = {}
+
+
+class Payload(TypedDict):
+    """Base of every payload: a field that is not declared is refused too."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+
+def declare(name: str, payload: type, *audiences: Audience, summary: str) -> EventKind:
+    assert name not in KINDS, f"event kind {name} declared twice"
+    kind = EventKind(name, payload, frozenset(audiences), summary)
+    KINDS[name] = kind
+    return kind
+
+
+# --- live rooms: chat, moderation, products -------------------------------------------
+
+
+class MessagePayload(Payload):
+    message: dict[str, Any]  # the stored chat message, as the history returns it
+
+
+class MessageDeletedPayload(Payload):
+    id: int
+
+
+class PinsPayload(Payload):
+    pinned: list[dict[str, Any]]  # product cards, in pin order
+
+
+class OfferPayload(Payload):
+    offer: dict[str, Any] | None  # None: the offer is over
+    offer_id: int
+    ends_at: NotRequired[str]  # ISO time, when an offer starts
+
+
+class StockPayload(Payload):
+    product_id: int
+    variant_id: int
+    stock: int
+    product_stock: NotRequired[int]
+
+
+class SanctionPayload(Payload):
+    sanction: str  # mute, ban or unmute
+    until: str | None
+    shopper_id: int
+
+
+class EmptyPayload(Payload):
+    pass  # nothing to say: the sink looks it up
+
+
+class SessionStatePayload(Payload):
+    status: str  # live or ended
+
+
+declare("message", MessagePayload, A.ROOM, summary="a chat message was stored")
+declare("message_deleted", MessageDeletedPayload, A.ROOM, summary="a host deleted a message")
+declare("pins", PinsPayload, A.ROOM, summary="the pinned products changed")
+declare("offer", OfferPayload, A.ROOM, summary="a flash offer started, changed or ended")
+declare(
+    "stock",
+    StockPayload,
+    A.ROOM,
+    A.BRAND_STAFF,
+    summary="a variant's stock changed (in a room, or in the admin: the brand's staff)",
+)
+declare("sanction", SanctionPayload, A.SHOPPER, summary="the shopper was muted, banned or unmuted")
+declare(
+    "participants_changed",
+    EmptyPayload,
+    A.HOSTS,
+    summary="who is in the room changed (the hosts' list is rebuilt)",
+)
+declare("session_state", SessionStatePayload, A.ROOM, summary="the room went live or ended")
+
+
+# --- bags ------------------------------------------------------------------------------
+
+
+class BagPayload(Payload):
+    bag: dict[str, Any]
+
+
+class BagEventPayload(Payload):
+    name: str
+    size: str | None
+    colour: str | None
+    quantity: int
+
+
+declare("bag", BagPayload, A.SHOPPER, A.HOSTS, summary="the shopper's bag changed")
+declare("bag_event", BagEventPayload, A.HOSTS, summary="a viewer added something to their bag")
+
+
+# --- consultations: talk now, appointments, ratings -----------------------------------
+
+
+class QueueOfferPayload(Payload):
+    request_id: int
+    mode: str  # chat or video
+
+
+class QueueRequestPayload(Payload):
+    request_id: int
+
+
+class QueueAcceptedPayload(Payload):
+    request_id: int
+    live_session_id: int
+
+
+class TransferredPayload(Payload):
+    live_session_id: int
+    from_associate_id: int | None
+    to_associate_id: int
+    name: str
+
+
+class MessageLeftPayload(Payload):
+    message_id: int
+
+
+class AppointmentBookedPayload(Payload):
+    appointment_id: int
+    starts_at: str
+
+
+class AppointmentCancelledPayload(Payload):
+    appointment_id: int
+    by: str  # shopper or associate
+
+
+class ShopperWaitingPayload(Payload):
+    live_session_id: int
+    at: str
+    associate_id: int | None
+
+
+class RatedPayload(Payload):
+    score: int
+
+
+declare("queue_offer", QueueOfferPayload, A.ASSOCIATE, summary="a talk-now request is offered")
+declare(
+    "queue_offer_withdrawn",
+    QueueRequestPayload,
+    A.ASSOCIATE,
+    summary="an offer timed out or was declined: it passed on",
+)
+declare(
+    "queue_accepted",
+    QueueAcceptedPayload,
+    A.SHOPPER,
+    summary="an associate took the shopper's request: the room is ready",
+)
+declare(
+    "consultation_transferred",
+    TransferredPayload,
+    A.ROOM,
+    summary="a consultation was handed to a colleague (also told to that colleague)",
+)
+declare("message_left", MessageLeftPayload, A.BRAND_STAFF, summary="a shopper left a message")
+declare(
+    "appointment_booked", AppointmentBookedPayload, A.ASSOCIATE, summary="a consultation booked"
+)
+declare(
+    "appointment_cancelled",
+    AppointmentCancelledPayload,
+    A.ASSOCIATE,
+    summary="a consultation was cancelled",
+)
+declare(
+    "shopper_waiting",
+    ShopperWaitingPayload,
+    A.HOSTS,
+    summary="the shopper is on the waiting screen (also told to the associate's console)",
+)
+declare("rated", RatedPayload, A.ASSOCIATE, summary="the shopper rated the consultation")
+
+
+# --- the table, for docs/events.md ------------------------------------------------------
+
+
+def _type_name(tp: Any) -> str:
+    text = str(tp) if typing.get_origin(tp) or not isinstance(tp, type) else tp.__name__
+    # " or ", not "|": a bar would split the Markdown table's cell.
+    return text.replace("typing.", "").replace("NoneType", "None").replace(" | ", " or ")
+
+
+def payload_fields(kind: EventKind) -> str:
+    hints = typing.get_type_hints(kind.payload, include_extras=True)
+    parts = []
+    for name, tp in hints.items():
+        optional = typing.get_origin(tp) is NotRequired
+        inner = typing.get_args(tp)[0] if optional else tp
+        parts.append(f"`{name}{'?' if optional else ''}`: {_type_name(inner)}")
+    return ", ".join(parts) or "(none)"
+
+
+def markdown_table() -> str:
+    """The kinds as a Markdown table (kind, audience, payload, meaning)."""
+    rows = ["| Kind | Audience | Payload | When |", "|---|---|---|---|"]
+    for kind in KINDS.values():
+        audiences = ", ".join(sorted(a.value for a in kind.audiences))
+        rows.append(f"| `{kind.name}` | {audiences} | {payload_fields(kind)} | {kind.summary} |")
+    return "\n".join(rows) + "\n"
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+class SessionsEndedPayload(Payload):
+    user_id: int
+
+
+declare(
+    "sessions_ended",
+    SessionsEndedPayload,
+    A.USER,
+    summary="a staff member signed out, changed password or was deactivated: close their sockets",
+)

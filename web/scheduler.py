@@ -1,0 +1,134 @@
+"""The app's scheduler: the timed work of one web node, each job on its own timer.
+
+Jobs: expired reservations give their stock back, flash offers end on time,
+talk-now offers nobody answered pass to the next associate (and waiting
+requests are routed), appointment e-mails go out when due. Every job claims
+its rows through the database (a conditional UPDATE, or a claimed reminder),
+so any number of nodes may run the same scheduler on one database: each row is
+handled once. The app factory builds it and starts it (not under the test
+client, where a test starts the jobs it needs); ``stop()`` ends every loop.
+
+Hand-written rather than APScheduler: four fixed-interval loops that must run
+as green threads of whichever async mode the node uses (gevent, eventlet,
+threading) are a few lines with Flask-SocketIO's own background tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+
+from sessions import bags, queue, scheduled
+from sessions.clock import utcnow
+from sessions.db import session_scope
+from sessions.reminders import run_due_reminders
+from web.db import get_engine
+from web.extensions import socketio
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    period_setting: str  # the config key of its period, in seconds (0: the job is off)
+    default_period: float
+    run: Callable[[Flask], object]
+
+
+def release_reservations(app: Flask) -> object:
+    """Expired reservations return their stock even if nobody reads the bag."""
+    with session_scope(get_engine(app)) as db:
+        return bags.do_release_expired(db)
+
+
+def end_offers(app: Flask) -> object:
+    with session_scope(get_engine(app)) as db:
+        return scheduled.do_end_due_offers(db)
+
+
+def route_queue(app: Flask) -> object:
+    """Offers nobody accepted in time pass on; waiting requests get an associate."""
+    from web.booking.services import accept_seconds
+
+    with session_scope(get_engine(app)) as db:
+        return queue.route_all(db, accept_seconds=accept_seconds(app))
+
+
+def send_reminders(app: Flask) -> object:
+    from web.booking.services import links, mailer
+
+    return run_due_reminders(get_engine(app), mailer(app), utcnow(), links(app))
+
+
+JOBS = (
+    Job("reservations", "RESERVATION_SWEEP_SECONDS", 30, release_reservations),
+    Job("offers", "OFFER_TICK_SECONDS", 0.5, end_offers),
+    Job("queue", "QUEUE_TICK_SECONDS", 2, route_queue),
+    Job("reminders", "REMINDER_INTERVAL_SECONDS", 30, send_reminders),
+)
+
+
+class Scheduler:
+    """Runs each job every period until stopped; a failing run is logged and retried."""
+
+    def __init__(self, app: Flask, jobs: tuple[Job, ...] = JOBS) -> None:
+        self.app = app
+        self.jobs = {job.name: job for job in jobs}
+        self._stop = threading.Event()  # patched to a green event under gevent and eventlet
+        self._running: set[str] = set()
+        self.runs: Counter[str] = Counter()  # finished runs per job, failed ones included
+        self._ran = threading.Condition()
+
+    def start(self, *names: str) -> None:
+        """Start the named jobs (every job when none is named); a started job is not doubled."""
+        for name in names or tuple(self.jobs):
+            job = self.jobs[name]
+            period = float(self.app.config.get(job.period_setting, job.default_period))
+            if name in self._running or period <= 0:
+                continue
+            self._running.add(name)
+            socketio.start_background_task(self._loop, job, period)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def wait_for_runs(self, name: str, count: int, timeout: float = 20.0) -> bool:
+        """Block until job `name` has finished `count` runs (a test's way to await a tick)."""
+        with self._ran:
+            return self._ran.wait_for(lambda: self.runs[name] >= count, timeout=timeout)
+
+    def _loop(self, job: Job, period: float) -> None:
+        while not self._stop.wait(period):
+            try:
+                job.run(self.app)
+            except Exception:  # one bad run must not end the job
+                log.exception("scheduled job %s failed; it runs again in %ss", job.name, period)
+            with self._ran:
+                self.runs[job.name] += 1
+                self._ran.notify_all()
+
+
+def init_app(app: Flask) -> Scheduler:
+    scheduler = Scheduler(app)
+    app.extensions["vitrine.scheduler"] = scheduler
+    if app.config.get("SCHEDULER", True) and not app.config.get("TESTING"):
+        scheduler.start()
+    return scheduler
+
+
+def scheduler_of(app: Flask) -> Scheduler:
+    found: Scheduler = app.extensions["vitrine.scheduler"]
+    return found
+
+
+def stop(app: Flask) -> None:
+    """Stop the app's scheduler (an app shutting down, a test ending)."""
+    found = app.extensions.get("vitrine.scheduler")
+    if found is not None:
+        found.stop()
