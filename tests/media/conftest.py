@@ -25,6 +25,8 @@ from streaming.relay import Relay
 from streaming.server import RELAY_KEY, create_app
 
 SECRET = "test-media-secret"
+INTERNAL_TOKEN = "test-internal-token"
+INTERNAL = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 
 
 @pytest.fixture
@@ -41,7 +43,12 @@ class RunningRelay:
 
 @pytest.fixture
 def relay_config(tmp_path: Path) -> RelayConfig:
-    return RelayConfig(grant_secret=SECRET, media_dir=tmp_path / "media", max_viewers=150)
+    return RelayConfig(
+        grant_secret=SECRET,
+        media_dir=tmp_path / "media",
+        max_viewers=150,
+        internal_token=INTERNAL_TOKEN,
+    )
 
 
 @pytest.fixture
@@ -61,11 +68,30 @@ GrantFactory = Callable[..., str]
 
 @pytest.fixture
 def grant() -> GrantFactory:
-    """``grant("room", "view")`` -> a fresh signed grant (new nonce each call)."""
+    """``grant("room", "view")`` -> a fresh signed grant (new nonce each call).
 
-    def make(room: str, role: Role, *, ttl: float = 60, now: float | None = None) -> str:
+    By default the room is a public, recorded show (as the web app says of a show);
+    ``public=False, record=False`` for a consultation's.
+    """
+
+    def make(
+        room: str,
+        role: Role,
+        *,
+        ttl: float = 60,
+        now: float | None = None,
+        public: bool = True,
+        record: bool = True,
+    ) -> str:
         return issue_grant(
-            SECRET, room=room, role=role, identity=f"{role}-tester", ttl=ttl, now=now
+            SECRET,
+            room=room,
+            role=role,
+            identity=f"{role}-tester",
+            ttl=ttl,
+            now=now,
+            public=public,
+            record=record,
         )
 
     return make
@@ -101,8 +127,12 @@ async def first_stamp_after(
     return await asyncio.wait_for(scan(), timeout)
 
 
-async def get_json(url: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
+async def get_json(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """GET as the web app would (the internal token) unless ``headers`` say otherwise."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, headers=INTERNAL if headers is None else headers) as response,
+    ):
         return response.status, await response.json()
 
 
