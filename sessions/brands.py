@@ -41,6 +41,7 @@ def do_update_brand_settings(
     checkout_url_template: str | None,
     checkout_webhook_url: str | None,
     logo_path: str | None = None,
+    record_consultations: bool | None = None,
 ) -> Brand:
     if not name.strip():
         raise InvalidInput("Enter the brand's name.", field="name")
@@ -54,6 +55,8 @@ def do_update_brand_settings(
     brand.checkout_webhook_url = _check_url(checkout_webhook_url, "checkout_webhook_url")
     if logo_path is not None:
         brand.logo_path = logo_path
+    if record_consultations is not None:
+        brand.record_consultations = record_consultations
     db.add(brand)
     db.commit()
     return brand

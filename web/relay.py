@@ -3,13 +3,46 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import requests
 from flask import current_app
 
+from sessions.access import media_claims
 from sessions.grants import issue_grant
+from sessions.models import Brand, LiveSession
+from web.db import db
 
 log = logging.getLogger(__name__)
+
+
+def grant_claims(live: LiveSession) -> dict[str, bool]:
+    """The room's ``public``/``record`` claims for ``issue_grant`` (sessions.access decides)."""
+    brand = db().get(Brand, live.brand_id)
+    assert brand is not None  # a live session's brand cannot go away (ON DELETE CASCADE)
+    return media_claims(live, brand).grant_claims()
+
+
+def internal_headers() -> dict[str, str]:
+    """The relay's internal routes (full status, metrics) want the shared token."""
+    return {"Authorization": f"Bearer {current_app.config['RELAY_INTERNAL_TOKEN']}"}
+
+
+def room_status(room: str) -> dict[str, Any] | None:
+    """The relay's full status of a room (with its recording), or None if unreachable."""
+    config = current_app.config
+    try:
+        response = requests.get(
+            f"{config['RELAY_INTERNAL_URL']}/rooms/{room}/status",
+            headers=internal_headers(),
+            timeout=5,
+        )
+        response.raise_for_status()
+        status = response.json()
+    except (requests.RequestException, ValueError):
+        log.warning("no status of room %s from the relay", room)
+        return None
+    return status if isinstance(status, dict) else None
 
 
 def end_room(room: str) -> str | None:
@@ -19,6 +52,7 @@ def end_room(room: str) -> str | None:
     simply no replay, and ending the show still succeeds.
     """
     config = current_app.config
+    # A publish grant for this one room, spent by the relay: ending needs no more.
     grant = issue_grant(config["MEDIA_GRANT_SECRET"], room=room, role="publish", identity="web")
     try:
         response = requests.post(

@@ -38,6 +38,9 @@ class Brand(SQLModel, table=True):
     checkout_webhook_url: str | None = Field(default=None, max_length=500)
     webhook_secret: str | None = Field(default=None, max_length=128)
     reservation_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Off by default: a consultation is recorded only when the brand says so, and
+    # the shopper is told before joining (sessions.access.media_claims).
+    record_consultations: bool = Field(default=False)
     created_at: datetime = utc_field(default_now=True)
 
 

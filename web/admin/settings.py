@@ -31,6 +31,7 @@ def settings() -> Response | str | tuple[str, int]:
     _, brand = admin_brand()
     if request.method == "GET":
         form = Form(values={name: getattr(brand, name) or "" for name in FIELDS})
+        form.values["record_consultations"] = "1" if brand.record_consultations else ""
         return render_template("admin/settings.html", brand=brand, form=form, section="settings")
     form = Form.from_request()
     logo_path = None
@@ -45,7 +46,12 @@ def settings() -> Response | str | tuple[str, int]:
     if form.ok:
         try:
             do_update_brand_settings(
-                db(), brand, logo_path=logo_path, **{name: form.get(name) for name in FIELDS}
+                db(),
+                brand,
+                logo_path=logo_path,
+                # An unticked box sends nothing: off.
+                record_consultations=form.get("record_consultations") == "1",
+                **{name: form.get(name) for name in FIELDS},
             )
         except DomainError as exc:
             db().rollback()

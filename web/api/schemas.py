@@ -41,6 +41,8 @@ class BrandSettingsIn(Strict):
     checkout_url_template: Annotated[str, StringConstraints(max_length=500)] | None = None
     checkout_webhook_url: Annotated[str, StringConstraints(max_length=500)] | None = None
     reservation_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+    # Consultations are recorded only when this is on; the shopper is told (default off).
+    record_consultations: bool | None = None
 
 
 class StoreIn(Strict):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9f953c4f4041
+Revision ID: b051708c54ca
 Revises:
-Create Date: 2026-11-22 12:14:29.432667
+Create Date: 2026-12-01 07:56:40.228130
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "9f953c4f4041"
+revision: str = "b051708c54ca"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -40,6 +40,7 @@ def upgrade() -> None:
         ),
         sa.Column("webhook_secret", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
         sa.Column("reservation_minutes", sa.Integer(), nullable=False),
+        sa.Column("record_consultations", sa.Boolean(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
