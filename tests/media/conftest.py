@@ -4,6 +4,7 @@ and helpers that read the synthetic camera's stamp back from decoded frames."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -51,16 +52,26 @@ def relay_config(tmp_path: Path) -> RelayConfig:
     )
 
 
-@pytest.fixture
-async def relay(relay_config: RelayConfig) -> AsyncIterator[RunningRelay]:
-    app = create_app(relay_config)
+@contextlib.asynccontextmanager
+async def serve_relay(config: RelayConfig) -> AsyncIterator[RunningRelay]:
+    """A relay process's worth of app on an ephemeral loopback port (several may share a
+    media folder or a Redis: a restart, or relays side by side)."""
+    app = create_app(config)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield RunningRelay(f"http://127.0.0.1:{port}", app[RELAY_KEY], relay_config)
-    await runner.cleanup()
+    try:
+        yield RunningRelay(f"http://127.0.0.1:{port}", app[RELAY_KEY], config)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def relay(relay_config: RelayConfig) -> AsyncIterator[RunningRelay]:
+    async with serve_relay(relay_config) as running:
+        yield running
 
 
 GrantFactory = Callable[..., str]
