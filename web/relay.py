@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import requests
 from flask import current_app
@@ -24,25 +23,9 @@ def grant_claims(live: LiveSession) -> dict[str, bool]:
 
 
 def internal_headers() -> dict[str, str]:
-    """The relay's internal routes (full status, metrics) want the shared token."""
+    """The relay's internal routes (full status, metrics, any room's files) want the
+    shared token: send it on every server-to-server call."""
     return {"Authorization": f"Bearer {current_app.config['RELAY_INTERNAL_TOKEN']}"}
-
-
-def room_status(room: str) -> dict[str, Any] | None:
-    """The relay's full status of a room (with its recording), or None if unreachable."""
-    config = current_app.config
-    try:
-        response = requests.get(
-            f"{config['RELAY_INTERNAL_URL']}/rooms/{room}/status",
-            headers=internal_headers(),
-            timeout=5,
-        )
-        response.raise_for_status()
-        status = response.json()
-    except (requests.RequestException, ValueError):
-        log.warning("no status of room %s from the relay", room)
-        return None
-    return status if isinstance(status, dict) else None
 
 
 def end_room(room: str) -> str | None:

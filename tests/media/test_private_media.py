@@ -150,8 +150,6 @@ async def test_nobody_unauthenticated_gets_a_byte_of_a_consultation(
             )
 
         await wait_until(files_written, "no thumbnails or recording data")
-        assert not (media / "hls" / room).exists(), "a consultation writes no HLS"
-        assert not (media / "hls" / shopper_room).exists()
 
         # A try-on snapshot: taken by the relay, sent into the consultation's chat.
         publish_grant = consult.grant(consult.associate, "publish", "associate")
@@ -207,6 +205,9 @@ async def test_nobody_unauthenticated_gets_a_byte_of_a_consultation(
         for route, headers in relay_routes:
             code, body = await fetch(f"{relay.url}{route}", headers=headers)
             assert_no_media(route, code, body, secrets)
+
+        assert not (media / "hls" / room).exists(), "a consultation writes no HLS"
+        assert not (media / "hls" / shopper_room).exists()
 
         # Metrics, even for the web app, name no consultation.
         code, body = await fetch(f"{relay.url}/metrics", headers=INTERNAL)

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from flask import Flask
+from sqlmodel import Session
 from yarl import URL
 
 from sessions.models import ChatMessage, MessageKind
@@ -19,6 +20,8 @@ from streaming.client import SignalError, hang_up, post_offer, view
 from streaming.config import RelayConfig
 from streaming.media_files import write_marker
 from streaming.synthetic import publish
+from tests.conftest import login
+from tests.factories import Factory
 
 from .conftest import INTERNAL, GrantFactory, RunningRelay, get_json, serve_relay
 
@@ -118,7 +121,7 @@ async def test_a_public_shows_files_are_public_a_private_rooms_are_not_even_afte
 
 
 async def test_no_name_to_path_route_leaves_its_folder(
-    relay: RunningRelay, tmp_path: Path, app: Flask, session: object
+    relay: RunningRelay, tmp_path: Path, app: Flask, session: Session, factory: Factory
 ) -> None:
     """Not even for a caller allowed everything (the internal token), nor through a
     symbolic link planted in the media folder."""
@@ -155,22 +158,15 @@ async def test_no_name_to_path_route_leaves_its_folder(
             assert secret not in body, route
 
     # The web app's routes that turn a name into a path: uploads and snapshots.
-    from sessions.models import LiveSession
-    from tests.factories import Factory
-
-    factory = Factory(session)  # type: ignore[arg-type]
-    brand = factory.brand()
-    live = factory.live_session(factory.show(brand))
+    live = factory.live_session(factory.show(factory.brand()))
     assert live.id is not None
     root = app.test_client()
-    from tests.conftest import login
-
     login(root, factory.platform_admin().email)  # allowed every snapshot: only paths stop it
     uploads = Path(app.config["UPLOAD_DIR"])
     (uploads / "snapshots").mkdir(parents=True, exist_ok=True)
     (uploads / "snapshots" / "linked.jpg").symlink_to(tmp_path / "secret.jpg")
     # A chat message that names a path outside: the route must still not follow it.
-    session.add(  # type: ignore[attr-defined]
+    session.add(
         ChatMessage(
             live_session_id=live.id,
             kind=MessageKind.SNAPSHOT,
@@ -179,8 +175,7 @@ async def test_no_name_to_path_route_leaves_its_folder(
             attachment_path="snapshots/../../secret.jpg",
         )
     )
-    session.commit()  # type: ignore[attr-defined]
-    assert isinstance(live, LiveSession)
+    session.commit()
     web_routes = [
         "/uploads/../secret.jpg",
         "/uploads/..%2Fsecret.jpg",
