@@ -325,3 +325,43 @@ def test_the_consultation_page_says_it_is_recorded(
     session.commit()
     page = consultation.shopper.get(f"/consult/{consultation.live.id}")
     assert page.status_code == 200 and b"will be recorded" not in page.data
+
+
+def test_recording_consultations_is_the_brands_choice_by_form_and_api(
+    app: Flask, factory: Factory, session: Session
+) -> None:
+    brand = factory.brand()
+    admin = app.test_client()
+    login(admin, factory.admin(brand).email)
+
+    def recorded() -> bool:
+        row = session.get(Brand, brand.id)
+        assert row is not None
+        session.refresh(row)
+        value = row.record_consultations
+        session.commit()  # end the read: the app writes next
+        return value
+
+    assert recorded() is False  # off by default
+    on = admin.patch(f"/api/brands/{brand.id}", json={"record_consultations": True})
+    assert on.status_code == 200
+    assert recorded() is True
+    refused = admin.patch(f"/api/brands/{brand.id}", json={"record_consultations": None})
+    assert refused.status_code in (400, 422) and recorded() is True
+    form = {
+        "name": "Maison",
+        "primary_color": "#111111",
+        "accent_color": "#222222",
+        "offline_message": "Away",
+        "blocked_words": "",
+        "checkout_url_template": "",
+        "checkout_webhook_url": "",
+    }
+    assert admin.post("/admin/settings", data=form).status_code == 302
+    assert recorded() is False  # an unticked box turns it off
+    assert (
+        admin.post("/admin/settings", data=form | {"record_consultations": "1"}).status_code == 302
+    )
+    assert recorded() is True
+    page = admin.get("/admin/settings").get_data(as_text=True)
+    assert 'name="record_consultations" value="1"' in page and "checked>" in page

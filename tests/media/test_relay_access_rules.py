@@ -188,6 +188,10 @@ async def test_no_name_to_path_route_leaves_its_folder(
         response = root.get(route)
         assert response.status_code in (400, 403, 404), f"{route}: {response.status_code}"
         assert secret not in response.data, route
+    # Product pictures and logos stay public uploads.
+    (uploads / "logos").mkdir(exist_ok=True)
+    (uploads / "logos" / "brand.png").write_bytes(b"a logo")
+    assert app.test_client().get("/uploads/logos/brand.png").data == b"a logo"
 
 
 async def test_hanging_up_needs_the_peers_own_token(
