@@ -78,7 +78,9 @@ def cors_middleware(origins: tuple[str, ...]) -> Any:
 
 async def read_offer(request: web.Request) -> tuple[str, str, str | None]:
     try:
-        body = await request.json()
+        # From the bytes: JSON is UTF-8 whatever charset the Content-Type claims
+        # (request.json() would look that charset up, and an unknown one raises).
+        body = json.loads(await request.read())
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise RelayError(400, "bad_request", "the body must be JSON") from None
     except RecursionError:

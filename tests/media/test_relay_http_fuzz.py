@@ -217,6 +217,7 @@ def bodies(draw: st.DrawFn) -> bytes | None:
     body=b'{"grant": "\xc3\xa9.x", "sdp": "v=0", "type": "offer"}',
 )
 @example(request=("GET", "/rooms/%2E%2E%2F%2E%2E/thumbnail.jpg"), headers={}, body=None)
+@example(request=("POST", "/signal"), headers={"Content-Type": "x/y; charset=bogus"}, body=b"{}")
 @given(request=requests_(), headers=header_sets(), body=bodies())
 def test_no_request_makes_the_relay_answer_5xx(
     live_relay: LoopRelay,
