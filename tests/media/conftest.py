@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
+from yarl import URL
 
 from sessions.grants import Role, issue_grant
 from streaming.client import SocketTap, tap_sockets
@@ -157,6 +158,27 @@ async def wait_for_status(url: str, key: str, value: object, *, timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"{key} stayed {body[key]!r}, wanted {value!r}")
         await asyncio.sleep(0.1)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], what: str, *, timeout: float = 20.0
+) -> None:
+    """Poll a file or the relay's state: they change in another peer's tasks."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
+
+
+async def fetch(
+    url: str, headers: dict[str, str] | None = None, *, method: str = "GET"
+) -> tuple[int, bytes]:
+    """Status and body; the path goes out byte for byte (``%2F``, ``..``), not normalised."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, URL(url, encoded=True), headers=headers or {}) as response,
+    ):
+        return response.status, await response.read()
 
 
 class BadLink(SocketTap):

@@ -8,8 +8,6 @@ with the right grant or sign-in, so the test can fail.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
@@ -21,16 +19,23 @@ from aiortc import RTCPeerConnection
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
-from yarl import URL
 
-from sessions.models import Brand, LiveSession, SessionStatus
+from sessions.models import Brand, LiveSession, SessionStatus, Shopper
 from streaming.client import SignalError, post_offer, view
 from streaming.synthetic import Publication, publish
 from tests.booking.matrix import booking_ids
 from tests.conftest import login
 from tests.factories import Factory
 
-from .conftest import INTERNAL, GrantFactory, RunningRelay, get_json, read_stamps
+from .conftest import (
+    INTERNAL,
+    GrantFactory,
+    RunningRelay,
+    fetch,
+    get_json,
+    read_stamps,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.media, pytest.mark.anyio]
 
@@ -74,8 +79,6 @@ def consultation(app: Flask, session: Session, factory: Factory) -> Iterator[Con
     staff = app.test_client()
     login(staff, factory.user_of(associate).email)
     shopper = app.test_client()
-    from sessions.models import Shopper
-
     row = session.get(Shopper, live.shopper_id)
     assert row is not None
     with shopper.session_transaction() as cookie:
@@ -83,25 +86,6 @@ def consultation(app: Flask, session: Session, factory: Factory) -> Iterator[Con
     stranger = app.test_client()
     login(stranger, factory.admin(factory.brand()).email)
     yield Consultation(live, staff, shopper, stranger)
-
-
-async def wait_until(check: object, what: str, timeout: float = 10.0) -> None:
-    """Poll a file or the relay's state: they change in another peer's tasks."""
-    deadline = time.monotonic() + timeout
-    while not await check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.1)
-
-
-async def fetch(
-    url: str, *, headers: dict[str, str] | None = None, method: str = "GET"
-) -> tuple[int, bytes]:
-    # encoded=True: the path goes out byte for byte (%2F, .. and all), not normalised.
-    async with (
-        aiohttp.ClientSession() as http,
-        http.request(method, URL(url, encoded=True), headers=headers or {}) as response,
-    ):
-        return response.status, await response.read()
 
 
 def assert_no_media(route: str, status: int, body: bytes, secrets: list[bytes]) -> None:

@@ -3,17 +3,14 @@ hanging up, ending a room and spending a grant (on one relay or several)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 from flask import Flask
 from sqlmodel import Session
-from yarl import URL
 
 from sessions.models import ChatMessage, MessageKind
 from streaming.client import SignalError, hang_up, post_offer, view
@@ -23,29 +20,20 @@ from streaming.synthetic import publish
 from tests.conftest import login
 from tests.factories import Factory
 
-from .conftest import INTERNAL, GrantFactory, RunningRelay, get_json, serve_relay
+from .conftest import (
+    INTERNAL,
+    GrantFactory,
+    RunningRelay,
+    fetch,
+    get_json,
+    serve_relay,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.media, pytest.mark.anyio]
 
 JPEG, MP4, M3U8 = b"\xff\xd8\xff", b"ftyp", b"#EXTM3U"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-async def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    # encoded=True: the path goes out byte for byte (%2F, .. and all), not normalised.
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(URL(url, encoded=True), headers=headers or {}) as response,
-    ):
-        return response.status, await response.read()
-
-
-async def wait_until(check: object, what: str, timeout: float = 10.0) -> None:
-    """Poll a file or the relay's state: they change in another peer's tasks."""
-    deadline = time.monotonic() + timeout
-    while not await check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.1)
 
 
 async def recording_of(relay: RunningRelay, room: str) -> str:
