@@ -126,8 +126,9 @@ class Relay:
         return grant
 
     def peer_with_token(self, token: str) -> Peer | None:
+        given = token.encode()  # bytes: compare_digest refuses non-ASCII str
         for peer in self.peers.values():
-            if peer.token and hmac.compare_digest(peer.token, token):
+            if peer.token and hmac.compare_digest(peer.token.encode(), given):
                 return peer
         return None
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,6 @@ from .config import RelayConfig
 from .media_files import inside, is_hls_file, is_room_name, recording_room
 from .metrics import make_registry
 from .relay import Relay, RelayError
-
-logger = logging.getLogger(__name__)
 
 RELAY_KEY = web.AppKey("relay", Relay)
 CONFIG_KEY = web.AppKey("config", RelayConfig)

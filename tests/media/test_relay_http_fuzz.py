@@ -24,13 +24,28 @@ from yarl import URL
 
 from sessions.grants import issue_grant
 from streaming.config import RelayConfig
+from streaming.synthetic import publish
 
 from .conftest import INTERNAL_TOKEN, SECRET, serve_relay
 
 pytestmark = [pytest.mark.media]
 
 ROOMS = ["show-fuzz", "consult-fuzz", "consult-fuzz-shopper"]
-NASTY = ["..", ".", "%2F", "..%2F..%2Fetc%2Fpasswd", "%00", "%", "%C3%A9", "a" * 300, "", " ", "\\"]
+# Percent-encoded where raw bytes would make an invalid request line (aiohttp refuses
+# those itself, before any handler runs).
+NASTY = [
+    "..",
+    ".",
+    "%2F",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%00",
+    "%",
+    "%C3%A9",
+    "a" * 300,
+    "",
+    "%20",
+    "%5C",
+]
 
 
 class LoopRelay:
@@ -50,8 +65,15 @@ class LoopRelay:
     async def _serve(self, config: RelayConfig) -> None:
         async with serve_relay(config) as relay:
             self.url = relay.url
+            # A live room with a peer: the routes that look peers and rooms up have
+            # something to find (a small, slow camera: the fuzz is about HTTP).
+            grant = issue_grant(SECRET, room="show-fuzz", role="publish", identity="fuzz")
+            camera = await publish(relay.url, grant, width=160, height=120, fps=5)
             self._ready.set()
-            await self._stop.wait()
+            try:
+                await self._stop.wait()
+            finally:
+                await camera.close()
 
     def request(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> int:
         future = asyncio.run_coroutine_threadsafe(
@@ -74,6 +96,11 @@ class LoopRelay:
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(20)
+        # Peer callbacks the camera's hang-up scheduled: let them finish, then close.
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
 
 
@@ -90,7 +117,7 @@ def segment() -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(ROOMS + NASTY),
         st.text(max_size=40).map(lambda t: quote(t, safe="")),
-        st.text(alphabet="abc-_.%2F/\\", max_size=20),
+        st.text(alphabet="abc-_.%2F/", max_size=20),
     )
 
 
@@ -205,6 +232,9 @@ def bodies(draw: st.DrawFn) -> bytes | None:
     return json.dumps(offer).encode()
 
 
+# The camera's RTP packets (aiortc, in the relay's thread) draw from the `random` module
+# while hypothesis generates an example in this thread; nothing here depends on it.
+@pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 @settings(
     max_examples=400,
     deadline=None,
@@ -217,6 +247,7 @@ def bodies(draw: st.DrawFn) -> bytes | None:
     body=b'{"grant": "\xc3\xa9.x", "sdp": "v=0", "type": "offer"}',
 )
 @example(request=("GET", "/rooms/%2E%2E%2F%2E%2E/thumbnail.jpg"), headers={}, body=None)
+@example(request=("GET", "/rooms/show-fuzz/status?grant=%C3%A9"), headers={}, body=None)
 @example(request=("POST", "/signal"), headers={"Content-Type": "x/y; charset=bogus"}, body=b"{}")
 @given(request=requests_(), headers=header_sets(), body=bodies())
 def test_no_request_makes_the_relay_answer_5xx(
