@@ -170,6 +170,16 @@ async def wait_until(
         await asyncio.sleep(0.1)
 
 
+async def until_connected(pc: RTCPeerConnection) -> None:
+    """Before closing a peer a test just opened: aiortc's connect task, if still
+    running, raises into the event loop when its transport closes under it."""
+
+    async def connected() -> bool:
+        return pc.connectionState == "connected"
+
+    await wait_until(connected, "the peer never connected")
+
+
 async def fetch(
     url: str, headers: dict[str, str] | None = None, *, method: str = "GET"
 ) -> tuple[int, bytes]:

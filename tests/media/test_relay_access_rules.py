@@ -27,6 +27,7 @@ from .conftest import (
     fetch,
     get_json,
     serve_relay,
+    until_connected,
     wait_until,
 )
 
@@ -188,6 +189,8 @@ async def test_hanging_up_needs_the_peers_own_token(
     host = await publish(relay.url, grant("hangup", "publish"))
     viewer = await view(relay.url, grant("hangup", "view"))
     try:
+        await until_connected(host.pc)
+        await until_connected(viewer.pc)
         url = f"{relay.url}/signal/{host.peer_id}"
         async with aiohttp.ClientSession() as http:
             async with http.delete(url) as response:
@@ -221,14 +224,17 @@ async def test_end_checks_the_role_before_it_spends_the_grant(
 
     host = await publish(relay.url, grant("ending", "publish"))
     try:
+        await until_connected(host.pc)
         view_grant = grant("ending", "view")
         assert await end("ending", view_grant) == 403
         other_room = grant("elsewhere", "publish")
         assert await end("ending", other_room) == 403
         # Both refusals spent nothing: each grant still opens what it is for.
         watcher = await view(relay.url, view_grant)
+        await until_connected(watcher.pc)
         await watcher.close()
         elsewhere = await publish(relay.url, other_room)
+        await until_connected(elsewhere.pc)
         await elsewhere.close()
         assert await end("ending", grant("ending", "publish")) == 200
         _, status = await get_json(f"{relay.url}/rooms/ending/status")
@@ -247,12 +253,14 @@ async def test_a_grant_spent_on_one_relay_is_refused_on_another(
         once = grant("twice", "view")
         watcher = await view(relay_a.url, once)
         try:
+            await until_connected(watcher.pc)
             with pytest.raises(SignalError) as replayed:
                 await view(relay_b.url, once)
             assert replayed.value.status == 409
         finally:
             await watcher.close()
         fresh = await view(relay_b.url, grant("twice", "view"))  # B itself works
+        await until_connected(fresh.pc)
         await fresh.close()
 
 
