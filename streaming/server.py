@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from .config import RelayConfig
@@ -285,6 +286,22 @@ async def get_readyz(request: web.Request) -> web.Response:
 
 async def _close_relay(app: web.Application) -> None:
     await app[RELAY_KEY].close_all()
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Method, path and status, never the query string: a ``?grant=`` in a log file
+    would be a grant anyone reading the log could use until it expires."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %s %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            response.body_length,
+            time,
+        )
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
+import requests
 from flask import Flask
 from sqlmodel import Session
 
+from sessions.grants import issue_grant
 from sessions.models import ChatMessage, MessageKind
 from streaming.client import SignalError, hang_up, post_offer, view
 from streaming.config import RelayConfig
@@ -19,9 +23,11 @@ from streaming.media_files import write_marker
 from streaming.synthetic import publish
 from tests.conftest import login
 from tests.factories import Factory
+from tests.servers import ROOT, free_port, wait_http
 
 from .conftest import (
     INTERNAL,
+    SECRET,
     GrantFactory,
     RunningRelay,
     fetch,
@@ -284,3 +290,30 @@ async def _recv_offer() -> str:
     sdp = pc.localDescription.sdp
     await pc.close()
     return str(sdp)
+
+
+def test_the_relays_access_log_keeps_no_grant(tmp_path: Path) -> None:
+    """A grant in a `<video src>` query is a credential: the log has the path only."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MEDIA_GRANT_SECRET": SECRET,
+        "RELAY_MEDIA_DIR": str(tmp_path / "media"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streaming", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_http(f"{url}/healthz", proc)
+        grant = issue_grant(SECRET, room="consult-log", role="view", identity="t")
+        response = requests.get(f"{url}/rooms/consult-log/thumbnail.jpg?grant={grant}", timeout=5)
+        assert response.status_code == 404  # a valid grant, no thumbnail yet
+    finally:
+        proc.terminate()
+        _, log = proc.communicate(timeout=20)
+    assert b"GET /rooms/consult-log/thumbnail.jpg" in log
+    assert grant.encode() not in log and grant.split(".")[1].encode() not in log
