@@ -127,9 +127,11 @@ def relay_process(system: str, media_dir: Path) -> Iterator[tuple[str, psutil.Pr
     try:
         wait_until_listening(port)
         url = f"http://127.0.0.1:{port}"
+        # A public, recorded show (as the web app says of shows): the relay writes the
+        # recording and HLS it would in production.
         publisher = spawn(
             "-m", "streaming.synthetic", "--relay", url, "--room", ROOM, "--grant-secret", SECRET,
-            priority=True,
+            "--public", "--record", priority=True,
         )  # fmt: skip
         try:
             time.sleep(2)  # the publisher connects and frames flow

@@ -26,6 +26,7 @@ from sessions.events import Address, Audience
 from sessions.models import (
     AssociateProfile,
     Bag,
+    Brand,
     LiveSession,
     Product,
     QueueRequest,
@@ -288,3 +289,42 @@ def can_receive(actor: Actor, address: Address) -> bool:
     if address.audience is Audience.USER:
         return actor.user_id is not None and actor.user_id == address.id
     return False
+
+
+@dataclass(frozen=True)
+class MediaClaims:
+    """What the relay is told about a room, on the publisher's grant."""
+
+    public: bool  # HLS, thumbnail and replay served to anyone
+    record: bool  # keep a recording
+
+    def grant_claims(self) -> dict[str, bool]:
+        """Keyword arguments of ``sessions.grants.issue_grant``."""
+        return {"public": self.public, "record": self.record}
+
+
+def media_claims(live: LiveSession, brand: Brand) -> MediaClaims:
+    """A show is public (every show is: there are no private shows yet) and recorded,
+    its recording becoming the replay. A consultation is between one shopper and the
+    brand's staff: never public, recorded only when the brand turned
+    ``record_consultations`` on (and the consultation page then tells the shopper)."""
+    if live.kind is SessionKind.SHOW:
+        return MediaClaims(public=True, record=True)
+    return MediaClaims(public=False, record=brand.record_consultations)
+
+
+def can_see_snapshot(actor: Actor, live: LiveSession) -> bool:
+    """A show's snapshots went to its whole chat; a consultation's stay between its
+    shopper and the brand's staff."""
+    if live.kind is SessionKind.SHOW:
+        return can_join(actor, live)
+    if actor.shopper_id is not None and actor.shopper_id == live.shopper_id:
+        return True
+    return actor.is_staff and (actor.is_platform_admin or actor.brand_id == live.brand_id)
+
+
+def access_snapshot(actor: Actor, live: LiveSession) -> None:
+    if not can_see_snapshot(actor, live):
+        if not actor.is_staff and actor.shopper_id is None:
+            raise NotAuthenticated("This picture belongs to a private consultation.")
+        raise Forbidden("This picture belongs to a private consultation.")

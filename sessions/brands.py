@@ -59,6 +59,7 @@ def do_update_brand_settings(
     checkout_webhook_url: str | None,
     logo_path: str | None = None,
     max_per_client: object = None,
+    record_consultations: bool | None = None,
 ) -> Brand:
     if not name.strip():
         raise InvalidInput("Enter the brand's name.", field="name")
@@ -74,6 +75,8 @@ def do_update_brand_settings(
         brand.logo_path = logo_path
     if max_per_client not in (None, ""):  # a form without the field leaves it as it is
         brand.max_per_client = check_max_per_client(max_per_client)
+    if record_consultations is not None:
+        brand.record_consultations = record_consultations
     db.add(brand)
     db.commit()
     return brand

@@ -101,9 +101,13 @@ def verify_grant(secret: str, token: str, *, now: float | None = None) -> Grant:
     """Return the grant if its signature holds and it has not expired."""
     try:
         payload, signature = token.split(".")
+        # ASCII only: the signature is compared as bytes (a str with other characters
+        # would make compare_digest raise, not refuse).
+        payload.encode("ascii")
+        given = signature.encode("ascii")
     except (ValueError, AttributeError):
         raise GrantError("malformed grant") from None
-    if not hmac.compare_digest(_sign(secret, payload), signature):
+    if not hmac.compare_digest(_sign(secret, payload).encode("ascii"), given):
         raise GrantError("grant signature does not match")
     try:
         body = json.loads(_b64decode(payload))

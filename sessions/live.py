@@ -89,7 +89,12 @@ def message_out(
         "author_role": author_role,
         "body": msg.body,
         "product": product,
-        "attachment_url": f"/uploads/{msg.attachment_path}" if msg.attachment_path else None,
+        # Served behind an access gate (web/media.py), never from /uploads/.
+        "attachment_url": (
+            f"/snapshots/{msg.live_session_id}/{msg.attachment_path.rsplit('/', 1)[-1]}"
+            if msg.attachment_path
+            else None
+        ),
         "created_at": msg.created_at.isoformat(),
     }
 

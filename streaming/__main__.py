@@ -9,7 +9,7 @@ import sys
 from aiohttp import web
 
 from .config import ConfigError, RelayConfig
-from .server import create_app, new_event_loop
+from .server import AccessLogger, create_app, new_event_loop
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     web.run_app(
-        create_app(config), host=config.host, port=config.port, print=None, loop=new_event_loop()
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        print=None,
+        loop=new_event_loop(),
+        access_log_class=AccessLogger,
     )
     return 0
 

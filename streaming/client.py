@@ -32,12 +32,27 @@ async def post_offer(relay_url: str, grant: str, sdp: str, **extra: str) -> dict
     return dict(payload)
 
 
-async def signal(relay_url: str, pc: RTCPeerConnection, grant: str) -> str:
-    """Non-trickle offer/answer (aiortc gathers before it returns the offer)."""
+async def negotiate(relay_url: str, pc: RTCPeerConnection, grant: str) -> dict[str, str]:
+    """Non-trickle offer/answer (aiortc gathers before it returns the offer); the answer
+    carries ``peer_id`` and ``peer_token`` (the proof needed to hang up)."""
     await pc.setLocalDescription(await pc.createOffer())
     answer = await post_offer(relay_url, grant, pc.localDescription.sdp)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
-    return answer["peer_id"]
+    return answer
+
+
+async def signal(relay_url: str, pc: RTCPeerConnection, grant: str) -> str:
+    return (await negotiate(relay_url, pc, grant))["peer_id"]
+
+
+async def hang_up(relay_url: str, peer_id: str, peer_token: str) -> int:
+    """``DELETE /signal/<peer>`` with the peer's token: ends it on purpose; returns the status."""
+    headers = {"Authorization": f"Bearer {peer_token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.delete(f"{relay_url}/signal/{peer_id}", headers=headers) as response,
+    ):
+        return response.status
 
 
 @dataclass
@@ -46,6 +61,7 @@ class Viewing:
     peer_id: str
     video: MediaStreamTrack
     audio: MediaStreamTrack
+    peer_token: str = ""
 
     async def close(self) -> None:
         await self.pc.close()
@@ -59,11 +75,17 @@ async def view(relay_url: str, grant: str) -> Viewing:
     pc.addTransceiver("video", direction="recvonly")
     pc.addTransceiver("audio", direction="recvonly")
     try:
-        peer_id = await signal(relay_url, pc, grant)
+        answer = await negotiate(relay_url, pc, grant)
     except BaseException:
         await pc.close()
         raise
-    return Viewing(pc=pc, peer_id=peer_id, video=tracks["video"], audio=tracks["audio"])
+    return Viewing(
+        pc=pc,
+        peer_id=answer["peer_id"],
+        video=tracks["video"],
+        audio=tracks["audio"],
+        peer_token=answer["peer_token"],
+    )
 
 
 def video_payload_types(pc: RTCPeerConnection) -> set[int]:

@@ -27,6 +27,11 @@ class RelayConfig:
     allowed_origins: tuple[str, ...] = ("*",)
     max_viewers: int = 150
     dev: bool = False
+    # Bearer token of the internal routes (/metrics, full /rooms/<room>/status),
+    # shared with the web nodes. Empty: those routes refuse everyone.
+    internal_token: str = ""
+    # Spent grant nonces are kept here when set, so every relay refuses a replay.
+    redis_url: str | None = None
 
     @classmethod
     def from_env(
@@ -60,4 +65,6 @@ class RelayConfig:
             allowed_origins=origins,
             max_viewers=int(env.get("RELAY_MAX_VIEWERS", "150")),
             dev=dev,
+            internal_token=env.get("RELAY_INTERNAL_TOKEN", ""),
+            redis_url=env.get("RELAY_REDIS_URL") or env.get("REDIS_URL") or None,
         )

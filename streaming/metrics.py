@@ -2,11 +2,16 @@
 
 A collector bound to one relay (in its own registry) rather than module-level
 metric objects: tests can run several relays in one process.
+
+Only public shows are labelled by name: every other room (consultations, a
+shopper's camera) is summed under ``room="private"``, so even the internal
+scrape lists no consultation. The route itself needs the internal token.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
@@ -16,6 +21,7 @@ from prometheus_client.registry import Collector
 from .relay import Relay
 
 STATE_VALUES = {"none": 0, "live": 1, "reconnecting": 2}
+PRIVATE_LABEL = "private"
 
 
 class RelayCollector(Collector):
@@ -46,16 +52,36 @@ class RelayCollector(Collector):
         keyframes = CounterMetricFamily(
             "relay_room_keyframes", "Keyframes encoded", labels=["room"]
         )
+        families: tuple[GaugeMetricFamily | CounterMetricFamily, ...] = (
+            viewers,
+            bitrate,
+            state,
+            sent,
+            dropped,
+            encoded,
+            keyframes,
+            received,
+        )
+        totals: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(families))
         for name, room in self.relay.rooms.items():
             total_sent, total_dropped = room.viewer_totals()
-            viewers.add_metric([name], room.viewer_count)
-            bitrate.add_metric([name], room.stats.bitrate(now))
-            state.add_metric([name], STATE_VALUES[room.state])
-            sent.add_metric([name], total_sent)
-            dropped.add_metric([name], total_dropped)
-            encoded.add_metric([name], room.stats.frames_encoded)
-            keyframes.add_metric([name], room.stats.keyframes)
-            received.add_metric([name], room.stats.frames_in)
+            values = (
+                room.viewer_count,
+                room.stats.bitrate(now),
+                # Summed over private rooms: how many are live (or reconnecting, 2 each).
+                STATE_VALUES[room.state],
+                total_sent,
+                total_dropped,
+                room.stats.frames_encoded,
+                room.stats.keyframes,
+                room.stats.frames_in,
+            )
+            row = totals[name if room.public else PRIVATE_LABEL]
+            for index, value in enumerate(values):
+                row[index] += value
+        for label, row in totals.items():
+            for family, value in zip(families, row, strict=True):
+                family.add_metric([label], value)
         peers = GaugeMetricFamily("relay_peers", "Open peer connections")
         peers.add_metric([], len(self.relay.peers))
         yield from (viewers, bitrate, state, sent, dropped, received, encoded, keyframes, peers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import time
@@ -24,6 +25,8 @@ from sessions.grants import Grant, GrantError, Role, verify_grant
 from .config import RelayConfig
 from .encoder import VideoCodec
 from .fanout import ForwardingSender
+from .media_files import is_room_name, read_public, write_marker
+from .nonces import GrantReplayed, NonceStoreDown, make_ledger
 from .room import Room
 
 logger = logging.getLogger(__name__)
@@ -50,21 +53,10 @@ class Peer:
     role: Role
     identity: str
     pc: RTCPeerConnection
-
-
-class NonceLedger:
-    """Nonces of grants already spent, kept until the grant would have expired anyway."""
-
-    def __init__(self) -> None:
-        self._spent: dict[str, float] = {}
-
-    def spend(self, grant: Grant, now: float) -> None:
-        for nonce, exp in list(self._spent.items()):
-            if exp <= now:
-                del self._spent[nonce]
-        if grant.nonce in self._spent:
-            raise RelayError(409, "grant_replayed", "this grant has already been used")
-        self._spent[grant.nonce] = grant.exp
+    # Handed back in the answer, and only there: proof that a later request (hang
+    # up, poll the room's status) comes from whoever opened this peer. A grant
+    # cannot serve, it is spent and short-lived; a host may hang up after hours.
+    token: str = ""
 
 
 def offer_directions(sdp: str) -> list[tuple[str, str]]:
@@ -98,36 +90,81 @@ class Relay:
         self.config = config
         self.rooms: dict[str, Room] = {}
         self.peers: dict[str, Peer] = {}
-        self._nonces = NonceLedger()
+        self._nonces = make_ledger(config.redis_url)
+        # Room -> public, as the publisher's grant said (or the room's marker file).
+        self._public: dict[str, bool] = {}
         self._rtc_config = RTCConfiguration(
             iceServers=[RTCIceServer(**server) for server in config.ice_servers]
         )
 
     # -- grants ----------------------------------------------------------------
 
-    def check_grant(self, token: str, *, spend: bool) -> Grant:
+    def verify(self, token: str) -> Grant:
+        """Signature and expiry; the nonce is not spent (file reads, snapshots)."""
         try:
             grant = verify_grant(self.config.grant_secret, token)
         except GrantError as exc:
             raise RelayError(exc.status, "grant_refused", exc.reason) from None
-        if spend:
-            self._nonces.spend(grant, time.time())
+        if not is_room_name(grant.room):
+            raise RelayError(400, "bad_room", "the grant names no valid room")
         return grant
 
+    async def spend(self, grant: Grant) -> None:
+        try:
+            await self._nonces.spend(grant, time.time())
+        except GrantReplayed:
+            raise RelayError(409, "grant_replayed", "this grant has already been used") from None
+        except NonceStoreDown:
+            raise RelayError(
+                503, "nonce_store_down", "grants cannot be checked right now; try again"
+            ) from None
+
+    async def check_grant(self, token: str, *, spend: bool) -> Grant:
+        grant = self.verify(token)
+        if spend:
+            await self.spend(grant)
+        return grant
+
+    def peer_with_token(self, token: str) -> Peer | None:
+        given = token.encode()  # bytes: compare_digest refuses non-ASCII str
+        for peer in self.peers.values():
+            if peer.token and hmac.compare_digest(peer.token.encode(), given):
+                return peer
+        return None
+
     def room(self, name: str) -> Room:
+        if not is_room_name(name):
+            raise RelayError(400, "bad_room", "not a room name")
         if name not in self.rooms:
             self.rooms[name] = Room(name, self.config.media_dir)
         return self.rooms[name]
+
+    def is_public(self, name: str) -> bool:
+        """Whether anyone may read the room's files (a public show); private by default."""
+        if name not in self._public:
+            public = read_public(self.config.media_dir, name)
+            if public is None:
+                return False  # not cached: a publisher may still come and say
+            self._public[name] = public
+        return self._public[name]
+
+    def _adopt_claims(self, room: Room, grant: Grant) -> None:
+        """The publisher's grant says what the room is; kept on disk for after a restart."""
+        room.public, room.record = grant.public, grant.record
+        self._public[room.name] = grant.public
+        write_marker(self.config.media_dir, room.name, public=grant.public, record=grant.record)
 
     # -- signalling ------------------------------------------------------------
 
     async def answer(self, token: str, sdp: str, *, room: str | None = None) -> dict[str, str]:
         """Check the grant, then answer the offer as an ingest or a viewer peer."""
-        grant = self.check_grant(token, spend=True)
+        grant = self.verify(token)
         if room is not None and room != grant.room:
             raise RelayError(403, "wrong_room", "this grant is for another room")
         directions = offer_directions(sdp)
         check_role(grant.role, directions)
+        # Spent only once the offer is usable: a malformed request costs no grant.
+        await self.spend(grant)
         if grant.role == "view" and self.room(grant.room).viewer_count >= self.config.max_viewers:
             raise RelayError(503, "room_full", "the room is full; watch the HLS stream")
         peer = Peer(
@@ -136,11 +173,13 @@ class Relay:
             grant.role,
             grant.identity,
             RTCPeerConnection(self._rtc_config),
+            secrets.token_urlsafe(24),
         )
         self.peers[peer.peer_id] = peer
         self._watch(peer)
         try:
             if grant.role == "publish":
+                self._adopt_claims(self.room(peer.room), grant)
                 description = await self._answer_publisher(peer, sdp)
             else:
                 kinds = {kind for kind, _ in directions}
@@ -151,7 +190,12 @@ class Relay:
         except Exception as exc:  # aiortc raises plain exceptions for unusable offers
             await self.close_peer(peer.peer_id)
             raise RelayError(400, "bad_offer", f"the offer could not be answered: {exc}") from None
-        return {"sdp": description.sdp, "type": description.type, "peer_id": peer.peer_id}
+        return {
+            "sdp": description.sdp,
+            "type": description.type,
+            "peer_id": peer.peer_id,
+            "peer_token": peer.token,
+        }
 
     async def _answer_publisher(self, peer: Peer, sdp: str) -> RTCSessionDescription:
         pc = peer.pc
@@ -239,13 +283,15 @@ class Relay:
         for room in list(self.rooms.values()):
             await room.close()
         self.rooms.clear()
+        await self._nonces.close()
 
     # -- status ----------------------------------------------------------------
 
-    def status(self, name: str) -> dict[str, Any]:
+    def status(self, name: str, *, internal: bool = True) -> dict[str, Any]:
+        """The room's state; the recording's file name only for the web app (internal)."""
         room = self.rooms.get(name)
         if room is None:
-            return {
+            status: dict[str, Any] = {
                 "room": name,
                 "publisher": "none",
                 "viewers": 0,
@@ -253,14 +299,18 @@ class Relay:
                 "hls": None,
                 "recording": None,
             }
-        return {
-            "room": name,
-            "publisher": room.state,
-            "viewers": room.viewer_count,
-            "full": room.viewer_count >= self.config.max_viewers,
-            "hls": f"/hls/{name}/index.m3u8" if room.hls is not None else None,
-            "recording": f"/recordings/{room.recording.path.name}" if room.recording else None,
-        }
+        else:
+            status = {
+                "room": name,
+                "publisher": room.state,
+                "viewers": room.viewer_count,
+                "full": room.viewer_count >= self.config.max_viewers,
+                "hls": f"/hls/{name}/index.m3u8" if room.hls is not None else None,
+                "recording": f"/recordings/{room.recording.path.name}" if room.recording else None,
+            }
+        if not internal:
+            del status["recording"]
+        return status
 
 
 def _viewer_codec_capabilities() -> list[Any]:

@@ -102,6 +102,10 @@ class Room:
         self.stats = RoomStats()
         self.recording: PacketMuxer | None = None
         self.hls: PacketMuxer | None = None
+        # Set from the publisher's grant (Relay._adopt_claims). HLS is for a mass
+        # audience: only a public show writes it; a recording only when asked for.
+        self.public = False
+        self.record = False
         self._size = DEFAULT_SIZE
         self._size_fixed = False
         self._renditions: dict[VideoCodec, Rendition] = {}
@@ -273,8 +277,10 @@ class Room:
                 fresh = Rendition(SharedVideoEncoder(codec, width, height), viewers=old.viewers)
                 self._renditions[codec] = fresh
         self._rendition("h264")
-        self.recording = open_recording(self.media_dir, self.name, width, height)
-        self.hls = open_hls(self.media_dir, self.name, width, height)
+        if self.record:
+            self.recording = open_recording(self.media_dir, self.name, width, height)
+        if self.public:
+            self.hls = open_hls(self.media_dir, self.name, width, height)
 
     # -- the encode loop -------------------------------------------------------
 

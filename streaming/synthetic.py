@@ -24,7 +24,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from sessions.grants import issue_grant
 
-from .client import signal
+from .client import negotiate
 from .framecode import Stamp, draw_stamp, stamp_height
 
 VIDEO_CLOCK = 90000
@@ -155,6 +155,7 @@ class Publication:
     pc: RTCPeerConnection
     peer_id: str
     video: SyntheticCameraTrack
+    peer_token: str = ""
 
     async def close(self) -> None:
         await self.pc.close()
@@ -176,16 +177,26 @@ async def publish(
     if audio:
         pc.addTransceiver(ToneTrack(), direction="sendonly")
     try:
-        peer_id = await signal(relay_url, pc, grant)
+        answer = await negotiate(relay_url, pc, grant)
     except BaseException:
         await pc.close()
         raise
-    return Publication(pc=pc, peer_id=peer_id, video=video)
+    return Publication(
+        pc=pc, peer_id=answer["peer_id"], video=video, peer_token=answer["peer_token"]
+    )
 
 
 async def _main(args: argparse.Namespace) -> None:
+    # The web app decides a room's publicity (sessions.access.media_claims); whoever
+    # starts the demo camera passes it on (`vitrine run` does, for the demo show).
     grant = issue_grant(
-        args.grant_secret, room=args.room, role="publish", identity="synthetic", ttl=60
+        args.grant_secret,
+        room=args.room,
+        role="publish",
+        identity="synthetic",
+        ttl=60,
+        public=args.public,
+        record=args.record,
     )
     publication = await publish(
         args.relay.rstrip("/"), grant, width=args.width, height=args.height, fps=args.fps
@@ -210,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--duration", type=float, default=0, help="seconds; 0 runs until stopped")
+    parser.add_argument("--public", action="store_true", help="a public show: HLS and replay")
+    parser.add_argument("--record", action="store_true", help="keep a recording")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args))

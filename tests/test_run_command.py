@@ -73,8 +73,11 @@ def test_run_serves_the_demo_with_a_live_camera(
         status = requests.get(f"{relay}/rooms/{room}/status", headers={"Origin": site}, timeout=10)
         assert status.headers.get("Access-Control-Allow-Origin") in (site, "*")
         # The synthetic camera publishes into the live show (it connects within seconds).
+        # The full status is internal: ask with the token `vitrine run` gave web and relay.
+        token = (tmp_path / "var" / "relay_internal_token").read_text().strip()
+        internal = {"Authorization": f"Bearer {token}"}
         for _ in range(100):
-            state = requests.get(f"{relay}/rooms/{room}/status", timeout=5).json()
+            state = requests.get(f"{relay}/rooms/{room}/status", headers=internal, timeout=5).json()
             if state["publisher"] == "live":
                 break
             time.sleep(0.2)  # polling another process's state: there is no event to await

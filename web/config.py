@@ -46,9 +46,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
     secret_key = os.environ.get("SECRET_KEY")
     grant_secret = os.environ.get("MEDIA_GRANT_SECRET")
+    relay_token = os.environ.get("RELAY_INTERNAL_TOKEN", "")
     if not production:
         secret_key = secret_key or _persistent_dev_secret(var_dir, "secret_key")
         grant_secret = grant_secret or _persistent_dev_secret(var_dir, "media_grant_secret")
+        relay_token = relay_token or _persistent_dev_secret(var_dir, "relay_internal_token")
 
     config: dict[str, Any] = {
         "VITRINE_ENV": env,
@@ -75,6 +77,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             or os.environ.get("RELAY_URL")
             or "http://127.0.0.1:8001"
         ).rstrip("/"),
+        # Opens the relay's internal routes (full status, metrics); the relay has the same.
+        "RELAY_INTERNAL_TOKEN": relay_token,
         "ICE_SERVERS": json.loads(os.environ.get("ICE_SERVERS", "[]")),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(var_dir / "uploads")),
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),

@@ -31,6 +31,8 @@ class Supervisor:
             "VITRINE_ENV": config["VITRINE_ENV"],
             "SECRET_KEY": config["SECRET_KEY"],
             "MEDIA_GRANT_SECRET": config["MEDIA_GRANT_SECRET"],
+            # The web node and the relay share it: the relay's internal routes.
+            "RELAY_INTERNAL_TOKEN": config["RELAY_INTERNAL_TOKEN"],
             "DATABASE_URL": config["DATABASE_URL"],
             "RELAY_URL": relay_url,
             "RELAY_INTERNAL_URL": f"http://127.0.0.1:{relay_port}",
@@ -94,6 +96,9 @@ class Supervisor:
                 room,
                 "--grant-secret",
                 self.config["MEDIA_GRANT_SECRET"],
+                # The demo room is a show: public and recorded (sessions.access.media_claims).
+                "--public",
+                "--record",
             ],
         )
 

@@ -47,6 +47,9 @@ class Brand(SQLModel, table=True):
     # Most one client may hold of one variant (bag plus recent checkouts): luxury pieces
     # are few, and a guest must not be able to take them all (sessions/bags.py).
     max_per_client: int = Field(default=2, ge=1, le=99)
+    # Off by default: a consultation is recorded only when the brand says so, and
+    # the shopper is told before joining (sessions.access.media_claims).
+    record_consultations: bool = Field(default=False)
     created_at: datetime = utc_field(default_now=True)
 
 

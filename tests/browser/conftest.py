@@ -27,6 +27,7 @@ from tests.factories import Factory
 from tests.servers import ROOT, WebServer, free_port, wait_http
 
 GRANT_SECRET = "test-media-secret"
+RELAY_TOKEN = "test-relay-internal-token"  # web node and relay share it
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -56,6 +57,7 @@ def relay(tmp_path: Path) -> Iterator[Relay]:
         "MEDIA_GRANT_SECRET": GRANT_SECRET,
         "RELAY_MEDIA_DIR": str(tmp_path / "media"),
         "RELAY_ALLOWED_ORIGINS": "*",
+        "RELAY_INTERNAL_TOKEN": RELAY_TOKEN,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "streaming", "--host", "127.0.0.1", "--port", str(port)],
@@ -95,7 +97,10 @@ def web(
 ) -> Iterator[WebServer]:
     """A gevent web node that sends browsers to the test relay."""
     with WebServer(
-        database_url, tmp_path, async_mode="gevent", env={"RELAY_URL": relay.url}
+        database_url,
+        tmp_path,
+        async_mode="gevent",
+        env={"RELAY_URL": relay.url, "RELAY_INTERNAL_TOKEN": RELAY_TOKEN},
     ) as server:
         yield server
 
@@ -127,6 +132,9 @@ def synthetic_camera(relay: Relay) -> Iterator[Any]:
                     GRANT_SECRET,
                     "--fps",
                     "15",
+                    # The rooms these tests publish into are shows: public, recorded.
+                    "--public",
+                    "--record",
                 ],
                 cwd=ROOT,
             )

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from sessions.clock import utcnow
-from tests.browser.conftest import Relay
+from tests.browser.conftest import RELAY_TOKEN, Relay
 from tests.factories import Factory
 from tests.rooms.live_clients import staff_http
 from tests.servers import WebServer
@@ -18,7 +18,11 @@ from tests.servers import WebServer
 
 def wait_for_recording(relay: Relay, room: str) -> None:
     for _ in range(150):
-        status = requests.get(f"{relay.url}/rooms/{room}/status", timeout=5).json()
+        status = requests.get(
+            f"{relay.url}/rooms/{room}/status",
+            headers={"Authorization": f"Bearer {RELAY_TOKEN}"},  # the recording's name: internal
+            timeout=5,
+        ).json()
         if status["publisher"] == "live" and status["recording"]:
             return
         time.sleep(0.1)  # polling another process's state: there is no event to await

@@ -4,8 +4,9 @@ and helpers that read the synthetic camera's stamp back from decoded frames."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
+from yarl import URL
 
 from sessions.grants import Role, issue_grant
 from streaming.client import SocketTap, tap_sockets
@@ -25,6 +27,8 @@ from streaming.relay import Relay
 from streaming.server import RELAY_KEY, create_app
 
 SECRET = "test-media-secret"
+INTERNAL_TOKEN = "test-internal-token"
+INTERNAL = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 
 
 @pytest.fixture
@@ -41,19 +45,34 @@ class RunningRelay:
 
 @pytest.fixture
 def relay_config(tmp_path: Path) -> RelayConfig:
-    return RelayConfig(grant_secret=SECRET, media_dir=tmp_path / "media", max_viewers=150)
+    return RelayConfig(
+        grant_secret=SECRET,
+        media_dir=tmp_path / "media",
+        max_viewers=150,
+        internal_token=INTERNAL_TOKEN,
+    )
 
 
-@pytest.fixture
-async def relay(relay_config: RelayConfig) -> AsyncIterator[RunningRelay]:
-    app = create_app(relay_config)
+@contextlib.asynccontextmanager
+async def serve_relay(config: RelayConfig) -> AsyncIterator[RunningRelay]:
+    """A relay process's worth of app on an ephemeral loopback port (several may share a
+    media folder or a Redis: a restart, or relays side by side)."""
+    app = create_app(config)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield RunningRelay(f"http://127.0.0.1:{port}", app[RELAY_KEY], relay_config)
-    await runner.cleanup()
+    try:
+        yield RunningRelay(f"http://127.0.0.1:{port}", app[RELAY_KEY], config)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def relay(relay_config: RelayConfig) -> AsyncIterator[RunningRelay]:
+    async with serve_relay(relay_config) as running:
+        yield running
 
 
 GrantFactory = Callable[..., str]
@@ -61,11 +80,30 @@ GrantFactory = Callable[..., str]
 
 @pytest.fixture
 def grant() -> GrantFactory:
-    """``grant("room", "view")`` -> a fresh signed grant (new nonce each call)."""
+    """``grant("room", "view")`` -> a fresh signed grant (new nonce each call).
 
-    def make(room: str, role: Role, *, ttl: float = 60, now: float | None = None) -> str:
+    By default the room is a public, recorded show (as the web app says of a show);
+    ``public=False, record=False`` for a consultation's.
+    """
+
+    def make(
+        room: str,
+        role: Role,
+        *,
+        ttl: float = 60,
+        now: float | None = None,
+        public: bool = True,
+        record: bool = True,
+    ) -> str:
         return issue_grant(
-            SECRET, room=room, role=role, identity=f"{role}-tester", ttl=ttl, now=now
+            SECRET,
+            room=room,
+            role=role,
+            identity=f"{role}-tester",
+            ttl=ttl,
+            now=now,
+            public=public,
+            record=record,
         )
 
     return make
@@ -101,8 +139,12 @@ async def first_stamp_after(
     return await asyncio.wait_for(scan(), timeout)
 
 
-async def get_json(url: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
+async def get_json(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """GET as the web app would (the internal token) unless ``headers`` say otherwise."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(url, headers=INTERNAL if headers is None else headers) as response,
+    ):
         return response.status, await response.json()
 
 
@@ -116,6 +158,37 @@ async def wait_for_status(url: str, key: str, value: object, *, timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"{key} stayed {body[key]!r}, wanted {value!r}")
         await asyncio.sleep(0.1)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], what: str, *, timeout: float = 20.0
+) -> None:
+    """Poll a file or the relay's state: they change in another peer's tasks."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.1)
+
+
+async def until_connected(pc: RTCPeerConnection) -> None:
+    """Before closing a peer a test just opened: aiortc's connect task, if still
+    running, raises into the event loop when its transport closes under it."""
+
+    async def connected() -> bool:
+        return pc.connectionState == "connected"
+
+    await wait_until(connected, "the peer never connected")
+
+
+async def fetch(
+    url: str, headers: dict[str, str] | None = None, *, method: str = "GET"
+) -> tuple[int, bytes]:
+    """Status and body; the path goes out byte for byte (``%2F``, ``..``), not normalised."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, URL(url, encoded=True), headers=headers or {}) as response,
+    ):
+        return response.status, await response.read()
 
 
 class BadLink(SocketTap):

@@ -92,9 +92,10 @@ async def test_chromium_publishes_and_another_chromium_plays(
     # The host ends the show; Chromium plays the recording (H.264 + AAC in MP4).
     recording = relay.relay.status("web")["recording"]
     peer_id = await publisher.evaluate("window.relayState.peerId")
+    hang_up = {"Authorization": f"Bearer {await publisher.evaluate('window.relayState.peerToken')}"}
     async with (
         aiohttp.ClientSession() as http,
-        http.delete(f"{relay.url}/signal/{peer_id}") as response,
+        http.delete(f"{relay.url}/signal/{peer_id}", headers=hang_up) as response,
     ):
         assert response.status == 200
     replay = await browser.new_page()

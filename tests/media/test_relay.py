@@ -16,6 +16,7 @@ from streaming.framecode import delay_ms
 from streaming.synthetic import SyntheticCameraTrack, publish
 
 from .conftest import (
+    INTERNAL,
     GrantFactory,
     RunningRelay,
     expired_grant,
@@ -156,9 +157,14 @@ async def test_grants_are_checked(relay: RunningRelay, grant: GrantFactory) -> N
                 assert (await response.json())["error"] == "bad_request"
             async with http.post(f"{relay.url}/signal", json={"grant": "x"}) as response:
                 assert response.status == 400
-            async with http.delete(f"{relay.url}/signal/{answer['peer_id']}") as response:
+            hang_up = {"Authorization": f"Bearer {answer['peer_token']}"}
+            async with http.delete(
+                f"{relay.url}/signal/{answer['peer_id']}", headers=hang_up
+            ) as response:
                 assert response.status == 200
-            async with http.delete(f"{relay.url}/signal/{answer['peer_id']}") as response:
+            async with http.delete(
+                f"{relay.url}/signal/{answer['peer_id']}", headers=hang_up
+            ) as response:
                 assert response.status == 404
     finally:
         await sender.close()
@@ -205,11 +211,13 @@ async def test_recording_hls_snapshot_thumbnail_metrics(
             async with http.get(f"{room_url}/thumbnail.jpg") as response:
                 assert response.status == 200
                 assert (await response.read())[:2] == b"\xff\xd8"
-            async with http.get(f"{relay.url}/rooms/nobody/thumbnail.jpg") as response:
+            # An unknown room is private (401 to the public): ask as the web app does.
+            nobody = f"{relay.url}/rooms/nobody/thumbnail.jpg"
+            async with http.get(nobody, headers=INTERNAL) as response:
                 assert response.status == 404
                 assert (await response.json())["error"] == "no_thumbnail"
 
-            async with http.get(f"{relay.url}/metrics") as response:
+            async with http.get(f"{relay.url}/metrics", headers=INTERNAL) as response:
                 metrics = await response.text()
             assert 'relay_room_viewers{room="replay"} 1.0' in metrics
             assert 'relay_room_publisher_state{room="replay"} 1.0' in metrics
@@ -233,7 +241,10 @@ async def test_recording_hls_snapshot_thumbnail_metrics(
                 assert response.status == 200 and len(await response.read()) > 1000
 
             recording = status["recording"]
-            async with http.delete(f"{relay.url}/signal/{publication.peer_id}") as response:
+            hang_up = {"Authorization": f"Bearer {publication.peer_token}"}
+            async with http.delete(
+                f"{relay.url}/signal/{publication.peer_id}", headers=hang_up
+            ) as response:
                 assert response.status == 200  # the host ends the show: files are closed
             async with http.get(f"{relay.url}{recording}") as response:
                 assert response.status == 200

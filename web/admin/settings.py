@@ -35,6 +35,7 @@ def settings() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form = Form(values={name: str(getattr(brand, name) or "") for name in FIELDS})
         form.values["embed_origins"] = brand.embed_origins
+        form.values["record_consultations"] = "1" if brand.record_consultations else ""
         return render_template("admin/settings.html", brand=brand, form=form, section="settings")
     form = Form.from_request()
     logo_path = None
@@ -49,7 +50,12 @@ def settings() -> Response | str | tuple[str, int]:
     if form.ok:
         try:
             do_update_brand_settings(
-                db(), brand, logo_path=logo_path, **{name: form.get(name) for name in FIELDS}
+                db(),
+                brand,
+                logo_path=logo_path,
+                # An unticked box sends nothing: off.
+                record_consultations=form.get("record_consultations") == "1",
+                **{name: form.get(name) for name in FIELDS},
             )
         except DomainError as exc:
             db().rollback()

@@ -26,6 +26,7 @@ from web.admin import bp
 from web.admin.forms import Form, admin_brand, needs_login
 from web.admin.images import save_image
 from web.db import db
+from web.relay import internal_headers
 
 
 def _default_timezone(brand: Brand) -> str:
@@ -177,7 +178,7 @@ def _relay_thumbnail(show: Show) -> str:
     live = cat.live_session_for_show(db(), show)
     url = f"{current_app.config['RELAY_INTERNAL_URL']}/rooms/{live.room}/thumbnail.jpg"
     try:
-        response = requests.get(url, timeout=5)
+        response = requests.get(url, headers=internal_headers(), timeout=5)
     except requests.RequestException:
         raise InvalidInput("The media relay cannot be reached.", field="cover_from_relay") from None
     if response.status_code != 200:

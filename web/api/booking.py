@@ -44,6 +44,7 @@ from web.api.spec import api_route
 from web.booking import services
 from web.db import db
 from web.identity import current_actor, ensure_shopper
+from web.relay import grant_claims
 
 Text120 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Zone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -578,7 +579,11 @@ def consult_media_grant(consultation_id: int, body: GrantIn) -> GrantOut:
     room = access_media(actor, live, body.role, side)
     config = current_app.config
     grant = issue_grant(
-        config["MEDIA_GRANT_SECRET"], room=room, role=body.role, identity=actor.identity
+        config["MEDIA_GRANT_SECRET"],
+        room=room,
+        role=body.role,
+        identity=actor.identity,
+        **grant_claims(live),
     )
     return GrantOut(
         relay_url=config["RELAY_URL"], grant=grant, room=room, ice_servers=config["ICE_SERVERS"]

@@ -35,7 +35,7 @@ from web.api.schemas import DbId, Strict
 from web.api.spec import api_route
 from web.db import db
 from web.identity import current_actor, ensure_shopper, offer_guest_key
-from web.relay import end_room
+from web.relay import end_room, grant_claims
 
 log = logging.getLogger(__name__)
 checkout_bp = Blueprint("checkout", __name__)
@@ -251,7 +251,11 @@ def media_grant(live_session_id: int, body: GrantIn) -> GrantOut:
     room = access_media(current_actor(), live, body.role, side)
     config = current_app.config
     grant = issue_grant(
-        config["MEDIA_GRANT_SECRET"], room=room, role=body.role, identity=current_actor().identity
+        config["MEDIA_GRANT_SECRET"],
+        room=room,
+        role=body.role,
+        identity=current_actor().identity,
+        **grant_claims(live),
     )
     return GrantOut(
         relay_url=config["RELAY_URL"], grant=grant, room=room, ice_servers=config["ICE_SERVERS"]

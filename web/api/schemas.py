@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
@@ -43,6 +50,16 @@ class BrandSettingsIn(Strict):
     checkout_webhook_url: Annotated[str, StringConstraints(max_length=500)] | None = None
     reservation_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     max_per_client: Annotated[int, Field(ge=1, le=99)] | None = None
+    # Consultations are recorded only when this is on; the shopper is told (default off).
+    record_consultations: bool | None = None
+
+    @field_validator("record_consultations")
+    @classmethod
+    def _true_or_false(cls, value: bool | None) -> bool:
+        # Left out: unchanged. Sent: true or false, never null (the column is not nullable).
+        if value is None:
+            raise ValueError("record_consultations must be true or false")
+        return value
 
 
 Origin = Annotated[str, StringConstraints(max_length=300)]

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
 from sessions import booking, queue, ratings
-from sessions.access import access_join, access_shopper_side
+from sessions.access import access_join, access_shopper_side, media_claims
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -227,6 +227,8 @@ def room(live_session_id: int) -> Page:
         side="shopper",
         mode=_mode(live),
         other_name=profile.display_name if profile else "your associate",
+        # Told on the waiting screen, before the associate lets the shopper in.
+        recorded=brand is not None and media_claims(live, brand).record,
     )
 
 

@@ -8,6 +8,8 @@
 // A grant ({relay_url, grant, room, ice_servers}) is good for one connection and a
 // minute, so both take a function that fetches a fresh one for every (re)connect.
 // Signalling is non-trickle: the offer is posted once ICE gathering is complete.
+// The answer carries a peer token: the proof the relay wants to hang that peer up
+// (DELETE /signal/<peer>) and to tell its room's status while the grant is long gone.
 //
 // Viewer states: "connecting", "waiting" (nobody publishing yet), "playing",
 // "host-reconnecting" (the publisher dropped; the relay keeps the room),
@@ -59,12 +61,16 @@ async function signal(pc, info) {
     throw new RelayError(response.status, body.error || "relay_error", body.message || "The video server refused.");
   }
   await pc.setRemoteDescription({ type: body.type, sdp: body.sdp });
-  return body.peer_id;
+  return { peerId: body.peer_id, peerToken: body.peer_token };
 }
 
-function hangUp(relayUrl, peerId) {
+function hangUp(relayUrl, peerId, peerToken) {
   if (!peerId) return;
-  fetch(`${relayUrl}/signal/${encodeURIComponent(peerId)}`, { method: "DELETE", keepalive: true }).catch(() => {});
+  fetch(`${relayUrl}/signal/${encodeURIComponent(peerId)}`, {
+    method: "DELETE",
+    headers: { Authorization: `Bearer ${peerToken}` },
+    keepalive: true,
+  }).catch(() => {});
 }
 
 class MediaLink extends EventTarget {
@@ -91,6 +97,7 @@ class Viewer extends MediaLink {
     this.getGrant = asSource(getGrant);
     this.pc = null;
     this.peerId = null;
+    this.peerToken = null;
     this.info = null;
     this.hls = null;
     this.backoff = 500;
@@ -128,7 +135,11 @@ class Viewer extends MediaLink {
   }
 
   async _status() {
-    const response = await fetch(`${this.info.relay_url}/rooms/${encodeURIComponent(this.info.room)}/status`);
+    // Our peer's token once connected (the grant expires in a minute), the grant before.
+    const token = this.peerToken || this.info.grant;
+    const response = await fetch(`${this.info.relay_url}/rooms/${encodeURIComponent(this.info.room)}/status`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
     if (!response.ok) throw new RelayError(response.status, "status", "No status from the video server.");
     const status = await response.json();
     this.dispatchEvent(new CustomEvent("status", { detail: status }));
@@ -148,7 +159,7 @@ class Viewer extends MediaLink {
       this.video.play().catch(() => {});
     });
     this._set(this.state === "playing" ? "reconnecting" : "connecting");
-    this.peerId = await signal(pc, this.info);
+    ({ peerId: this.peerId, peerToken: this.peerToken } = await signal(pc, this.info));
   }
 
   // Resolves when the connection is lost; meanwhile reports the publisher's state.
@@ -199,10 +210,11 @@ class Viewer extends MediaLink {
   _teardown() {
     if (this.pc) {
       this.pc.close();
-      hangUp(this.info.relay_url, this.peerId);
+      hangUp(this.info.relay_url, this.peerId, this.peerToken);
     }
     this.pc = null;
     this.peerId = null;
+    this.peerToken = null;
   }
 
   close() {
@@ -237,6 +249,7 @@ class Publisher extends MediaLink {
     this.getGrant = asSource(getGrant);
     this.pc = null;
     this.peerId = null;
+    this.peerToken = null;
     this.info = null;
   }
 
@@ -254,7 +267,7 @@ class Publisher extends MediaLink {
       pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
     }
     pc.addEventListener("connectionstatechange", () => this._onState(pc));
-    this.peerId = await signal(pc, this.info);
+    ({ peerId: this.peerId, peerToken: this.peerToken } = await signal(pc, this.info));
     if (pc.connectionState === "connected") this._set("live");
   }
 
@@ -290,7 +303,7 @@ class Publisher extends MediaLink {
     this.closed = true;
     if (this.pc) this.pc.close();
     // A DELETE tells the relay the broadcast ended on purpose (not "reconnecting").
-    if (this.info) hangUp(this.info.relay_url, this.peerId);
+    if (this.info) hangUp(this.info.relay_url, this.peerId, this.peerToken);
     this._set("closed");
   }
 }

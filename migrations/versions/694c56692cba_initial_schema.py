@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 97ebd7a5b256
+Revision ID: 694c56692cba
 Revises:
-Create Date: 2026-12-01 08:37:45.263963
+Create Date: 2026-12-01 08:47:16.268309
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "97ebd7a5b256"
+revision: str = "694c56692cba"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("embed_origins", sa.Text(), nullable=False),
         sa.Column("reservation_minutes", sa.Integer(), nullable=False),
         sa.Column("max_per_client", sa.Integer(), nullable=False),
+        sa.Column("record_consultations", sa.Boolean(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
