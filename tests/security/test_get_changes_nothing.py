@@ -36,11 +36,14 @@ PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 # Files, not views: nothing to read in a table.
 SKIPPED = {"static", "media.upload"}
 # Routes about a consultation take the consultation's id, the others the show's live session.
-CONSULTATION_ROUTES = {"booking.room", "booking.associate_room", "booking.rate"}
-# The one write left in a GET: a first-time visitor's guest row, made by the reads a live
-# room's page makes before its socket connects (a socket cannot set the cookie). Moving it
-# to a POST is future work; test_a_first_visit_creates_no_guest_row holds the place.
-# A live room's first read used to make the guest's row; now it hands out a guest key only.
+CONSULTATION_ROUTES = {
+    "booking.room",
+    "booking.associate_room",
+    "booking.rate",
+    "media.snapshot",
+}
+# A live room's first reads used to make a first-time visitor's guest row (a socket cannot
+# set the cookie); now they hand out a guest key only, and the first action makes the row.
 GUEST_ON_FIRST_VISIT = {"api.get_live_session", "shop.embed_show"}
 
 
@@ -108,6 +111,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         "consultation_id": world.consultation_id,
         "request_id": request_id,
         "token": manage_token(app.config["SECRET_KEY"], appointment),
+        "name": "try-on.jpg",  # a consultation's snapshot (none was sent: a 404 to everyone)
     }
     session.commit()  # end the read: on SQLite it would hold the write lock
     return made
