@@ -10,6 +10,8 @@
 // stock, offer, bag, bag_event, session_state, sanction, error) plus "joined" (the join ack)
 // and "statechange". After a reconnect the room rejoins with the last message id it saw, so
 // the server sends exactly what was missed; ids already seen are dropped, never shown twice.
+// Messages pushed between the socket's (re)connect and the join's answer are held and
+// merged with the answer's history, so they are shown once and in order.
 // Text is data: render it with textContent, never innerHTML.
 
 const SERVER_EVENTS = [
@@ -47,6 +49,7 @@ export class LiveRoom extends EventTarget {
     this.seen = new Set();
     this.roomState = null;
     this._joined = false;
+    this._early = [];
   }
 
   async connect() {
@@ -79,7 +82,11 @@ export class LiveRoom extends EventTarget {
       this.socket.on(name, (data) => this._onServer(name, data));
     }
     this.socket.on("connect", () => this._join());
-    this.socket.on("disconnect", () => { this._joined = false; this._setState("reconnecting"); });
+    this.socket.on("disconnect", () => {
+      this._joined = false;
+      this._early = []; // the next join's history has them (lastId did not move)
+      this._setState("reconnecting");
+    });
     this.socket.io.on("reconnect_attempt", () => this._setState("reconnecting"));
     this.socket.io.on("reconnect_failed", () => this._setState("offline"));
     if (this.socket.connected) this._join(); else this.socket.connect();
@@ -97,6 +104,8 @@ export class LiveRoom extends EventTarget {
     const payload = { session_id: this.sessionId };
     if (this.lastId !== null) payload.last_id = this.lastId;
     const ack = await this._request("join", payload);
+    const early = this._early;
+    this._early = [];
     if (!ack.ok) {
       this._emit("error", ack);
       this._setState("offline");
@@ -107,12 +116,19 @@ export class LiveRoom extends EventTarget {
     this.muted = ack.muted;
     this.roomState = ack.state;
     this._emit("joined", ack);
-    this._receiveMessages(ack.history || []);
+    // The server joins the room before it reads the history, so a message stored in
+    // between comes both ways, and the live push may overtake the answer: merge by id.
+    const missed = [...(ack.history || []), ...early].sort((a, b) => a.id - b.id);
+    this._receiveMessages(missed);
     this._setState("live");
   }
 
   _onServer(name, data) {
-    if (name === "messages") { this._receiveMessages(data); return; }
+    if (name === "messages") {
+      if (this._joined) this._receiveMessages(data);
+      else this._early.push(...data); // ahead of the join's answer: wait for the history
+      return;
+    }
     if (name === "sanction") this.muted = data.kind === "mute" || data.kind === "ban";
     if (name === "pins" && this.roomState) this.roomState.pinned = data.pinned;
     if (name === "offer" && this.roomState) this.roomState.offer = data;
