@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import aiohttp
 import av
@@ -12,16 +13,19 @@ import pytest
 from aiortc import RTCPeerConnection
 
 from streaming.client import SignalError, post_offer, view
-from streaming.framecode import delay_ms
+from streaming.room import KEYFRAME_MIN_INTERVAL
 from streaming.synthetic import SyntheticCameraTrack, publish
 
 from .conftest import (
     GrantFactory,
+    Picture,
     RunningRelay,
     expired_grant,
     first_stamp_after,
     get_json,
+    next_picture,
     read_stamps,
+    viewer_outlet,
     wait_for_status,
 )
 
@@ -39,13 +43,12 @@ async def test_viewers_receive_the_publishers_frames(
         for stamps in received:
             counters = [s.counter for s in stamps]
             assert counters == sorted(counters) and len(set(counters)) == len(counters)
-            # These are the publisher's frames, and recent ones.
-            assert counters[-1] <= publication.video.counter
-            now_ms = int(time.time() * 1000)
-            assert delay_ms(stamps[-1].sent_ms, now_ms) < 1000
+            # These are the publisher's frames (how recent is the benchmark's to
+            # measure: a wall-clock bound here would measure the test machine).
+            assert counters[-1] < publication.video.counter
         # One H.264 encode serves them all.
         room = relay.relay.rooms["show"]
-        assert set(room._renditions) == {"h264"}
+        assert room.codecs == {"h264"}
         _, status = await get_json(f"{relay.url}/rooms/show/status")
         assert status["publisher"] == "live" and status["viewers"] == 3
         assert status["full"] is False
@@ -58,12 +61,15 @@ async def test_viewers_receive_the_publishers_frames(
             levels.append(float(np.abs(frame.to_ndarray().astype(np.float64)).mean()))
         assert max(levels) > 1000
 
-        # A viewer joining mid-stream has a picture within a second.
-        started = time.monotonic()
+        # A viewer joining mid-stream does not wait for the next periodic keyframe
+        # (up to 2 s away): the room forces one for it, and that is its first picture.
+        forced = room.stats.keyframes_forced
         late = await view(relay.url, grant("show", "view"))
-        await first_stamp_after(late.video, lambda s: True, timeout=1.0)
-        assert time.monotonic() - started < 1.0
         viewers.append(late)
+        first = await next_picture(late.video)
+        assert first.keyframe and first.stamp.counter > counters[-1]
+        assert room.stats.keyframes_forced > forced
+        assert viewer_outlet(relay, late.peer_id).keyframes_sent >= 1
     finally:
         for viewer in viewers:
             await viewer.close()
@@ -274,15 +280,32 @@ async def test_viewer_pli_forces_rate_limited_keyframes(
         room = relay.relay.rooms["pli"]
         receiver = next(r for r in viewer.pc.getReceivers() if r.track.kind == "video")
         ssrc = receiver.getSynchronizationSources()[0].source
-        before = room.stats.keyframes
-        # A real RTCP PLI every 50 ms for 1.2 s: 24 requests.
-        for _ in range(24):
+
+        async def pli() -> None:
+            # A real RTCP PLI from the viewer; aiortc has no public call for one.
             await receiver._send_rtcp_pli(ssrc)
-            await asyncio.sleep(0.05)
-        forced = room.stats.keyframes - before
-        # Honoured (about 3 in 1.2 s; without the PLI hook only a periodic one)
-        # but limited to one per 0.5 s, plus at most one periodic (2 s GOP).
-        assert 2 <= forced <= 4
+
+        def forced_since(count: int) -> Callable[[Picture], bool]:
+            """A keyframe the viewer decodes once the room has forced one more."""
+            return lambda picture: picture.keyframe and room.stats.keyframes_forced > count
+
+        # One PLI is honoured: the viewer soon decodes a keyframe the room forced
+        # (without the PLI hook only periodic ones come, and this never returns).
+        forced = room.stats.keyframes_forced
+        await pli()
+        await next_picture(viewer.video, forced_since(forced))
+
+        # A storm of PLIs costs at most one forced keyframe per 0.5 s, however slow
+        # the machine: counted against the room's own clock, not a fixed window.
+        forced = room.stats.keyframes_forced
+        started = time.monotonic()
+        for _ in range(24):
+            await pli()
+            await asyncio.sleep(0.05)  # the storm's pace, not a wait for anything
+        await next_picture(viewer.video, forced_since(forced))
+        storm = room.stats.keyframes_forced - forced
+        # Forced keyframes at least 0.5 s apart fit this many times in what elapsed.
+        assert 1 <= storm <= 1 + (time.monotonic() - started) / KEYFRAME_MIN_INTERVAL
     finally:
         await viewer.close()
         await publication.close()
