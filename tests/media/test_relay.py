@@ -13,6 +13,7 @@ import pytest
 from aiortc import RTCPeerConnection
 
 from streaming.client import SignalError, post_offer, view
+from streaming.framecode import delay_ms, read_frame_stamp
 from streaming.room import KEYFRAME_MIN_INTERVAL
 from streaming.synthetic import SyntheticCameraTrack, publish
 
@@ -24,6 +25,7 @@ from .conftest import (
     first_stamp_after,
     get_json,
     next_picture,
+    pictures_until,
     read_stamps,
     viewer_outlet,
     wait_for_status,
@@ -224,12 +226,12 @@ async def test_recording_hls_snapshot_thumbnail_metrics(
                 async with http.get(f"{relay.url}/{probe}") as response:
                     assert response.status == 200
 
-            # HLS: wait (by polling the file the muxer writes) for a first segment.
+            # HLS: the muxer cuts a segment on a keyframe once 2 s of show are in,
+            # and it takes each packet before any viewer is sent it: every keyframe
+            # the viewer decodes is a moment to look at the playlist.
             playlist = relay.config.media_dir / "hls" / "replay" / "index.m3u8"
-            deadline = time.monotonic() + 8
             while not (playlist.exists() and ".ts" in playlist.read_text()):
-                assert time.monotonic() < deadline, "no HLS segment"
-                await asyncio.sleep(0.2)
+                await next_picture(viewer.video, lambda p: p.keyframe)
             async with http.get(f"{relay.url}/hls/replay/index.m3u8") as response:
                 assert response.status == 200
                 segment = next(
@@ -239,17 +241,24 @@ async def test_recording_hls_snapshot_thumbnail_metrics(
                 assert response.status == 200 and len(await response.read()) > 1000
 
             recording = status["recording"]
+            watched = await pictures_until(viewer.video, publication.video.counter)
             async with http.delete(f"{relay.url}/signal/{publication.peer_id}") as response:
                 assert response.status == 200  # the host ends the show: files are closed
             async with http.get(f"{relay.url}{recording}") as response:
                 assert response.status == 200
         path = relay.config.media_dir / "recordings" / recording.rsplit("/", 1)[1]
         with av.open(str(path)) as container:
-            frames = sum(1 for _ in container.decode(video=0))
+            decoded = (read_frame_stamp(frame) for frame in container.decode(video=0))
+            recorded = [stamp for stamp in decoded if stamp is not None]
         with av.open(str(path)) as container:
             audio_frames = sum(1 for _ in container.decode(audio=0))
-        assert frames >= 30
-        assert audio_frames >= 30  # AAC, 1024 samples a frame: more than 0.6 s
+        # The recording holds the packets viewers are sent: every frame the viewer
+        # decoded, in the publisher's numbers.
+        assert {p.stamp.counter for p in watched} <= {stamp.counter for stamp in recorded}
+        # And sound along the way: both are paced by the publisher's clock, so AAC
+        # (1024 samples a frame) covers the video's span, less what was in flight.
+        span_ms = delay_ms(recorded[0].sent_ms, recorded[-1].sent_ms)
+        assert audio_frames * 1024 / 48 >= span_ms / 2
         _, status = await get_json(f"{room_url}/status")
         assert status["publisher"] == "none" and status["recording"] is None
     finally:
