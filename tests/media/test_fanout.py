@@ -153,8 +153,11 @@ async def test_a_viewer_that_stops_reading_its_socket_is_its_own_problem(
         outlets = [viewer_outlet(relay, v.peer_id) for v in others]
         frozen_out = viewer_outlet(relay, frozen.peer_id)
         sockets = udp_transports(frozen.pc)
-        for transport in sockets:
-            transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        buffers = [t.get_extra_info("socket") for t in sockets]
+        # Linux reports twice what was set (its bookkeeping): halve it to restore it.
+        usual = [b.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2 for b in buffers]
+        for buffer in buffers:
+            buffer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         drops_before = kernel_drops(sockets)
         sent = [o.frames_sent for o in outlets]
         dropped = [o.frames_dropped for o in outlets]
@@ -175,6 +178,8 @@ async def test_a_viewer_that_stops_reading_its_socket_is_its_own_problem(
 
         # It reads again: its NACK for the gap forces a keyframe, where it restarts.
         forced_before = room.stats.keyframes_forced
+        for buffer, size in zip(buffers, usual, strict=True):
+            buffer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
         for transport in sockets:
             transport.resume_reading()  # type: ignore[attr-defined]
         back_at = publication.video.counter
