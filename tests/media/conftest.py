@@ -53,7 +53,7 @@ async def relay(relay_config: RelayConfig) -> AsyncIterator[RunningRelay]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     yield RunningRelay(f"http://127.0.0.1:{port}", app[RELAY_KEY], relay_config)
     await runner.cleanup()
 
