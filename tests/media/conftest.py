@@ -216,3 +216,19 @@ def kernel_drops(transports: list[asyncio.DatagramTransport]) -> int:
                 if int(fields[9]) in inodes:
                     drops += int(fields[12])
     return drops
+
+
+async def connected(pc: RTCPeerConnection, *, timeout: float = 10.0) -> None:
+    """Until ``pc`` is connected (ICE and DTLS up), told by its own state event."""
+    done = asyncio.Event()
+
+    def on_change() -> None:
+        if pc.connectionState == "connected":
+            done.set()
+
+    pc.on("connectionstatechange", on_change)
+    try:
+        on_change()
+        await asyncio.wait_for(done.wait(), timeout)
+    finally:
+        pc.remove_listener("connectionstatechange", on_change)

@@ -21,6 +21,7 @@ from .conftest import (
     GrantFactory,
     Picture,
     RunningRelay,
+    connected,
     expired_grant,
     first_stamp_after,
     get_json,
@@ -106,6 +107,10 @@ async def test_new_publish_replaces_the_previous_publisher(
     relay: RunningRelay, grant: GrantFactory
 ) -> None:
     first = await publish(relay.url, grant("swap", "publish"))
+    # The first host is live (connected) when the second takes over, as a second tab
+    # would; closing a peer that is still connecting makes aiortc raise in its task.
+    await connected(first.pc)
+    await connected(relay.relay.peers[first.peer_id].pc)
     second = await publish(relay.url, grant("swap", "publish"), start_counter=50_000)
     viewer = await view(relay.url, grant("swap", "view"))
     try:
