@@ -125,12 +125,12 @@ async def test_a_backed_up_viewer_skips_frames_alone_and_restarts_at_a_keyframe(
         assert slow_out.awaiting_keyframe
 
         # Its socket drains: the first frame drawn since the backlog that it gets is a
-        # keyframe (a decoder cannot resume mid-GOP), and the next keyframe it is sent.
+        # keyframe (a decoder cannot resume mid-GOP), sent to it once it drained.
         keyframes = slow_out.keyframes_sent
         slow_sender.max_backlog = MAX_SOCKET_BACKLOG
         restart = await next_picture(slow.video, lambda p: p.stamp.counter >= backed_up_at)
         assert restart.keyframe
-        assert slow_out.keyframes_sent == keyframes + 1
+        assert slow_out.keyframes_sent > keyframes
         assert not slow_out.awaiting_keyframe
         assert fast_out.frames_dropped == fast_dropped
     finally:
