@@ -96,7 +96,7 @@ class HeldJoinAnswer:
             self.held, self.holding = [], False
 
 
-def test_a_message_that_overtakes_the_join_answer_is_shown_in_order_once(
+def test_pushes_that_overtake_the_join_answer_are_neither_lost_nor_undone(
     database_url: str, tmp_path: Path, seeded: Seeded, browser: Any
 ) -> None:
     with WebServer(database_url, tmp_path) as server:
@@ -104,9 +104,12 @@ def test_a_message_that_overtakes_the_join_answer_is_shown_in_order_once(
         room = {"session_id": seeded.live_id}
         host.call("join", room)
         live: list[int] = []
-        link = HeldJoinAnswer(
-            lambda: live.append(host.call("chat", {**room, "body": "live"})["message"]["id"])
-        )
+
+        def meanwhile() -> None:  # after the server answered the join, before it arrives
+            live.append(host.call("chat", {**room, "body": "live"})["message"]["id"])
+            assert host.call("pin", {**room, "product_id": seeded.product_id})["ok"]
+
+        link = HeldJoinAnswer(meanwhile)
         page = browser.new_page()
         page.route_web_socket("**/socket.io/**", link.route)
         page.goto(f"{server.url}/login")
@@ -124,7 +127,10 @@ def test_a_message_that_overtakes_the_join_answer_is_shown_in_order_once(
         page.wait_for_function("window.room.state === 'live'")
 
         assert link.overtaken and len(live) == 1
-        assert page.evaluate("window.seen") == [first, *missed, live[0]]
+        assert page.evaluate("window.seen") == [first, *missed, live[0]]  # once, in order
+        # The pin pushed ahead of the answer is not undone by the answer's older state.
+        pinned = page.evaluate("window.room.roomState.pinned.map((card) => card.id)")
+        assert pinned == [seeded.product_id]
         assert page.evaluate("window.states") == ["connecting", "live", "reconnecting", "live"]
         assert page.evaluate("window.errors") == []
         host.close()
