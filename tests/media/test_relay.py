@@ -275,6 +275,10 @@ async def test_full_room_refuses_viewers(relay: RunningRelay, grant: GrantFactor
     object.__setattr__(relay.config, "max_viewers", 1)
     viewer = await view(relay.url, grant("tiny", "view"))
     try:
+        # Connected, both ends, before anything closes it: aiortc raises in its connect
+        # task when a peer is closed half-way through connecting.
+        await connected(viewer.pc)
+        await connected(relay.relay.peers[viewer.peer_id].pc)
         _, status = await get_json(f"{relay.url}/rooms/tiny/status")
         assert status["full"] is True
         with pytest.raises(SignalError) as refused:
