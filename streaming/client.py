@@ -142,9 +142,23 @@ def tap_sockets(pc: RTCPeerConnection, make: Callable[[Any], Tap]) -> list[Tap]:
     method: uvloop caches a protocol's bound methods, ``set_protocol`` refreshes them.
     """
     taps = []
-    for transport in {receiver.transport for receiver in pc.getReceivers()}:
-        for protocol in transport.transport._connection._protocols:
-            tap = make(protocol)
-            protocol.transport.set_protocol(tap)
-            taps.append(tap)
+    for protocol in _ice_protocols(pc):
+        tap = make(protocol)
+        protocol.transport.set_protocol(tap)
+        taps.append(tap)
     return taps
+
+
+def udp_transports(pc: RTCPeerConnection) -> list[asyncio.DatagramTransport]:
+    """The asyncio transports of every UDP socket of ``pc`` (one per local candidate),
+    for tests that act on the sockets themselves: stop reading one, shrink its buffer."""
+    return [protocol.transport for protocol in _ice_protocols(pc)]
+
+
+def _ice_protocols(pc: RTCPeerConnection) -> list[Any]:
+    # aioice keeps one protocol per local candidate socket; it has no public accessor.
+    return [
+        protocol
+        for transport in {receiver.transport for receiver in pc.getReceivers()}
+        for protocol in transport.transport._connection._protocols
+    ]

@@ -217,6 +217,11 @@ class ForwardingSender(RTCRtpSender):
         sender.retransmitted = 0
         return sender
 
+    @property
+    def outlet(self) -> Outlet:
+        """This viewer's outlet in the room: its frame counters and keyframe state."""
+        return self._outlet
+
     # aiortc's private state, by its mangled names (see the module docstring).
     def _private(self, name: str) -> Any:
         return getattr(self, f"_RTCRtpSender__{name}")

@@ -76,7 +76,8 @@ class Rendition:
 class RoomStats:
     frames_in: int = 0
     frames_encoded: int = 0
-    keyframes: int = 0
+    keyframes: int = 0  # of the main (H.264) rendition, periodic and forced
+    keyframes_forced: int = 0  # of those, forced for a join, a PLI or a lost burst
     frames_sent: int = 0  # by viewers that have left; live ones are added on read
     frames_dropped: int = 0
     bytes_encoded: int = 0
@@ -129,6 +130,11 @@ class Room:
     @property
     def is_idle(self) -> bool:
         return self.state == "none" and self.publisher_id is None and self.viewer_count == 0
+
+    @property
+    def codecs(self) -> frozenset[VideoCodec]:
+        """The renditions being encoded now: H.264 always once published, others per viewer."""
+        return frozenset(self._renditions)
 
     @property
     def viewer_count(self) -> int:
@@ -301,6 +307,9 @@ class Room:
                 logger.exception("room %s: encoding failed", self.name)
                 continue
             self._distribute(encoded, now)
+            self.stats.keyframes_forced += sum(
+                forced for r, forced in jobs if forced and r.encoder.codec == "h264"
+            )
             self._maybe_thumbnail(now)
 
     async def _next_frame(self) -> av.VideoFrame | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import av
@@ -10,23 +11,33 @@ import pytest
 import requests
 
 from sessions.clock import utcnow
-from tests.browser.conftest import RELAY_TOKEN, Relay
+from sessions.grants import issue_grant
+from streaming.client import view
+from tests.browser.conftest import GRANT_SECRET, Relay
 from tests.factories import Factory
+from tests.media.conftest import read_stamps
 from tests.rooms.live_clients import staff_http
 from tests.servers import WebServer
 
 
-def wait_for_recording(relay: Relay, room: str) -> None:
-    for _ in range(150):
-        status = requests.get(
-            f"{relay.url}/rooms/{room}/status",
-            headers={"Authorization": f"Bearer {RELAY_TOKEN}"},  # the recording's name: internal
-            timeout=5,
-        ).json()
-        if status["publisher"] == "live" and status["recording"]:
-            return
-        time.sleep(0.1)  # polling another process's state: there is no event to await
-    pytest.fail("the relay never started recording")
+def watch_frames(relay: Relay, room: str, count: int) -> None:
+    """Watch the room as a viewer until ``count`` of the camera's frames have been
+    decoded. The relay records the very packets it sends viewers (from the first
+    keyframe on), so the recording then holds at least those frames."""
+
+    async def watch() -> None:
+        grant = issue_grant(GRANT_SECRET, room=room, role="view", identity="replay-test")
+        viewer = await view(relay.url, grant)
+        try:
+            # The guard covers the camera process starting; until then the relay
+            # sends its slate, which carries no stamp.
+            await asyncio.wait_for(read_stamps(viewer.video, count), 30)
+        finally:
+            await viewer.close()
+
+    # In a thread of its own: Playwright's sync API already runs a loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, watch()).result()
 
 
 @pytest.mark.browser
@@ -41,8 +52,7 @@ def test_ended_show_plays_its_recording(
     http = staff_http(web.url, seed.user_of(host).email)
     assert http.post(f"{web.url}/api/shows/{show.id}/start", timeout=10).ok
     synthetic_camera(live.room)
-    wait_for_recording(relay, live.room)
-    time.sleep(2)  # let two seconds of the show be recorded: the replay must have frames
+    watch_frames(relay, live.room, 12)  # the replay must have frames: these at least
 
     assert http.post(f"{web.url}/api/shows/{show.id}/end", timeout=10).ok
     replay_url = requests.get(f"{web.url}/api/shows/{show.id}", timeout=10).json()["replay_url"]

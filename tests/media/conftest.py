@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from yarl import URL
 from sessions.grants import Role, issue_grant
 from streaming.client import SocketTap, tap_sockets
 from streaming.config import RelayConfig
-from streaming.fanout import ForwardingSender
+from streaming.fanout import ForwardingSender, Outlet
 from streaming.framecode import Stamp, read_frame_stamp
 from streaming.relay import Relay
 from streaming.server import RELAY_KEY, create_app
@@ -62,7 +63,7 @@ async def serve_relay(config: RelayConfig) -> AsyncIterator[RunningRelay]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     try:
         yield RunningRelay(f"http://127.0.0.1:{port}", app[RELAY_KEY], config)
     finally:
@@ -219,3 +220,87 @@ def relay_sender(relay: RunningRelay, peer_id: str, kind: str) -> ForwardingSend
             assert isinstance(transceiver.sender, ForwardingSender)
             return transceiver.sender
     raise LookupError(kind)
+
+
+# --- observing events rather than waiting out a clock ---------------------------------
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A decoded frame as a viewer sees it: the publisher's stamp, and whether the
+    decoder got it as a keyframe (where a decoder can start)."""
+
+    stamp: Stamp
+    keyframe: bool
+
+
+async def next_picture(
+    track: MediaStreamTrack,
+    predicate: Callable[[Picture], bool] = lambda _: True,
+    *,
+    timeout: float = 10.0,
+) -> Picture:
+    """The first decoded, stamped frame that satisfies ``predicate``. The timeout only
+    keeps a broken relay from hanging the run; what a test asserts is the event."""
+
+    async def scan() -> Picture:
+        while True:
+            frame = await track.recv()
+            stamp = read_frame_stamp(frame)
+            if stamp is not None:
+                picture = Picture(stamp, bool(getattr(frame, "key_frame", False)))
+                if predicate(picture):
+                    return picture
+
+    return await asyncio.wait_for(scan(), timeout)
+
+
+async def pictures_until(
+    track: MediaStreamTrack, counter: int, *, timeout: float = 10.0
+) -> list[Picture]:
+    """Every stamped frame a viewer decodes until one the publisher drew as ``counter``
+    or later (counted in the publisher's own frame numbers, not in seconds)."""
+    pictures: list[Picture] = []
+
+    async def scan() -> None:
+        while not pictures or pictures[-1].stamp.counter < counter:
+            pictures.append(await next_picture(track))
+
+    await asyncio.wait_for(scan(), timeout)
+    return pictures
+
+
+def viewer_outlet(relay: RunningRelay, peer_id: str, kind: str = "video") -> Outlet:
+    """The room's outlet for one viewer: what the relay sent, dropped, is waiting for."""
+    return relay_sender(relay, peer_id, kind).outlet
+
+
+def kernel_drops(transports: list[asyncio.DatagramTransport]) -> int:
+    """Datagrams the kernel dropped because these sockets' receive buffers were full
+    (the ``drops`` column of /proc/net/udp*, matched by socket inode)."""
+    inodes = {os.fstat(t.get_extra_info("socket").fileno()).st_ino for t in transports}
+    drops = 0
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as rows:
+            next(rows)  # the header
+            for row in rows:
+                fields = row.split()
+                if int(fields[9]) in inodes:
+                    drops += int(fields[12])
+    return drops
+
+
+async def connected(pc: RTCPeerConnection, *, timeout: float = 10.0) -> None:
+    """Until ``pc`` is connected (ICE and DTLS up), told by its own state event."""
+    done = asyncio.Event()
+
+    def on_change() -> None:
+        if pc.connectionState == "connected":
+            done.set()
+
+    pc.on("connectionstatechange", on_change)
+    try:
+        on_change()
+        await asyncio.wait_for(done.wait(), timeout)
+    finally:
+        pc.remove_listener("connectionstatechange", on_change)

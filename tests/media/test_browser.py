@@ -30,7 +30,7 @@ async def page_server() -> AsyncIterator[str]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = runner.addresses[0][1]
     yield f"http://127.0.0.1:{port}/testpage.html"
     await runner.cleanup()
 
@@ -87,7 +87,7 @@ async def test_chromium_publishes_and_another_chromium_plays(
     room = relay.relay.rooms["web"]
     assert room.state == "live"
     assert any(c in ("video/H264", "video/VP8") for c in stats)
-    assert sorted(room._renditions) == ["h264"]  # Chromium took the shared H.264
+    assert room.codecs == {"h264"}  # Chromium took the shared H.264
 
     # The host ends the show; Chromium plays the recording (H.264 + AAC in MP4).
     recording = relay.relay.status("web")["recording"]

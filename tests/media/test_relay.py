@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import aiohttp
 import av
@@ -12,17 +13,23 @@ import pytest
 from aiortc import RTCPeerConnection
 
 from streaming.client import SignalError, post_offer, view
-from streaming.framecode import delay_ms
+from streaming.framecode import delay_ms, read_frame_stamp
+from streaming.room import KEYFRAME_MIN_INTERVAL
 from streaming.synthetic import SyntheticCameraTrack, publish
 
 from .conftest import (
     INTERNAL,
     GrantFactory,
+    Picture,
     RunningRelay,
+    connected,
     expired_grant,
     first_stamp_after,
     get_json,
+    next_picture,
+    pictures_until,
     read_stamps,
+    viewer_outlet,
     wait_for_status,
 )
 
@@ -40,13 +47,12 @@ async def test_viewers_receive_the_publishers_frames(
         for stamps in received:
             counters = [s.counter for s in stamps]
             assert counters == sorted(counters) and len(set(counters)) == len(counters)
-            # These are the publisher's frames, and recent ones.
-            assert counters[-1] <= publication.video.counter
-            now_ms = int(time.time() * 1000)
-            assert delay_ms(stamps[-1].sent_ms, now_ms) < 1000
+            # These are the publisher's frames (how recent is the benchmark's to
+            # measure: a wall-clock bound here would measure the test machine).
+            assert counters[-1] < publication.video.counter
         # One H.264 encode serves them all.
         room = relay.relay.rooms["show"]
-        assert set(room._renditions) == {"h264"}
+        assert room.codecs == {"h264"}
         _, status = await get_json(f"{relay.url}/rooms/show/status")
         assert status["publisher"] == "live" and status["viewers"] == 3
         assert status["full"] is False
@@ -59,12 +65,15 @@ async def test_viewers_receive_the_publishers_frames(
             levels.append(float(np.abs(frame.to_ndarray().astype(np.float64)).mean()))
         assert max(levels) > 1000
 
-        # A viewer joining mid-stream has a picture within a second.
-        started = time.monotonic()
+        # A viewer joining mid-stream does not wait for the next periodic keyframe
+        # (up to 2 s away): the room forces one for it, and that is its first picture.
+        forced = room.stats.keyframes_forced
         late = await view(relay.url, grant("show", "view"))
-        await first_stamp_after(late.video, lambda s: True, timeout=1.0)
-        assert time.monotonic() - started < 1.0
         viewers.append(late)
+        first = await next_picture(late.video)
+        assert first.keyframe and first.stamp.counter > counters[-1]
+        assert room.stats.keyframes_forced > forced
+        assert viewer_outlet(relay, late.peer_id).keyframes_sent >= 1
     finally:
         for viewer in viewers:
             await viewer.close()
@@ -99,6 +108,10 @@ async def test_new_publish_replaces_the_previous_publisher(
     relay: RunningRelay, grant: GrantFactory
 ) -> None:
     first = await publish(relay.url, grant("swap", "publish"))
+    # The first host is live (connected) when the second takes over, as a second tab
+    # would; closing a peer that is still connecting makes aiortc raise in its task.
+    await connected(first.pc)
+    await connected(relay.relay.peers[first.peer_id].pc)
     second = await publish(relay.url, grant("swap", "publish"), start_counter=50_000)
     viewer = await view(relay.url, grant("swap", "view"))
     try:
@@ -226,12 +239,12 @@ async def test_recording_hls_snapshot_thumbnail_metrics(
                 async with http.get(f"{relay.url}/{probe}") as response:
                     assert response.status == 200
 
-            # HLS: wait (by polling the file the muxer writes) for a first segment.
+            # HLS: the muxer cuts a segment on a keyframe once 2 s of show are in,
+            # and it takes each packet before any viewer is sent it: every keyframe
+            # the viewer decodes is a moment to look at the playlist.
             playlist = relay.config.media_dir / "hls" / "replay" / "index.m3u8"
-            deadline = time.monotonic() + 8
             while not (playlist.exists() and ".ts" in playlist.read_text()):
-                assert time.monotonic() < deadline, "no HLS segment"
-                await asyncio.sleep(0.2)
+                await next_picture(viewer.video, lambda p: p.keyframe)
             async with http.get(f"{relay.url}/hls/replay/index.m3u8") as response:
                 assert response.status == 200
                 segment = next(
@@ -241,6 +254,7 @@ async def test_recording_hls_snapshot_thumbnail_metrics(
                 assert response.status == 200 and len(await response.read()) > 1000
 
             recording = status["recording"]
+            watched = await pictures_until(viewer.video, publication.video.counter)
             hang_up = {"Authorization": f"Bearer {publication.peer_token}"}
             async with http.delete(
                 f"{relay.url}/signal/{publication.peer_id}", headers=hang_up
@@ -250,11 +264,17 @@ async def test_recording_hls_snapshot_thumbnail_metrics(
                 assert response.status == 200
         path = relay.config.media_dir / "recordings" / recording.rsplit("/", 1)[1]
         with av.open(str(path)) as container:
-            frames = sum(1 for _ in container.decode(video=0))
+            decoded = (read_frame_stamp(frame) for frame in container.decode(video=0))
+            recorded = [stamp for stamp in decoded if stamp is not None]
         with av.open(str(path)) as container:
             audio_frames = sum(1 for _ in container.decode(audio=0))
-        assert frames >= 30
-        assert audio_frames >= 30  # AAC, 1024 samples a frame: more than 0.6 s
+        # The recording holds the packets viewers are sent: every frame the viewer
+        # decoded, in the publisher's numbers.
+        assert {p.stamp.counter for p in watched} <= {stamp.counter for stamp in recorded}
+        # And sound along the way: both are paced by the publisher's clock, so AAC
+        # (1024 samples a frame) covers the video's span, less what was in flight.
+        span_ms = delay_ms(recorded[0].sent_ms, recorded[-1].sent_ms)
+        assert audio_frames * 1024 / 48 >= span_ms / 2
         _, status = await get_json(f"{room_url}/status")
         assert status["publisher"] == "none" and status["recording"] is None
     finally:
@@ -266,6 +286,10 @@ async def test_full_room_refuses_viewers(relay: RunningRelay, grant: GrantFactor
     object.__setattr__(relay.config, "max_viewers", 1)
     viewer = await view(relay.url, grant("tiny", "view"))
     try:
+        # Connected, both ends, before anything closes it: aiortc raises in its connect
+        # task when a peer is closed half-way through connecting.
+        await connected(viewer.pc)
+        await connected(relay.relay.peers[viewer.peer_id].pc)
         _, status = await get_json(f"{relay.url}/rooms/tiny/status")
         assert status["full"] is True
         with pytest.raises(SignalError) as refused:
@@ -285,15 +309,32 @@ async def test_viewer_pli_forces_rate_limited_keyframes(
         room = relay.relay.rooms["pli"]
         receiver = next(r for r in viewer.pc.getReceivers() if r.track.kind == "video")
         ssrc = receiver.getSynchronizationSources()[0].source
-        before = room.stats.keyframes
-        # A real RTCP PLI every 50 ms for 1.2 s: 24 requests.
-        for _ in range(24):
+
+        async def pli() -> None:
+            # A real RTCP PLI from the viewer; aiortc has no public call for one.
             await receiver._send_rtcp_pli(ssrc)
-            await asyncio.sleep(0.05)
-        forced = room.stats.keyframes - before
-        # Honoured (about 3 in 1.2 s; without the PLI hook only a periodic one)
-        # but limited to one per 0.5 s, plus at most one periodic (2 s GOP).
-        assert 2 <= forced <= 4
+
+        def forced_since(count: int) -> Callable[[Picture], bool]:
+            """A keyframe the viewer decodes once the room has forced one more."""
+            return lambda picture: picture.keyframe and room.stats.keyframes_forced > count
+
+        # One PLI is honoured: the viewer soon decodes a keyframe the room forced
+        # (without the PLI hook only periodic ones come, and this never returns).
+        forced = room.stats.keyframes_forced
+        await pli()
+        await next_picture(viewer.video, forced_since(forced))
+
+        # A storm of PLIs costs at most one forced keyframe per 0.5 s, however slow
+        # the machine: counted against the room's own clock, not a fixed window.
+        forced = room.stats.keyframes_forced
+        started = time.monotonic()
+        for _ in range(24):
+            await pli()
+            await asyncio.sleep(0.05)  # the storm's pace, not a wait for anything
+        await next_picture(viewer.video, forced_since(forced))
+        storm = room.stats.keyframes_forced - forced
+        # Forced keyframes at least 0.5 s apart fit this many times in what elapsed.
+        assert 1 <= storm <= 1 + (time.monotonic() - started) / KEYFRAME_MIN_INTERVAL
     finally:
         await viewer.close()
         await publication.close()

@@ -107,6 +107,7 @@ class Seeded:
     live_id: int
     host_email: str
     variant_id: int
+    product_id: int
 
 
 @pytest.fixture
@@ -124,6 +125,6 @@ def seeded(database_url: str) -> Iterator[Seeded]:
         variant = factory.variants(product)[0]
         email = factory.user_of(host).email
         session.commit()
-        assert live.id is not None and variant.id is not None
-        yield Seeded(live.id, email, variant.id)
+        assert live.id is not None and variant.id is not None and product.id is not None
+        yield Seeded(live.id, email, variant.id, product.id)
     engine.dispose()

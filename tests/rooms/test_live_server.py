@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from pathlib import Path
 
@@ -169,3 +170,35 @@ def test_one_shopper_tapping_fast_gets_one_bag(
         added = asyncio.run(_same_shopper_taps(server.url, seeded.live_id, seeded.variant_id, 8))
     assert len({a["bag"]["id"] for a in added}) == 1
     assert max(a["bag"]["count"] for a in added) == 8
+
+
+@pytest.mark.slow
+def test_batches_go_out_by_the_real_timer_one_window_after_their_first_item(
+    database_url: str, tmp_path: Path, seeded: Seeded
+) -> None:
+    """The other room tests flush batches by hand; here the node's own timer does."""
+    window = 0.3
+    env = {"CHAT_BATCH_MS": str(int(window * 1000))}
+    with WebServer(database_url, tmp_path, env=env) as server:
+        room = {"session_id": seeded.live_id}
+        host = RoomClient(server.url, staff_http(server.url, seeded.host_email)).connect()
+        viewer = RoomClient(server.url, guest_http(server.url, seeded.live_id)).connect()
+        try:
+            host.call("join", room)
+            viewer.call("join", room)
+            host.wait_for("presence", lambda p: p["viewers"] == 2)  # the joins' batch is out
+
+            # A heart (cheap to add: counted in the batch, stored at the flush) arms the
+            # timer; its batch comes by itself, and not before one window has passed.
+            tapped_at = time.monotonic()
+            assert viewer.call("react", room)["ok"]
+            assert host.wait_for("hearts") == {"total": 1}
+            assert time.monotonic() - tapped_at >= window
+
+            # Chat goes the same way: nobody flushes, each message arrives once, in order.
+            acks = [viewer.call("chat", {**room, "body": f"c{n}"}) for n in range(3)]
+            ids = [ack["message"]["id"] for ack in acks]
+            assert host.message_ids(until_id=ids[-1]) == ids
+        finally:
+            host.close()
+            viewer.close()

@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
+import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
 from sqlmodel import Session, select
 
 from sessions.clock import utcnow
+from sessions.events import Event, bus
 from sessions.models import ChatMessage, LiveSession, SessionKind
 from tests.factories import Factory
 from tests.rooms.conftest import Room, guest, join, received
 from web.scheduler import scheduler_of
 
 Connect = Callable[..., SocketIOTestClient]
+
+
+@pytest.fixture
+def offer_ended() -> Iterator[Callable[[], threading.Event]]:
+    """offer_ended() -> an Event set when a flash offer's end is published. Subscribed
+    after the node's delivery, so the room has been sent it by then."""
+    sinks: list[Callable[[Event], None]] = []
+
+    def watch() -> threading.Event:
+        ended = threading.Event()
+
+        def sink(event: Event) -> None:
+            if event.kind == "offer" and event.data.get("offer") is None:
+                ended.set()
+
+        bus.subscribe(sink)
+        sinks.append(sink)
+        return ended
+
+    yield watch
+    for sink in sinks:
+        bus.unsubscribe(sink)
 
 
 def chat(sio: SocketIOTestClient, room: Room, body: object, client_id: str | None = None) -> dict:
@@ -226,7 +251,9 @@ def test_hearts_are_counted_and_sent_in_batches(
     session.commit()
 
 
-def test_flash_offer_ends_on_time_for_everyone(app: Flask, connect: Connect, room: Room) -> None:
+def test_flash_offer_ends_on_time_for_everyone(
+    app: Flask, connect: Connect, room: Room, offer_ended: Callable[[], threading.Event]
+) -> None:
     scheduler_of(app).start("offers")  # the app's scheduler ends offers (off by default in tests)
     host, shopper = connect(room.host_user.email), guest(connect, app, room)
     join(host, room)
@@ -238,6 +265,7 @@ def test_flash_offer_ends_on_time_for_everyone(app: Flask, connect: Connect, roo
         "quantity": 1,
         "seconds": 3,
     }
+    ended = offer_ended()
     ack = host.emit("start_offer", start, callback=True)
     assert ack["ok"], ack
     assert received(shopper, "offer")[-1]["remaining"] == 1
@@ -247,12 +275,9 @@ def test_flash_offer_ends_on_time_for_everyone(app: Flask, connect: Connect, roo
     assert received(shopper, "offer")[-1]["remaining"] == 0
     bag = shopper.emit("add_to_bag", add, callback=True)["bag"]
     assert {line["unit_price_minor"] for line in bag["lines"]} == {9000, 12000}  # offer used up
-    # The server's timer ends it: wait for the event, not a fixed sleep.
-    deadline = utcnow() + timedelta(seconds=8)
-    while utcnow() < deadline:
-        if None in received(shopper, "offer"):
-            break
-        shopper.emit("leave", {"session_id": 0})  # a round trip, letting the timer thread run
-    else:
-        raise AssertionError("the offer did not end")
+    # The node's timer ends it: await that event (the timeout only guards a hang),
+    # then the shopper has been told, and not before the offer's end.
+    assert ended.wait(timeout=8), "the offer did not end"
+    assert utcnow() >= datetime.fromisoformat(ack["offer"]["ends_at"])
+    assert None in received(shopper, "offer")
     assert join(shopper, room)["state"]["offer"] is None

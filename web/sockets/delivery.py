@@ -1,11 +1,13 @@
 """Turns domain events into Socket.IO emits, batching what a busy room sends often.
 
 Chat messages, stock changes, hearts and presence are collected per room and
-flushed every ``CHAT_BATCH_MS`` (default 100 ms) as one emit each: a room with
-100 messages/s and 1,000 viewers sends 10 packets per viewer per second, not
-100, and each packet is encoded once for the whole room. Rarer events (pins,
-offers, deletions, bag) go out at once. Emits only queue packets per client,
-so a slow client never holds up the others.
+flushed ``CHAT_BATCH_MS`` (default 100 ms) after the first of them, as one emit
+each: a room with 100 messages/s and 1,000 viewers sends 10 packets per viewer per
+second, not 100, and each packet is encoded once for the whole room. The timer is
+armed by the first pending item, so an idle node does not wake up ten times a
+second, and a batch's first item waits one window, never less. Rarer events
+(pins, offers, deletions, bag) go out at once. Emits only queue packets per
+client, so a slow client never holds up the others.
 
 Every kind declared in ``sessions/event_kinds.py`` has one entry in
 ``DELIVERIES`` (a test walks one against the other). An event goes to the
@@ -94,7 +96,7 @@ class Delivery:
         self.window = window
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
-        self._started = False
+        self._armed = False  # a flush is due: the timer runs
         self._stopped = False
         self._peaks: dict[int, int] = {}
 
@@ -120,7 +122,10 @@ class Delivery:
     # --- batching ---------------------------------------------------------------
 
     def _pending_for(self, room: str) -> _Pending:
-        self.start()
+        """The room's batch (call with the lock held); its first item arms the timer."""
+        if not self._armed and not self._stopped:
+            self._armed = True
+            socketio.start_background_task(self._flush_after_window)
         return self._pending.setdefault(room, _Pending())
 
     def add_message(self, room: str, message: dict[str, Any]) -> None:
@@ -143,26 +148,28 @@ class Delivery:
             pending.presence = True
             pending.live_session_id = live_session_id or pending.live_session_id
 
-    def start(self) -> None:
-        if not self._started:
-            self._started = True
-            socketio.start_background_task(self._run)
-
     def stop(self) -> None:
         """End the batching loop (an app shutting down, a test ending)."""
         self._stopped = True
 
-    def _run(self) -> None:
-        while not self._stopped:
-            socketio.sleep(self.window)
-            try:
-                self.flush()
-            except Exception:  # a bad batch must not stop every later one
-                log.exception("room flush failed")
+    def _flush_after_window(self) -> None:
+        socketio.sleep(self.window)
+        if self._stopped:
+            return
+        try:
+            self._flush(timer_expired=True)
+        except Exception:  # a bad batch must not stop every later one
+            log.exception("room flush failed")
 
     def flush(self) -> None:
+        """Send every pending batch now, ahead of the timer (tests that skip the wait)."""
+        self._flush(timer_expired=False)
+
+    def _flush(self, *, timer_expired: bool) -> None:
         with self._lock:
             batches, self._pending = self._pending, {}
+            if timer_expired:
+                self._armed = False  # the next item arms a new timer
         for room, pending in batches.items():
             self._flush_room(room, pending)
 

@@ -10,6 +10,9 @@
 // stock, offer, bag, bag_event, session_state, sanction, error) plus "joined" (the join ack)
 // and "statechange". After a reconnect the room rejoins with the last message id it saw, so
 // the server sends exactly what was missed; ids already seen are dropped, never shown twice.
+// Whatever is pushed while a join waits for its answer is held until the answer is in:
+// messages merge with its history (once each, in order), other events are replayed over
+// its state, so a push that overtook the answer is neither lost nor undone by it.
 // Text is data: render it with textContent, never innerHTML.
 
 const SERVER_EVENTS = [
@@ -47,6 +50,7 @@ export class LiveRoom extends EventTarget {
     this.seen = new Set();
     this.roomState = null;
     this._joined = false;
+    this._held = null; // [[name, data]] pushed while a join awaits its answer
   }
 
   async connect() {
@@ -79,7 +83,11 @@ export class LiveRoom extends EventTarget {
       this.socket.on(name, (data) => this._onServer(name, data));
     }
     this.socket.on("connect", () => this._join());
-    this.socket.on("disconnect", () => { this._joined = false; this._setState("reconnecting"); });
+    this.socket.on("disconnect", () => {
+      this._joined = false;
+      this._held = null; // the next join's answer has all of it
+      this._setState("reconnecting");
+    });
     this.socket.io.on("reconnect_attempt", () => this._setState("reconnecting"));
     this.socket.io.on("reconnect_failed", () => this._setState("offline"));
     if (this.socket.connected) this._join(); else this.socket.connect();
@@ -96,7 +104,10 @@ export class LiveRoom extends EventTarget {
   async _join() {
     const payload = { session_id: this.sessionId };
     if (this.lastId !== null) payload.last_id = this.lastId;
+    const held = [];
+    this._held = held;
     const ack = await this._request("join", payload);
+    if (this._held === held) this._held = null; // (a later join may hold its own)
     if (!ack.ok) {
       this._emit("error", ack);
       this._setState("offline");
@@ -107,12 +118,22 @@ export class LiveRoom extends EventTarget {
     this.muted = ack.muted;
     this.roomState = ack.state;
     this._emit("joined", ack);
-    this._receiveMessages(ack.history || []);
+    // The server enters the room before it reads history and state, so a change made in
+    // between comes both ways, and its push may arrive first. Messages merge by id; the
+    // other events are replayed in the order they came: the last word wins, as on the server.
+    const pushed = held.filter(([name]) => name === "messages").flatMap(([, list]) => list);
+    this._receiveMessages([...(ack.history || []), ...pushed].sort((a, b) => a.id - b.id));
+    for (const [name, data] of held) if (name !== "messages") this._apply(name, data);
     this._setState("live");
   }
 
   _onServer(name, data) {
-    if (name === "messages") { this._receiveMessages(data); return; }
+    if (this._held) this._held.push([name, data]); // ahead of the join's answer
+    else if (name === "messages") this._receiveMessages(data);
+    else this._apply(name, data);
+  }
+
+  _apply(name, data) {
     if (name === "sanction") this.muted = data.kind === "mute" || data.kind === "ban";
     if (name === "pins" && this.roomState) this.roomState.pinned = data.pinned;
     if (name === "offer" && this.roomState) this.roomState.offer = data;
