@@ -57,6 +57,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Live rooms: chat/hearts/presence batching window; expired-reservation sweep period.
         "CHAT_BATCH_MS": int(os.environ.get("CHAT_BATCH_MS", "100")),
         "RESERVATION_SWEEP_SECONDS": int(os.environ.get("RESERVATION_SWEEP_SECONDS", "30")),
+        "ANALYTICS_HEARTBEAT_SECONDS": int(os.environ.get("ANALYTICS_HEARTBEAT_SECONDS", "60")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         # The relay as the browser reaches it, and as the web node reaches it.
         "RELAY_URL": os.environ.get("RELAY_URL", "http://127.0.0.1:8001").rstrip("/"),

@@ -38,6 +38,8 @@ class Brand(SQLModel, table=True):
     checkout_webhook_url: str | None = Field(default=None, max_length=500)
     webhook_secret: str | None = Field(default=None, max_length=128)
     reservation_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # An order is "influenced" by a session the shopper watched or talked in this many days before.
+    attribution_window_days: int = Field(default=7, ge=1, le=90)
     created_at: datetime = utc_field(default_now=True)
 
 
