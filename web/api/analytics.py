@@ -97,7 +97,12 @@ def _order_event(raw: bytes) -> OrderCreatedIn | OrderRefundedIn:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise BadJSON("The body is not valid JSON.") from None
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
+        loc = (
+            first["loc"][1:]
+            if first["loc"][:1] in (("order.created",), ("order.refunded",))
+            else first["loc"]
+        )
+        where = ".".join(str(p) for p in loc) or "body"
         raise InvalidInput(f"{where}: {first['msg']}", field=where) from None
 
 
