@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from sessions.access import Actor, access_bag, access_join, can_host
 from sessions.analytics import events as analytics_events
+from sessions.analytics.live import publish_live_figures
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SoldOut
@@ -304,6 +305,7 @@ def _reserve(
         if claimed is not None:
             db.refresh(claimed)
             publish("offer", live.room, offer=offer_out(claimed), offer_id=claimed.id)
+        publish_live_figures(db, live)
     return Added(bag=body, stock=stock)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from sessions.analytics.events import JOIN, LIVE, REPLAY
+from sessions.analytics.live import publish_live_figures
 from sessions.bags import bag_session_id
 from sessions.clock import utcnow
 from sessions.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -227,7 +228,13 @@ def do_receive_order(db: Session, brand: Brand, new: NewOrder) -> Received:
         existing = _existing(db, brand, new.external_id)
         assert existing is not None
         return Received(existing, duplicate=True)
+    _tell_hosts(db, order)
     return Received(order, duplicate=False)
+
+
+def _tell_hosts(db: Session, order: Order) -> None:
+    if order.live_session_id is not None:
+        publish_live_figures(db, db.get(LiveSession, order.live_session_id))
 
 
 def _existing(db: Session, brand: Brand, external_id: str) -> Order | None:
@@ -259,4 +266,5 @@ def do_refund_order(
     )
     db.commit()
     db.refresh(order)
+    _tell_hosts(db, order)
     return order

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from sessions.bags import sign_payload
-from tests.rooms.conftest import connect  # noqa: F401  (the fixture, re-exported)
+from tests.rooms.conftest import connect, room  # noqa: F401  (fixtures, re-exported)
 
 SECRET = "whsec-analytics-test"
 

@@ -255,6 +255,7 @@ _HANDLERS: dict[str, Callable[[Delivery, Event], None]] = {
     "pins": _simple("pins", lambda e: {"pinned": e.data["pinned"]}),
     "bag": _simple("bag", lambda e: e.data["bag"]),
     "bag_event": _simple("bag_event", lambda e: e.data),
+    "live_figures": _simple("live_figures", lambda e: e.data),
     "session_state": _simple("session_state", lambda e: {"status": e.data["status"]}),
     "participants_changed": lambda d, e: d.presence_changed(e.room) if e.room else None,
 }

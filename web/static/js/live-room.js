@@ -14,7 +14,7 @@
 
 const SERVER_EVENTS = [
   "messages", "message_deleted", "hearts", "presence", "participants", "pins", "stock",
-  "offer", "bag", "bag_event", "session_state", "sanction", "error",
+  "offer", "bag", "bag_event", "live_figures", "session_state", "sanction", "error",
 ];
 const ACK_TIMEOUT_MS = 10000;
 
