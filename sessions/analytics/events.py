@@ -12,6 +12,8 @@ Kinds (``AnalyticsEvent.kind``):
 - ``add_to_bag``: ``value_minor`` = unit price x quantity, ``product_id``, ``mode``.
 - ``checkout_handoff``: ``value_minor`` = bag total, ``live_session_id`` = the session the
   bag's lines came from.
+- ``associate_status``: an associate went online, away or offline (``detail``), for
+  service coverage.
 
 Chat messages are not copied here: ``chat_messages`` already stores each once.
 """
@@ -20,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
 from sessions.access import Actor, can_host
 from sessions.errors import InvalidInput, NotFound
-from sessions.models import AnalyticsEvent, LiveSession, Product, SessionStatus
+from sessions.models import AnalyticsEvent, AssociateProfile, LiveSession, Product, SessionStatus
 
 JOIN = "join"
 HEARTBEAT = "heartbeat"
@@ -36,6 +39,7 @@ UNPIN = "unpin"
 HEARTS = "hearts"
 ADD_TO_BAG = "add_to_bag"
 HANDOFF = "checkout_handoff"
+ASSOCIATE_STATUS = "associate_status"
 VIEWING_KINDS = (JOIN, HEARTBEAT, LEAVE)
 LIVE = "live"
 REPLAY = "replay"
@@ -140,3 +144,14 @@ def do_record_product_click(
         return
     db.add(event_for(live, PRODUCT_CLICK, shopper_id=actor.shopper_id, product_id=product_id))
     db.commit()
+
+
+def status_event(profile: AssociateProfile, at: datetime) -> AnalyticsEvent:
+    """A row for an associate's change of status; the caller adds it to its own commit."""
+    return AnalyticsEvent(
+        brand_id=profile.brand_id,
+        kind=ASSOCIATE_STATUS,
+        associate_id=profile.id,
+        detail=profile.status.value,
+        created_at=at,
+    )

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func
 from sqlmodel import Session, col, select
 
+from sessions.analytics.coverage import DayCoverage, Questions, coverage_by_day, questions
 from sessions.analytics.events import (
     ADD_TO_BAG,
     HANDOFF,
@@ -682,6 +683,10 @@ class BrandSummary:
     previous: PeriodFigures
     shows: list[ShowRow]
     team: list[AssociateSummary]
+    coverage: list[DayCoverage]
+    coverage_hours_average: float
+    questions: Questions
+    previous_questions: Questions
 
 
 def _show_sessions(db: Session, brand_id: int, start: datetime, end: datetime) -> list:
@@ -786,6 +791,7 @@ def brand_summary(db: Session, brand_id: int, start: datetime, end: datetime) ->
     brand = db.get(Brand, brand_id)
     assert brand is not None
     before = start - (end - start)
+    days = coverage_by_day(db, brand_id, start, end)
     rows = [_show_row(show_summary(db, s)) for s in _show_sessions(db, brand_id, start, end)]
     previous_rows = [
         _show_row(show_summary(db, s)) for s in _show_sessions(db, brand_id, before, start)
@@ -798,6 +804,10 @@ def brand_summary(db: Session, brand_id: int, start: datetime, end: datetime) ->
         previous=period_figures(db, brand_id, before, start, previous_rows),
         shows=rows,
         team=team(db, brand_id, start, end),
+        coverage=days,
+        coverage_hours_average=ratio(sum(d.covered_hours for d in days), len(days)),
+        questions=questions(db, brand_id, start, end),
+        previous_questions=questions(db, brand_id, before, start),
     )
 
 

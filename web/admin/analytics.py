@@ -132,6 +132,24 @@ def team_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
     ]
 
 
+def coverage_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
+    return ("Day (UTC)", "Hours with an associate online"), [
+        (d.day, f"{d.covered_hours:.2f}") for d in summary.coverage
+    ]
+
+
+def questions_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
+    now, before = summary.questions, summary.previous_questions
+    rows: list[Row] = [
+        ("Asked", now.asked, before.asked),
+        ("Answered live", now.answered_live, before.answered_live),
+        ("Answered later (left a message)", now.answered_later, before.answered_later),
+        ("Answered automatically", now.answered_automatically, before.answered_automatically),
+        ("Left waiting", now.left_waiting, before.left_waiting),
+    ]
+    return ("Questions", "This period", "Previous period"), rows
+
+
 def show_figures_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
     money = lambda v: format_money(v, s.currency)  # noqa: E731
     rows: list[Row] = [
@@ -252,7 +270,13 @@ def _brand_summary() -> tuple[Brand, metrics.BrandSummary]:
     return brand, metrics.brand_summary(db(), brand.id, start, end)
 
 
-BRAND_TABLES = {"period": period_table, "shows": shows_table, "team": team_table}
+BRAND_TABLES = {
+    "period": period_table,
+    "shows": shows_table,
+    "team": team_table,
+    "coverage": coverage_table,
+    "questions": questions_table,
+}
 SHOW_TABLES = {"figures": show_figures_table, "minutes": minutes_table, "products": products_table}
 
 
