@@ -268,3 +268,19 @@ def do_refund_order(
     db.refresh(order)
     _tell_hosts(db, order)
     return order
+
+
+MAX_WINDOW_DAYS = 90
+
+
+def do_set_attribution_window(db: Session, brand: Brand, days: object) -> Brand:
+    """How many days after watching or talking an order still counts as influenced."""
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_WINDOW_DAYS:
+        raise InvalidInput(
+            f"Give the window as a whole number of days from 1 to {MAX_WINDOW_DAYS}.",
+            field="attribution_window_days",
+        )
+    brand.attribution_window_days = days
+    db.add(brand)
+    db.commit()
+    return brand

@@ -73,3 +73,23 @@ def test_bad_periods_and_tables_get_a_clear_4xx(app: Flask, factory: Factory) ->
     assert http.get("/admin/analytics/secrets.csv").status_code == 404
     api = http.get(f"/api/brands/{brand.id}/analytics?start=2020-01-01&end=2027-01-01")
     assert api.status_code == 422 and "366" in api.json["message"]
+
+
+def test_the_influence_window_is_a_brand_setting(app: Flask, factory: Factory) -> None:
+    brand = factory.brand()
+    assert brand.attribution_window_days == 7
+    admin = factory.admin(brand)
+    http = app.test_client()
+    login(http, admin.email)
+    saved = http.post("/admin/analytics/window", data={"attribution_window_days": "14"})
+    assert saved.status_code == 302
+    assert 'value="14"' in http.get("/admin/analytics").text
+    for bad in ("0", "91", "a week"):
+        refused = http.post("/admin/analytics/window", data={"attribution_window_days": bad})
+        assert refused.status_code == 422 and "1 to 90" in refused.text
+    staff = app.test_client()
+    login(staff, factory.user_of(factory.associate(brand)).email)
+    assert (
+        staff.post("/admin/analytics/window", data={"attribution_window_days": "30"}).status_code
+        == 403
+    )

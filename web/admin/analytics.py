@@ -12,11 +12,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from sessions.access import access_brand_analytics
 from sessions.analytics import metrics
+from sessions.analytics.orders import MAX_WINDOW_DAYS, do_set_attribution_window
 from sessions.catalogue import live_session_for_show
 from sessions.errors import InvalidInput, NotFound
 from sessions.models import Brand, Show
@@ -301,8 +302,23 @@ def analytics() -> BaseResponse | str:
         tables={name: table(summary) for name, table in BRAND_TABLES.items()},
         query=request.query_string.decode(),
         last_day=(summary.current.end - timedelta(days=1)).date(),
+        max_window=MAX_WINDOW_DAYS,
         chart_data=chart,
     )
+
+
+@bp.post("/analytics/window")
+def analytics_window() -> BaseResponse | tuple[str, int]:
+    """The brand's influence window, set from the analytics page."""
+    if (login := needs_login()) is not None:
+        return login
+    _, brand = admin_brand()
+    access_brand_analytics(current_actor(), brand.id or 0)
+    raw = request.form.get("attribution_window_days", "").strip()
+    days: object = int(raw) if raw.isdigit() else raw
+    do_set_attribution_window(db(), brand, days)
+    flash(f"Orders now count as influenced for {brand.attribution_window_days} days.")
+    return redirect(url_for("admin.analytics"))
 
 
 @bp.get("/analytics/<table>.csv")
