@@ -93,3 +93,19 @@ def test_the_influence_window_is_a_brand_setting(app: Flask, factory: Factory) -
         staff.post("/admin/analytics/window", data={"attribution_window_days": "30"}).status_code
         == 403
     )
+
+
+def test_an_associate_reads_their_own_figures_in_the_console(
+    app: Flask, factory: Factory, session: Session
+) -> None:
+    brand = factory.brand()
+    associate = factory.associate(brand, name="Inès")
+    http = app.test_client()
+    login(http, factory.user_of(associate).email)
+    page = http.get("/console/figures")
+    assert page.status_code == 200 and "Inès" in page.text and "Attributed revenue" in page.text
+    rows = list(csv.reader(io.StringIO(http.get("/console/figures.csv").text)))
+    assert rows[0] == ["Figure", "Value"] and rows[1] == ["Consultations", "0"]
+    admin = app.test_client()
+    login(admin, factory.admin(brand).email)
+    assert admin.get("/console/figures").status_code == 404  # the team is in Analytics

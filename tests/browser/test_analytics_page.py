@@ -46,6 +46,7 @@ def test_analytics_pages_draw_charts_and_export_csv(
     start = (utcnow() - timedelta(days=1)).replace(hour=18, minute=0, second=0, microsecond=0)
     seeded = seed_show(seed.session, seed, brand, start)
     admin_email = seed.admin(brand).email
+    associate_email = seed.user_of(seed.associate(brand)).email
     seed.session.commit()
     base = web_only.url
     page = chromium.new_context(**DESKTOP, accept_downloads=True).new_page()
@@ -75,3 +76,8 @@ def test_analytics_pages_draw_charts_and_export_csv(
     products = download_csv(page, "[data-csv='products']", tmp_path)
     assert products[1][:3] == ["Silk scarf", "0", "2"]
     assert axe_violations(page) == []
+
+    own = chromium.new_context(**DESKTOP, accept_downloads=True).new_page()
+    sign_in(own, base, associate_email, "/console/figures")
+    assert download_csv(own, "[data-csv='own']", tmp_path)[0] == ["Figure", "Value"]
+    assert axe_violations(own) == []

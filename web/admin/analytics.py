@@ -251,7 +251,9 @@ def csv_response(filename: str, header: Row, rows: Iterable[Row]) -> Response:
 # --- pages ---------------------------------------------------------------------------------
 
 
-def _period() -> tuple[datetime, datetime]:
+def period_from_args() -> tuple[datetime, datetime]:
+    """The period of a page's ?start=&end= (UTC days), as the API reads it."""
+
     def day(name: str) -> date | None:
         raw = request.args.get(name, "")
         if not raw:
@@ -267,7 +269,7 @@ def _period() -> tuple[datetime, datetime]:
 def _brand_summary() -> tuple[Brand, metrics.BrandSummary]:
     _, brand = admin_brand()
     assert brand.id is not None
-    start, end = _period()
+    start, end = period_from_args()
     return brand, metrics.brand_summary(db(), brand.id, start, end)
 
 
