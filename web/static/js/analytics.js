@@ -48,7 +48,7 @@ if (data.viewers) {
     data: {
       labels: minutes,
       datasets: [
-        { label: "Viewers", data: data.viewers, borderColor: ink, pointRadius: 0, tension: 0.2 },
+        { label: "Viewers", data: data.viewers, borderColor: ink, pointRadius: 0, stepped: "after" },
         {
           label: "Product pinned", type: "scatter", data: pins, pointRadius: 7,
           pointStyle: "triangle", backgroundColor: accent, borderColor: accent,
