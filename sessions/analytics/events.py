@@ -29,6 +29,7 @@ from sqlmodel import Session
 from sessions.access import Actor, can_host
 from sessions.errors import InvalidInput, NotFound
 from sessions.models import AnalyticsEvent, AssociateProfile, LiveSession, Product, SessionStatus
+from sessions.ratelimit import RateLimiter
 
 JOIN = "join"
 HEARTBEAT = "heartbeat"
@@ -44,6 +45,10 @@ VIEWING_KINDS = (JOIN, HEARTBEAT, LEAVE)
 LIVE = "live"
 REPLAY = "replay"
 MAX_VIEW_ID = 64
+# A viewer opening cards faster than a person could is not counted (nor stored).
+click_limiter = RateLimiter(
+    "product_click", "20 per 10 seconds", "Too many product clicks; wait {wait} s."
+)
 
 
 def mode_of(live: LiveSession | None) -> str:
@@ -142,6 +147,7 @@ def do_record_product_click(
         raise NotFound("No such product in this brand's catalogue.")
     if not _is_viewer(actor, live):
         return
+    click_limiter.hit(f"{live.room}:{actor.identity}")
     db.add(event_for(live, PRODUCT_CLICK, shopper_id=actor.shopper_id, product_id=product_id))
     db.commit()
 
