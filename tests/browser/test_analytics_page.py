@@ -4,6 +4,7 @@ and axe finds nothing serious."""
 from __future__ import annotations
 
 import csv
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,40 @@ def test_analytics_pages_draw_charts_and_export_csv(
     sign_in(own, base, associate_email, "/console/figures")
     assert download_csv(own, "[data-csv='own']", tmp_path)[0] == ["Figure", "Value"]
     assert axe_violations(own) == []
+
+
+def test_opening_a_product_card_on_the_show_page_counts_a_click(
+    web_only: WebServer, seed: Factory, chromium: Any
+) -> None:
+    from sqlmodel import func, select
+
+    from sessions import catalogue as cat
+    from sessions.models import AnalyticsEvent
+    from tests.browser.conftest import PHONE
+
+    brand = seed.brand()
+    product = seed.product(brand, name="Carré", sizes=("S", "M"))
+    show = seed.show(brand, product_ids=[product.id])
+    cat.do_start_show(seed.session, show)
+    seed.session.commit()
+    page = chromium.new_context(**PHONE).new_page()
+    page.goto(f"{web_only.url}/b/{brand.slug}/shows/{show.id}")
+    page.wait_for_function("document.getElementById('viewer-count').textContent === '1'")  # joined
+    sizes = page.locator(f".product-card[data-product-id='{product.id}'] select")
+    sizes.select_option(index=1)
+
+    def clicks() -> int:
+        count = seed.session.exec(
+            select(func.count()).where(
+                AnalyticsEvent.kind == "product_click", AnalyticsEvent.product_id == product.id
+            )
+        ).one()
+        seed.session.commit()
+        return int(count)
+
+    # The node stores it after the socket event; the database has no event to await.
+    deadline = time.monotonic() + 15
+    while clicks() == 0:
+        assert time.monotonic() < deadline, "no product_click stored"
+        time.sleep(0.05)
+    assert clicks() == 1

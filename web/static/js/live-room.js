@@ -160,6 +160,9 @@ export class LiveRoom extends EventTarget {
     }
   }
 
+  // A viewer opened a product card (its page, or its sizes): counted in the show's analytics.
+  productClick(productId) { return this._send("product_click", { product_id: Number(productId) }); }
+
   addToBag(variantId, quantity = 1) {
     return this._send("add_to_bag", { variant_id: Number(variantId), quantity: Number(quantity) });
   }
