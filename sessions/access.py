@@ -328,3 +328,23 @@ def access_snapshot(actor: Actor, live: LiveSession) -> None:
         if not actor.is_staff and actor.shopper_id is None:
             raise NotAuthenticated("This picture belongs to a private consultation.")
         raise Forbidden("This picture belongs to a private consultation.")
+
+
+def access_brand_analytics(actor: Actor, brand_id: int) -> None:
+    """Read what the brand's shows and team earned (figures, charts, exports): its admins."""
+    access_brand_admin(actor, brand_id)
+
+
+def can_read_associate_analytics(actor: Actor, brand_id: int, associate_id: int) -> bool:
+    """An associate's own figures: the associate themself, or their brand's admin."""
+    if actor.is_platform_admin:
+        return True
+    if actor.brand_id != brand_id or not actor.is_staff:
+        return False
+    return actor.kind is ActorKind.BRAND_ADMIN or actor.associate_id == associate_id
+
+
+def access_associate_analytics(actor: Actor, brand_id: int, associate_id: int) -> None:
+    check_signed_in_staff(actor)
+    if not can_read_associate_analytics(actor, brand_id, associate_id):
+        raise Forbidden("Only this associate and their brand's admins may see these figures.")

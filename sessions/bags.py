@@ -32,6 +32,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sessions.access import Actor, access_bag, access_join, can_host
+from sessions.analytics import events as analytics_events
+from sessions.analytics.live import publish_live_figures
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SoldOut
@@ -329,11 +331,11 @@ def _reserve(
         )
         bag.updated_at = now
         db.add(bag)
-        db.add(
-            _analytics(
-                brand.id, "add_to_bag", live, shopper_id, price * quantity, f"variant:{variant.id}"
-            )
+        added = _analytics(
+            brand.id, "add_to_bag", live, shopper_id, price * quantity, f"variant:{variant.id}"
         )
+        added.product_id, added.mode = product.id, analytics_events.mode_of(live)
+        db.add(added)
         db.commit()
     except IntegrityError:  # the CHECK constraint caught what the UPDATE should have
         db.rollback()
@@ -355,6 +357,7 @@ def _reserve(
         if claimed is not None:
             db.refresh(claimed)
             publish("offer", live.room, offer=offer_out(claimed), offer_id=claimed.id)
+        publish_live_figures(db, live)
     return Added(bag=body, stock=stock)
 
 
@@ -375,6 +378,24 @@ def _analytics(
         value_minor=value,
         detail=detail,
     )
+
+
+def bag_session_id(db: Session, bag: Bag) -> int | None:
+    """The session a bag's lines came from: the one with the most value, the latest on a tie."""
+    rows = db.exec(
+        select(BagLine.live_session_id, BagLine.quantity * BagLine.unit_price_minor, BagLine.id)
+        .where(BagLine.bag_id == bag.id, col(BagLine.live_session_id).is_not(None))
+        .order_by(col(BagLine.id))
+    ).all()
+    value: dict[int, tuple[int, int]] = {}
+    for live_session_id, amount, line_id in rows:
+        if live_session_id is None or line_id is None:
+            continue
+        before = value.get(live_session_id, (0, 0))
+        value[live_session_id] = (before[0] + amount, line_id)
+    if not value:
+        return None
+    return max(value, key=lambda live_session_id: value[live_session_id])
 
 
 # --- removing and expiring -------------------------------------------------------
@@ -638,8 +659,12 @@ def do_complete_checkout(
         status_code=status_code,
     )
     db.add(record)
+    source_id = bag_session_id(db, bag)
+    source = db.get(LiveSession, source_id) if source_id is not None else None
     db.add(
-        _analytics(brand.id, "checkout_handoff", None, bag.shopper_id, handoff.total_minor, method)
+        _analytics(
+            brand.id, "checkout_handoff", source, bag.shopper_id, handoff.total_minor, method
+        )
     )
     db.commit()
     publish("bag", None, audience=f"shopper:{bag.shopper_id}", bag=bag_out(db, None, brand))

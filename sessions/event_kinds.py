@@ -243,3 +243,22 @@ declare(
     A.USER,
     summary="a staff member signed out, changed password or was deactivated: close their sockets",
 )
+
+
+# --- analytics --------------------------------------------------------------------------
+
+
+class LiveFiguresPayload(Payload):
+    live_session_id: int
+    adds: int
+    add_value_minor: int
+    orders: int
+    revenue_minor: int
+
+
+declare(
+    "live_figures",
+    LiveFiguresPayload,
+    A.HOSTS,
+    summary="the host console's live panel: adds, their value, attributed orders and revenue",
+)

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from sessions.access import Actor, access_host, access_join
+from sessions.analytics import events as analytics_events
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -443,6 +444,7 @@ def do_pin(db: Session, actor: Actor, live: LiveSession, product_id: int) -> lis
         pin = PinnedProduct(live_session_id=live.id, product_id=product.id)
     pin.pinned_at = utcnow()  # re-pinning brings it to the front
     db.add(pin)
+    db.add(analytics_events.event_for(live, analytics_events.PIN, product_id=product.id))
     db.commit()
     return _publish_pins(db, live)
 
@@ -459,6 +461,7 @@ def do_unpin(db: Session, actor: Actor, live: LiveSession, product_id: int) -> l
         )
         .values(unpinned_at=utcnow())
     )
+    db.add(analytics_events.event_for(live, analytics_events.UNPIN, product_id=product.id))
     db.commit()
     return _publish_pins(db, live)
 
@@ -550,6 +553,9 @@ def do_add_hearts(db: Session, live_session_id: int, count: int) -> int:
         .values(hearts=col(LiveSession.hearts) + count)
         .execution_options(synchronize_session=False)
     )
+    live = db.get(LiveSession, live_session_id)
+    if live is not None:
+        db.add(analytics_events.event_for(live, analytics_events.HEARTS, value_minor=count))
     db.commit()
     total = db.exec(select(LiveSession.hearts).where(LiveSession.id == live_session_id)).one()
     return int(total)

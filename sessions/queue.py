@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from sessions import availability as av
 from sessions.accounts import normalise_email
+from sessions.analytics.events import status_event
 from sessions.booking import schedule_of
 from sessions.catalogue import new_room_name
 from sessions.clock import utcnow
@@ -444,6 +445,7 @@ def do_set_status(
     profile.status = status
     profile.status_changed_at = now
     db.add(profile)
+    db.add(status_event(profile, now))  # service coverage is counted from these
     db.commit()
     if status is AssociateStatus.ONLINE:
         do_route(db, profile.brand_id, now=now)

@@ -69,6 +69,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # The app's scheduler (web/scheduler.py): on in every node; how often offers end.
         "SCHEDULER": _bool("SCHEDULER", True),
         "OFFER_TICK_SECONDS": float(os.environ.get("OFFER_TICK_SECONDS", "0.5")),
+        "ANALYTICS_HEARTBEAT_SECONDS": int(os.environ.get("ANALYTICS_HEARTBEAT_SECONDS", "60")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         # The relay as the browser reaches it, and as the web node reaches it.
         "RELAY_URL": os.environ.get("RELAY_URL", "http://127.0.0.1:8001").rstrip("/"),

@@ -31,6 +31,7 @@ from sessions.models.commerce import (
     BagLine,
     BagStatus,
     CheckoutHandoff,
+    Order,
     StockReservation,
 )
 from sessions.models.live import (
@@ -69,6 +70,7 @@ __all__ = [
     "LoginAttempt",
     "MessageKind",
     "OfflineMessage",
+    "Order",
     "PinnedProduct",
     "Product",
     "ProductImage",

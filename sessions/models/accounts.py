@@ -50,6 +50,8 @@ class Brand(SQLModel, table=True):
     # Off by default: a consultation is recorded only when the brand says so, and
     # the shopper is told before joining (sessions.access.media_claims).
     record_consultations: bool = Field(default=False)
+    # An order is "influenced" by a session the shopper watched or talked in this many days before.
+    attribution_window_days: int = Field(default=7, ge=1, le=90)
     created_at: datetime = utc_field(default_now=True)
 
 

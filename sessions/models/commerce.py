@@ -1,11 +1,11 @@
-"""Bags, stock reservations, checkout hand-offs and analytics events."""
+"""Bags, stock reservations, checkout hand-offs, orders and analytics events."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, text
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from sessions.models.base import enum_column, utc_field
@@ -89,9 +89,16 @@ class CheckoutHandoff(SQLModel, table=True):
 
 
 class AnalyticsEvent(SQLModel, table=True):
-    """Append-only counts for the brand's analytics (views, add-to-bag, hand-offs...)."""
+    """Append-only facts for the brand's analytics (joins, heartbeats, add-to-bag, hand-offs...).
+
+    Kinds and how each is counted: sessions/analytics/events.py and docs/analytics.md.
+    """
 
     __tablename__ = "analytics_events"
+    # A show's summary reads its events by session and kind: one index range per kind.
+    __table_args__ = (
+        Index("ix_analytics_events_session_kind", "live_session_id", "kind", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
@@ -101,4 +108,34 @@ class AnalyticsEvent(SQLModel, table=True):
     shopper_id: int | None = Field(default=None, foreign_key="shoppers.id")
     value_minor: int = Field(default=0)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # "live" (the session had not ended) or "replay"; empty where it does not apply.
+    mode: str = Field(default="", max_length=8)
+    product_id: int | None = Field(default=None, foreign_key="products.id", ondelete="SET NULL")
+    # One viewing (a socket in a room): joins, heartbeats and leaves share it.
+    view_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = utc_field(default_now=True, index=True)
+
+
+class Order(SQLModel, table=True):
+    """An order the brand's shop confirmed (signed webhook): revenue is the shop's figure."""
+
+    __tablename__ = "orders"
+    # The shop's own order id: a webhook delivered twice is one order.
+    __table_args__ = (UniqueConstraint("brand_id", "external_id", name="uq_orders_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
+    external_id: str = Field(max_length=128)
+    bag_id: int = Field(foreign_key="bags.id", index=True)
+    handoff_id: int | None = Field(default=None, foreign_key="checkout_handoffs.id")
+    shopper_id: int = Field(foreign_key="shoppers.id", index=True)
+    # The session the order is credited to, and how: "attributed", "influenced" or "none".
+    live_session_id: int | None = Field(default=None, foreign_key="live_sessions.id", index=True)
+    attribution: str = Field(default="none", max_length=12)
+    mode: str = Field(default="", max_length=8)
+    total_minor: int = Field(ge=0)
+    refunded_minor: int = Field(default=0, ge=0)
+    currency: str = Field(max_length=3)
+    lines: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    created_at: datetime = utc_field(default_now=True, index=True)
+    refunded_at: datetime | None = utc_field(nullable=True)

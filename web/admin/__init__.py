@@ -1,4 +1,4 @@
-"""Brand admin: catalogue, stores and associates, shows, settings."""
+"""Brand admin: catalogue, stores and associates, shows, analytics, settings."""
 
 from __future__ import annotations
 
@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from web.admin import catalogue, people, settings, shows  # noqa: E402, F401
+from web.admin import analytics, catalogue, people, settings, shows  # noqa: E402, F401

@@ -17,6 +17,7 @@ def openapi() -> Response:
 
 # Importing the modules registers their operations on `bp`.
 from web.api import (
+    analytics,  # noqa: F401
     booking,  # noqa: F401
     catalogue,  # noqa: F401
     live,  # noqa: F401

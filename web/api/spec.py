@@ -46,6 +46,8 @@ class Operation:
     auth: str
     example: dict[str, Any] | None = None
     errors: tuple[int, ...] = field(default=())
+    # Documented here but parsed by the view itself (a signed webhook checks the raw body first).
+    doc_body: type[BaseModel] | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -109,6 +111,7 @@ def api_route(
     status: int = 200,
     auth: str = "public",
     example: dict[str, Any] | None = None,
+    doc_body: type[BaseModel] | None = None,
 ) -> Callable[[F], F]:
     """Register a JSON operation on `bp` (mounted at /api) and in the OpenAPI document.
 
@@ -156,6 +159,7 @@ def api_route(
                 status,
                 auth,
                 example,
+                doc_body=doc_body,
             )
         )
         return wrapper  # type: ignore[return-value]
@@ -253,8 +257,9 @@ def build_openapi(title: str, version: str) -> dict[str, Any]:
         if op.auth != "public":
             operation["security"] = [{"cookieSession": []}]
             operation["x-vitrine-auth"] = op.auth
-        if op.body is not None:
-            media: dict[str, Any] = {"schema": schemas.ref_input(op.body)}
+        body_model = op.body or op.doc_body
+        if body_model is not None:
+            media: dict[str, Any] = {"schema": schemas.ref_input(body_model)}
             if op.example is not None:
                 media["example"] = op.example
             operation["requestBody"] = {"required": True, "content": {"application/json": media}}

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from sessions import live as live_actions
 from sessions.access import Actor, access_brand_staff, access_host
+from sessions.analytics.live import live_figures
 from sessions.catalogue import live_session_for_show
 from sessions.errors import NotFound
 from sessions.models import Brand, Show, ShowHost, ShowStatus
@@ -84,6 +85,7 @@ def host_show(show_id: int) -> Response | str:
         cards=cards,
         relay_url=current_app.config["RELAY_URL"],
         section="shows",
+        figures=live_figures(db(), live),
     )
 
 

@@ -31,7 +31,10 @@ def init_app(app: Flask) -> None:
 
 
 def shutdown() -> None:
-    """Stop this node's delivery loop and stop listening to domain events."""
+    """Stop this node's delivery loops and stop listening to domain events."""
+    from web.sockets import heartbeats
+
+    heartbeats.stop()
     if state._current is not None:
         state._current.stop()
         bus.unsubscribe(state._current)

@@ -266,13 +266,12 @@ def _simple(name: str, build: Callable[[Event], Any] = lambda e: e.data) -> Hand
 DELIVERIES: dict[str, Handler] = {
     # live rooms
     "message": _message,
-    # accounts
-    "sessions_ended": _sessions_ended,
     "message_deleted": _simple("message_deleted", lambda e: {"id": e.data["id"]}),
     "pins": _simple("pins", lambda e: {"pinned": e.data["pinned"]}),
     "offer": _simple("offer", lambda e: e.data["offer"]),
     "stock": _stock,
     "sanction": _sanction,
+    "live_figures": _simple("live_figures"),
     "participants_changed": lambda d, e: d.presence_changed(e.room) if e.room else None,
     "session_state": _simple("session_state", lambda e: {"status": e.data["status"]}),
     # bags
@@ -288,4 +287,6 @@ DELIVERIES: dict[str, Handler] = {
     "appointment_cancelled": _simple("appointment_cancelled"),
     "shopper_waiting": _and_associate("shopper_waiting", "associate_id"),
     "rated": _simple("rated"),
+    # accounts
+    "sessions_ended": _sessions_ended,
 }

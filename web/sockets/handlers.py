@@ -20,6 +20,7 @@ from flask_socketio import disconnect
 from sessions import bags
 from sessions import live as live_actions
 from sessions.access import Actor, ActorKind, can_host, can_receive, can_see_room_bag
+from sessions.analytics import events as analytics
 from sessions.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated
 from sessions.events import Address, Audience
 from sessions.models import LiveSession, SanctionKind
@@ -28,7 +29,7 @@ from web import identity
 from web.db import db
 from web.extensions import socketio
 from web.identity import current_actor, signed_in_user
-from web.sockets import state
+from web.sockets import heartbeats, state
 from web.sockets.delivery import hosts_room, shopper_room, socket_room
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,7 @@ def on_connect(auth: Any = None) -> bool:
     for address in _personal_addresses(client.actor):
         if can_receive(client.actor, address):
             socketio.server.enter_room(_sid(), str(socket_room(address, None)), namespace="/")
+    heartbeats.start(state.delivery().app)
     return True
 
 
@@ -205,6 +207,7 @@ def on_disconnect(*_: Any) -> None:
     for live_id, joined in client.joined.items():
         state.delivery().presence.remove(joined.room, _sid())
         state.delivery().presence_changed(joined.room, live_id)
+        analytics.do_record_leave(db(), client.actor, live_id, _sid())
 
 
 _EVENTS.append(("disconnect", on_disconnect))
@@ -229,6 +232,7 @@ def on_join(data: dict[str, Any]) -> Ack:
     entry = {"shopper_id": actor.shopper_id, "name": actor.name, "role": role}
     state.delivery().presence.add(live.room, sid, entry)
     state.delivery().presence_changed(live.room, live.id)
+    analytics.do_record_join(db(), actor, live, sid)
     room_state = live_actions.room_state(db(), live)
     room_state["viewers"] = state.delivery().presence.count(live.room)
     room_state["bag"] = _bag_for(actor, live)
@@ -263,6 +267,7 @@ def on_leave(data: dict[str, Any]) -> Ack:
         socketio.server.leave_room(_sid(), hosts_room(joined.room), namespace="/")
         state.delivery().presence.remove(joined.room, _sid())
         state.delivery().presence_changed(joined.room, session_id)
+        analytics.do_record_leave(db(), _client().actor, session_id or 0, _sid())
     return {"ok": True}
 
 
@@ -277,6 +282,7 @@ def kick(room: str, shopper_id: int) -> None:
                 socketio.server.leave_room(sid, room, namespace="/")
                 state.delivery().presence.remove(room, sid)
                 state.delivery().presence_changed(room, live_id)
+                analytics.do_record_leave(db(), client.actor, live_id, sid)
 
 
 # --- chat ----------------------------------------------------------------------
@@ -391,3 +397,19 @@ def on_add_to_bag(data: dict[str, Any]) -> Ack:
         live=live,
     )
     return {"ok": True, "bag": added.bag, "stock": added.stock}
+
+
+@event("product_click")
+def on_product_click(data: dict[str, Any]) -> Ack:
+    analytics.do_record_product_click(db(), _client().actor, _live(data), data.get("product_id"))
+    return {"ok": True}
+
+
+def open_viewings() -> list[analytics.Viewing]:
+    """The viewings this node holds now (hosts excluded), for its heartbeats."""
+    return [
+        analytics.Viewing(live_id, sid, client.actor.shopper_id)
+        for sid, client in list(_clients.items())
+        for live_id, joined in list(client.joined.items())
+        if joined.role == "viewer"
+    ]

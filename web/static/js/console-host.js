@@ -287,6 +287,13 @@ room.addEventListener("pins", (event) => { pins = event.detail.pinned; renderPin
 room.addEventListener("stock", (event) => applyStock(event.detail));
 room.addEventListener("offer", (event) => renderOffer(event.detail));
 room.addEventListener("bag_event", (event) => addFeed(event.detail));
+// Bag value and revenue so far, counted by the server from stored events and orders.
+room.addEventListener("live_figures", (event) => {
+  const currency = $("stat-bag-value").dataset.currency;
+  const format = (minor) => new Intl.NumberFormat(undefined, { style: "currency", currency }).format(minor / 100);
+  $("stat-bag-value").textContent = format(event.detail.add_value_minor);
+  $("stat-revenue").textContent = format(event.detail.revenue_minor);
+});
 room.addEventListener("session_state", (event) => { status = event.detail.status; });
 room.addEventListener("error", (event) => showError(event.detail.message));
 

@@ -17,7 +17,7 @@
 
 const SERVER_EVENTS = [
   "messages", "message_deleted", "hearts", "presence", "participants", "pins", "stock",
-  "offer", "bag", "bag_event", "session_state", "sanction", "error",
+  "offer", "bag", "bag_event", "live_figures", "session_state", "sanction", "error",
 ];
 const ACK_TIMEOUT_MS = 10000;
 
@@ -180,6 +180,9 @@ export class LiveRoom extends EventTarget {
       this.socket.emit("react", { session_id: this.sessionId });
     }
   }
+
+  // A viewer opened a product card (its page, or its sizes): counted in the show's analytics.
+  productClick(productId) { return this._send("product_click", { product_id: Number(productId) }); }
 
   addToBag(variantId, quantity = 1) {
     return this._send("add_to_bag", { variant_id: Number(variantId), quantity: Number(quantity) });

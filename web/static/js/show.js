@@ -307,6 +307,18 @@ room.addEventListener("session_state", (event) => {
 
 $("pinned").addEventListener("submit", onAddToBag);
 $("chat-form").addEventListener("submit", onChat);
+// Product clicks for the show's analytics: opening a card's page, or its sizes once per card.
+const opened = new Set();
+$("pinned").addEventListener("click", (event) => {
+  const card = event.target.closest?.(".product-card");
+  if (card && event.target.closest("a")) room.productClick(card.dataset.productId);
+});
+$("pinned").addEventListener("change", (event) => {
+  const card = event.target.closest?.(".product-card");
+  if (!card || opened.has(card.dataset.productId)) return;
+  opened.add(card.dataset.productId);
+  room.productClick(card.dataset.productId);
+});
 $("heart").addEventListener("click", () => {
   room.react();
   const count = $("heart-count");

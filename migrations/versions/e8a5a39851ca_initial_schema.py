@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 694c56692cba
+Revision ID: e8a5a39851ca
 Revises:
-Create Date: 2026-12-01 08:47:16.268309
+Create Date: 2026-12-01 08:54:36.685920
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "694c56692cba"
+revision: str = "e8a5a39851ca"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("reservation_minutes", sa.Integer(), nullable=False),
         sa.Column("max_per_client", sa.Integer(), nullable=False),
         sa.Column("record_consultations", sa.Boolean(), nullable=False),
+        sa.Column("attribution_window_days", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -648,6 +649,9 @@ def upgrade() -> None:
         sa.Column("shopper_id", sa.Integer(), nullable=True),
         sa.Column("value_minor", sa.Integer(), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("mode", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=True),
+        sa.Column("view_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["associate_id"],
@@ -658,6 +662,7 @@ def upgrade() -> None:
             ["live_session_id"],
             ["live_sessions.id"],
         ),
+        sa.ForeignKeyConstraint(["product_id"], ["products.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(
             ["shopper_id"],
             ["shoppers.id"],
@@ -672,6 +677,11 @@ def upgrade() -> None:
             batch_op.f("ix_analytics_events_created_at"), ["created_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_analytics_events_kind"), ["kind"], unique=False)
+        batch_op.create_index(
+            "ix_analytics_events_session_kind",
+            ["live_session_id", "kind", "created_at"],
+            unique=False,
+        )
 
     op.create_table(
         "chat_messages",
@@ -747,6 +757,52 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_flash_offers_live_session_id"), ["live_session_id"], unique=False
         )
+
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("bag_id", sa.Integer(), nullable=False),
+        sa.Column("handoff_id", sa.Integer(), nullable=True),
+        sa.Column("shopper_id", sa.Integer(), nullable=False),
+        sa.Column("live_session_id", sa.Integer(), nullable=True),
+        sa.Column("attribution", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("mode", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("total_minor", sa.Integer(), nullable=False),
+        sa.Column("refunded_minor", sa.Integer(), nullable=False),
+        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("lines", sa.Text(), nullable=False),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("refunded_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["bag_id"],
+            ["bags.id"],
+        ),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["handoff_id"],
+            ["checkout_handoffs.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["live_session_id"],
+            ["live_sessions.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["shopper_id"],
+            ["shoppers.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("brand_id", "external_id", name="uq_orders_external"),
+    )
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_orders_bag_id"), ["bag_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_orders_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_orders_live_session_id"), ["live_session_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_orders_shopper_id"), ["shopper_id"], unique=False)
 
     op.create_table(
         "pinned_products",
@@ -916,6 +972,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_pinned_products_live_session_id"))
 
     op.drop_table("pinned_products")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_orders_shopper_id"))
+        batch_op.drop_index(batch_op.f("ix_orders_live_session_id"))
+        batch_op.drop_index(batch_op.f("ix_orders_created_at"))
+        batch_op.drop_index(batch_op.f("ix_orders_brand_id"))
+        batch_op.drop_index(batch_op.f("ix_orders_bag_id"))
+
+    op.drop_table("orders")
     with op.batch_alter_table("flash_offers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_flash_offers_live_session_id"))
 
@@ -926,6 +990,7 @@ def downgrade() -> None:
 
     op.drop_table("chat_messages")
     with op.batch_alter_table("analytics_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_analytics_events_session_kind")
         batch_op.drop_index(batch_op.f("ix_analytics_events_kind"))
         batch_op.drop_index(batch_op.f("ix_analytics_events_created_at"))
         batch_op.drop_index(batch_op.f("ix_analytics_events_brand_id"))

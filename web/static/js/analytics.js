@@ -1,0 +1,80 @@
+// Charts of the analytics pages, drawn with Chart.js (served from /static/vendor, never a CDN).
+// The figures come from the page's #chart-data JSON; each chart's table is on the page too,
+// so a reader without the canvas (or a screen reader) has the same numbers.
+
+const data = JSON.parse(document.getElementById("chart-data").textContent);
+const ink = getComputedStyle(document.documentElement).getPropertyValue("--ink").trim() || "#1c1c1c";
+const accent = getComputedStyle(document.documentElement).getPropertyValue("--brand-accent").trim() || "#b08d57";
+
+function draw(id, config) {
+  const canvas = document.getElementById(id);
+  if (!canvas || !window.Chart) return null;
+  const chart = new window.Chart(canvas, {
+    ...config,
+    options: { responsive: true, maintainAspectRatio: false, animation: false, ...config.options },
+  });
+  canvas.dataset.rendered = "true";  // tests and people alike can tell it drew
+  return chart;
+}
+
+function money(value) {
+  return new Intl.NumberFormat(undefined, { style: "currency", currency: data.currency || "EUR" }).format(value);
+}
+
+if (data.revenueByShow) {
+  const r = data.revenueByShow;
+  draw("revenue-chart", {
+    type: "bar",
+    data: {
+      labels: r.labels,
+      datasets: [
+        { label: "Attributed", data: r.attributed, backgroundColor: ink },
+        { label: "Influenced", data: r.influenced, backgroundColor: accent },
+      ],
+    },
+    options: {
+      scales: { x: { stacked: true }, y: { stacked: true, ticks: { callback: (v) => money(v) } } },
+      plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${money(c.parsed.y)}` } } },
+    },
+  });
+}
+
+if (data.viewers) {
+  const minutes = data.viewers.map((_, i) => i);
+  // Pins are drawn as points on the viewers line, at the minute they were made.
+  const pins = data.pins.map((p) => ({ x: p.minute, y: data.viewers[p.minute] ?? 0, name: p.name }));
+  draw("viewers-chart", {
+    type: "line",
+    data: {
+      labels: minutes,
+      datasets: [
+        { label: "Viewers", data: data.viewers, borderColor: ink, pointRadius: 0, stepped: "after" },
+        {
+          label: "Product pinned", type: "scatter", data: pins, pointRadius: 7,
+          pointStyle: "triangle", backgroundColor: accent, borderColor: accent,
+        },
+      ],
+    },
+    options: {
+      scales: {
+        x: { type: "linear", title: { display: true, text: "Minute of the show" }, ticks: { precision: 0 } },
+        y: { beginAtZero: true, title: { display: true, text: "Viewers" }, ticks: { precision: 0 } },
+      },
+      plugins: {
+        tooltip: {
+          callbacks: {
+            label: (c) => (c.dataset.type === "scatter" ? `Pinned ${c.raw.name}` : `${c.parsed.y} viewers`),
+          },
+        },
+      },
+    },
+  });
+}
+
+if (data.funnel) {
+  draw("funnel-chart", {
+    type: "bar",
+    data: { labels: data.funnel.labels, datasets: [{ label: "People", data: data.funnel.values, backgroundColor: ink }] },
+    options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { display: false } } },
+  });
+}
