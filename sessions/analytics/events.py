@@ -20,6 +20,7 @@ Chat messages are not copied here: ``chat_messages`` already stores each once.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,6 +67,7 @@ def event_for(
     value_minor: int = 0,
     product_id: int | None = None,
     view_id: str | None = None,
+    viewer_key: str | None = None,
     detail: str = "",
 ) -> AnalyticsEvent:
     """A row for an event in a session; the caller adds it inside its own transaction."""
@@ -78,6 +80,7 @@ def event_for(
         value_minor=value_minor,
         product_id=product_id,
         view_id=view_id,
+        viewer_key=viewer_key,
         mode=mode_of(live),
         detail=detail,
     )
@@ -94,20 +97,51 @@ def _is_viewer(actor: Actor, live: LiveSession) -> bool:
     return not can_host(actor, live)
 
 
-def do_record_join(db: Session, actor: Actor, live: LiveSession, view_id: str) -> bool:
+def viewer_key_of(browser_key: str | None) -> str | None:
+    """The pseudonym analytics keeps for a browser's guest key (the key is a credential)."""
+    if not browser_key:
+        return None
+    return hashlib.sha256(f"vitrine-viewer:{browser_key}".encode()).hexdigest()[:32]
+
+
+def do_record_join(
+    db: Session, actor: Actor, live: LiveSession, view_id: str, viewer_key: str | None = None
+) -> bool:
     """A viewer entered the room; returns False (nothing stored) for a host."""
     if not _is_viewer(actor, live):
         return False
-    db.add(event_for(live, JOIN, shopper_id=actor.shopper_id, view_id=_check_view_id(view_id)))
+    db.add(
+        event_for(
+            live,
+            JOIN,
+            shopper_id=actor.shopper_id,
+            view_id=_check_view_id(view_id),
+            viewer_key=viewer_key,
+        )
+    )
     db.commit()
     return True
 
 
-def do_record_leave(db: Session, actor: Actor, live_session_id: int, view_id: str) -> bool:
+def do_record_leave(
+    db: Session,
+    actor: Actor,
+    live_session_id: int,
+    view_id: str,
+    viewer_key: str | None = None,
+) -> bool:
     live = db.get(LiveSession, live_session_id)
     if live is None or not _is_viewer(actor, live):
         return False
-    db.add(event_for(live, LEAVE, shopper_id=actor.shopper_id, view_id=_check_view_id(view_id)))
+    db.add(
+        event_for(
+            live,
+            LEAVE,
+            shopper_id=actor.shopper_id,
+            view_id=_check_view_id(view_id),
+            viewer_key=viewer_key,
+        )
+    )
     db.commit()
     return True
 
@@ -117,6 +151,7 @@ class Viewing:
     live_session_id: int
     view_id: str
     shopper_id: int | None
+    viewer_key: str | None = None
 
 
 def do_record_heartbeats(db: Session, viewings: Iterable[Viewing]) -> int:
@@ -129,7 +164,13 @@ def do_record_heartbeats(db: Session, viewings: Iterable[Viewing]) -> int:
         live = sessions[viewing.live_session_id]
         if live is not None:
             rows.append(
-                event_for(live, HEARTBEAT, shopper_id=viewing.shopper_id, view_id=viewing.view_id)
+                event_for(
+                    live,
+                    HEARTBEAT,
+                    shopper_id=viewing.shopper_id,
+                    view_id=viewing.view_id,
+                    viewer_key=viewing.viewer_key,
+                )
             )
     db.add_all(rows)
     db.commit()

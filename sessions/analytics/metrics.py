@@ -109,7 +109,7 @@ class Viewer:
 
 def _viewings(db: Session, live: LiveSession) -> list[tuple[Any, ...]]:
     """One row per viewing, reduced by the database (a show's 100,000 events are a few
-    thousand viewings): (view_id, shopper, mode of its join, start, end).
+    thousand viewings): (view_id, shopper, viewer key, mode of its join, start, end).
 
     The end is the viewing's first leave or, with none (its node died), its last event.
     """
@@ -119,6 +119,7 @@ def _viewings(db: Session, live: LiveSession) -> list[tuple[Any, ...]]:
         select(  # type: ignore[call-overload]  # sqlmodel's overloads stop at four columns
             col(event.view_id),
             func.max(event.shopper_id),
+            func.max(event.viewer_key),
             func.coalesce(
                 func.max(case((col(event.kind) == JOIN, event.mode))), func.min(event.mode)
             ),
@@ -131,11 +132,23 @@ def _viewings(db: Session, live: LiveSession) -> list[tuple[Any, ...]]:
     return list(rows)
 
 
+def viewer_identity(viewer_key: str | None, shopper_id: int | None, view_id: str | None) -> str:
+    """Who a viewing was: one browser is one viewer, whether or not (or in which of its
+    tabs) the guest became a shopper; a shopper without a browser key; else the viewing."""
+    if viewer_key is not None:
+        return f"viewer:{viewer_key}"
+    if shopper_id is not None:
+        return f"shopper:{shopper_id}"
+    return f"view:{view_id}"
+
+
 def _viewers(db: Session, live: LiveSession) -> dict[str, Viewer]:
     viewers: dict[str, Viewer] = {}
-    for view_id, shopper_id, mode, start, end in _viewings(db, live):
-        key = f"shopper:{shopper_id}" if shopper_id is not None else f"view:{view_id}"
+    for view_id, shopper_id, viewer_key, mode, start, end in _viewings(db, live):
+        key = viewer_identity(viewer_key, shopper_id, view_id)
         viewer = viewers.setdefault(key, Viewer(key, shopper_id))
+        if viewer.shopper_id is None:
+            viewer.shopper_id = shopper_id
         mode = mode or LIVE
         # Aggregates skip the column type on some drivers: keep every time aware UTC.
         viewer.spans[mode].append((as_utc(start), as_utc(end)))
@@ -735,13 +748,13 @@ def period_figures(
 ) -> PeriodFigures:
     """The brand's figures for events in [start, end); watch time of the shows in `rows`."""
     viewers = db.exec(
-        select(AnalyticsEvent.shopper_id, AnalyticsEvent.view_id).where(
+        select(AnalyticsEvent.viewer_key, AnalyticsEvent.shopper_id, AnalyticsEvent.view_id).where(
             AnalyticsEvent.brand_id == brand_id,
             AnalyticsEvent.kind == VIEWING_KINDS[0],
             _in(AnalyticsEvent.created_at, start, end),
         )
     ).all()
-    unique = {f"shopper:{s}" if s is not None else f"view:{v}" for s, v in viewers}
+    unique = {viewer_identity(k, s, v) for k, s, v in viewers}
     messages = db.exec(
         select(func.count())
         .select_from(ChatMessage)

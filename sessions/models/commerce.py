@@ -113,6 +113,9 @@ class AnalyticsEvent(SQLModel, table=True):
     product_id: int | None = Field(default=None, foreign_key="products.id", ondelete="SET NULL")
     # One viewing (a socket in a room): joins, heartbeats and leaves share it.
     view_id: str | None = Field(default=None, max_length=64)
+    # One browser, pseudonymously (a hash of its guest key, never the key itself): a guest's
+    # tabs are one viewer, before and after their first action makes them a shopper row.
+    viewer_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = utc_field(default_now=True, index=True)
 
 

@@ -112,6 +112,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         "request_id": request_id,
         "token": manage_token(app.config["SECRET_KEY"], appointment),
         "name": "try-on.jpg",  # a consultation's snapshot (none was sent: a 404 to everyone)
+        "table": "shows",  # an analytics export (for a show's exports: a 404, still a GET)
     }
     session.commit()  # end the read: on SQLite it would hold the write lock
     return made

@@ -52,6 +52,8 @@ class Client:
     joined: dict[int, Joined] = field(default_factory=dict)
     # A guest key not yet turned into a shopper: the first action does (see _acting).
     guest_key: str | None = None
+    # The browser's pseudonym in analytics (the same in every tab, before and after acting).
+    viewer_key: str | None = None
 
 
 _clients: dict[str, Client] = {}
@@ -151,12 +153,18 @@ def _connecting_client(auth: Any) -> Client:
         guest = guest_from_embed_token(auth["embed_token"])
         if guest is None:
             return Client(actor=actor)
-        return Client(actor=guest.actor or actor, guest_key=None if guest.actor else guest.key)
+        return Client(
+            actor=guest.actor or actor,
+            guest_key=None if guest.actor else guest.key,
+            viewer_key=analytics.viewer_key_of(guest.key),
+        )
     return Client(actor=actor, guest_key=identity.guest_key())
 
 
 def on_connect(auth: Any = None) -> bool:
     client = _connecting_client(auth)
+    if client.viewer_key is None:  # the cookie's key: its shopper's token, or one not used yet
+        client.viewer_key = analytics.viewer_key_of(identity.guest_key())
     with _lock:
         _clients[_sid()] = client
     for address in _personal_addresses(client.actor):
@@ -207,7 +215,7 @@ def on_disconnect(*_: Any) -> None:
     for live_id, joined in client.joined.items():
         state.delivery().presence.remove(joined.room, _sid())
         state.delivery().presence_changed(joined.room, live_id)
-        analytics.do_record_leave(db(), client.actor, live_id, _sid())
+        analytics.do_record_leave(db(), client.actor, live_id, _sid(), client.viewer_key)
 
 
 _EVENTS.append(("disconnect", on_disconnect))
@@ -232,7 +240,7 @@ def on_join(data: dict[str, Any]) -> Ack:
     entry = {"shopper_id": actor.shopper_id, "name": actor.name, "role": role}
     state.delivery().presence.add(live.room, sid, entry)
     state.delivery().presence_changed(live.room, live.id)
-    analytics.do_record_join(db(), actor, live, sid)
+    analytics.do_record_join(db(), actor, live, sid, _client().viewer_key)
     room_state = live_actions.room_state(db(), live)
     room_state["viewers"] = state.delivery().presence.count(live.room)
     room_state["bag"] = _bag_for(actor, live)
@@ -267,7 +275,9 @@ def on_leave(data: dict[str, Any]) -> Ack:
         socketio.server.leave_room(_sid(), hosts_room(joined.room), namespace="/")
         state.delivery().presence.remove(joined.room, _sid())
         state.delivery().presence_changed(joined.room, session_id)
-        analytics.do_record_leave(db(), _client().actor, session_id or 0, _sid())
+        analytics.do_record_leave(
+            db(), _client().actor, session_id or 0, _sid(), _client().viewer_key
+        )
     return {"ok": True}
 
 
@@ -282,7 +292,7 @@ def kick(room: str, shopper_id: int) -> None:
                 socketio.server.leave_room(sid, room, namespace="/")
                 state.delivery().presence.remove(room, sid)
                 state.delivery().presence_changed(room, live_id)
-                analytics.do_record_leave(db(), client.actor, live_id, sid)
+                analytics.do_record_leave(db(), client.actor, live_id, sid, client.viewer_key)
 
 
 # --- chat ----------------------------------------------------------------------
@@ -408,7 +418,7 @@ def on_product_click(data: dict[str, Any]) -> Ack:
 def open_viewings() -> list[analytics.Viewing]:
     """The viewings this node holds now (hosts excluded), for its heartbeats."""
     return [
-        analytics.Viewing(live_id, sid, client.actor.shopper_id)
+        analytics.Viewing(live_id, sid, client.actor.shopper_id, client.viewer_key)
         for sid, client in list(_clients.items())
         for live_id, joined in list(client.joined.items())
         if joined.role == "viewer"

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e8a5a39851ca
+Revision ID: e3e687082a09
 Revises:
-Create Date: 2026-12-01 08:54:36.685920
+Create Date: 2026-12-01 08:57:24.956958
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "e8a5a39851ca"
+revision: str = "e3e687082a09"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -652,6 +652,7 @@ def upgrade() -> None:
         sa.Column("mode", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=True),
         sa.Column("view_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("viewer_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["associate_id"],
