@@ -73,6 +73,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Vitrine <no-reply@vitrine.local>"),
+        # Tests only: let brand URLs (checkout webhook, cart) point at loopback/private
+        # hosts, for a receiver on 127.0.0.1. Refused in production, below.
+        "ALLOW_PRIVATE_WEBHOOK_HOSTS": _bool("ALLOW_PRIVATE_WEBHOOK_HOSTS", False),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
@@ -90,4 +93,6 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raise ConfigError("SECRET_KEY must be set in production (VITRINE_ENV=production).")
     if not config["MEDIA_GRANT_SECRET"]:
         raise ConfigError("MEDIA_GRANT_SECRET must be set in production.")
+    if config["ALLOW_PRIVATE_WEBHOOK_HOSTS"] and config["VITRINE_ENV"] == "production":
+        raise ConfigError("ALLOW_PRIVATE_WEBHOOK_HOSTS is for tests; never in production.")
     return config

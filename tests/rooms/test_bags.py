@@ -169,6 +169,7 @@ def test_checkout_hands_off_by_url_and_signed_webhook(
     brand.checkout_url_template = "https://shop.example/cart?add={skus}&ref={bag_id}"
     brand.checkout_webhook_url = shop
     brand.webhook_secret = "whsec"
+    app.config["ALLOW_PRIVATE_WEBHOOK_HOSTS"] = True  # the shop listens on 127.0.0.1
     session.add(brand)
     session.commit()
     http = shopper_client(app, room)

@@ -43,6 +43,24 @@ class BrandSettingsIn(Strict):
     reservation_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
 
 
+class BrandSettingsOut(BrandOut):
+    """What a brand admin sees of the settings; the webhook secret only once, when new."""
+
+    offline_message: str
+    blocked_words: str
+    checkout_url_template: str | None
+    checkout_webhook_url: str | None
+    reservation_minutes: int
+    has_webhook_secret: bool
+    new_webhook_secret: str | None = Field(
+        None, description="Set only in the answer that generated it: keep it, it is not shown again"
+    )
+
+
+class WebhookSecretOut(BaseModel):
+    webhook_secret: str = Field(description="Shown only in this answer")
+
+
 class StoreIn(Strict):
     name: Name
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]
