@@ -20,7 +20,7 @@ from sqlmodel import Session, col, delete, select
 from sessions import availability as av
 from sessions.accounts import normalise_email
 from sessions.catalogue import check_timezone, new_room_name
-from sessions.clock import as_utc, utcnow
+from sessions.clock import MAX_YEAR, MIN_YEAR, as_utc, on_the_calendar, utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
@@ -130,6 +130,12 @@ def _codes(text: str) -> set[str]:
     return {part.strip().lower() for part in text.split(",") if part.strip()}
 
 
+def _check_when(value: datetime, field: str) -> datetime:
+    if not on_the_calendar(value):
+        raise InvalidInput(f"Choose a date between {MIN_YEAR} and {MAX_YEAR}.", field=field)
+    return value
+
+
 def find_slots(
     db: Session,
     brand_id: int,
@@ -143,6 +149,8 @@ def find_slots(
     speciality: str | None = None,
 ) -> list[SlotOption]:
     """Free slots of every matching associate in [start, end), earliest first."""
+    _check_when(start, "start")
+    _check_when(end, "end")
     if end <= start:
         raise InvalidInput("The end of the range must come after its start.", field="end")
     if end - start > timedelta(days=MAX_RANGE_DAYS):
@@ -258,7 +266,7 @@ def do_book(
 ) -> Appointment:
     """Book a slot: the appointment, its grid cells, its live session and reminders, at once."""
     now = now or utcnow()
-    starts_at = as_utc(starts_at)
+    starts_at = as_utc(_check_when(starts_at, "starts_at"))
     if not name.strip():
         raise InvalidInput("Tell us your name.", field="name")
     email = normalise_email(email)
@@ -320,7 +328,7 @@ def do_reschedule(
 ) -> Appointment:
     """Move to another free slot of the same associate and store, in one transaction."""
     now = now or utcnow()
-    starts_at = as_utc(starts_at)
+    starts_at = as_utc(_check_when(starts_at, "starts_at"))
     _check_open(appointment, now)
     assert appointment.id is not None
     profile, store = _profile_and_store(

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from flask import current_app
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 
 from sessions import booking, queue, ratings
@@ -29,6 +29,7 @@ from sessions.models import (
     Shopper,
 )
 from web.api import bp
+from web.api.schemas import When
 from web.api.spec import api_route
 from web.booking import services
 from web.db import db
@@ -51,7 +52,7 @@ class Strict(BaseModel):
 
 
 class AvailabilityQuery(Strict):
-    start: AwareDatetime | None = None
+    start: When | None = None
     days: Annotated[int, Field(ge=1, le=31)] = 7
     store_id: DbId | None = None
     associate_id: DbId | None = None
@@ -70,7 +71,7 @@ class SlotOut(BaseModel):
 class AppointmentIn(Strict):
     associate_id: DbId
     store_id: DbId
-    starts_at: AwareDatetime
+    starts_at: When
     name: Text120
     email: Email
     timezone: Zone = "UTC"
@@ -92,7 +93,7 @@ class AppointmentOut(BaseModel):
 
 
 class RescheduleIn(Strict):
-    starts_at: AwareDatetime
+    starts_at: When
 
 
 class CancelIn(Strict):

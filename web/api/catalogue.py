@@ -288,9 +288,7 @@ def update_variant(variant_id: int, body: VariantPatch) -> VariantOut:
     variant = get_or_404(db(), Variant, variant_id, "variant")
     access_brand_admin(current_actor(), variant.brand_id)
     if body.price_minor is not None:
-        variant.price_minor = body.price_minor
-        db().add(variant)
-        db().commit()
+        cat.do_set_variant_price(db(), variant, body.price_minor)
     if body.stock is not None:
         cat.do_set_stock(db(), variant, body.stock)
     product = get_or_404(db(), Product, variant.product_id, "product")

@@ -394,7 +394,9 @@ def checkout(brand: Brand) -> CheckoutOut:
     status_code = _post_webhook(handoff, policy) if handoff.webhook_url else None
     delivered = status_code is not None and 200 <= status_code < 300
     if handoff.webhook_url and not delivered and handoff.redirect_url is None:
-        raise bags.CheckoutUnavailable("The shop did not answer; your bag is kept, try again.")
+        raise bags.CheckoutUnavailable(
+            "The shop did not take the bag just now; your bag is kept, please try again."
+        )
     record = bags.do_complete_checkout(db(), handoff, brand, status_code=status_code)
     return CheckoutOut(
         method=record.method, redirect_url=handoff.redirect_url, status_code=status_code

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 9f953c4f4041
+Revision ID: 4eacf67b17c7
 Revises:
-Create Date: 2026-11-22 12:14:29.432667
+Create Date: 2026-12-01 08:00:54.803350
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "9f953c4f4041"
+revision: str = "4eacf67b17c7"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -210,7 +210,7 @@ def upgrade() -> None:
         sa.Column("brand_id", sa.Integer(), nullable=False),
         sa.Column("bag_id", sa.Integer(), nullable=False),
         sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("total_minor", sa.Integer(), nullable=False),
+        sa.Column("total_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("target", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
@@ -640,7 +640,7 @@ def upgrade() -> None:
         sa.Column("live_session_id", sa.Integer(), nullable=True),
         sa.Column("associate_id", sa.Integer(), nullable=True),
         sa.Column("shopper_id", sa.Integer(), nullable=True),
-        sa.Column("value_minor", sa.Integer(), nullable=False),
+        sa.Column("value_minor", sa.BigInteger(), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
