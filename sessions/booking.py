@@ -39,6 +39,7 @@ from sessions.models import (
     WaitlistEntry,
     WeeklyHours,
 )
+from sessions.ratelimit import RateLimiter
 
 # Reminder kinds and how long before the start each is due. "confirm" is the
 # booking confirmation itself: sent at once through the same exactly-once path.
@@ -248,6 +249,27 @@ def _commit_or_conflict(db: Session) -> None:
         ) from None
 
 
+# Each booking sends a confirmation e-mail to the address typed in, so a stranger
+# could make us mail anyone, many times: budgets per address and per client.
+CONFIRMATIONS_PER_ADDRESS = RateLimiter(
+    "mail:confirm:address",
+    "5 per hour",
+    "Several bookings were just made for this e-mail address; try again in {wait} seconds.",
+)
+CONFIRMATIONS_PER_CLIENT = RateLimiter(
+    "mail:confirm:client",
+    "20 per hour",
+    "Too many bookings from your connection; try again in {wait} seconds.",
+)
+
+
+def check_confirmation_budget(email: str, client: str | None) -> None:
+    """Count one confirmation e-mail for this address and client, or raise TooManyRequests."""
+    CONFIRMATIONS_PER_ADDRESS.hit(email)
+    if client:
+        CONFIRMATIONS_PER_CLIENT.hit(client)
+
+
 def do_book(
     db: Session,
     *,
@@ -263,8 +285,13 @@ def do_book(
     notes: str = "",
     waitlist: bool = False,
     now: datetime | None = None,
+    client: str | None = None,
 ) -> Appointment:
-    """Book a slot: the appointment, its grid cells, its live session and reminders, at once."""
+    """Book a slot: the appointment, its grid cells, its live session and reminders, at once.
+
+    ``client`` (the caller's network address) and the e-mail each have a budget of
+    confirmation e-mails, counted once the booking is otherwise valid.
+    """
     now = now or utcnow()
     starts_at = as_utc(_check_when(starts_at, "starts_at"))
     if not name.strip():
@@ -273,6 +300,7 @@ def do_book(
     check_timezone(timezone)
     profile, store = _profile_and_store(db, brand_id, associate_id, store_id)
     _check_slot_offered(db, profile, store, starts_at, now)
+    check_confirmation_budget(email, client)
     appointment = Appointment(
         brand_id=brand_id,
         associate_id=associate_id,

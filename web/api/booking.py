@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
-from flask import current_app
+from flask import current_app, request
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 
@@ -390,6 +390,7 @@ def consult_book(brand_id: int, body: AppointmentIn) -> AppointmentOut:
         db(),
         brand_id=brand_id,
         shopper_id=_shopper_id(actor),
+        client=request.remote_addr,
         **body.model_dump(),
     )
     services.flush_outbox()

@@ -130,6 +130,7 @@ def _book_from_form(brand: Brand, form: dict[str, str]) -> Appointment:
         language=(form.get("language") or "en")[:8],
         notes=form.get("notes", ""),
         waitlist=form.get("waitlist") == "1",
+        client=request.remote_addr,
     )
 
 
