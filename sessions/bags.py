@@ -53,8 +53,16 @@ MAX_QUANTITY = 10
 
 
 class CheckoutUnavailable(DomainError):
+    """The brand's shop did not take the bag (down, slow, an error): worth a retry."""
+
     status = 503
     code = "checkout_unavailable"
+
+
+class CheckoutNotSetUp(Conflict):
+    """The brand has no usable checkout: a state of the brand, not a failure of ours."""
+
+    code = "checkout_not_set_up"
 
 
 # --- reading -----------------------------------------------------------------
@@ -495,8 +503,8 @@ def sign_payload(secret: str, payload: bytes, timestamp: int) -> str:
 
 def _cart_url(template: str, values: dict[str, str], policy: UrlPolicy) -> str:
     """The filled-in cart URL; checked again here, since it becomes a redirect."""
-    misconfigured = CheckoutUnavailable(
-        "The brand's checkout link is misconfigured; your bag is kept, please try again later."
+    misconfigured = CheckoutNotSetUp(
+        "The brand's checkout link is misconfigured; your bag is kept."
     )
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
@@ -535,7 +543,7 @@ def prepare_checkout(
     if brand.checkout_webhook_url and webhook_url is None:
         log.warning("brand %s: checkout webhook has no signing secret; not called", brand.slug)
     if not brand.checkout_url_template and not webhook_url:
-        raise CheckoutUnavailable("This brand has not set up checkout yet.")
+        raise CheckoutNotSetUp("This brand has not set up checkout yet.")
     skus = []
     for line in body["lines"]:
         variant = db.get(Variant, line["variant_id"])
