@@ -10,6 +10,7 @@ becomes a clear 409.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -35,6 +36,7 @@ from sessions.models import (
     Reminder,
     SessionKind,
     SessionStatus,
+    Shopper,
     Store,
     WaitlistEntry,
     WeeklyHours,
@@ -261,6 +263,14 @@ CONFIRMATIONS_PER_CLIENT = RateLimiter(
     "20 per hour",
     "Too many bookings from your connection; try again in {wait} seconds.",
 )
+
+
+def do_create_customer_for_staff(db: Session) -> Shopper:
+    """A shopper identity for a customer booked by staff (a phone call): their own row."""
+    shopper = Shopper(token=secrets.token_urlsafe(32))
+    db.add(shopper)
+    db.commit()
+    return shopper
 
 
 def check_confirmation_budget(email: str, client: str | None) -> None:

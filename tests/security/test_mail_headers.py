@@ -112,14 +112,11 @@ def test_a_shoppers_name_cannot_add_a_recipient(
     assert delivery.message["Bcc"] is None and delivery.message["Cc"] is None
 
 
-@pytest.mark.parametrize(
-    "email", ["victim@x.test,camille@example.com", "camille@example.com>", "a<b@example.com"]
-)
-def test_an_email_that_is_not_one_address_is_refused(
-    client: FlaskClient, team: Team, email: str
-) -> None:
-    refused = book(client, team, slots(client, team)[0], "Camille", email)
-    assert refused.status_code == 422 and refused.json["details"]["field"] == "email"
+def test_an_email_that_is_not_one_address_is_refused(client: FlaskClient, team: Team) -> None:
+    for email in ("victim@x.test,camille@example.com", "camille@example.com>", "a<b@example.com"):
+        refused = book(client, team, slots(client, team)[0], "Camille", email)
+        assert refused.status_code == 422, (email, refused.json)
+        assert refused.json["details"]["field"] == "email"
 
 
 def test_an_answer_to_a_left_message_goes_to_one_recipient(

@@ -240,9 +240,7 @@ def _shopper_id(actor: Actor) -> int:
     if actor.shopper_id is not None:
         return actor.shopper_id
     # Staff booking on a customer's behalf (a phone call): the customer gets their own identity.
-    shopper = Shopper(token=f"staff-made-{utcnow().timestamp()}-{actor.user_id}")
-    db().add(shopper)
-    db().commit()
+    shopper = booking.do_create_customer_for_staff(db())
     assert shopper.id is not None
     return shopper.id
 
