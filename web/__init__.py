@@ -12,6 +12,7 @@ from werkzeug.routing.map import Map
 
 from sessions import ratelimit
 from web import db as web_db
+from web import input_guard
 from web.config import load_config
 from web.errors import register_error_handlers
 from web.extensions import csrf, socketio
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         manage_session=True,
     )
     register_error_handlers(app)
+    input_guard.init_app(app)  # NUL characters are refused before any view runs
     _register_blueprints(app)
     _register_template_helpers(app)
     return app

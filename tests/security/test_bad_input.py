@@ -259,3 +259,19 @@ def test_a_file_url_webhook_is_a_422(admin: tuple[FlaskClient, Brand]) -> None:
         f"/api/brands/{brand.id}", json={"checkout_webhook_url": "file:///etc/passwd"}
     )
     assert_json_error(response, 422)
+
+
+def test_a_nul_character_is_refused_wherever_text_comes_in(
+    admin: tuple[FlaskClient, Brand], session: Session
+) -> None:
+    """PostgreSQL cannot store U+0000 (the driver raised, a 500); SQLite kept it silently."""
+    client, brand = admin
+    api = client.post(f"/api/brands/{brand.id}/products", json={"name": "\x00", "price_minor": 1})
+    assert assert_json_error(api, 400)["error"] == "bad_text"
+    key = client.patch(f"/api/brands/{brand.id}", json={"name": "ok", "x\x00": 1})
+    assert key.status_code == 400
+    query = client.get(f"/api/brands/{brand.id}/products", query_string={"q": "a\x00"})
+    assert query.status_code == 400
+    form = client.post("/admin/products/new", data={"name": "Sc\x00arf", "price": "1.00"})
+    assert form.status_code == 400 and b"NUL" in form.data
+    assert session.exec(select(Product)).first() is None

@@ -25,6 +25,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sessions.access import check_signed_in_staff
 from sessions.errors import DomainError, InvalidInput
 from web.identity import current_actor
+from web.input_guard import refuse_nul, strings_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +99,7 @@ def _read_json() -> Any:
         raise BadJSON("The body is not valid JSON.") from None
     if json_depth(raw) > MAX_JSON_DEPTH:
         raise BadJSON(f"The body nests too deeply (at most {MAX_JSON_DEPTH} levels).")
+    refuse_nul(strings_in(raw), "body")
     return raw
 
 
