@@ -168,7 +168,13 @@ def check_redirect_url(value: str, policy: UrlPolicy) -> bool:
 
 
 def post_json(
-    url: str, body: bytes, headers: dict[str, str], policy: UrlPolicy, *, timeout: float
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    policy: UrlPolicy,
+    *,
+    timeout: float,
+    ca_certs: str | None = None,
 ) -> int:
     """POST ``body`` to ``url`` and return the HTTP status; never follows redirects.
 
@@ -183,6 +189,7 @@ def post_json(
     The name still travels where it belongs: in the Host header, and for https
     in the TLS SNI and the certificate check (server_hostname/assert_hostname).
     A redirect is not followed, since its target would escape this check.
+    ``ca_certs``: a CA bundle instead of the system's (tests, a shop on a private CA).
     """
     target = _split(url, "checkout_webhook_url", policy)
     address = public_addresses(target.host, target.port, policy)[0]
@@ -196,6 +203,7 @@ def post_json(
             server_hostname=target.host,
             assert_hostname=target.host,
             cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_certs,
             timeout=timeout,
             retries=False,
         )

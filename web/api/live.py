@@ -391,6 +391,9 @@ def checkout(brand: Brand) -> CheckoutOut:
     """Hand the bag to the brand's shop: webhook first (if any), then the cart URL."""
     policy = UrlPolicy.from_mapping(current_app.config)
     handoff = bags.prepare_checkout(db(), current_actor(), brand, policy)
+    # End the read transaction first: no transaction (SQLite's write lock) stays open
+    # across a call to the shop, which may take the whole timeout.
+    db().commit()
     status_code = _post_webhook(handoff, policy) if handoff.webhook_url else None
     delivered = status_code is not None and 200 <= status_code < 300
     if handoff.webhook_url and not delivered and handoff.redirect_url is None:
