@@ -274,10 +274,19 @@ def do_create_customer_for_staff(db: Session) -> Shopper:
 
 
 def check_confirmation_budget(email: str, client: str | None) -> None:
-    """Count one confirmation e-mail for this address and client, or raise TooManyRequests."""
-    CONFIRMATIONS_PER_ADDRESS.hit(email)
+    """Raise TooManyRequests if this address or client has no confirmation left."""
+    CONFIRMATIONS_PER_ADDRESS.check(email)
     if client:
-        CONFIRMATIONS_PER_CLIENT.hit(client)
+        CONFIRMATIONS_PER_CLIENT.check(client)
+
+
+def _spend_confirmation_budget(email: str, client: str | None) -> None:
+    """Count a confirmation once its booking is stored: a booking that lost its slot
+    sends nothing. (Simultaneous bookings may pass the check together and overshoot
+    by a few; the budget bounds abuse, it is not an exact quota.)"""
+    CONFIRMATIONS_PER_ADDRESS.allow(email)
+    if client:
+        CONFIRMATIONS_PER_CLIENT.allow(client)
 
 
 def do_book(
@@ -300,7 +309,7 @@ def do_book(
     """Book a slot: the appointment, its grid cells, its live session and reminders, at once.
 
     ``client`` (the caller's network address) and the e-mail each have a budget of
-    confirmation e-mails, counted once the booking is otherwise valid.
+    confirmation e-mails: checked before anything is written, spent once it is stored.
     """
     now = now or utcnow()
     starts_at = as_utc(_check_when(starts_at, "starts_at"))
@@ -347,6 +356,7 @@ def do_book(
             )
         )
     _commit_or_conflict(db)
+    _spend_confirmation_budget(email, client)
     publish(
         "appointment_booked",
         None,
