@@ -6,6 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
@@ -25,9 +26,18 @@ _DUMMY_HASH = hash_password("not-a-real-password-0")
 
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    if not EMAIL_RE.match(email) or len(email) > 254 or not _is_addr_spec(email):
         raise InvalidInput("Enter a valid e-mail address.", field="email")
     return email
+
+
+def _is_addr_spec(email: str) -> bool:
+    """One RFC 5322 address, as the mail headers will parse it (no comma, quote, <...>)."""
+    try:
+        parsed = Address(addr_spec=email)
+    except (ValueError, IndexError):
+        return False
+    return parsed.addr_spec == email
 
 
 def check_password_strength(password: str) -> None:

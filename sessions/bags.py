@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import string
 import time
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from sqlmodel import Session, col, select
 from sessions.access import Actor, access_bag, access_join, can_host
 from sessions.analytics import events as analytics_events
 from sessions.analytics.live import publish_live_figures
+from sessions.brands import CART_URL_PLACEHOLDERS
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SoldOut
@@ -52,7 +54,9 @@ from sessions.models import (
     StockReservation,
     Variant,
 )
+from sessions.outbound import UrlPolicy, check_redirect_url
 
+log = logging.getLogger(__name__)
 MAX_QUANTITY = 10
 # Checked-out units count against the per-client cap for this long, so checking out and
 # adding again does not reset it. A day covers a show, its replay and the drop's rush,
@@ -65,8 +69,16 @@ class OverLimit(Conflict):
 
 
 class CheckoutUnavailable(DomainError):
+    """The brand's shop did not take the bag (down, slow, an error): worth a retry."""
+
     status = 503
     code = "checkout_unavailable"
+
+
+class CheckoutNotSetUp(Conflict):
+    """The brand has no usable checkout: a state of the brand, not a failure of ours."""
+
+    code = "checkout_not_set_up"
 
 
 # --- reading -----------------------------------------------------------------
@@ -553,7 +565,7 @@ class _Strict(dict[str, str]):
         raise KeyError(key)
 
 
-URL_PLACEHOLDERS = ("skus", "bag_id", "total_minor", "currency", "brand")
+URL_PLACEHOLDERS = CART_URL_PLACEHOLDERS
 
 
 def sign_payload(secret: str, payload: bytes, timestamp: int) -> str:
@@ -562,18 +574,33 @@ def sign_payload(secret: str, payload: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def _cart_url(template: str, values: dict[str, str]) -> str:
-    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    unknown = fields - set(URL_PLACEHOLDERS)
-    if unknown:
-        raise CheckoutUnavailable(
-            "The brand's checkout link is misconfigured; please try again later."
-        )
-    return template.format_map(_Strict(values))
+def _cart_url(template: str, values: dict[str, str], policy: UrlPolicy) -> str:
+    """The filled-in cart URL; checked again here, since it becomes a redirect."""
+    misconfigured = CheckoutNotSetUp(
+        "The brand's checkout link is misconfigured; your bag is kept."
+    )
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        if fields - set(URL_PLACEHOLDERS):
+            raise misconfigured
+        url = template.format_map(_Strict(values))
+    except (ValueError, KeyError, IndexError):
+        raise misconfigured from None
+    if not check_redirect_url(url, policy):
+        raise misconfigured
+    return url
 
 
-def prepare_checkout(db: Session, actor: Actor, brand: Brand) -> Handoff:
-    """Build the hand-off for the actor's bag: cart URL and/or signed webhook body."""
+def prepare_checkout(
+    db: Session, actor: Actor, brand: Brand, url_policy: UrlPolicy | None = None
+) -> Handoff:
+    """Build the hand-off for the actor's bag: cart URL and/or signed webhook body.
+
+    A webhook without a signing secret (a brand saved before secrets were
+    generated) is skipped rather than failing every checkout: the cart URL, if
+    any, still takes the shopper to the shop.
+    """
+    policy = url_policy or UrlPolicy()
     assert brand.id is not None
     if actor.shopper_id is None:  # a guest who has not acted yet has no bag
         raise Conflict("Your bag is empty.", code="empty_bag")
@@ -585,8 +612,11 @@ def prepare_checkout(db: Session, actor: Actor, brand: Brand) -> Handoff:
     body = bag_out(db, bag, brand)
     if not body["lines"]:
         raise Conflict("Your bag is empty: reservations may have expired.", code="empty_bag")
-    if not brand.checkout_url_template and not brand.checkout_webhook_url:
-        raise CheckoutUnavailable("This brand has not set up checkout yet.")
+    webhook_url = brand.checkout_webhook_url if brand.webhook_secret else None
+    if brand.checkout_webhook_url and webhook_url is None:
+        log.warning("brand %s: checkout webhook has no signing secret; not called", brand.slug)
+    if not brand.checkout_url_template and not webhook_url:
+        raise CheckoutNotSetUp("This brand has not set up checkout yet.")
     skus = []
     for line in body["lines"]:
         variant = db.get(Variant, line["variant_id"])
@@ -601,16 +631,16 @@ def prepare_checkout(db: Session, actor: Actor, brand: Brand) -> Handoff:
         "brand": brand.slug,
     }
     redirect = (
-        _cart_url(brand.checkout_url_template, values) if brand.checkout_url_template else None
+        _cart_url(brand.checkout_url_template, values, policy)
+        if brand.checkout_url_template
+        else None
     )
     payload = json.dumps(
         {"event": "bag.checkout", "brand": brand.slug, "bag": body, "shopper_id": actor.shopper_id},
         separators=(",", ":"),
     ).encode()
     headers = {"Content-Type": "application/json"}
-    if brand.checkout_webhook_url:
-        if not brand.webhook_secret:
-            raise CheckoutUnavailable("The brand's checkout webhook has no signing secret.")
+    if webhook_url and brand.webhook_secret:
         headers["X-Vitrine-Signature"] = sign_payload(
             brand.webhook_secret, payload, int(time.time())
         )
@@ -618,7 +648,7 @@ def prepare_checkout(db: Session, actor: Actor, brand: Brand) -> Handoff:
     return Handoff(
         bag.id,
         redirect,
-        brand.checkout_webhook_url,
+        webhook_url,
         payload,
         headers,
         body["total_minor"],

@@ -10,6 +10,7 @@ becomes a clear 409.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -20,7 +21,7 @@ from sqlmodel import Session, col, delete, select
 from sessions import availability as av
 from sessions.accounts import normalise_email
 from sessions.catalogue import check_timezone, new_room_name
-from sessions.clock import as_utc, utcnow
+from sessions.clock import MAX_YEAR, MIN_YEAR, as_utc, on_the_calendar, utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
@@ -35,10 +36,12 @@ from sessions.models import (
     Reminder,
     SessionKind,
     SessionStatus,
+    Shopper,
     Store,
     WaitlistEntry,
     WeeklyHours,
 )
+from sessions.ratelimit import RateLimiter
 
 # Reminder kinds and how long before the start each is due. "confirm" is the
 # booking confirmation itself: sent at once through the same exactly-once path.
@@ -130,6 +133,12 @@ def _codes(text: str) -> set[str]:
     return {part.strip().lower() for part in text.split(",") if part.strip()}
 
 
+def _check_when(value: datetime, field: str) -> datetime:
+    if not on_the_calendar(value):
+        raise InvalidInput(f"Choose a date between {MIN_YEAR} and {MAX_YEAR}.", field=field)
+    return value
+
+
 def find_slots(
     db: Session,
     brand_id: int,
@@ -143,6 +152,8 @@ def find_slots(
     speciality: str | None = None,
 ) -> list[SlotOption]:
     """Free slots of every matching associate in [start, end), earliest first."""
+    _check_when(start, "start")
+    _check_when(end, "end")
     if end <= start:
         raise InvalidInput("The end of the range must come after its start.", field="end")
     if end - start > timedelta(days=MAX_RANGE_DAYS):
@@ -240,6 +251,44 @@ def _commit_or_conflict(db: Session) -> None:
         ) from None
 
 
+# Each booking sends a confirmation e-mail to the address typed in, so a stranger
+# could make us mail anyone, many times: budgets per address and per client.
+CONFIRMATIONS_PER_ADDRESS = RateLimiter(
+    "mail:confirm:address",
+    "5 per hour",
+    "Several bookings were just made for this e-mail address; try again in {wait} seconds.",
+)
+CONFIRMATIONS_PER_CLIENT = RateLimiter(
+    "mail:confirm:client",
+    "20 per hour",
+    "Too many bookings from your connection; try again in {wait} seconds.",
+)
+
+
+def do_create_customer_for_staff(db: Session) -> Shopper:
+    """A shopper identity for a customer booked by staff (a phone call): their own row."""
+    shopper = Shopper(token=secrets.token_urlsafe(32))
+    db.add(shopper)
+    db.commit()
+    return shopper
+
+
+def check_confirmation_budget(email: str, client: str | None) -> None:
+    """Raise TooManyRequests if this address or client has no confirmation left."""
+    CONFIRMATIONS_PER_ADDRESS.check(email)
+    if client:
+        CONFIRMATIONS_PER_CLIENT.check(client)
+
+
+def _spend_confirmation_budget(email: str, client: str | None) -> None:
+    """Count a confirmation once its booking is stored: a booking that lost its slot
+    sends nothing. (Simultaneous bookings may pass the check together and overshoot
+    by a few; the budget bounds abuse, it is not an exact quota.)"""
+    CONFIRMATIONS_PER_ADDRESS.allow(email)
+    if client:
+        CONFIRMATIONS_PER_CLIENT.allow(client)
+
+
 def do_book(
     db: Session,
     *,
@@ -255,16 +304,22 @@ def do_book(
     notes: str = "",
     waitlist: bool = False,
     now: datetime | None = None,
+    client: str | None = None,
 ) -> Appointment:
-    """Book a slot: the appointment, its grid cells, its live session and reminders, at once."""
+    """Book a slot: the appointment, its grid cells, its live session and reminders, at once.
+
+    ``client`` (the caller's network address) and the e-mail each have a budget of
+    confirmation e-mails: checked before anything is written, spent once it is stored.
+    """
     now = now or utcnow()
-    starts_at = as_utc(starts_at)
+    starts_at = as_utc(_check_when(starts_at, "starts_at"))
     if not name.strip():
         raise InvalidInput("Tell us your name.", field="name")
     email = normalise_email(email)
     check_timezone(timezone)
     profile, store = _profile_and_store(db, brand_id, associate_id, store_id)
     _check_slot_offered(db, profile, store, starts_at, now)
+    check_confirmation_budget(email, client)
     appointment = Appointment(
         brand_id=brand_id,
         associate_id=associate_id,
@@ -301,6 +356,7 @@ def do_book(
             )
         )
     _commit_or_conflict(db)
+    _spend_confirmation_budget(email, client)
     publish(
         "appointment_booked",
         None,
@@ -320,7 +376,7 @@ def do_reschedule(
 ) -> Appointment:
     """Move to another free slot of the same associate and store, in one transaction."""
     now = now or utcnow()
-    starts_at = as_utc(starts_at)
+    starts_at = as_utc(_check_when(starts_at, "starts_at"))
     _check_open(appointment, now)
     assert appointment.id is not None
     profile, store = _profile_and_store(

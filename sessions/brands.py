@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
+import string
 from dataclasses import dataclass
 from datetime import time
 
@@ -11,9 +13,18 @@ from sqlmodel import Session, select
 
 from sessions.errors import InvalidInput
 from sessions.models import AssociateProfile, AssociateStore, Brand, Store, WeeklyHours
+from sessions.outbound import UrlPolicy, check_brand_url
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_URL = re.compile(r"^https?://\S+$")
+# What a checkout cart URL may contain between braces (filled in at checkout).
+CART_URL_PLACEHOLDERS = ("skus", "bag_id", "total_minor", "currency", "brand")
+_SAMPLE_VALUES = {
+    "skus": "SKU-1:1",
+    "bag_id": "1",
+    "total_minor": "100",
+    "currency": "EUR",
+    "brand": "brand",
+}
 
 
 def _check_colour(value: str, field: str) -> str:
@@ -22,10 +33,21 @@ def _check_colour(value: str, field: str) -> str:
     return value.lower()
 
 
-def _check_url(value: str | None, field: str) -> str | None:
+def _check_cart_template(value: str | None, policy: UrlPolicy) -> str | None:
+    """Known placeholders only, and the address filled in must itself be a safe URL."""
+    field = "checkout_url_template"
     value = (value or "").strip() or None
-    if value is not None and (not _URL.match(value) or len(value) > 500):
-        raise InvalidInput("Enter a full http(s) address.", field=field)
+    if value is None:
+        return None
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        if names - set(CART_URL_PLACEHOLDERS):
+            raise KeyError
+        filled = value.format_map(_SAMPLE_VALUES)
+    except (ValueError, KeyError, IndexError):
+        allowed = ", ".join("{" + name + "}" for name in CART_URL_PLACEHOLDERS)
+        raise InvalidInput(f"Use only these placeholders: {allowed}.", field=field) from None
+    check_brand_url(filled, field, policy, must_resolve=False)
     return value
 
 
@@ -46,6 +68,19 @@ def check_max_per_client(value: object) -> int:
     return value
 
 
+def new_webhook_secret() -> str:
+    """A fresh signing secret for the checkout webhook (shown to the admin once)."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def do_rotate_webhook_secret(db: Session, brand: Brand) -> str:
+    """Replace the webhook's signing secret; return it (the only time it is shown)."""
+    brand.webhook_secret = new_webhook_secret()
+    db.add(brand)
+    db.commit()
+    return brand.webhook_secret
+
+
 def do_update_brand_settings(
     db: Session,
     brand: Brand,
@@ -60,17 +95,42 @@ def do_update_brand_settings(
     logo_path: str | None = None,
     max_per_client: object = None,
     record_consultations: bool | None = None,
+    reservation_minutes: int | None = None,
+    url_policy: UrlPolicy | None = None,
 ) -> Brand:
+    """Save a brand's settings, the same checks from the admin page, the API and the CLI.
+
+    A webhook URL saved without a signing secret gets one generated here, so a
+    webhook can never be half-configured; the caller shows it (compare
+    ``brand.webhook_secret`` before and after).
+    """
+    policy = url_policy or UrlPolicy()
     if not name.strip():
         raise InvalidInput("Enter the brand's name.", field="name")
+    if reservation_minutes is not None and not 1 <= reservation_minutes <= 24 * 60:
+        raise InvalidInput(
+            "Hold bag items between 1 and 1440 minutes.", field="reservation_minutes"
+        )
+    # Every check before the first assignment: a refused save leaves the brand untouched.
+    colours = (
+        _check_colour(primary_color, "primary_color"),
+        _check_colour(accent_color, "accent_color"),
+    )
+    cart_url = _check_cart_template(checkout_url_template, policy)
+    webhook_url = check_brand_url(
+        checkout_webhook_url, "checkout_webhook_url", policy, must_resolve=True
+    )
     brand.name = name.strip()[:120]
-    brand.primary_color = _check_colour(primary_color, "primary_color")
-    brand.accent_color = _check_colour(accent_color, "accent_color")
+    brand.primary_color, brand.accent_color = colours
     brand.offline_message = offline_message.strip() or brand.offline_message
     words = [w.strip() for w in blocked_words.splitlines() if w.strip()]
     brand.blocked_words = "\n".join(dict.fromkeys(words))
-    brand.checkout_url_template = _check_url(checkout_url_template, "checkout_url_template")
-    brand.checkout_webhook_url = _check_url(checkout_webhook_url, "checkout_webhook_url")
+    brand.checkout_url_template = cart_url
+    brand.checkout_webhook_url = webhook_url
+    if webhook_url and not brand.webhook_secret:
+        brand.webhook_secret = new_webhook_secret()
+    if reservation_minutes is not None:
+        brand.reservation_minutes = reservation_minutes
     if logo_path is not None:
         brand.logo_path = logo_path
     if max_per_client not in (None, ""):  # a form without the field leaves it as it is

@@ -27,6 +27,7 @@ from sessions.models import (
     Store,
     Variant,
 )
+from sessions.money import MAX_STOCK, check_price_minor
 
 T = TypeVar("T")
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
@@ -97,8 +98,22 @@ def _check_skus_free(db: Session, brand_id: int, skus: list[str], exclude: int |
             raise Conflict(f"SKU '{variant.sku}' is already used.", field="variants")
 
 
+def _check_amounts(price_minor: int | None, variants: list[VariantSpec]) -> None:
+    """Prices and stock within what the columns hold, whichever entry point sent them."""
+    check_price_minor(price_minor)
+    for v in variants:
+        check_price_minor(v.price_minor, "variants")
+        _check_stock(v.stock)
+
+
+def _check_stock(stock: int) -> None:
+    if not 0 <= stock <= MAX_STOCK:
+        raise InvalidInput(f"Stock goes from 0 to {MAX_STOCK}.", field="stock")
+
+
 def add_product(db: Session, *, brand_id: int, spec: ProductSpec) -> Product:
     """Stage a product and its variants in the session without committing (for imports)."""
+    _check_amounts(spec.price_minor, spec.variants)
     slug = slugify(spec.slug or spec.name)
     taken = db.exec(
         select(Product).where(Product.brand_id == brand_id, Product.slug == slug)
@@ -143,6 +158,8 @@ def do_create_product(db: Session, *, brand_id: int, spec: ProductSpec) -> Produ
 
 
 def do_update_product(db: Session, product: Product, **changes: object) -> Product:
+    price = changes.get("price_minor")
+    check_price_minor(price if isinstance(price, int) else None)
     for name, value in changes.items():
         if value is not None:
             setattr(product, name, value)
@@ -153,6 +170,7 @@ def do_update_product(db: Session, product: Product, **changes: object) -> Produ
 
 
 def do_add_variant(db: Session, product: Product, spec: VariantSpec) -> Variant:
+    _check_amounts(None, [spec])
     _check_skus_free(db, product.brand_id, [spec.sku], exclude=None)
     assert product.id is not None
     variant = Variant(
@@ -170,9 +188,19 @@ def do_add_variant(db: Session, product: Product, spec: VariantSpec) -> Variant:
     return variant
 
 
+def do_set_variant_price(db: Session, variant: Variant, price_minor: int | None) -> Variant:
+    """A variant's own price (None: the product's)."""
+    check_price_minor(price_minor)
+    variant.price_minor = price_minor
+    db.add(variant)
+    db.commit()
+    return variant
+
+
 def do_set_stock(db: Session, variant: Variant, stock: int) -> Variant:
     if stock < 0:
         raise InvalidInput("Stock cannot be negative.", field="stock")
+    _check_stock(stock)
     variant.stock = stock
     db.add(variant)
     db.commit()

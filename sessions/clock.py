@@ -14,3 +14,14 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+# Appointments, shows and ranges live between these years. Beyond them a value is a
+# typo or a probe, and arithmetic near datetime.min/max overflows (OverflowError).
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+def on_the_calendar(value: datetime) -> bool:
+    """Whether ``value`` is a date Vitrine can plan around (years MIN_YEAR..MAX_YEAR)."""
+    return MIN_YEAR <= value.year <= MAX_YEAR

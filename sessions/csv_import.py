@@ -16,13 +16,13 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, col, select
 
 from sessions.catalogue import ProductSpec, VariantSpec, add_product
 from sessions.errors import InvalidInput, NotFound
 from sessions.models import Brand, Variant
+from sessions.money import BadAmount, parse_count, parse_price
 
 REQUIRED = ("product", "sku", "price")
 KNOWN = (
@@ -93,23 +93,20 @@ class _RowReader:
                 self.errors.append(RowError(self.line, name, "is required"))
             return None
         try:
-            amount = Decimal(value.replace(",", ""))
-        except InvalidOperation:
-            self.errors.append(RowError(self.line, name, f"'{value}' is not a price"))
+            return parse_price(value)
+        except BadAmount as exc:
+            self.errors.append(RowError(self.line, name, f"'{value[:40]}' {exc}"))
             return None
-        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            self.errors.append(RowError(self.line, name, f"'{value}' is not a valid price"))
-            return None
-        return int(amount * 100)
 
     def count(self, name: str) -> int:
         value = (self.raw.get(name) or "").strip()
         if not value:
             return 0
-        if not value.isdigit():
-            self.errors.append(RowError(self.line, name, f"'{value}' is not a whole number ≥ 0"))
+        try:
+            return parse_count(value)
+        except BadAmount as exc:
+            self.errors.append(RowError(self.line, name, f"'{value[:40]}' {exc}"))
             return 0
-        return int(value)
 
 
 def _read_row(line: int, raw: dict[str, str]) -> tuple[CatalogueRow | None, list[RowError]]:
@@ -145,6 +142,13 @@ def parse_catalogue_csv(text: str) -> tuple[list[CatalogueRow], list[RowError]]:
     """Every valid row and every problem found, with its line number (the header is line 1)."""
     text = text.lstrip("\ufeff")  # spreadsheets often save a byte-order mark
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_rows(reader)
+    except csv.Error as exc:  # a field over the csv module's size limit, a stray quote...
+        return [], [RowError(reader.line_num or 1, "file", f"is not a CSV file we can read: {exc}")]
+
+
+def _parse_rows(reader: csv.DictReader[str]) -> tuple[list[CatalogueRow], list[RowError]]:
     if not reader.fieldnames:
         return [], [RowError(1, "header", "the file is empty")]
     reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]

@@ -12,6 +12,7 @@ import smtplib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -68,6 +69,8 @@ class Mailer:
                 smtp.starttls()
             if self.settings.user:
                 smtp.login(self.settings.user, self.settings.password)
+            # Envelope recipients are the header's parsed addresses: exactly those the
+            # Address objects above put there, nothing a display name could add.
             smtp.send_message(message)
 
 
@@ -129,10 +132,30 @@ def build_ics(invite: Invitation, *, cancelled: bool = False) -> bytes:
     return bytes(cal.to_ical())
 
 
-def _message(invite: Invitation, subject: str, text: str) -> EmailMessage:
+def one_line(text: str) -> str:
+    """A header-safe line: CR, LF and other whitespace runs become one space."""
+    return " ".join(text.split())
+
+
+def recipient(name: str, email: str) -> Address:
+    """The To address of a shopper, built as an object, never by pasting strings.
+
+    A name typed as ``victim@x, Camille`` is only a display name here: the
+    header becomes ``"victim@x, Camille" <camille@...>`` (quoted), one recipient.
+    Address() also refuses an e-mail that is not one addr-spec (ValueError).
+    """
+    return Address(display_name=one_line(name)[:120], addr_spec=email)
+
+
+def _addressed(to: Address, subject: str) -> EmailMessage:
     message = EmailMessage()
-    message["To"] = f"{invite.shopper_name} <{invite.shopper_email}>"
-    message["Subject"] = subject
+    message["To"] = to
+    message["Subject"] = one_line(subject)
+    return message
+
+
+def _message(invite: Invitation, subject: str, text: str) -> EmailMessage:
+    message = _addressed(recipient(invite.shopper_name, invite.shopper_email), subject)
     message.set_content(text)
     return message
 
@@ -206,9 +229,7 @@ def waitlist_message(invite: Invitation, book_url: str) -> EmailMessage:
 def answer_message(
     *, brand_name: str, name: str, email: str, question: str, answer: str, associate: str
 ) -> EmailMessage:
-    message = EmailMessage()
-    message["To"] = f"{name} <{email}>"
-    message["Subject"] = f"{brand_name} has answered your message"
+    message = _addressed(recipient(name, email), f"{brand_name} has answered your message")
     quoted = "\n".join(f"> {line}" for line in question.splitlines())
     message.set_content(
         f"Hello {name},\n\n{answer}\n\n{associate}, {brand_name}\n\nYou wrote:\n{quoted}\n"

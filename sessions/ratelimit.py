@@ -77,8 +77,20 @@ class RateLimiter:
 
     def hit(self, key: str) -> None:
         """Count one hit, or raise TooManyRequests saying how long to wait."""
-        if self.allow(key):
-            return
+        if not self.allow(key):
+            raise self._refusal(key)
+
+    def check(self, key: str) -> None:
+        """Raise TooManyRequests if a hit now would be over the limit; count nothing.
+
+        For costs known only later: check before the work, ``allow`` once it is done
+        (a booking that loses its slot to another shopper sends no mail, so it must
+        not spend the mail budget).
+        """
+        if not _backend.strategy.test(self.item, self.namespace, key):
+            raise self._refusal(key)
+
+    def _refusal(self, key: str) -> TooManyRequests:
         stats = _backend.strategy.get_window_stats(self.item, self.namespace, key)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
-        raise TooManyRequests(self.message.format(wait=wait))
+        return TooManyRequests(self.message.format(wait=wait))

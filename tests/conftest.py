@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from sessions import ratelimit
 from sessions.db import create_all, make_engine, normalise_url
 from sessions.events import Event, bus
 from sessions.passwords import use_fast_hashing_for_tests
@@ -98,6 +99,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         }
     )
     create_all(app.extensions["vitrine.engine"])
+    if not app.config["REDIS_URL"]:
+        ratelimit.reset()  # counts live in this process: each test starts with full budgets
     yield app
     shutdown_live_rooms()  # its background loops must not outlive the test's database
     stop_scheduler(app)

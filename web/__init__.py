@@ -13,7 +13,7 @@ from werkzeug.routing.map import Map
 from sessions import ratelimit
 from sessions.events import set_strict
 from web import db as web_db
-from web import proxy, scheduler, security_headers
+from web import input_guard, proxy, scheduler, security_headers
 from web.config import load_config
 from web.errors import register_error_handlers
 from web.extensions import csrf, socketio
@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     proxy.init_app(app)  # after Socket.IO: sockets see the forwarded address too
     security_headers.init_app(app)
     register_error_handlers(app)
+    input_guard.init_app(app)  # NUL characters are refused before any view runs
     _register_blueprints(app)
     _register_template_helpers(app)
     # Production logs a broken event instead of failing the action that published it.

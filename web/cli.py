@@ -137,6 +137,21 @@ def import_csv(brand_slug: str, csv_file: TextIO) -> None:
     click.echo(f"Imported {count} product(s) into {brand.name}.")
 
 
+@main.command("rotate-webhook-secret")
+@click.argument("brand_slug")
+def rotate_webhook_secret(brand_slug: str) -> None:
+    """Generate a new checkout webhook signing secret and print it (shown only here)."""
+    from sessions.brands import do_rotate_webhook_secret
+
+    with _session(_config()) as db:
+        brand = db.exec(select(Brand).where(Brand.slug == brand_slug)).first()
+        if brand is None:
+            raise click.ClickException(f"No brand '{brand_slug}'.")
+        secret = do_rotate_webhook_secret(db, brand)
+    click.echo(secret)
+    click.echo("Set it in your shop now: the old secret no longer signs checkouts.", err=True)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)

@@ -96,6 +96,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "HEART_RATE_LIMIT": os.environ.get("HEART_RATE_LIMIT", "30 per 3 seconds"),
         # Keys in Redis start with this: one per deployment sharing a Redis.
         "RATE_LIMIT_PREFIX": os.environ.get("RATE_LIMIT_PREFIX", "vitrine-limits"),
+        # Tests only: let brand URLs (checkout webhook, cart) point at loopback/private
+        # hosts, for a receiver on 127.0.0.1. Refused in production, below.
+        "ALLOW_PRIVATE_WEBHOOK_HOSTS": _bool("ALLOW_PRIVATE_WEBHOOK_HOSTS", False),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(
@@ -120,6 +123,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if not config["MEDIA_GRANT_SECRET"]:
         raise ConfigError("MEDIA_GRANT_SECRET must be set in production.")
     _check_limits(config)
+    if config["ALLOW_PRIVATE_WEBHOOK_HOSTS"] and config["VITRINE_ENV"] == "production":
+        raise ConfigError("ALLOW_PRIVATE_WEBHOOK_HOSTS is for tests; never in production.")
     return config
 
 

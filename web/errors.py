@@ -78,6 +78,13 @@ def register_error_handlers(app: Flask) -> None:
             return response
         return on_unexpected(exc)
 
+    @app.errorhandler(RecursionError)
+    def on_too_deep(exc: RecursionError) -> Response:
+        # Only input nested beyond reason gets this deep (a JSON body, a form value
+        # parsed somewhere): the client's doing, so a 400 and not a 500.
+        log.warning("recursion limit on %s %s", request.method, request.path)
+        return error_response(400, "too_deep", "The request nests too deeply to be read.")
+
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from sessions.models.base import enum_column, utc_field
@@ -81,7 +81,8 @@ class CheckoutHandoff(SQLModel, table=True):
     brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
     bag_id: int = Field(foreign_key="bags.id")
     method: str = Field(max_length=16, description="url or webhook")
-    total_minor: int = Field(ge=0)
+    # 64-bit: a bag of several lines at the highest price passes 2**31 cents.
+    total_minor: int = Field(ge=0, sa_type=BigInteger)
     currency: str = Field(max_length=3)
     target: str = Field(default="", max_length=1000)
     status_code: int | None = None
@@ -106,7 +107,7 @@ class AnalyticsEvent(SQLModel, table=True):
     live_session_id: int | None = Field(default=None, foreign_key="live_sessions.id")
     associate_id: int | None = Field(default=None, foreign_key="associate_profiles.id")
     shopper_id: int | None = Field(default=None, foreign_key="shoppers.id")
-    value_minor: int = Field(default=0)
+    value_minor: int = Field(default=0, sa_type=BigInteger)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
     # "live" (the session had not ended) or "replay"; empty where it does not apply.
     mode: str = Field(default="", max_length=8)

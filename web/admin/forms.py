@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,6 +14,7 @@ from werkzeug.wrappers import Response
 from sessions.access import Actor, access_brand_admin
 from sessions.errors import DomainError, NotFound
 from sessions.models import Brand
+from sessions.money import MAX_PRICE_MINOR, BadAmount, parse_price
 from web.db import db
 from web.identity import current_actor
 
@@ -50,6 +50,8 @@ class Form:
     def integer(self, name: str, label: str, *, minimum: int = 0, maximum: int = 10**9) -> int:
         raw = self.get(name).strip()
         try:
+            if len(raw) > 12:  # int() of a 5000-digit string is slow, and no count is that big
+                raise ValueError
             value = int(raw)
         except ValueError:
             self.fail(name, f"Enter {label} as a whole number.")
@@ -59,20 +61,20 @@ class Form:
         return value
 
     def money(self, name: str, label: str, *, required: bool = True) -> int | None:
-        raw = self.get(name).strip().replace(",", "")
+        raw = self.get(name).strip()
         if not raw:
             if required:
                 self.fail(name, f"Enter {label}.")
             return None
         try:
-            amount = Decimal(raw)
-        except InvalidOperation:
-            self.fail(name, f"Enter {label} as a number, e.g. 1250.00.")
+            return parse_price(raw)
+        except BadAmount as exc:
+            if exc.not_a_number:
+                self.fail(name, f"Enter {label} as a number, e.g. 1250.00.")
+            else:
+                top = f"{MAX_PRICE_MINOR // 100:,}"
+                self.fail(name, f"Enter {label} from 0 to {top}, with at most two decimals.")
             return None
-        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            self.fail(name, f"Enter {label} with at most two decimals, not below zero.")
-            return None
-        return int(amount * 100)
 
     def local_datetime(self, name: str, tz_name: str, label: str) -> datetime | None:
         raw = self.get(name).strip()

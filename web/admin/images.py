@@ -7,6 +7,7 @@ positions and anything that is not really an image.
 from __future__ import annotations
 
 import secrets
+import warnings
 from io import BytesIO
 from pathlib import Path
 
@@ -17,26 +18,48 @@ from sessions.errors import InvalidInput
 
 MAX_SIDE = {"products": 1200, "logos": 600, "covers": 1600, "snapshots": 1280}
 MAX_PIXELS = 40_000_000
+# Only what a brand or a camera snapshot needs: fewer decoders, less attack surface.
+FORMATS = ("JPEG", "PNG", "WEBP")
+
+
+def _open(data: bytes, field: str) -> PILImage:
+    """Open and decode ``data``, refusing a picture that declares too many pixels.
+
+    A PNG of a few kilobytes can declare 30000×30000 pixels and decompress to
+    gigabytes (a decompression bomb). The size is read from the header when the
+    file is opened, before any pixel is decoded: Pillow warns above its
+    MAX_IMAGE_PIXELS and raises above twice that, so both are turned into a
+    refusal here, and our own, lower limit applies before decoding.
+    """
+    too_large = InvalidInput(
+        f"This picture is too large; use one under {MAX_PIXELS // 1_000_000} megapixels.",
+        field=field,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(BytesIO(data), formats=FORMATS) as probe:
+                if probe.width * probe.height > MAX_PIXELS:
+                    raise too_large
+                probe.verify()
+            image: PILImage = Image.open(BytesIO(data), formats=FORMATS)
+            image = ImageOps.exif_transpose(image)
+            image.load()
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise too_large from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise InvalidInput(
+                "This file is not a picture we can read (use JPEG or PNG).", field=field
+            ) from None
+    return image
 
 
 def save_image(data: bytes, upload_dir: str, kind: str, *, field: str = "image") -> str:
     """Store ``data`` as a resized JPEG (PNG for logos, to keep transparency); return its path."""
     if not data:
         raise InvalidInput("Choose an image file.", field=field)
-    try:
-        with Image.open(BytesIO(data)) as probe:
-            probe.verify()
-        image: PILImage = Image.open(BytesIO(data))
-        if image.width * image.height > MAX_PIXELS:
-            raise InvalidInput(
-                "This picture is too large; use one under 40 megapixels.", field=field
-            )
-        image = ImageOps.exif_transpose(image)
-        image.thumbnail((MAX_SIDE[kind], MAX_SIDE[kind]))
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        raise InvalidInput(
-            "This file is not a picture we can read (use JPEG or PNG).", field=field
-        ) from None
+    image = _open(data, field)
+    image.thumbnail((MAX_SIDE[kind], MAX_SIDE[kind]))
     folder = Path(upload_dir) / kind
     folder.mkdir(parents=True, exist_ok=True)
     keep_alpha = kind == "logos" and image.mode in ("RGBA", "LA", "P")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
-from flask import current_app
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from flask import current_app, request
+from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 
 from sessions import booking, queue, ratings
@@ -40,6 +40,7 @@ from sessions.models import (
     Shopper,
 )
 from web.api import bp
+from web.api.schemas import When
 from web.api.spec import api_route
 from web.booking import services
 from web.db import db
@@ -63,7 +64,7 @@ class Strict(BaseModel):
 
 
 class AvailabilityQuery(Strict):
-    start: AwareDatetime | None = None
+    start: When | None = None
     days: Annotated[int, Field(ge=1, le=31)] = 7
     store_id: DbId | None = None
     associate_id: DbId | None = None
@@ -82,7 +83,7 @@ class SlotOut(BaseModel):
 class AppointmentIn(Strict):
     associate_id: DbId
     store_id: DbId
-    starts_at: AwareDatetime
+    starts_at: When
     name: Text120
     email: Email
     timezone: Zone = "UTC"
@@ -104,7 +105,7 @@ class AppointmentOut(BaseModel):
 
 
 class RescheduleIn(Strict):
-    starts_at: AwareDatetime
+    starts_at: When
 
 
 class CancelIn(Strict):
@@ -251,9 +252,7 @@ def _shopper_id(actor: Actor) -> int:
     if actor.shopper_id is not None:
         return actor.shopper_id
     # Staff booking on a customer's behalf (a phone call): the customer gets their own identity.
-    shopper = Shopper(token=f"staff-made-{utcnow().timestamp()}-{actor.user_id}")
-    db().add(shopper)
-    db().commit()
+    shopper = booking.do_create_customer_for_staff(db())
     assert shopper.id is not None
     return shopper.id
 
@@ -400,6 +399,7 @@ def consult_book(brand_id: int, body: AppointmentIn) -> AppointmentOut:
         db(),
         brand_id=brand_id,
         shopper_id=_shopper_id(actor),
+        client=request.remote_addr,
         **body.model_dump(),
     )
     services.flush_outbox()

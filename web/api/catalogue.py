@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlmodel import col, or_, select
 
 from sessions import catalogue as cat
 from sessions.access import access_brand_admin, can_see_product
 from sessions.accounts import do_create_associate
+from sessions.brands import do_rotate_webhook_secret, do_update_brand_settings
 from sessions.catalogue import get_or_404
 from sessions.embedding import do_set_embed_origins
 from sessions.errors import NotFound
 from sessions.models import AssociateProfile, Brand, Product, Show, Store, Variant
+from sessions.outbound import UrlPolicy
 from web.api import bp
 from web.api.schemas import (
     AssociateIn,
     AssociateOut,
     BrandOut,
     BrandSettingsIn,
+    BrandSettingsOut,
     EmbedOriginsIn,
     EmbedOriginsOut,
     ProductIn,
@@ -32,10 +36,12 @@ from web.api.schemas import (
     VariantIn,
     VariantOut,
     VariantPatch,
+    WebhookSecretOut,
 )
 from web.api.serializers import (
     associate_out,
     brand_out,
+    brand_settings_out,
     product_out,
     show_out,
     store_out,
@@ -45,6 +51,9 @@ from web.api.spec import api_route
 from web.config import is_production
 from web.db import db
 from web.identity import current_actor
+
+# Settings a PATCH may clear with null; the others keep their value on null.
+CLEARABLE = {"checkout_url_template", "checkout_webhook_url"}
 
 
 def _brand(brand_id: int) -> Brand:
@@ -83,20 +92,45 @@ def get_brand(brand_id: int) -> BrandOut:
     "/brands/<int:brand_id>",
     "PATCH",
     body=BrandSettingsIn,
-    response=BrandOut,
+    response=BrandSettingsOut,
     tag="brands",
-    summary="Change a brand's settings",
+    summary="Change a brand's settings (a webhook URL gets a signing secret, shown once)",
     auth="brand_admin",
     example={"name": "Maison X", "accent_color": "#8a6a3b"},
 )
-def update_brand(brand_id: int, body: BrandSettingsIn) -> BrandOut:
+def update_brand(brand_id: int, body: BrandSettingsIn) -> BrandSettingsOut:
     brand = _brand(brand_id)
     access_brand_admin(current_actor(), brand_id)
-    for name, value in body.model_dump(exclude_unset=True).items():
-        setattr(brand, name, value)
-    db().add(brand)
-    db().commit()
-    return brand_out(brand)
+    # Fields left out (or null, for those that cannot be empty) keep their value; the
+    # action checks them all, exactly as it does for the admin form.
+    sent = body.model_dump(exclude_unset=True)
+    changes = {
+        name: sent[name]
+        if name in sent and (sent[name] is not None or name in CLEARABLE)
+        else getattr(brand, name)
+        for name in BrandSettingsIn.model_fields
+    }
+    secret_before = brand.webhook_secret
+    do_update_brand_settings(
+        db(), brand, url_policy=UrlPolicy.from_mapping(current_app.config), **changes
+    )
+    new_secret = brand.webhook_secret if brand.webhook_secret != secret_before else None
+    return brand_settings_out(brand, new_webhook_secret=new_secret)
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/webhook-secret",
+    "POST",
+    response=WebhookSecretOut,
+    tag="brands",
+    summary="Generate a new checkout webhook signing secret (shown only in this answer)",
+    auth="brand_admin",
+)
+def rotate_webhook_secret(brand_id: int) -> WebhookSecretOut:
+    brand = _brand(brand_id)
+    access_brand_admin(current_actor(), brand_id)
+    return WebhookSecretOut(webhook_secret=do_rotate_webhook_secret(db(), brand))
 
 
 @api_route(
@@ -272,9 +306,7 @@ def update_variant(variant_id: int, body: VariantPatch) -> VariantOut:
     variant = get_or_404(db(), Variant, variant_id, "variant")
     access_brand_admin(current_actor(), variant.brand_id)
     if body.price_minor is not None:
-        variant.price_minor = body.price_minor
-        db().add(variant)
-        db().commit()
+        cat.do_set_variant_price(db(), variant, body.price_minor)
     if body.stock is not None:
         cat.do_set_stock(db(), variant, body.stock)
     product = get_or_404(db(), Product, variant.product_id, "product")

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
-import urllib.request
 from typing import Annotated, Any, Literal
 
+import urllib3
 from flask import Blueprint, current_app, redirect
 from pydantic import BaseModel, Field
 from werkzeug.wrappers import Response
@@ -30,6 +29,7 @@ from sessions.catalogue import do_end_show, do_start_show, get_or_404
 from sessions.errors import NotFound
 from sessions.grants import issue_grant
 from sessions.models import Brand, LiveSession, Show
+from sessions.outbound import UnsafeDestination, UrlPolicy, post_json
 from web.api import bp
 from web.api.schemas import DbId, Strict
 from web.api.spec import api_route
@@ -362,28 +362,37 @@ def remove_bag_line(line_id: int) -> BagOut:
     return BagOut.model_validate(bags.do_remove_line(db(), current_actor(), line_id))
 
 
-def _post_webhook(handoff: bags.Handoff) -> int | None:
+def _post_webhook(handoff: bags.Handoff, policy: UrlPolicy) -> int | None:
+    """The shop's answer, or None when it could not be reached (or may not be)."""
     assert handoff.webhook_url is not None
-    req = urllib.request.Request(
-        handoff.webhook_url, data=handoff.payload, headers=handoff.headers, method="POST"
-    )
     try:
-        with urllib.request.urlopen(req, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        return post_json(
+            handoff.webhook_url,
+            handoff.payload,
+            handoff.headers,
+            policy,
+            timeout=WEBHOOK_TIMEOUT_SECONDS,
+        )
+    except UnsafeDestination as exc:  # DNS changed since the URL was saved
+        log.warning("checkout webhook %s refused: %s", handoff.webhook_url, exc)
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
         log.warning("checkout webhook %s failed: %s", handoff.webhook_url, exc)
-        return None
+    return None
 
 
 def checkout(brand: Brand) -> CheckoutOut:
     """Hand the bag to the brand's shop: webhook first (if any), then the cart URL."""
-    handoff = bags.prepare_checkout(db(), current_actor(), brand)
-    status_code = _post_webhook(handoff) if handoff.webhook_url else None
+    policy = UrlPolicy.from_mapping(current_app.config)
+    handoff = bags.prepare_checkout(db(), current_actor(), brand, policy)
+    # End the read transaction first: no transaction (SQLite's write lock) stays open
+    # across a call to the shop, which may take the whole timeout.
+    db().commit()
+    status_code = _post_webhook(handoff, policy) if handoff.webhook_url else None
     delivered = status_code is not None and 200 <= status_code < 300
     if handoff.webhook_url and not delivered and handoff.redirect_url is None:
-        raise bags.CheckoutUnavailable("The shop did not answer; your bag is kept, try again.")
+        raise bags.CheckoutUnavailable(
+            "The shop did not take the bag just now; your bag is kept, please try again."
+        )
     record = bags.do_complete_checkout(db(), handoff, brand, status_code=status_code)
     return CheckoutOut(
         method=record.method, redirect_url=handoff.redirect_url, status_code=status_code

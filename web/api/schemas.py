@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -14,15 +15,28 @@ from pydantic import (
     field_validator,
 )
 
+from sessions.clock import MAX_YEAR, MIN_YEAR, on_the_calendar
+from sessions.money import MAX_PRICE_MINOR, MAX_STOCK
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=5000)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
-Money = Annotated[int, Field(ge=0, le=10**10, description="Amount in minor units (cents)")]
-Stock = Annotated[int, Field(ge=0, le=10**7)]
+Money = Annotated[int, Field(ge=0, le=MAX_PRICE_MINOR, description="Amount in minor units (cents)")]
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK)]
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+def _on_the_calendar(value: datetime) -> datetime:
+    if not on_the_calendar(value):
+        raise ValueError(f"choose a date between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+# A date and time with its offset, within the years Vitrine plans around.
+When = Annotated[AwareDatetime, AfterValidator(_on_the_calendar)]
 
 
 class Strict(BaseModel):
@@ -73,6 +87,24 @@ class EmbedOriginsIn(Strict):
 
 class EmbedOriginsOut(BaseModel):
     origins: list[str]
+
+
+class BrandSettingsOut(BrandOut):
+    """What a brand admin sees of the settings; the webhook secret only once, when new."""
+
+    offline_message: str
+    blocked_words: str
+    checkout_url_template: str | None
+    checkout_webhook_url: str | None
+    reservation_minutes: int
+    has_webhook_secret: bool
+    new_webhook_secret: str | None = Field(
+        None, description="Set only in the answer that generated it: keep it, it is not shown again"
+    )
+
+
+class WebhookSecretOut(BaseModel):
+    webhook_secret: str = Field(description="Shown only in this answer")
 
 
 class StoreIn(Strict):
@@ -175,7 +207,7 @@ class AssociateOut(BaseModel):
 
 class ShowIn(Strict):
     title: Name
-    starts_at: AwareDatetime
+    starts_at: When
     duration_minutes: Annotated[int, Field(ge=5, le=600)] = 45
     description: LongText = ""
     host_ids: Annotated[list[DbId], Field(max_length=10)] = []
@@ -184,7 +216,7 @@ class ShowIn(Strict):
 
 class ShowPatch(Strict):
     title: Name | None = None
-    starts_at: AwareDatetime | None = None
+    starts_at: When | None = None
     duration_minutes: Annotated[int, Field(ge=5, le=600)] | None = None
     description: LongText | None = None
     host_ids: Annotated[list[DbId], Field(max_length=10)] | None = None

@@ -20,6 +20,7 @@ from sessions.models import (
 from web.api.schemas import (
     AssociateOut,
     BrandOut,
+    BrandSettingsOut,
     ProductOut,
     ShowOut,
     StoreOut,
@@ -42,6 +43,19 @@ def brand_out(brand: Brand) -> BrandOut:
         accent_color=brand.accent_color,
         logo_url=upload_url(brand.logo_path),
         max_per_client=brand.max_per_client,
+    )
+
+
+def brand_settings_out(brand: Brand, *, new_webhook_secret: str | None = None) -> BrandSettingsOut:
+    return BrandSettingsOut(
+        **brand_out(brand).model_dump(),
+        offline_message=brand.offline_message,
+        blocked_words=brand.blocked_words,
+        checkout_url_template=brand.checkout_url_template,
+        checkout_webhook_url=brand.checkout_webhook_url,
+        reservation_minutes=brand.reservation_minutes,
+        has_webhook_secret=bool(brand.webhook_secret),
+        new_webhook_secret=new_webhook_secret,
     )
 
 

@@ -13,6 +13,7 @@ optional status; `build_openapi()` turns every declaration into OpenAPI 3.1.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sessions.access import check_signed_in_staff
 from sessions.errors import DomainError, InvalidInput
 from web.identity import current_actor
+from web.input_guard import refuse_nul, strings_in
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,15 +67,46 @@ def _validation_error(exc: ValidationError) -> InvalidInput:
     return InvalidInput(f"{first[0]}: {first[1]}", fields=fields)
 
 
+# No body of ours nests deeper than a few levels; a deeper one is refused before
+# validation walks it (and Python's json recursion would end in a RecursionError).
+MAX_JSON_DEPTH = 32
+
+
+def json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (iterative: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _read_json() -> Any:
+    if not request.is_json:
+        raise BadJSON("Send the body as JSON (Content-Type: application/json).")
+    try:
+        raw = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        raise BadJSON(f"The body nests too deeply (at most {MAX_JSON_DEPTH} levels).") from None
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        raise BadJSON("The body is not valid JSON.") from None
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise BadJSON(f"The body nests too deeply (at most {MAX_JSON_DEPTH} levels).")
+    refuse_nul(strings_in(raw), "body")
+    return raw
+
+
 def _parse_body(model: type[BaseModel]) -> BaseModel:
-    if not request.data:
-        raw: Any = {}
-    else:
-        if not request.is_json:
-            raise BadJSON("Send the body as JSON (Content-Type: application/json).")
-        raw = request.get_json(silent=True)
-        if raw is None:
-            raise BadJSON("The body is not valid JSON.")
+    raw: Any = _read_json() if request.data else {}
     if not isinstance(raw, dict):
         raise InvalidInput("The body must be a JSON object.")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from werkzeug.wrappers import Response
 from sessions import booking, queue, ratings
 from sessions.access import access_join, access_shopper_side, media_claims
 from sessions.catalogue import get_or_404
-from sessions.clock import utcnow
+from sessions.clock import on_the_calendar, utcnow
 from sessions.errors import DomainError, Forbidden, InvalidInput, NotFound
 from sessions.models import (
     Appointment,
@@ -92,15 +93,26 @@ def book(slug: str) -> Page:
     return redirect(url_for("booking.manage", token=token, booked=1))
 
 
-def _book_from_form(brand: Brand, form: dict[str, str]) -> Appointment:
-    slot = form.get("slot", "")
+_SLOT = re.compile(r"(\d{1,9})\|(\d{1,9})\|([0-9T:+.Z-]{10,40})")
+
+
+def _parse_slot(value: str) -> tuple[int, int, datetime]:
+    """``"<associate>|<store>|<ISO start with offset>"``, as the page's list sends it."""
+    refused = InvalidInput("Choose a time from the list.", field="slot")
+    match = _SLOT.fullmatch(value)
+    if match is None:
+        raise refused
     try:
-        associate_id, store_id, starts = slot.split("|")
-        starts_at = datetime.fromisoformat(starts)
-        if starts_at.tzinfo is None:
-            raise ValueError
+        starts_at = datetime.fromisoformat(match[3])
     except ValueError:
-        raise InvalidInput("Choose a time from the list.", field="slot") from None
+        raise refused from None
+    if starts_at.tzinfo is None or not on_the_calendar(starts_at):
+        raise refused
+    return int(match[1]), int(match[2]), starts_at
+
+
+def _book_from_form(brand: Brand, form: dict[str, str]) -> Appointment:
+    associate_id, store_id, starts_at = _parse_slot(form.get("slot", ""))
     actor = ensure_shopper()
     if actor.shopper_id is None:
         raise Forbidden("Sign out of the staff account to book as a shopper.")
@@ -108,8 +120,8 @@ def _book_from_form(brand: Brand, form: dict[str, str]) -> Appointment:
     return booking.do_book(
         db(),
         brand_id=brand.id,
-        associate_id=int(associate_id),
-        store_id=int(store_id),
+        associate_id=associate_id,
+        store_id=store_id,
         starts_at=starts_at,
         shopper_id=actor.shopper_id,
         name=form.get("name", ""),
@@ -118,6 +130,7 @@ def _book_from_form(brand: Brand, form: dict[str, str]) -> Appointment:
         language=(form.get("language") or "en")[:8],
         notes=form.get("notes", ""),
         waitlist=form.get("waitlist") == "1",
+        client=request.remote_addr,
     )
 
 
@@ -176,8 +189,8 @@ def cancel(token: str) -> Page:
 def reschedule(token: str) -> Page:
     appointment = _appointment(token)
     try:
-        starts_at = datetime.fromisoformat(request.form.get("starts_at", ""))
-        if starts_at.tzinfo is None:
+        starts_at = datetime.fromisoformat(request.form.get("starts_at", "")[:40])
+        if starts_at.tzinfo is None or not on_the_calendar(starts_at):
             raise ValueError
     except ValueError:
         raise InvalidInput("Choose a new time from the list.", field="starts_at") from None

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e3e687082a09
+Revision ID: 83d508d5c9b0
 Revises:
-Create Date: 2026-12-01 08:57:24.956958
+Create Date: 2026-12-01 08:59:04.895385
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "e3e687082a09"
+revision: str = "83d508d5c9b0"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -217,7 +217,7 @@ def upgrade() -> None:
         sa.Column("brand_id", sa.Integer(), nullable=False),
         sa.Column("bag_id", sa.Integer(), nullable=False),
         sa.Column("method", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("total_minor", sa.Integer(), nullable=False),
+        sa.Column("total_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
         sa.Column("target", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
@@ -647,7 +647,7 @@ def upgrade() -> None:
         sa.Column("live_session_id", sa.Integer(), nullable=True),
         sa.Column("associate_id", sa.Integer(), nullable=True),
         sa.Column("shopper_id", sa.Integer(), nullable=True),
-        sa.Column("value_minor", sa.Integer(), nullable=False),
+        sa.Column("value_minor", sa.BigInteger(), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("mode", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=True),
