@@ -119,7 +119,9 @@ LATIN_KEYWORDS: dict[Topic, tuple[str, ...]] = {
         r"couleurs?",
         r"teintes?",
         r"coloris",
-        _COLOUR_WORDS,
+        # "Is it a true sky blue?", "un vrai bleu ?": a colour named alone ("the ivory in
+        # stock?") only picks the colour, it is not a question about it.
+        rf"(?:true|real|exact|proper|vrai|vraiment|veritable)\s+(?:[a-z]+\s+)?(?:{_COLOUR_WORDS})",
     ),
     Topic.PHOTO: (r"photos?", r"pictures?", r"pics?", r"images?"),
     Topic.PRICE: (
