@@ -104,6 +104,12 @@ LATIN_KEYWORDS: dict[Topic, tuple[str, ...]] = {
         r"reste(?:nt)?",
         r"rupture",
         r"epuisee?s?",
+        # "Do you have it in M?", "Does it come in navy?", "Il existe en 38 ?"
+        r"have (?:it|one|this|that|them) in",
+        r"comes? in",
+        r"existe(?:nt)?",
+        r"l'avez en",
+        r"en avez",
     ),
     Topic.SIZE: (
         r"sizes?",
@@ -492,6 +498,13 @@ def brand_product(db: Session, brand: Brand, product_id: int | None) -> Product 
     return product
 
 
+def brand_variants(db: Session, brand: Brand, product: Product | None) -> list[Variant]:
+    """The product's variants that are this brand's rows (Variant has no active flag yet)."""
+    if product is None or product.id is None:
+        return []
+    return [v for v in variants_of(db, product.id) if v.brand_id == brand.id]
+
+
 def default_zone(db: Session, brand: Brand) -> str:
     """The brand has no zone of its own: its first store's, as the show form assumes."""
     store = db.exec(select(Store).where(Store.brand_id == brand.id).order_by(col(Store.id))).first()
@@ -728,16 +741,14 @@ def answer_offer(ctx: Context, *, asked: bool) -> Part:
     return part
 
 
-def next_show(ctx: Context) -> Show | None:
-    """A show live now, else the brand's earliest scheduled one still to come."""
+def shows_to_mention(ctx: Context) -> list[Show]:
+    """The brand's show live now, if any, and its earliest scheduled one still to come."""
     live = ctx.db.exec(
         select(Show)
         .where(Show.brand_id == ctx.brand.id, Show.status == ShowStatus.LIVE)
-        .order_by(col(Show.starts_at))
+        .order_by(col(Show.starts_at), col(Show.id))
     ).first()
-    if live is not None:
-        return live
-    return ctx.db.exec(
+    upcoming = ctx.db.exec(
         select(Show)
         .where(
             Show.brand_id == ctx.brand.id,
@@ -746,12 +757,10 @@ def next_show(ctx: Context) -> Show | None:
         )
         .order_by(col(Show.starts_at), col(Show.id))
     ).first()
+    return [show for show in (live, upcoming) if show is not None]
 
 
-def answer_show(ctx: Context) -> Part:
-    show = next_show(ctx)
-    if show is None:
-        return Part([ctx.say("no_show")], ["show=none"], knows=False)
+def show_lines(ctx: Context, show: Show) -> Part:
     part = Part(
         facts=[f"show:{show.id}:title={show.title}", f"show:{show.id}:status={show.status}"]
     )
@@ -768,11 +777,20 @@ def answer_show(ctx: Context) -> Part:
                 ShowProduct.show_id == show.id, ShowProduct.product_id == ctx.product.id
             )
         ).first()
-        key = "show_lists" if listed else "show_omits"
-        part.lines.append(ctx.say(key, product=ctx.product.name))
+        part.lines.append(
+            ctx.say("show_lists" if listed else "show_omits", product=ctx.product.name)
+        )
         state = "listed" if listed else "not_listed"
         part.facts.append(f"show:{show.id}:product:{ctx.product.id}={state}")
     return part
+
+
+def answer_show(ctx: Context) -> Part:
+    shows = shows_to_mention(ctx)
+    if not shows:
+        return Part([ctx.say("no_show")], ["show=none"], knows=False)
+    parts = [show_lines(ctx, show) for show in shows]
+    return Part([line for p in parts for line in p.lines], [f for p in parts for f in p.facts])
 
 
 def answer_consultation(ctx: Context) -> Part:
@@ -825,12 +843,7 @@ def automatic_answer(
     lang = detect_language(question)
     topics = classify(question)
     product = brand_product(db, brand, product_id)
-    variants = (
-        [v for v in variants_of(db, product.id) if v.brand_id == brand.id]
-        if (product is not None and product.id is not None)
-        else []
-    )
-    ctx = Context(db, brand, lang, now, question, product, variants)
+    ctx = Context(db, brand, lang, now, question, product, brand_variants(db, brand, product))
     parts = list(product_parts(ctx, topics))
     parts += [answer(ctx) for topic, answer in CALENDAR_TOPICS if topic in topics]
     parts = [p for p in parts if p.lines]

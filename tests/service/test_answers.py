@@ -9,14 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from sessions import availability as av
 from sessions import catalogue as cat
 from sessions.booking import do_set_weekly_hours
+from sessions.clock import utcnow
+from sessions.demo import seed_demo
 from sessions.models import (
     AssociateProfile,
     Brand,
@@ -215,6 +218,9 @@ def test_the_language_is_the_question_s(question: str, lang: str) -> None:
         ("Is the ivory in stock?", {Topic.STOCK}),  # a colour named is no colour question
         ("C'est un vrai bleu ciel ?", {Topic.COLOUR}),
         ("Is it true to size?", {Topic.SIZE}),
+        ("Do you have it in M?", {Topic.STOCK}),
+        ("Does it come in navy?", {Topic.STOCK}),
+        ("Il existe en 38 ?", {Topic.STOCK}),
         ("When is the next show?", {Topic.SHOW}),
         ("Any sales or a discount?", {Topic.OFFER}),
         ("How much is it?", {Topic.PRICE}),
@@ -495,11 +501,22 @@ def test_next_show_in_three_languages(session: Session, shop: Shop) -> None:
     ]
 
 
-def test_a_show_live_now_comes_first(factory: Factory, session: Session, shop: Shop) -> None:
+def test_a_show_live_now_comes_before_the_next_one(
+    factory: Factory, session: Session, shop: Shop
+) -> None:
     live = start_live_show(factory, shop, title="Lune, tried on live")
-    answer = ask(session, shop, "Is there a live stream?")
-    assert body(answer) == ["“Lune, tried on live” is live now."]
-    assert f"show:{live.show_id}:status=live" in answer.facts
+    answer = ask(session, shop, "Is there a live stream?", shop.lune)
+    assert body(answer) == [
+        "“Lune, tried on live” is live now.",
+        "The Petite Lune Crossbody isn't listed for it.",
+        "The next show is “Spring preview”, Thursday 4 March at 18:00 (Paris time).",
+        "The Petite Lune Crossbody is in it.",
+    ]
+    assert answer.facts[:3] == [
+        f"show:{live.show_id}:title=Lune, tried on live",
+        f"show:{live.show_id}:status=live",
+        f"show:{live.show_id}:product:{shop.lune.id}=not_listed",
+    ]
 
 
 def test_a_show_next_year_says_the_year(factory: Factory, session: Session, shop: Shop) -> None:
@@ -653,5 +670,22 @@ def test_the_answer_writes_nothing(factory: Factory, session: Session, shop: Sho
     event.listen(session, "after_commit", lambda *_: writes.append("commit"))
     question = "Stock, true blue colour, photo, price, sale, show, appointment?"
     answer = ask(session, shop, question, shop.lune)
-    assert len(body(answer)) == 10, answer.text  # every topic was answered...
+    assert len(body(answer)) == 12, answer.text  # every topic was answered...
     assert writes == []  # ...by reading only
+
+
+def test_the_demo_brand_answers_the_issue_s_question(session: Session, tmp_path: Path) -> None:
+    demo = seed_demo(session, tmp_path / "uploads")
+    lune = session.exec(select(Product).where(Product.name == "Petite Lune Crossbody")).one()
+    answer = automatic_answer(
+        session,
+        demo.brand,
+        question="Is the Petite Lune a true sky blue? How many are left?",
+        product_id=lune.id,
+        now=utcnow(),
+    )
+    assert body(answer) == [
+        "The Petite Lune Crossbody in Sky Blue: 2 left, one size.",
+        "The catalogue lists Sky Blue as #7FB3E0.",
+        "Photo: /uploads/demo/petite-lune-crossbody.jpg",
+    ]
