@@ -611,7 +611,8 @@ def answer_colour(ctx: Context) -> Part:
             part.lines.append(ctx.say("colour_no_hex", colour=colour))
             part.knows = False
         for v in rows:
-            part.facts.append(f"colour_hex:variant:{v.id}={(v.colour_hex or 'none').upper()}")
+            value = v.colour_hex.upper() if v.colour_hex else "none"
+            part.facts.append(f"colour_hex:variant:{v.id}={value}")
     return part
 
 

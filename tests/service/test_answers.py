@@ -328,8 +328,23 @@ def test_a_colour_without_a_value_gets_none_invented(session: Session, shop: Sho
         "The catalogue gives no colour value for Ivory.",
         "Photo: /uploads/demo/petite-lune.jpg",
     ]
+    ivory = shop.variant(shop.lune, colour="Ivory")
+    assert answer.facts[0] == f"colour_hex:variant:{ivory.id}=none"
     assert "#" not in answer.text
     assert not answer.knows
+
+
+def test_many_colours_are_counted_not_listed(
+    factory: Factory, session: Session, shop: Shop
+) -> None:
+    colours = ["Noir", "Camel", "Rouge", "Vert", "Bleu", "Gris"]
+    specs = [cat.VariantSpec(sku=f"S-{c}", colour=c, stock=1) for c in colours]
+    scarf = product(factory, shop.brand, "Carré", specs)
+    answer = ask(session, shop, "Is it in stock?", scarf)
+    assert body(answer) == [
+        *(f"The Carré in {c}: 1 left, one size." for c in colours[:4]),
+        "The catalogue has 2 more colours of it.",
+    ]
 
 
 def test_a_colour_s_own_picture_comes_first(session: Session, shop: Shop) -> None:
