@@ -1,0 +1,1 @@
+"""Service to shoppers: threads, routing, consultations, automatic answers."""
