@@ -59,6 +59,7 @@ def test_session_cookie_flags(tmp_path: Path, factory: Factory, database_url: st
             "SOCKETIO_ASYNC_MODE": "threading",
             "SESSION_COOKIE_SECURE": True,
             "WTF_CSRF_ENABLED": False,
+            "SCHEDULER": False,  # a production app starts its scheduler; this test needs none
         }
     )
     brand = factory.brand()

@@ -191,6 +191,7 @@ def production_app(database_url: str, tmp_path: Path) -> Flask:
             "SOCKETIO_ASYNC_MODE": "threading",
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "VAR_DIR": str(tmp_path / "var"),
+            "SCHEDULER": False,  # a production app starts its scheduler; this test needs none
         }
     )
     create_all(app.extensions["vitrine.engine"])
