@@ -7,6 +7,7 @@ Each test gets a fresh schema.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -80,31 +81,44 @@ def drop_schema(admin: Engine, schema: str) -> None:
             time.sleep(0.5)  # the other session is finishing; nothing to await on
 
 
-@pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "VITRINE_ENV": "testing",
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "MEDIA_GRANT_SECRET": "test-media-secret",
-            "DATABASE_URL": database_url,
-            "SOCKETIO_ASYNC_MODE": "threading",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "VAR_DIR": str(tmp_path / "var"),
-            "WTF_CSRF_ENABLED": False,
-            "SESSION_COOKIE_SECURE": False,
-            # Every test client is 127.0.0.1: tests/security/test_guests.py tests this limit.
-            "GUEST_RATE_LIMIT": "100000 per hour",
-        }
-    )
+def app_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """The configuration of a test app, with a test's own overrides."""
+    return {
+        "VITRINE_ENV": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "MEDIA_GRANT_SECRET": "test-media-secret",
+        "DATABASE_URL": database_url,
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "VAR_DIR": str(tmp_path / "var"),
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        # Every test client is 127.0.0.1: tests/security/test_guests.py tests this limit.
+        "GUEST_RATE_LIMIT": "100000 per hour",
+        **overrides,
+    }
+
+
+@contextlib.contextmanager
+def running_app(config: dict[str, Any]) -> Iterator[Flask]:
+    """An app on a fresh schema, its loops and scheduler stopped when the test ends."""
+    app = create_app(config)
     create_all(app.extensions["vitrine.engine"])
     if not app.config["REDIS_URL"]:
         ratelimit.reset()  # counts live in this process: each test starts with full budgets
-    yield app
-    shutdown_live_rooms()  # its background loops must not outlive the test's database
-    stop_scheduler(app)
-    app.extensions["vitrine.engine"].dispose()
+    try:
+        yield app
+    finally:
+        shutdown_live_rooms()  # its background loops must not outlive the test's database
+        stop_scheduler(app)
+        app.extensions["vitrine.engine"].dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    with running_app(app_config(database_url, tmp_path)) as app:
+        yield app
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ by the origins their brand lists."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,11 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from sessions.db import create_all
-from tests.conftest import login
+from tests.conftest import login, running_app
 from tests.factories import Factory
-from web import create_app
-from web.sockets import shutdown as shutdown_live_rooms
 
 SHOP = "https://shop.example.com"
 
@@ -181,23 +179,19 @@ def test_the_brand_colours_style_carries_the_responses_nonce(
 
 
 @pytest.fixture
-def production_app(database_url: str, tmp_path: Path) -> Flask:
-    app = create_app(
-        {
-            "VITRINE_ENV": "production",
-            "SECRET_KEY": "test-secret-key",
-            "MEDIA_GRANT_SECRET": "test-media-secret",
-            "DATABASE_URL": database_url,
-            "SOCKETIO_ASYNC_MODE": "threading",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "VAR_DIR": str(tmp_path / "var"),
-            "SCHEDULER": False,  # a production app starts its scheduler; this test needs none
-        }
-    )
-    create_all(app.extensions["vitrine.engine"])
-    yield app  # type: ignore[misc]
-    shutdown_live_rooms()
-    app.extensions["vitrine.engine"].dispose()
+def production_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    config = {
+        "VITRINE_ENV": "production",
+        "SECRET_KEY": "test-secret-key",
+        "MEDIA_GRANT_SECRET": "test-media-secret",
+        "DATABASE_URL": database_url,
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "VAR_DIR": str(tmp_path / "var"),
+        "SCHEDULER": False,  # a production app starts its scheduler; this test needs none
+    }
+    with running_app(config) as app:
+        yield app
 
 
 def test_hsts_in_production_only(client: FlaskClient, production_app: Flask) -> None:

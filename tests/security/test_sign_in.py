@@ -15,11 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from sessions.db import create_all
 from sessions.models import LoginAttempt, User
+from tests.conftest import app_config, running_app
 from tests.factories import Factory
-from web import create_app
-from web.sockets import shutdown as shutdown_live_rooms
 
 STRANGER = "203.0.113.9"
 OWNER = "198.51.100.7"
@@ -51,25 +49,9 @@ def _user(factory: Factory) -> User:
 @pytest.fixture
 def proxied_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The app as deployed behind the shipped nginx: one trusted proxy hop."""
-    app = create_app(
-        {
-            "VITRINE_ENV": "testing",
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "MEDIA_GRANT_SECRET": "test-media-secret",
-            "DATABASE_URL": database_url,
-            "SOCKETIO_ASYNC_MODE": "threading",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "VAR_DIR": str(tmp_path / "var"),
-            "WTF_CSRF_ENABLED": False,
-            "SESSION_COOKIE_SECURE": False,
-            "TRUSTED_PROXY_COUNT": 1,
-        }
-    )
-    create_all(app.extensions["vitrine.engine"])
-    yield app
-    shutdown_live_rooms()
-    app.extensions["vitrine.engine"].dispose()
+    config = app_config(database_url, tmp_path, TRUSTED_PROXY_COUNT=1)
+    with running_app(config) as app:
+        yield app
 
 
 def test_a_strangers_failures_do_not_lock_the_owner_out(
