@@ -22,6 +22,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from sessions.jsondepth import nests_deeper_than
+
 from .config import RelayConfig
 from .media_files import inside, is_hls_file, is_room_name, recording_room
 from .metrics import make_registry
@@ -74,15 +76,20 @@ def cors_middleware(origins: tuple[str, ...]) -> Any:
     return middleware
 
 
+# An offer is one flat object; nothing legitimate nests deeper than this.
+MAX_JSON_DEPTH = 32
+
+
 async def read_offer(request: web.Request) -> tuple[str, str, str | None]:
+    data = await request.read()
+    if nests_deeper_than(data, MAX_JSON_DEPTH):  # before parsing: see sessions/jsondepth.py
+        raise RelayError(400, "bad_request", "the JSON is nested too deeply")
     try:
         # From the bytes: JSON is UTF-8 whatever charset the Content-Type claims
         # (request.json() would look that charset up, and an unknown one raises).
-        body = json.loads(await request.read())
+        body = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise RelayError(400, "bad_request", "the body must be JSON") from None
-    except RecursionError:
-        raise RelayError(400, "bad_request", "the JSON is nested too deeply") from None
     if not isinstance(body, dict):
         raise RelayError(400, "bad_request", "the body must be a JSON object")
     grant, sdp, kind, room = body.get("grant"), body.get("sdp"), body.get("type"), body.get("room")

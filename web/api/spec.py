@@ -24,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sessions.access import check_signed_in_staff
 from sessions.errors import DomainError, InvalidInput
+from sessions.jsondepth import nests_deeper_than
 from web.identity import current_actor
 from web.input_guard import refuse_nul, strings_in
 
@@ -93,9 +94,12 @@ def json_depth(value: Any) -> int:
 def _read_json() -> Any:
     if not request.is_json:
         raise BadJSON("Send the body as JSON (Content-Type: application/json).")
+    data = request.get_data(cache=True)
+    if nests_deeper_than(data, MAX_JSON_DEPTH):  # before parsing: see sessions/jsondepth.py
+        raise BadJSON(f"The body nests too deeply (at most {MAX_JSON_DEPTH} levels).")
     try:
-        raw = json.loads(request.get_data(cache=True))
-    except RecursionError:
+        raw = json.loads(data)
+    except RecursionError:  # kept as a backstop; the scan above refuses such bodies first
         raise BadJSON(f"The body nests too deeply (at most {MAX_JSON_DEPTH} levels).") from None
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         raise BadJSON("The body is not valid JSON.") from None
