@@ -1,7 +1,7 @@
 """A synthetic camera: a moving test pattern with a clock, a frame counter and a
 machine-readable stamp (see ``framecode``), plus a 440 Hz tone.
 
-``python -m streaming.synthetic --relay http://127.0.0.1:8001 --room ROOM --grant-secret S``
+``MEDIA_GRANT_SECRET=S python -m streaming.synthetic --relay http://127.0.0.1:8001 --room ROOM``
 publishes it to a relay; tests, the benchmark and the demo import
 ``SyntheticCameraTrack`` and ``publish``.
 """
@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import fractions
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -216,7 +217,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m streaming.synthetic")
     parser.add_argument("--relay", default="http://127.0.0.1:8001")
     parser.add_argument("--room", required=True)
-    parser.add_argument("--grant-secret", required=True)
+    # From the environment by default: a secret in argv is visible to every user of the
+    # machine (ps), and one that starts with "-" reads as an option.
+    secret = os.environ.get("MEDIA_GRANT_SECRET")
+    parser.add_argument("--grant-secret", default=secret, required=secret is None)
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)

@@ -94,8 +94,7 @@ class Supervisor:
                 f"http://127.0.0.1:{self.relay_port}",
                 "--room",
                 room,
-                "--grant-secret",
-                self.config["MEDIA_GRANT_SECRET"],
+                # The grant secret travels in the environment (self.env), not in argv.
                 # The demo room is a show: public and recorded (sessions.access.media_claims).
                 "--public",
                 "--record",
