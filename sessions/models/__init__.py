@@ -48,6 +48,13 @@ from sessions.models.live import (
     ShowProduct,
     ShowStatus,
 )
+from sessions.models.service import (
+    Thread,
+    ThreadMessage,
+    ThreadMessageKind,
+    ThreadSide,
+    ThreadStatus,
+)
 
 __all__ = [
     "AnalyticsEvent",
@@ -88,6 +95,11 @@ __all__ = [
     "ShowStatus",
     "StockReservation",
     "Store",
+    "Thread",
+    "ThreadMessage",
+    "ThreadMessageKind",
+    "ThreadSide",
+    "ThreadStatus",
     "User",
     "Variant",
     "WaitlistEntry",
