@@ -59,6 +59,7 @@ def stale_offer(session: Session, world: World) -> int:
     """The consultation's shopper asks to talk now; it is offered to the host, who never
     answers: an hour later any routing passes it on."""
     world.host.status = world.host.status.ONLINE
+    world.host.console_seen_at = utcnow()  # the console is open (auto-away: routing.py)
     session.add(world.host)
     session.commit()
     appointment = session.get(Appointment, _consultation(session, world).appointment_id)

@@ -27,7 +27,7 @@ def video(session: Session, team: Team, factory: Factory, **kw: object) -> Queue
     made = queue.do_enqueue(
         session,
         brand=team.brand,
-        shopper_id=factory.shopper().id,
+        shopper_id=factory.shopper().id or 0,
         mode="video",
         now=NOW,
         **kw,  # type: ignore[arg-type]
@@ -60,7 +60,7 @@ def test_load_counts_chats_and_video_together_under_the_parallel_cap(
     online(session, ben)
     first = video(session, team, factory)
     assert first.associate_id == team.anna.id
-    queue.do_accept(session, first, team.anna.id, now=NOW)  # a video she holds
+    queue.do_accept(session, first, team.anna.id or 0, now=NOW)  # a video she holds
     chat = threads.do_ask(session, shopper_actor(factory.shopper()), team.brand, body="x", now=NOW)
     threads.do_accept_thread(session, associate_actor(team.anna), chat.thread, now=NOW)
     assert routing.load_of(session, team.anna.id or 0) == 2  # one video + one chat: her cap
@@ -111,7 +111,7 @@ def test_an_idle_or_closed_console_is_not_offered_anyone(
     # Ben closes his console: nobody is there for video either, and the chat gets an answer.
     routing.do_console_closed(session, ben.id or 0)
     assert isinstance(
-        queue.do_enqueue(session, brand=team.brand, shopper_id=factory.shopper().id, now=NOW),
+        queue.do_enqueue(session, brand=team.brand, shopper_id=factory.shopper().id or 0, now=NOW),
         queue.OfflineAnswer,
     )
     late = threads.do_ask(session, shopper_actor(factory.shopper()), team.brand, body="b", now=NOW)
