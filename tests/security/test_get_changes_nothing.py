@@ -31,6 +31,7 @@ from tests.security.consultation_world import (
     make_world,
     snapshot,
 )
+from tests.service.matrix import waiting_thread
 
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 # Files, not views: nothing to read in a table.
@@ -102,7 +103,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
     request_id = stale_offer(session, world)
     appointment = session.get(Appointment, _consultation(session, world).appointment_id)
     assert appointment is not None
-    made = {
+    made: dict[str, object] = {
         "brand_id": world.brand_a.id,
         "slug": world.brand_a.slug,
         "associate_id": world.host.id,
@@ -111,6 +112,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         "live_session_id": world.show_live_id,
         "consultation_id": world.consultation_id,
         "request_id": request_id,
+        "thread_id": waiting_thread(session, world.brand_a.id or 0, appointment.shopper_id, None),
         "token": manage_token(app.config["SECRET_KEY"], appointment),
         "name": "try-on.jpg",  # a consultation's snapshot (none was sent: a 404 to everyone)
     }
