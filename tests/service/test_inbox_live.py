@@ -175,5 +175,5 @@ def test_a_shoppers_message_is_pushed_to_its_associate_only(
                 if who != "bea":
                     assert "Is it a true sky blue?" not in bodies, who
         finally:
-            for client in clients:
-                client.close()
+            for each in clients:
+                each.close()
