@@ -39,7 +39,7 @@ from sessions.models import (
 )
 from sessions.service import routing
 from sessions.service.routing import next_opening
-from sessions.service.threads import route_threads
+from sessions.service.threads import do_note_in_thread, route_threads
 
 DEFAULT_ACCEPT_SECONDS = 30
 # What one chat takes on average when we have no history to go on.
@@ -326,6 +326,10 @@ def do_accept(
         request_id=request.id,
         live_session_id=live.id,
     )
+    profile = db.get(AssociateProfile, associate_id)
+    name = profile.display_name if profile else "an associate"
+    channel = "Video" if request.mode == "video" else "Talk-now chat"
+    do_note_in_thread(db, request.brand_id, request.shopper_id, f"{channel} started with {name}")
     return live
 
 
@@ -409,6 +413,8 @@ def do_end_consultation(
                 db.add(request)
         db.commit()
         publish("session_state", live.room, status="ended")
+        if live.shopper_id is not None:
+            do_note_in_thread(db, live.brand_id, live.shopper_id, "Video ended", now=now)
         do_route(db, live.brand_id, now=now)
         route_threads(db, live.brand_id, now=now)  # the freed place may take a chat
     return live

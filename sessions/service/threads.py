@@ -818,3 +818,13 @@ def do_console_heartbeat(
     now = now or utcnow()
     if routing.do_console_seen(db, profile, now):
         route_threads(db, profile.brand_id, now=now)
+
+
+def do_note_in_thread(
+    db: Session, brand_id: int, shopper_id: int, text: str, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Another channel's moment in the shopper's one thread ("Video started with Anna"):
+    the thread holds chat, talk-now and consultations alike."""
+    now = now or utcnow()
+    thread = _open_thread(db, brand_id, shopper_id, now)
+    return do_post_system(db, thread, text, now=now)

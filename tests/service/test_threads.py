@@ -197,3 +197,19 @@ def test_everyone_busy_past_the_brands_wait_gets_the_automatic_answer_once(
     assert threads.do_answer_overdue(session, now=NOW + timedelta(seconds=200)) == 0
     kinds = [m["kind"] for m in threads.history(session, second.thread)]
     assert kinds == ["text", "automatic"]
+
+
+def test_a_video_joins_the_same_thread(session: Session, team: Team, factory: Factory) -> None:
+    queue.do_set_status(session, team.anna, AssociateStatus.ONLINE, now=NOW)
+    shopper = factory.shopper()
+    camille = shopper_actor(shopper)
+    thread = threads.do_ask(session, camille, team.brand, body="Show me on camera?", now=NOW).thread
+    threads.do_accept_thread(session, associate_actor(team.anna), thread, now=NOW)
+    request = queue.do_enqueue(
+        session, brand=team.brand, shopper_id=shopper.id or 0, mode="video", now=NOW
+    )
+    assert isinstance(request, queue.QueueRequest)
+    live = queue.do_accept(session, request, team.anna.id or 0, now=NOW)
+    queue.do_end_consultation(session, live, now=NOW)
+    notes = [m["body"] for m in threads.history(session, thread) if m["kind"] == "system"]
+    assert notes == ["Anna joined", "Video started with Anna", "Video ended"]
