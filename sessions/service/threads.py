@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -124,14 +124,49 @@ def associate_card(db: Session, associate_id: int | None) -> dict[str, Any] | No
     }
 
 
-def thread_out(db: Session, thread: Thread) -> dict[str, Any]:
-    """A thread's state for either side (no messages: see `history`)."""
+# What one conversation takes on average when we have no history to go on.
+HANDLE_SECONDS = 300
+
+
+def place_in_line(db: Session, thread: Thread) -> tuple[int, int] | None:
+    """A waiting thread's place (1 = next) and a wait estimate from who is present and
+    their free places; None unless it waits. Zero when someone has a free place now."""
+    if thread.status is not ThreadStatus.WAITING:
+        return None
+    since = thread.waiting_since or thread.created_at
+    ahead = db.exec(
+        select(Thread.offered_to).where(
+            Thread.brand_id == thread.brand_id,
+            Thread.status == ThreadStatus.WAITING,
+            or_(
+                col(Thread.waiting_since) < since,
+                (col(Thread.waiting_since) == since) & (col(Thread.id) < thread.id),
+            ),
+        )
+    ).all()
+    position = len(ahead) + 1
+    if thread.offered_to is not None:
+        return position, 0
+    # Those ahead already offered have their place; the others need one before this one.
+    needing = sum(1 for offered in ahead if offered is None) + 1
+    people = routing.present_associates(db, thread.brand_id, utcnow())
+    free = sum(max(0, p.max_parallel_chats - routing.load_of(db, p.id or 0)) for p in people)
+    if free >= needing:
+        return position, 0
+    capacity = max(1, sum(p.max_parallel_chats for p in people))
+    return position, (needing - free) * HANDLE_SECONDS // capacity
+
+
+def thread_out(db: Session, thread: Thread, *, with_place: bool = True) -> dict[str, Any]:
+    """A thread's state for either side (no messages: see `history`). `with_place`: its
+    place in line and wait (a few queries: the inbox's long lists go without)."""
     shopper = db.get(Shopper, thread.shopper_id)
     last = db.exec(
         select(ThreadMessage)
         .where(ThreadMessage.thread_id == thread.id)
         .order_by(col(ThreadMessage.id).desc())
     ).first()
+    place = place_in_line(db, thread) if with_place else None
     return {
         "id": thread.id,
         "brand_id": thread.brand_id,
@@ -146,6 +181,8 @@ def thread_out(db: Session, thread: Thread) -> dict[str, Any]:
         "last_message": message_out(last) if last else None,
         "shopper_read_id": thread.shopper_read_id,
         "staff_read_id": thread.staff_read_id,
+        "position": place[0] if place else None,
+        "estimated_wait_seconds": place[1] if place else None,
     }
 
 

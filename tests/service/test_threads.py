@@ -213,3 +213,23 @@ def test_a_video_joins_the_same_thread(session: Session, team: Team, factory: Fa
     queue.do_end_consultation(session, live, now=NOW)
     notes = [m["body"] for m in threads.history(session, thread) if m["kind"] == "system"]
     assert notes == ["Anna joined", "Video started with Anna", "Video ended"]
+
+
+def test_a_waiting_shopper_sees_their_place_and_an_honest_wait(
+    session: Session, team: Team, factory: Factory
+) -> None:
+    team.anna.max_parallel_chats = 1
+    session.add(team.anna)
+    session.commit()
+    queue.do_set_status(session, team.anna, AssociateStatus.ONLINE)
+    first = threads.do_ask(session, shopper_actor(factory.shopper()), team.brand, body="a")
+    second = threads.do_ask(session, shopper_actor(factory.shopper()), team.brand, body="b")
+    third = threads.do_ask(session, shopper_actor(factory.shopper()), team.brand, body="c")
+    assert threads.place_in_line(session, first.thread) == (1, 0)  # offered to Anna now
+    # Anna's one place is taken: the second waits for one conversation, the third for two.
+    assert threads.place_in_line(session, second.thread) == (2, 300)
+    assert threads.place_in_line(session, third.thread) == (3, 600)
+    threads.do_accept_thread(session, associate_actor(team.anna), first.thread)
+    assert threads.place_in_line(session, first.thread) is None
+    assert threads.place_in_line(session, second.thread) == (1, 300)
+    assert threads.place_in_line(session, third.thread) == (2, 600)

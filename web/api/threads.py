@@ -101,6 +101,8 @@ class ThreadOut(BaseModel):
     last_message: MessageOut | None
     shopper_read_id: int
     staff_read_id: int
+    position: int | None = Field(description="Place in line while it waits (1 = next)")
+    estimated_wait_seconds: int | None = Field(description="A wait estimate while it waits")
 
 
 class ThreadWithMessages(BaseModel):
@@ -128,8 +130,8 @@ def _thread(thread_id: int) -> Any:
     return thread
 
 
-def _out(thread: Any) -> ThreadOut:
-    return ThreadOut.model_validate(threads.thread_out(db(), thread))
+def _out(thread: Any, *, with_place: bool = True) -> ThreadOut:
+    return ThreadOut.model_validate(threads.thread_out(db(), thread, with_place=with_place))
 
 
 def _with_messages(thread: Any, after_id: int = 0) -> ThreadWithMessages:
@@ -272,7 +274,7 @@ def thread_leave(thread_id: int) -> ThreadOut:
 def thread_inbox(brand_id: int, query: InboxQuery) -> list[ThreadOut]:
     actor = current_actor()
     access_brand_staff(actor, brand_id)
-    return [_out(t) for t in threads.inbox(db(), actor, brand_id, query.tab)]
+    return [_out(t, with_place=False) for t in threads.inbox(db(), actor, brand_id, query.tab)]
 
 
 @api_route(

@@ -30,7 +30,10 @@ function start(root) {
       const where = t.associate.store ? `, ${t.associate.store}` : "";
       status.textContent = `${t.associate.name}${where} is answering you.`;
     } else if (t.status === "waiting") {
-      status.textContent = "Waiting for an associate: one moment.";
+      const minutes = Math.ceil((t.estimated_wait_seconds || 0) / 60);
+      status.textContent = t.position > 1 && minutes
+        ? `Waiting for an associate: you are number ${t.position} in line, about ${minutes} min.`
+        : "Waiting for an associate: one moment.";
     } else {
       status.textContent = "The conversation is closed. Ask again any time.";
     }
