@@ -33,6 +33,7 @@ from sessions.models import (
     Role,
     SessionKind,
     SessionStatus,
+    Thread,
     User,
 )
 
@@ -172,6 +173,45 @@ def access_queue_request(actor: Actor, request: QueueRequest) -> None:
     another shopper is waiting is nobody else's business."""
     if actor.shopper_id is None or actor.shopper_id != request.shopper_id:
         raise NotFound(f"No request with id {request.id}.")
+
+
+# --- threads (the shopper's conversation with the brand) --------------------------------
+
+
+def can_see_thread(actor: Actor, thread: Thread) -> bool:
+    """A thread is its shopper's and its brand's staff's alone."""
+    if actor.shopper_id is not None and actor.shopper_id == thread.shopper_id:
+        return True
+    return actor.is_staff and (actor.is_platform_admin or actor.brand_id == thread.brand_id)
+
+
+def access_thread(actor: Actor, thread: Thread) -> None:
+    """Read a thread, post as its shopper, mark it read, say one is typing.
+
+    Another shopper is told 404 (ids are sequential: whether someone else has a
+    thread is nobody's business); another brand's staff 403, as everywhere."""
+    if can_see_thread(actor, thread):
+        return
+    if actor.is_staff:
+        raise Forbidden("This belongs to another brand.")
+    raise NotFound(f"No thread with id {thread.id}.")
+
+
+def access_thread_staff(actor: Actor, thread: Thread) -> None:
+    """Take a waiting thread, see it in the inbox: the brand's staff."""
+    check_signed_in_staff(actor)
+    access_brand_staff(actor, thread.brand_id)
+
+
+def access_thread_answer(actor: Actor, thread: Thread) -> None:
+    """Answer, transfer or close a thread on the staff side: the associate who holds
+    it, or the brand's admin stepping in (a colleague takes it by transfer, not by
+    typing into it)."""
+    access_thread_staff(actor, thread)
+    if actor.is_platform_admin or actor.kind is ActorKind.BRAND_ADMIN:
+        return
+    if actor.associate_id is None or actor.associate_id != thread.associate_id:
+        raise Forbidden("This conversation is a colleague's; ask them to transfer it.")
 
 
 def can_see_product(actor: Actor, product: Product) -> bool:

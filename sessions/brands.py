@@ -81,6 +81,15 @@ def do_rotate_webhook_secret(db: Session, brand: Brand) -> str:
     return brand.webhook_secret
 
 
+def _whole_number(value: object, field: str, low: int, high: int, unit: str) -> int:
+    """A whole number in [low, high] (a form sends text, the API a number)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidInput(f"Enter a whole number of {unit}, {low} to {high}.", field=field)
+    return value
+
+
 def do_update_brand_settings(
     db: Session,
     brand: Brand,
@@ -97,6 +106,8 @@ def do_update_brand_settings(
     record_consultations: bool | None = None,
     reservation_minutes: int | None = None,
     url_policy: UrlPolicy | None = None,
+    away_after_minutes: object = None,
+    auto_answer_after_seconds: object = None,
 ) -> Brand:
     """Save a brand's settings, the same checks from the admin page, the API and the CLI.
 
@@ -137,6 +148,14 @@ def do_update_brand_settings(
         brand.max_per_client = check_max_per_client(max_per_client)
     if record_consultations is not None:
         brand.record_consultations = record_consultations
+    if away_after_minutes not in (None, ""):
+        brand.away_after_minutes = _whole_number(
+            away_after_minutes, "away_after_minutes", 1, 240, "minutes"
+        )
+    if auto_answer_after_seconds not in (None, ""):
+        brand.auto_answer_after_seconds = _whole_number(
+            auto_answer_after_seconds, "auto_answer_after_seconds", 0, 24 * 3600, "seconds"
+        )
     db.add(brand)
     db.commit()
     return brand

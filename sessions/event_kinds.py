@@ -262,3 +262,78 @@ declare(
     A.HOSTS,
     summary="the host console's live panel: adds, their value, attributed orders and revenue",
 )
+
+
+# --- threads: the shopper's conversation with the brand --------------------------------
+
+
+class ThreadMessagePayload(Payload):
+    thread_id: int
+    message: dict[str, Any]  # the stored message, as the history returns it
+
+
+class ThreadChangedPayload(Payload):
+    thread: dict[str, Any]  # the thread's state (status, who holds it), as the API returns it
+
+
+class ThreadTypingPayload(Payload):
+    thread_id: int
+    side: str  # shopper or staff: who types
+    name: str
+
+
+class ThreadReadPayload(Payload):
+    thread_id: int
+    side: str  # shopper or staff: who has read
+    message_id: int
+
+
+class ThreadOfferPayload(Payload):
+    thread_id: int
+    shopper_name: str
+    preview: str
+
+
+class ThreadIdPayload(Payload):
+    thread_id: int
+
+
+declare(
+    "thread_message",
+    ThreadMessagePayload,
+    A.SHOPPER,
+    A.ASSOCIATE,
+    A.BRAND_STAFF,
+    summary="a thread message was stored: to its shopper, and its associate (the brand's "
+    "staff while it waits)",
+)
+declare(
+    "thread_changed",
+    ThreadChangedPayload,
+    A.SHOPPER,
+    A.BRAND_STAFF,
+    summary="a thread was opened, taken, transferred or closed (the inbox tabs move it)",
+)
+declare(
+    "thread_typing",
+    ThreadTypingPayload,
+    A.SHOPPER,
+    A.ASSOCIATE,
+    A.BRAND_STAFF,
+    summary="someone is typing in a thread: to the other side, never stored",
+)
+declare(
+    "thread_read",
+    ThreadReadPayload,
+    A.SHOPPER,
+    A.ASSOCIATE,
+    A.BRAND_STAFF,
+    summary="one side read a thread up to a message: to the other side",
+)
+declare("thread_offer", ThreadOfferPayload, A.ASSOCIATE, summary="a waiting thread is offered")
+declare(
+    "thread_offer_withdrawn",
+    ThreadIdPayload,
+    A.ASSOCIATE,
+    summary="a thread offer timed out, was declined or taken by a colleague",
+)

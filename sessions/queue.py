@@ -1,10 +1,11 @@
 """Talk now: the queue, routing to an associate, offers that time out, transfer, offline answer.
 
-Routing picks, for the oldest waiting request first, an online associate of
-the brand who speaks the shopper's language (anyone online if nobody does),
-works at the requested store, is under their cap of parallel chats and has not
-let this request pass; the least busy wins, then the one idle longest. The
-associate gets an offer to accept within `accept_seconds`; if they let it
+Routing picks, for the oldest waiting request first, whom the one routing
+engine (``sessions.service.routing``, shared with chat threads) names: an
+associate present at their console who speaks the shopper's language, works at
+the requested store, is under their cap (chats and video counted together) and
+has not let this request pass; the least busy wins, then the one idle longest.
+The associate gets an offer to accept within `accept_seconds`; if they let it
 pass or decline, the request goes to the next. Every state change is a
 conditional UPDATE, so two web nodes routing at once never offer one request
 twice.
@@ -13,15 +14,13 @@ twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
-from sessions import availability as av
 from sessions.accounts import normalise_email
 from sessions.analytics.events import status_event
-from sessions.booking import schedule_of
 from sessions.catalogue import new_room_name
 from sessions.clock import utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -30,7 +29,6 @@ from sessions.mail import Mailer, answer_message
 from sessions.models import (
     AssociateProfile,
     AssociateStatus,
-    AssociateStore,
     Brand,
     LiveSession,
     OfflineMessage,
@@ -40,6 +38,9 @@ from sessions.models import (
     SessionStatus,
     Store,
 )
+from sessions.service import routing
+from sessions.service.routing import next_opening
+from sessions.service.threads import do_note_in_thread, route_threads
 
 DEFAULT_ACCEPT_SECONDS = 30
 # What one chat takes on average when we have no history to go on.
@@ -63,10 +64,6 @@ class QueuePosition:
 # --- who is there --------------------------------------------------------------
 
 
-def _codes(text: str) -> set[str]:
-    return {part.strip().lower() for part in text.split(",") if part.strip()}
-
-
 def online_associates(db: Session, brand_id: int) -> list[AssociateProfile]:
     return list(
         db.exec(
@@ -80,74 +77,27 @@ def online_associates(db: Session, brand_id: int) -> list[AssociateProfile]:
     )
 
 
-def active_load(db: Session, associate_id: int) -> int:
-    """Chats the associate holds or is being offered right now."""
-    offered = db.exec(
-        select(func.count())
-        .select_from(QueueRequest)
-        .where(
-            QueueRequest.associate_id == associate_id,
-            QueueRequest.status == QueueStatus.OFFERED,
-        )
-    ).one()
-    held = db.exec(
-        select(func.count())
-        .select_from(LiveSession)
-        .join(QueueRequest, col(QueueRequest.id) == col(LiveSession.queue_request_id))
-        .where(
-            LiveSession.associate_id == associate_id,
-            LiveSession.status != SessionStatus.ENDED,
-        )
-    ).one()
-    return int(offered) + int(held)
+# Chats and video count together: one engine, one load (sessions/service/routing.py).
+active_load = routing.load_of
 
 
-def _works_at(db: Session, associate_id: int, store_id: int) -> bool:
-    link = db.exec(
-        select(AssociateStore).where(
-            AssociateStore.associate_id == associate_id, AssociateStore.store_id == store_id
-        )
-    ).first()
-    return link is not None
-
-
-def _declined(request: QueueRequest) -> set[int]:
-    return {int(x) for x in request.declined_by.split(",") if x.strip().isdigit()}
-
-
-def eligible(db: Session, request: QueueRequest) -> list[AssociateProfile]:
-    """Who could take this request now, best first (ignoring who let it pass)."""
-    people = online_associates(db, request.brand_id)
-    if request.store_id is not None:
-        people = [p for p in people if p.id and _works_at(db, p.id, request.store_id)]
-    speakers = [p for p in people if request.language.lower() in _codes(p.languages)]
-    people = speakers or people
-    loads = {p.id or 0: active_load(db, p.id or 0) for p in people}
-    free = [p for p in people if loads[p.id or 0] < p.max_parallel_chats]
-    far_past = datetime(1970, 1, 1, tzinfo=UTC)
-    return sorted(
-        free, key=lambda p: (loads[p.id or 0], p.status_changed_at or far_past, p.id or 0)
+def need_of(request: QueueRequest) -> routing.Need:
+    return routing.Need(
+        brand_id=request.brand_id,
+        language=request.language,
+        store_id=request.store_id,
+        passed=routing.passed_ids(request.declined_by),
     )
 
 
+def eligible(
+    db: Session, request: QueueRequest, now: datetime | None = None
+) -> list[AssociateProfile]:
+    """Who could take this request now, best first (ignoring who let it pass)."""
+    return routing.eligible(db, need_of(request), now or utcnow())
+
+
 # --- offline answer -----------------------------------------------------------
-
-
-def next_opening(db: Session, brand_id: int, now: datetime) -> datetime | None:
-    """When the brand's next associate starts work, from everyone's hours and exceptions."""
-    rows = db.exec(
-        select(AssociateProfile, Store)
-        .join(AssociateStore, col(AssociateStore.associate_id) == col(AssociateProfile.id))
-        .join(Store, col(Store.id) == col(AssociateStore.store_id))
-        .where(AssociateProfile.brand_id == brand_id)
-    ).all()
-    openings = []
-    for profile, store in rows:
-        opening = av.next_opening(schedule_of(db, profile, store), now)
-        if opening is not None:
-            openings.append(max(opening, now))
-    later = [o for o in openings if o > now]
-    return min(later) if later else (min(openings) if openings else None)
 
 
 def offline_answer(db: Session, brand: Brand, now: datetime) -> OfflineAnswer:
@@ -191,7 +141,7 @@ def do_enqueue(
     probe = QueueRequest(
         brand_id=brand.id, shopper_id=shopper_id, mode=mode, language=language, store_id=store_id
     )
-    if not _anyone_for(db, probe):
+    if not routing.anyone_for(db, need_of(probe), now):
         return offline_answer(db, brand, now)
     probe.created_at = now
     db.add(probe)
@@ -199,13 +149,6 @@ def do_enqueue(
     do_route(db, brand.id, now=now)
     db.refresh(probe)
     return probe
-
-
-def _anyone_for(db: Session, request: QueueRequest) -> bool:
-    people = online_associates(db, request.brand_id)
-    if request.store_id is not None:
-        people = [p for p in people if p.id and _works_at(db, p.id, request.store_id)]
-    return bool(people)
 
 
 def position_of(db: Session, request: QueueRequest) -> QueuePosition:
@@ -259,7 +202,7 @@ def _expire_offers(db: Session, brand_id: int, now: datetime, accept_seconds: in
 def _pass_on(db: Session, request: QueueRequest, now: datetime) -> bool:
     """Back to waiting, remembering who let it pass. Conditional: only from OFFERED."""
     offered_to = request.associate_id  # the UPDATE below also clears it on the loaded object
-    passed = ",".join(sorted({str(i) for i in _declined(request)} | {str(offered_to)}))
+    passed = routing.passed_text(routing.passed_ids(request.declined_by) | {offered_to or 0})
     result = db.exec(
         update(QueueRequest)
         .where(
@@ -315,13 +258,8 @@ def do_route(
     ).all()
     made = 0
     for request in waiting:
-        candidates = eligible(db, request)
-        passed = _declined(request)
-        fresh = [p for p in candidates if p.id not in passed]
-        if not fresh and candidates:
-            # Everyone free has let it pass once: go round again rather than strand the shopper.
-            fresh = candidates
-        if fresh and fresh[0].id is not None and _offer(db, request, fresh[0].id, now):
+        chosen = routing.choose(db, need_of(request), now)
+        if chosen is not None and chosen.id is not None and _offer(db, request, chosen.id, now):
             made += 1
     db.commit()  # end the read transaction: on SQLite it would hold the write lock
     return made
@@ -389,6 +327,10 @@ def do_accept(
         request_id=request.id,
         live_session_id=live.id,
     )
+    profile = db.get(AssociateProfile, associate_id)
+    name = profile.display_name if profile else "an associate"
+    channel = "Video" if request.mode == "video" else "Talk-now chat"
+    do_note_in_thread(db, request.brand_id, request.shopper_id, f"{channel} started with {name}")
     return live
 
 
@@ -440,15 +382,19 @@ def do_transfer(
 def do_set_status(
     db: Session, profile: AssociateProfile, status: AssociateStatus, *, now: datetime | None = None
 ) -> AssociateProfile:
-    """Online / away / offline. Going online routes whoever waits."""
+    """Online / away / offline. Going online routes whoever waits (talk-now and chats).
+
+    Setting one's status is a sign of life at the console: the idle clock starts now."""
     now = now or utcnow()
     profile.status = status
     profile.status_changed_at = now
+    profile.console_seen_at = now
     db.add(profile)
     db.add(status_event(profile, now))  # service coverage is counted from these
     db.commit()
     if status is AssociateStatus.ONLINE:
         do_route(db, profile.brand_id, now=now)
+        route_threads(db, profile.brand_id, now=now)
     return profile
 
 
@@ -469,7 +415,10 @@ def do_end_consultation(
                 db.add(request)
         db.commit()
         publish("session_state", live.room, status="ended")
+        if live.shopper_id is not None:
+            do_note_in_thread(db, live.brand_id, live.shopper_id, "Video ended", now=now)
         do_route(db, live.brand_id, now=now)
+        route_threads(db, live.brand_id, now=now)  # the freed place may take a chat
     return live
 
 

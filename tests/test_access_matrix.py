@@ -30,10 +30,13 @@ from tests.security.consultation_world import changed_tables, snapshot
 from web.api.spec import OPERATIONS, STAFF_LEVELS, Operation
 
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
-# A talk-now request is offered to one associate: they, not their admin, accept or decline it.
+# A talk-now request or a chat thread is offered to one associate: they, not their admin,
+# accept or decline it.
 FOR_THE_OFFERED_ASSOCIATE = {
     ("post", "/queue/<int:request_id>/accept"),
     ("post", "/queue/<int:request_id>/decline"),
+    ("post", "/threads/<int:thread_id>/accept"),
+    ("post", "/threads/<int:thread_id>/decline"),
 }
 # Path parameters naming one associate's own affairs: a colleague of the same brand is refused.
 ONE_ASSOCIATES = {"associate_id", "consultation_id", "appointment_id"}

@@ -1,8 +1,8 @@
 """The app's scheduler: the timed work of one web node, each job on its own timer.
 
 Jobs: expired reservations give their stock back, flash offers end on time,
-talk-now offers nobody answered pass to the next associate (and waiting
-requests are routed), appointment e-mails go out when due. Every job claims
+talk-now and chat offers nobody answered pass to the next associate (and
+waiting requests and threads are routed), appointment e-mails go out when due. Every job claims
 its rows through the database (a conditional UPDATE, or a claimed reminder),
 so any number of nodes may run the same scheduler on one database: each row is
 handled once. The app factory builds it and starts it (not under the test
@@ -27,6 +27,7 @@ from sessions import bags, queue, scheduled
 from sessions.clock import utcnow
 from sessions.db import session_scope
 from sessions.reminders import run_due_reminders
+from sessions.service import threads
 from web.db import get_engine
 from web.extensions import socketio
 
@@ -53,11 +54,15 @@ def end_offers(app: Flask) -> object:
 
 
 def route_queue(app: Flask) -> object:
-    """Offers nobody accepted in time pass on; waiting requests get an associate."""
+    """Offers nobody accepted in time pass on; waiting requests and chat threads get an
+    associate (one engine); threads waiting past the brand's wait get the automatic answer."""
     from web.booking.services import accept_seconds
 
     with session_scope(get_engine(app)) as db:
-        return queue.route_all(db, accept_seconds=accept_seconds(app))
+        made = queue.route_all(db, accept_seconds=accept_seconds(app))
+        made += threads.route_all(db, accept_seconds=accept_seconds(app))
+        threads.do_answer_overdue(db)
+        return made
 
 
 def send_reminders(app: Flask) -> object:

@@ -49,6 +49,13 @@ from sessions.models.live import (
     ShowProduct,
     ShowStatus,
 )
+from sessions.models.service import (
+    Thread,
+    ThreadMessage,
+    ThreadMessageKind,
+    ThreadSide,
+    ThreadStatus,
+)
 
 __all__ = [
     "AnalyticsEvent",
@@ -90,6 +97,11 @@ __all__ = [
     "ShowStatus",
     "StockReservation",
     "Store",
+    "Thread",
+    "ThreadMessage",
+    "ThreadMessageKind",
+    "ThreadSide",
+    "ThreadStatus",
     "User",
     "Variant",
     "WaitlistEntry",

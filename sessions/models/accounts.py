@@ -52,6 +52,11 @@ class Brand(SQLModel, table=True):
     record_consultations: bool = Field(default=False)
     # An order is "influenced" by a session the shopper watched or talked in this many days before.
     attribution_window_days: int = Field(default=7, ge=1, le=90)
+    # An associate whose console shows no sign of life for this long is away (not offered
+    # anyone); a shopper whose question waits this long with everyone busy gets the
+    # automatic answer (sessions/service/routing.py).
+    away_after_minutes: int = Field(default=10, ge=1, le=240)
+    auto_answer_after_seconds: int = Field(default=120, ge=0, le=24 * 3600)
     created_at: datetime = utc_field(default_now=True)
 
 
@@ -139,6 +144,10 @@ class AssociateProfile(SQLModel, table=True):
         sa_column=enum_column(AssociateStatus, 12),
     )
     status_changed_at: datetime | None = utc_field(nullable=True)
+    # The console's last sign of life: the status set, a console socket's heartbeat.
+    # None: the console was closed (its last socket went). Past the brand's
+    # away_after_minutes the associate is away (sessions/service/routing.py).
+    console_seen_at: datetime | None = utc_field(nullable=True)
     max_parallel_chats: int = Field(default=3, ge=1, le=20)
     slot_minutes: int = Field(default=30, ge=5, le=240)
     buffer_minutes: int = Field(default=10, ge=0, le=120)

@@ -93,4 +93,5 @@ def booking_bodies(ids: dict[str, int]) -> dict[tuple[str, str], dict[str, objec
         ("post", "/consultations/<int:consultation_id>/transfer"): {
             "associate_id": ids["colleague_id"]
         },
+        ("post", "/threads/<int:thread_id>/transfer"): {"associate_id": ids["colleague_id"]},
     }

@@ -52,6 +52,7 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
         "/admin/shows/new",
         "/admin/settings",
         "/console/",
+        "/console/inbox",
         f"/console/shows/{show.id}",
     ]
     for path in staff_pages:

@@ -134,5 +134,8 @@ class Factory:
     ) -> dict[str, int | None]:
         """Resources of the areas for tests/test_access_matrix.py (one helper per area)."""
         from tests.booking.matrix import booking_ids
+        from tests.service.matrix import service_ids
 
-        return booking_ids(self.session, brand, associate)
+        ids = booking_ids(self.session, brand, associate)
+        assert brand.id is not None
+        return ids | service_ids(self.session, brand.id, associate, ids.get("colleague_id"))

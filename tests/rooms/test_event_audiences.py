@@ -21,6 +21,7 @@ import requests
 from sqlmodel import Session
 
 from sessions import catalogue as cat
+from sessions.clock import utcnow
 from sessions.db import create_all, make_engine
 from sessions.models import AssociateStatus
 from tests.factories import Factory
@@ -67,6 +68,7 @@ def world(database_url: str) -> Iterator[World]:
         store = factory.store(brand_a)
         anna = factory.associate(brand_a, store, name="Anna")
         anna.status = AssociateStatus.ONLINE  # the one the talk-now request is offered to
+        anna.console_seen_at = utcnow()  # her console is open (auto-away: routing.py)
         session.add(anna)
         bea = factory.associate(brand_a, store, name="Bea")  # offline colleague
         carl = factory.associate(brand_b, factory.store(brand_b), name="Carl")

@@ -212,6 +212,7 @@ def test_two_nodes_release_a_reservation_once(
 def offered(session: Session, factory: Factory, offered_seconds_ago: float) -> QueueRequest:
     team = staff(factory, session)
     team.anna.status = team.anna.status.ONLINE
+    team.anna.console_seen_at = utcnow()  # her console is open (auto-away: routing.py)
     session.add(team.anna)
     session.commit()
     shopper = factory.shopper()

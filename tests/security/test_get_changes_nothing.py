@@ -31,6 +31,7 @@ from tests.security.consultation_world import (
     make_world,
     snapshot,
 )
+from tests.service.matrix import waiting_thread
 
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 # Files, not views: nothing to read in a table.
@@ -59,6 +60,7 @@ def stale_offer(session: Session, world: World) -> int:
     """The consultation's shopper asks to talk now; it is offered to the host, who never
     answers: an hour later any routing passes it on."""
     world.host.status = world.host.status.ONLINE
+    world.host.console_seen_at = utcnow()  # the console is open (auto-away: routing.py)
     session.add(world.host)
     session.commit()
     appointment = session.get(Appointment, _consultation(session, world).appointment_id)
@@ -101,7 +103,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
     request_id = stale_offer(session, world)
     appointment = session.get(Appointment, _consultation(session, world).appointment_id)
     assert appointment is not None
-    made = {
+    made: dict[str, object] = {
         "brand_id": world.brand_a.id,
         "slug": world.brand_a.slug,
         "associate_id": world.host.id,
@@ -110,6 +112,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         "live_session_id": world.show_live_id,
         "consultation_id": world.consultation_id,
         "request_id": request_id,
+        "thread_id": waiting_thread(session, world.brand_a.id or 0, appointment.shopper_id, None),
         "token": manage_token(app.config["SECRET_KEY"], appointment),
         "name": "try-on.jpg",  # a consultation's snapshot (none was sent: a 404 to everyone)
         "table": "shows",  # an analytics export (for a show's exports: a 404, still a GET)

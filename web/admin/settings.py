@@ -28,6 +28,8 @@ FIELDS = (
     "checkout_url_template",
     "checkout_webhook_url",
     "max_per_client",
+    "away_after_minutes",
+    "auto_answer_after_seconds",
 )
 
 

@@ -21,4 +21,5 @@ from web.api import (
     booking,  # noqa: F401
     catalogue,  # noqa: F401
     live,  # noqa: F401
+    threads,  # noqa: F401
 )

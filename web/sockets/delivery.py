@@ -289,4 +289,11 @@ DELIVERIES: dict[str, Handler] = {
     "rated": _simple("rated"),
     # accounts
     "sessions_ended": _sessions_ended,
+    # threads (the shopper's conversation with the brand)
+    "thread_message": _simple("thread_message"),
+    "thread_changed": _simple("thread_changed"),
+    "thread_typing": _simple("thread_typing"),
+    "thread_read": _simple("thread_read"),
+    "thread_offer": _simple("thread_offer"),
+    "thread_offer_withdrawn": _simple("thread_offer_withdrawn"),
 }

@@ -210,6 +210,9 @@ _EVENTS.append(("connect", on_connect))
 def on_disconnect(*_: Any) -> None:
     with _lock:
         client = _clients.pop(_sid(), None)
+    from web.sockets.threads import console_gone  # the service desk's console sockets
+
+    console_gone(_sid())
     if client is None:
         return
     for live_id, joined in client.joined.items():

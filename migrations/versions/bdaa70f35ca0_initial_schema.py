@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 83d508d5c9b0
+Revision ID: bdaa70f35ca0
 Revises:
-Create Date: 2026-12-01 08:59:04.895385
+Create Date: 2026-12-01 09:32:53.296919
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "83d508d5c9b0"
+revision: str = "bdaa70f35ca0"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("max_per_client", sa.Integer(), nullable=False),
         sa.Column("record_consultations", sa.Boolean(), nullable=False),
         sa.Column("attribution_window_days", sa.Integer(), nullable=False),
+        sa.Column("away_after_minutes", sa.Integer(), nullable=False),
+        sa.Column("auto_answer_after_seconds", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -196,6 +198,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("status_changed_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("console_seen_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.Column("max_parallel_chats", sa.Integer(), nullable=False),
         sa.Column("slot_minutes", sa.Integer(), nullable=False),
         sa.Column("buffer_minutes", sa.Integer(), nullable=False),
@@ -508,6 +511,54 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_show_products_show_id"), ["show_id"], unique=False)
 
     op.create_table(
+        "threads",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "waiting", "assigned", "closed", name="threadstatus", native_enum=False, length=12
+            ),
+            nullable=False,
+        ),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("store_id", sa.Integer(), nullable=True),
+        sa.Column("associate_id", sa.Integer(), nullable=True),
+        sa.Column("offered_to", sa.Integer(), nullable=True),
+        sa.Column("offered_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("declined_by", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("waiting_since", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("auto_answered_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("shopper_read_id", sa.Integer(), nullable=False),
+        sa.Column("staff_read_id", sa.Integer(), nullable=False),
+        sa.Column("last_message_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["associate_id"],
+            ["associate_profiles.id"],
+        ),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["offered_to"],
+            ["associate_profiles.id"],
+        ),
+        sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["store_id"],
+            ["stores.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("brand_id", "shopper_id", name="uq_threads_brand_shopper"),
+    )
+    with op.batch_alter_table("threads", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_threads_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_threads_shopper_id"), ["shopper_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_threads_waiting_since"), ["waiting_since"], unique=False
+        )
+
+    op.create_table(
         "weekly_hours",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("associate_id", sa.Integer(), nullable=False),
@@ -617,6 +668,55 @@ def upgrade() -> None:
             batch_op.f("ix_reminders_appointment_id"), ["appointment_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_reminders_due_at"), ["due_at"], unique=False)
+
+    op.create_table(
+        "thread_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("thread_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "text",
+                "product",
+                "photo",
+                "system",
+                "automatic",
+                name="threadmessagekind",
+                native_enum=False,
+                length=12,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "side",
+            sa.Enum("shopper", "staff", "system", name="threadside", native_enum=False, length=8),
+            nullable=False,
+        ),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("author_name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=True),
+        sa.Column("attachment_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["products.id"],
+        ),
+        sa.ForeignKeyConstraint(["thread_id"], ["threads.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("thread_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_thread_messages_thread_client", ["thread_id", "client_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_thread_messages_thread_id"), ["thread_id"], unique=False
+        )
 
     op.create_table(
         "waitlist_entries",
@@ -1001,6 +1101,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_waitlist_entries_brand_id"))
 
     op.drop_table("waitlist_entries")
+    with op.batch_alter_table("thread_messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_thread_messages_thread_id"))
+        batch_op.drop_index("ix_thread_messages_thread_client")
+
+    op.drop_table("thread_messages")
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reminders_due_at"))
         batch_op.drop_index(batch_op.f("ix_reminders_appointment_id"))
@@ -1019,6 +1124,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_weekly_hours_associate_id"))
 
     op.drop_table("weekly_hours")
+    with op.batch_alter_table("threads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_threads_waiting_since"))
+        batch_op.drop_index(batch_op.f("ix_threads_shopper_id"))
+        batch_op.drop_index(batch_op.f("ix_threads_brand_id"))
+
+    op.drop_table("threads")
     with op.batch_alter_table("show_products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_show_products_show_id"))
 

@@ -1,0 +1,40 @@
+"""Service-desk resources for the roles x endpoints matrix and the GET walk."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from sessions.clock import utcnow
+from sessions.models import AssociateProfile, Shopper, Thread, ThreadStatus
+
+
+def waiting_thread(db: Session, brand_id: int, shopper_id: int, offered_to: int | None) -> int:
+    thread = Thread(
+        brand_id=brand_id,
+        shopper_id=shopper_id,
+        status=ThreadStatus.WAITING,
+        offered_to=offered_to,
+        offered_at=utcnow() if offered_to else None,
+        waiting_since=utcnow(),
+    )
+    db.add(thread)
+    db.commit()
+    assert thread.id is not None
+    return thread.id
+
+
+def service_ids(
+    db: Session, brand_id: int, associate: AssociateProfile, colleague_id: int | None
+) -> dict[str, int | None]:
+    """A thread waiting, offered to the associate (they accept or decline it; the brand's
+    admin transfers or closes it), and a colleague present to hand it to."""
+    shopper = Shopper(token=f"matrix-thread-{utcnow().timestamp()}")
+    db.add(shopper)
+    db.commit()
+    assert shopper.id is not None and associate.id is not None
+    colleague = db.get(AssociateProfile, colleague_id) if colleague_id else None
+    if colleague is not None:
+        colleague.console_seen_at = utcnow()  # present: a thread may be handed to them
+        db.add(colleague)
+        db.commit()
+    return {"thread_id": waiting_thread(db, brand_id, shopper.id, associate.id)}

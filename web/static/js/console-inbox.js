@@ -1,0 +1,200 @@
+// The associate's live inbox: waiting, mine, colleagues'. New questions and offers are
+// pushed over Socket.IO (no polling), with a sound, a browser notification (asked once)
+// and the unread count in the tab title. The console's heartbeat tells the server the
+// associate is here (auto-away counts it): sent while they are active.
+
+import { api } from "./ui.js";
+import { MessageLog, connectThreads, randomId, typingNotifier } from "./thread-view.js";
+
+const HEARTBEAT_MS = 30000;
+const ACTIVE_MS = 2 * 60000;
+const ASKED_KEY = "vitrine.notifications.asked";
+
+const root = document.querySelector("[data-inbox]");
+if (root) start(root);
+
+function start(root) {
+  const brandId = Number(root.dataset.brandId);
+  const me = Number(root.dataset.associateId) || null;
+  const $ = (sel) => root.querySelector(sel);
+  const list = $("[data-inbox-list]");
+  const pane = $("[data-inbox-thread]");
+  const log = new MessageLog($("[data-thread-log]"), { ownSide: "staff" });
+  const form = $("[data-thread-form]");
+  const input = $("[data-thread-body]");
+  const typing = $("[data-thread-typing]");
+  const notice = $("[data-inbox-notice]");
+  const baseTitle = document.title;
+  let tab = "waiting";
+  let open = null;
+  let unread = 0;
+  let lastActive = Date.now();
+  let typingTimer = null;
+
+  const setUnread = (n) => {
+    unread = n;
+    document.title = unread ? `(${unread}) ${baseTitle}` : baseTitle;
+  };
+
+  const ring = (title, body) => {
+    try {
+      const audio = new AudioContext();
+      const tone = audio.createOscillator();
+      tone.frequency.value = 880;
+      tone.connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.2);
+    } catch (err) { /* no sound: the list and the title still show it */ }
+    if (window.Notification && Notification.permission === "granted" && document.hidden) {
+      new Notification(title, { body });
+    }
+  };
+
+  const notifyButton = $("[data-inbox-notify]");
+  if (window.Notification && Notification.permission === "default" && !localStorage.getItem(ASKED_KEY)) {
+    notifyButton.hidden = false;
+    notifyButton.addEventListener("click", () => {
+      localStorage.setItem(ASKED_KEY, "1");  // asked once: the browser remembers the answer
+      notifyButton.hidden = true;
+      Notification.requestPermission();
+    });
+  }
+
+  const row = (t) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "inbox-row";
+    button.dataset.threadId = String(t.id);
+    const name = document.createElement("strong");
+    name.textContent = t.shopper_name;
+    const preview = document.createElement("span");
+    preview.className = "hint";
+    preview.textContent = t.last_message ? t.last_message.body : "";
+    button.append(name, " ", preview);
+    if (t.associate && tab === "colleagues") button.append(` (${t.associate.name})`);
+    button.addEventListener("click", () => openThread(t.id));
+    item.append(button);
+    return item;
+  };
+
+  const refresh = async () => {
+    const tabs = ["waiting", "mine", "colleagues"];
+    const lists = await Promise.all(
+      tabs.map((name) => api(`/api/brands/${brandId}/inbox?tab=${name}`).catch(() => [])),
+    );
+    tabs.forEach((name, i) => { $(`[data-count="${name}"]`).textContent = String(lists[i].length); });
+    list.replaceChildren(...lists[tabs.indexOf(tab)].map(row));
+  };
+
+  const showState = (t) => {
+    open = t;
+    pane.hidden = false;
+    $("[data-thread-title]").textContent = `Conversation with ${t.shopper_name}`;
+    const mine = t.status === "assigned" && t.associate && t.associate.id === me;
+    $("[data-thread-status]").textContent =
+      t.status === "waiting" ? "Waiting for an associate." :
+      t.status === "closed" ? "Closed." : `With ${t.associate ? t.associate.name : "a colleague"}.`;
+    $("[data-thread-accept]").hidden = t.status !== "waiting" || !me;
+    $("[data-thread-close]").hidden = !mine;
+    form.hidden = !mine;
+  };
+
+  const markRead = () => {
+    if (!open || !log.lastId || open.status !== "assigned") return;
+    api(`/api/threads/${open.id}/read`, { method: "POST", body: { message_id: log.lastId } }).catch(() => {});
+  };
+
+  const openThread = async (id) => {
+    const data = await api(`/api/threads/${id}`);
+    log.clear();
+    showState(data.thread);
+    data.messages.forEach((m) => log.add(m));
+    markRead();
+    setUnread(0);
+  };
+
+  const selectTab = (name) => {
+    tab = name;
+    root.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
+    refresh();
+  };
+  root.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => selectTab(b.dataset.tab)));
+
+  $("[data-thread-accept]").addEventListener("click", async () => {
+    if (!open) return;
+    try {
+      showState(await api(`/api/threads/${open.id}/accept`, { method: "POST" }));
+      selectTab("mine");
+    } catch (err) {
+      $("[data-thread-error]").textContent = err.message;
+      $("[data-thread-status]").textContent = err.message;
+    }
+  });
+  $("[data-thread-close]").addEventListener("click", async () => {
+    if (!open) return;
+    showState(await api(`/api/threads/${open.id}/close`, { method: "POST" }));
+    refresh();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = input.value.trim();
+    if (!open || !body) return;
+    try {
+      log.add(await api(`/api/threads/${open.id}/messages`, {
+        method: "POST", body: { body, client_id: randomId() },
+      }));
+      input.value = "";
+    } catch (err) {
+      $("[data-thread-error]").textContent = err.message;
+    }
+  });
+
+  const socket = connectThreads({
+    connect: (s) => {
+      s.emit("console_heartbeat", {}, () => { root.dataset.live = "1"; });  // here, and heard
+      refresh();
+    },
+    thread_offer: (d) => {
+      notice.textContent = `New question from ${d.shopper_name}: ${d.preview}`;
+      ring("New question", d.preview);
+      refresh();
+    },
+    thread_offer_withdrawn: () => refresh(),
+    thread_changed: (d) => {
+      if (open && d.thread.id === open.id) showState(d.thread);
+      if (d.thread.status === "waiting" && !(open && d.thread.id === open.id)) {
+        ring("A shopper is waiting", d.thread.last_message ? d.thread.last_message.body : "");
+      }
+      refresh();
+    },
+    thread_message: (d) => {
+      if (open && d.thread_id === open.id) {
+        if (log.add(d.message) && d.message.side === "shopper") {
+          typing.textContent = "";
+          if (document.hidden) setUnread(unread + 1); else markRead();
+        }
+      } else if (d.message.side === "shopper") {
+        setUnread(unread + 1);
+        refresh();
+      }
+    },
+    thread_typing: (d) => {
+      if (!open || d.thread_id !== open.id || d.side !== "shopper") return;
+      typing.textContent = "The shopper is typing…";
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(() => { typing.textContent = ""; }, 5000);
+    },
+  });
+  if (socket) {
+    input.addEventListener("input", typingNotifier(socket, () => open && open.id));
+    for (const name of ["pointerdown", "keydown", "focus"]) {
+      window.addEventListener(name, () => { lastActive = Date.now(); });
+    }
+    setInterval(() => {
+      if (Date.now() - lastActive < ACTIVE_MS) socket.emit("console_heartbeat", {});
+    }, HEARTBEAT_MS);
+  }
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { markRead(); setUnread(0); } });
+  refresh();
+}
