@@ -16,10 +16,10 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from sessions import queue
-from sessions.booking import manage_token
 from sessions.clock import utcnow
 from sessions.models import Appointment, LiveSession, QueueRequest, QueueStatus, Shopper
+from sessions.service import queue
+from sessions.service.appointments import manage_token
 from tests.factories import Factory
 from tests.security.consultation_world import (
     ANONYMOUS,
@@ -38,9 +38,9 @@ PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 SKIPPED = {"static", "media.upload"}
 # Routes about a consultation take the consultation's id, the others the show's live session.
 CONSULTATION_ROUTES = {
-    "booking.room",
-    "booking.associate_room",
-    "booking.rate",
+    "service.room",
+    "service.associate_room",
+    "service.rate",
     "media.snapshot",
 }
 # A live room's first reads used to make a first-time visitor's guest row (a socket cannot
@@ -124,7 +124,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
 def test_every_get_route_is_walked(app: Flask) -> None:
     endpoints = {endpoint for endpoint, _ in get_rules(app)}
     # The two reads that used to route the talk-now queue are among them.
-    assert {"api.consult_queue_status", "api.consult_today", "booking.today"} <= endpoints
+    assert {"api.consult_queue_status", "api.consult_today", "service.today"} <= endpoints
     assert len(endpoints) >= 50
 
 

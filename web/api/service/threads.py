@@ -19,9 +19,9 @@ from sessions.models import Brand
 from sessions.service import threads
 from web.api import bp
 from web.api.spec import api_route
-from web.booking import services
 from web.db import db
 from web.identity import current_actor, ensure_shopper
+from web.service import services
 
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
