@@ -25,6 +25,9 @@ graceful_timeout = 10
 # access log is off unless WEB_ACCESS_LOG names a file ("-": standard output).
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s'
+# gunicorn 25+ opens a control socket at one fixed path per user: every node of a host
+# would take the same one from the node before. Nothing here uses it (gunicornc).
+control_socket_disable = True
 
 
 def on_starting(server: object) -> None:
