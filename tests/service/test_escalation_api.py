@@ -22,7 +22,7 @@ from sessions.grants import verify_grant
 from sessions.models import AssociateStatus, LiveSession
 from sessions.service import queue
 from tests.booking.conftest import Team
-from tests.conftest import login
+from tests.conftest import app_config, login, running_app
 from tests.factories import Factory
 from tests.rooms.live_clients import csrf_token, staff_http
 from tests.servers import WebServer
@@ -173,6 +173,30 @@ def test_the_embed_asks_from_its_show_and_opens_the_room_in_a_new_tab(
     assert tab.get(f"/consult/{live_id}").status_code == 200
     forged = state["enter_url"].rsplit("/", 1)[0] + "/not-a-token"
     assert app.test_client().get(forged).status_code == 404
+
+
+def test_csrf_is_skipped_only_for_the_embed_token_without_a_cookie(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Inside a cross-site embed nothing is ambient (no cookie): the token in the header is
+    the shopper, and there is no session to keep a CSRF token in. With a cookie, the CSRF
+    check stands, header or not."""
+    with running_app(app_config(database_url, tmp_path, WTF_CSRF_ENABLED=True)) as app:
+        with Session(app.extensions["vitrine.engine"], expire_on_commit=False) as session:
+            factory = Factory(session)
+            brand = factory.brand()
+            show = factory.show(brand)
+            brand_id, slug, show_id = brand.id, brand.slug, show.id
+        url, ask = f"/api/brands/{brand_id}/thread", {"body": "Silk?"}
+        header = {"X-Vitrine-Embed": embed_token(app, show_id or 0)}
+        frame = app.test_client(use_cookies=False)
+        assert frame.post(url, json=ask, headers=header).status_code == 201
+        assert frame.post(url, json=ask).status_code == 400  # no token, no header: refused
+        browser = app.test_client()
+        browser.get(f"/b/{slug}")
+        assert browser.get_cookie("vitrine_session") is not None
+        refused = browser.post(url, json=ask, headers=header)  # a cookie: CSRF as always
+        assert refused.status_code == 400 and refused.get_json()["error"] == "csrf"
 
 
 # --- live: real Socket.IO clients on a real web node --------------------------------------

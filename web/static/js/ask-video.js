@@ -109,6 +109,8 @@ export function askVideo(root, { embedded = false } = {}) {
     thread(t) {
       const first = !thread || thread.id !== t.id;
       thread = t;
+      const holder = t.status === "assigned" && t.associate ? t.associate.id : null;
+      if (request && request.status === "pending" && holder !== request.associate_id) request = null;  // lapsed
       if (first) resync(); else render();
     },
     event(r) {

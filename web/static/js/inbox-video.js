@@ -132,7 +132,12 @@ function start(root) {
     connect: () => load(),
     video_request: (d) => update(d.request, { pushed: true }),
     thread_changed: (d) => {
-      if (openThread && d.thread.id === openThread.id) { openThread = d.thread; draw(); }
+      const holder = d.thread.status === "assigned" && d.thread.associate ? d.thread.associate.id : null;
+      for (const r of [...requests.values()]) {  // transferred or closed: the request lapsed
+        if (r.thread_id === d.thread.id && holder !== r.associate_id) requests.delete(r.id);
+      }
+      if (openThread && d.thread.id === openThread.id) openThread = d.thread;
+      draw();
     },
   });
 }
