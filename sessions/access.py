@@ -214,6 +214,39 @@ def access_thread_answer(actor: Actor, thread: Thread) -> None:
         raise Forbidden("This conversation is a colleague's; ask them to transfer it.")
 
 
+def access_video_ask(actor: Actor, thread: Thread) -> str:
+    """Ask for video in a thread: its shopper ("Show me on camera"), or the associate
+    holding it ("Try it on for you on camera"), who is the one to go on camera (a
+    colleague or the brand's admin is refused: a consultation is one associate's).
+    Returns the side: 'shopper' or 'staff'."""
+    access_thread(actor, thread)
+    if actor.shopper_id is not None and actor.shopper_id == thread.shopper_id:
+        return "shopper"
+    access_thread_answer(actor, thread)
+    if actor.associate_id is None or actor.associate_id != thread.associate_id:
+        raise Forbidden(
+            "Only the associate holding this conversation goes on camera in it.",
+            code="not_holder",
+        )
+    return "staff"
+
+
+def access_video_answer(actor: Actor, thread: Thread, asked_by: str) -> str:
+    """Accept or decline a video request: the other side of whoever asked."""
+    side = access_video_ask(actor, thread)
+    if side == asked_by:
+        raise Forbidden("You asked: the other side answers (you may cancel).", code="own_request")
+    return side
+
+
+def access_video_cancel(actor: Actor, thread: Thread, asked_by: str) -> str:
+    """Withdraw a video request: whoever asked."""
+    side = access_video_ask(actor, thread)
+    if side != asked_by:
+        raise Forbidden("The other side asked: accept or decline it.", code="not_yours")
+    return side
+
+
 def can_see_product(actor: Actor, product: Product) -> bool:
     """An active product is public; an inactive one only to its brand's staff."""
     if product.is_active:

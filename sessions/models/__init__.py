@@ -34,6 +34,7 @@ from sessions.models.commerce import (
     Order,
     StockReservation,
 )
+from sessions.models.escalation import VideoRequest, VideoRequestStatus, VideoSide
 from sessions.models.live import (
     ChatMessage,
     FlashOffer,
@@ -104,6 +105,9 @@ __all__ = [
     "ThreadStatus",
     "User",
     "Variant",
+    "VideoRequest",
+    "VideoRequestStatus",
+    "VideoSide",
     "WaitlistEntry",
     "WeeklyHours",
 ]

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
@@ -243,6 +244,44 @@ def room(live_session_id: int) -> Page:
         # Told on the waiting screen, before the associate lets the shopper in.
         recorded=brand is not None and media_claims(live, brand).record,
     )
+
+
+_ENTER_SALT = "vitrine.consult.enter"
+# Long enough to tap the link, short enough that a copied one soon opens nothing.
+ENTER_MAX_AGE = 15 * 60
+
+
+def _enter_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ENTER_SALT)
+
+
+def room_entry_path(live: LiveSession) -> str:
+    """A short-lived signed way into a consultation for its shopper, on any browser tab.
+
+    A cross-site embed has no cookie (web/shop/embed.py): its shopper opens the room in a
+    new tab, where this link makes that browser the consultation's shopper."""
+    token = _enter_serializer().dumps([live.id, live.shopper_id])
+    return url_for("service.enter_room", live_session_id=live.id, token=token)
+
+
+@bp.get("/consult/<int:live_session_id>/enter/<token>")
+def enter_room(live_session_id: int, token: str) -> Page:
+    gone = NotFound("This link has expired. Open the video again from the chat.")
+    try:
+        signed = _enter_serializer().loads(token, max_age=ENTER_MAX_AGE)
+    except BadSignature:  # also SignatureExpired
+        raise gone from None
+    if not (isinstance(signed, list) and signed[:1] == [live_session_id] and len(signed) == 2):
+        raise gone
+    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    shopper = db().get(Shopper, signed[1]) if isinstance(signed[1], int) else None
+    if shopper is None or live.shopper_id != shopper.id or shopper.expires_at <= utcnow():
+        raise gone
+    actor = current_actor()
+    if not actor.is_staff and actor.shopper_id != shopper.id:  # like an appointment's join link
+        session["shopper_token"] = shopper.token
+        session.permanent = True
+    return redirect(url_for("service.room", live_session_id=live.id))
 
 
 def _mode(live: LiveSession) -> str:

@@ -5,6 +5,7 @@
 
 import { api } from "./ui.js";
 import { MessageLog, connectThreads, randomId, typingNotifier } from "./thread-view.js";
+import "./inbox-video.js";
 
 const HEARTBEAT_MS = 30000;
 const ACTIVE_MS = 2 * 60000;

@@ -1,11 +1,6 @@
 // What the shopper's chat and the console's inbox share: drawing a thread's messages and
 // the Socket.IO connection that pushes them. Text is data: textContent, never innerHTML.
 
-const THREAD_EVENTS = [
-  "thread_message", "thread_changed", "thread_typing", "thread_read",
-  "thread_offer", "thread_offer_withdrawn",
-];
-
 export function randomId() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
   return String(Date.now()) + Math.random().toString(16).slice(2);
@@ -39,6 +34,12 @@ export class MessageLog {
     who.className = "thread-author";
     who.textContent = message.kind === "automatic" ? "Automatic answer" : message.author;
     item.append(who);
+    if (message.context) {  // where it was asked from: "Asked during the show …"
+      const context = document.createElement("p");
+      context.className = "thread-context hint";
+      context.textContent = message.context;
+      item.append(context);
+    }
     if (message.body) {
       const body = document.createElement("p");
       body.textContent = message.body;
@@ -63,15 +64,25 @@ export class MessageLog {
   }
 }
 
-// One socket for the page, its events handed to `on` (name -> handler). The server puts the
-// socket in the shopper's, associate's and brand's rooms when it connects.
-export function connectThreads(on) {
+// One socket for the page, shared by the modules that call this (the inbox and its video
+// requests, the shopper's chat and its "Show me on camera"); each hands its events to `on`
+// (name -> handler; `connect` gets the socket). The server puts the socket in the shopper's,
+// associate's and brand's rooms when it connects. Inside a cross-site embed there is no
+// cookie: the first call passes `auth: { embed_token }`.
+let shared = null;
+
+export function connectThreads(on, { auth } = {}) {
   if (!window.io) return null;
-  const socket = window.io({ transports: ["websocket", "polling"] });
-  for (const name of THREAD_EVENTS) {
-    if (on[name]) socket.on(name, (data) => on[name](data));
+  if (!shared) shared = window.io({ transports: ["websocket", "polling"], ...(auth ? { auth } : {}) });
+  const socket = shared;
+  for (const [name, handler] of Object.entries(on)) {
+    if (name === "connect") {
+      socket.on("connect", () => handler(socket));
+      if (socket.connected) handler(socket);
+    } else {
+      socket.on(name, (data) => handler(data));
+    }
   }
-  if (on.connect) socket.on("connect", () => on.connect(socket));
   return socket;
 }
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bdaa70f35ca0
+Revision ID: b3b004809397
 Revises:
-Create Date: 2026-12-01 09:32:53.296919
+Create Date: 2026-12-01 11:04:47.274196
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "bdaa70f35ca0"
+revision: str = "b3b004809397"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -697,11 +697,17 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=True),
         sa.Column("attachment_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("show_id", sa.Integer(), nullable=True),
+        sa.Column("context", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["product_id"],
             ["products.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["show_id"],
+            ["shows.id"],
         ),
         sa.ForeignKeyConstraint(["thread_id"], ["threads.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
@@ -986,6 +992,60 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "video_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("thread_id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=False),
+        sa.Column("associate_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "asked_by",
+            sa.Enum("shopper", "staff", name="videoside", native_enum=False, length=8),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "accepted",
+                "declined",
+                "cancelled",
+                name="videorequeststatus",
+                native_enum=False,
+                length=10,
+            ),
+            nullable=False,
+        ),
+        sa.Column("live_session_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("answered_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["associate_id"],
+            ["associate_profiles.id"],
+        ),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["live_session_id"],
+            ["live_sessions.id"],
+        ),
+        sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["thread_id"], ["threads.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("video_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_video_requests_associate_id"), ["associate_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_video_requests_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_video_requests_shopper_id"), ["shopper_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_video_requests_thread_id"), ["thread_id"], unique=False
+        )
+
+    op.create_table(
         "bag_lines",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("bag_id", sa.Integer(), nullable=False),
@@ -1059,6 +1119,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_bag_lines_bag_id"))
 
     op.drop_table("bag_lines")
+    with op.batch_alter_table("video_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_video_requests_thread_id"))
+        batch_op.drop_index(batch_op.f("ix_video_requests_shopper_id"))
+        batch_op.drop_index(batch_op.f("ix_video_requests_brand_id"))
+        batch_op.drop_index(batch_op.f("ix_video_requests_associate_id"))
+
+    op.drop_table("video_requests")
     with op.batch_alter_table("room_sanctions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_room_sanctions_shopper_id"))
         batch_op.drop_index(batch_op.f("ix_room_sanctions_live_session_id"))
