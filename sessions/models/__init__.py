@@ -49,6 +49,7 @@ from sessions.models.live import (
     ShowProduct,
     ShowStatus,
 )
+from sessions.models.replies import SavedReply
 from sessions.models.service import (
     Thread,
     ThreadMessage,
@@ -87,6 +88,7 @@ __all__ = [
     "Reminder",
     "Role",
     "RoomSanction",
+    "SavedReply",
     "SanctionKind",
     "SessionKind",
     "SessionStatus",

@@ -26,6 +26,7 @@ function start(root) {
     thread = t;
     leave.hidden = !t || t.status === "closed";
     if (!t) return;
+    log.showSeen(t.staff_read_id);  // "Seen" under my last message the associate read
     if (t.status === "assigned" && t.associate) {
       const where = t.associate.store ? `, ${t.associate.store}` : "";
       status.textContent = `${t.associate.name}${where} is answering you.`;
@@ -56,6 +57,9 @@ function start(root) {
         }
       },
       thread_changed: (d) => { if (thread && d.thread.id === thread.id) showThread(d.thread); },
+      thread_read: (d) => {
+        if (thread && d.thread_id === thread.id && d.side === "staff") log.showSeen(d.message_id);
+      },
       thread_typing: (d) => {
         if (!thread || d.thread_id !== thread.id || d.side !== "staff") return;
         typing.textContent = `${d.name} is typing…`;
@@ -80,6 +84,7 @@ function start(root) {
       const data = await api(`/api/brands/${brandId}/thread`);
       showThread(data.thread);
       data.messages.forEach((m) => log.add(m));
+      markRead();
       listen();
     } catch (err) {
       if (err.status !== 404) error.textContent = err.message;
