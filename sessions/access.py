@@ -264,6 +264,17 @@ def access_use_reply(actor: Actor, reply: SavedReply) -> None:
         raise Forbidden("This saved reply is a colleague's own.")
 
 
+def can_see_thread_bag(actor: Actor, thread: Thread) -> bool:
+    """The shopper's bag and orders, in the history beside a thread: as for a consultation,
+    the associate in the 1:1 (who holds the thread) and the brand's admins; a colleague
+    who reads the thread does not see them."""
+    if not can_see_thread(actor, thread) or not actor.is_staff:
+        return False
+    if actor.is_platform_admin or actor.kind is ActorKind.BRAND_ADMIN:
+        return True
+    return actor.associate_id is not None and actor.associate_id == thread.associate_id
+
+
 def can_see_product(actor: Actor, product: Product) -> bool:
     """An active product is public; an inactive one only to its brand's staff."""
     if product.is_active:

@@ -11,7 +11,13 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from sessions import bags, live
-from sessions.access import Actor, access_thread_answer, access_thread_staff, can_see_product
+from sessions.access import (
+    Actor,
+    access_thread_answer,
+    access_thread_staff,
+    can_see_product,
+    can_see_thread_bag,
+)
 from sessions.analytics import events as analytics_events
 from sessions.clock import utcnow
 from sessions.errors import NotFound
@@ -33,7 +39,7 @@ from sessions.models import (
     ThreadSide,
 )
 from sessions.service import routing
-from sessions.service.replies import thread_product
+from sessions.service.replies import shopper_name, thread_product
 
 LOW_STOCK = 3  # "only 3 left" below this, on the card
 RECENT = 10  # how many of each kind the history lists
@@ -228,6 +234,16 @@ def _orders(db: Session, thread: Thread) -> list[dict[str, Any]]:
     ]
 
 
+def _bag(db: Session, thread: Thread, brand: Brand) -> dict[str, Any]:
+    bag = bags.bag_out(db, bags.open_bag(db, thread.brand_id, thread.shopper_id), brand)
+    return {
+        "count": bag["count"],
+        "total_minor": bag["total_minor"],
+        "currency": bag["currency"],
+        "lines": [{k: line[k] for k in BAG_LINE_FIELDS} for line in bag["lines"]],
+    }
+
+
 def _shows_watched(db: Session, thread: Thread) -> list[dict[str, Any]]:
     rows = db.exec(
         select(Show.id, Show.title, func.max(AnalyticsEvent.created_at))
@@ -250,18 +266,19 @@ def _shows_watched(db: Session, thread: Thread) -> list[dict[str, Any]]:
 
 def shopper_history(db: Session, actor: Actor, thread: Thread) -> dict[str, Any]:
     """Everything the shopper did at this brand, read-only, for the brand's staff: the
-    thread so far and their latest questions, appointments, video calls, the open bag,
-    orders, shows watched. Nothing from another brand."""
+    thread so far and their latest questions, appointments, video calls, the open bag and
+    orders (None to a colleague who only reads the thread: ``can_see_thread_bag``), shows
+    watched. Nothing from another brand."""
     access_thread_staff(actor, thread)
     brand = db.get(Brand, thread.brand_id)
     assert brand is not None
     shopper = db.get(Shopper, thread.shopper_id)
     product = thread_product(db, thread)
-    bag = bags.bag_out(db, bags.open_bag(db, thread.brand_id, thread.shopper_id), brand)
+    sees_bag = can_see_thread_bag(actor, thread)
     return {
         "thread_id": thread.id,
         "shopper": {
-            "name": shopper.name if shopper and shopper.name else None,
+            "name": shopper_name(db, thread),
             "since": (shopper.created_at if shopper else thread.created_at).isoformat(),
         },
         "product": {"id": product.id, "name": product.name} if product else None,
@@ -269,14 +286,7 @@ def shopper_history(db: Session, actor: Actor, thread: Thread) -> dict[str, Any]
         "recent_questions": _recent_questions(db, thread),
         "appointments": _appointments(db, thread),
         "video_calls": _video_calls(db, thread),
-        "bag": {
-            "count": bag["count"],
-            "total_minor": bag["total_minor"],
-            "currency": bag["currency"],
-            "lines": [
-                {k: line[k] for k in BAG_LINE_FIELDS} for line in bag["lines"]
-            ],
-        },
-        "orders": _orders(db, thread),
+        "bag": _bag(db, thread, brand) if sees_bag else None,
+        "orders": _orders(db, thread) if sees_bag else None,
         "shows_watched": _shows_watched(db, thread),
     }

@@ -236,7 +236,8 @@ class Context:
     why: dict[str, str]
 
 
-def _shopper_name(db: Session, thread: Thread) -> str | None:
+def shopper_name(db: Session, thread: Thread) -> str | None:
+    """The name the shopper gave (asking, or booking at the brand), if any."""
     shopper = db.get(Shopper, thread.shopper_id)
     if shopper is not None and shopper.name and shopper.name.strip():
         return shopper.name.strip()
@@ -325,7 +326,7 @@ def context_of(db: Session, actor: Actor, thread: Thread) -> Context:
     product = thread_product(db, thread)
     size, size_why = _size(db, thread, product)
     values: dict[str, str | None] = {
-        "shopper": _shopper_name(db, thread),
+        "shopper": shopper_name(db, thread),
         "associate": _associate_name(db, actor),
         "product": product.name if product is not None else None,
         "size": size,
@@ -347,7 +348,7 @@ _LEFT_OUT = re.compile(r"[ \t]*\{shopper\}")
 
 
 def _leave_out_shopper(text: str) -> str:
-    """"Hello {shopper}, ..." -> "Hello, ..."; "{shopper}, your bag" -> "Your bag"."""
+    """Leave the nameless {shopper} out: "Hello {shopper}," becomes "Hello,"."""
     first = text.lstrip().startswith("{shopper}")
     text = _LEFT_OUT.sub("", text)
     if first:

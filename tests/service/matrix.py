@@ -25,7 +25,9 @@ def waiting_thread(db: Session, brand_id: int, shopper_id: int, offered_to: int 
 
 def saved_reply(db: Session, brand_id: int) -> int:
     """One of the brand's saved replies (its admin edits or deletes it)."""
-    reply = SavedReply(brand_id=brand_id, title="Welcome", body="Hello {shopper}, I am {associate}.")
+    reply = SavedReply(
+        brand_id=brand_id, title="Welcome", body="Hello {shopper}, I am {associate}."
+    )
     db.add(reply)
     db.commit()
     assert reply.id is not None

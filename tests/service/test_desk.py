@@ -133,7 +133,13 @@ def test_the_shoppers_history_at_the_brand_and_nowhere_else(
     session.commit()
     variant = factory.variants(lune)[1]
     session.add(
-        BagLine(bag_id=bag.id or 0, variant_id=variant.id or 0, quantity=2, unit_price_minor=12000, currency="EUR")
+        BagLine(
+            bag_id=bag.id or 0,
+            variant_id=variant.id or 0,
+            quantity=2,
+            unit_price_minor=12000,
+            currency="EUR",
+        )
     )
     session.add(
         Order(
@@ -156,8 +162,12 @@ def test_the_shoppers_history_at_the_brand_and_nowhere_else(
     session.add(Bag(brand_id=other.id or 0, shopper_id=shopper_id))
     session.add(
         Order(
-            brand_id=other.id or 0, external_id="o-x", bag_id=bag.id or 0, shopper_id=shopper_id,
-            total_minor=1, currency="EUR",
+            brand_id=other.id or 0,
+            external_id="o-x",
+            bag_id=bag.id or 0,
+            shopper_id=shopper_id,
+            total_minor=1,
+            currency="EUR",
         )
     )
     session.commit()
@@ -178,9 +188,15 @@ def test_the_shoppers_history_at_the_brand_and_nowhere_else(
     assert [o["total_minor"] for o in h["orders"]] == [45000]
     assert [s["title"] for s in h["shows_watched"]] == ["Silk"]
 
-    # A colleague reads it too (the brand's staff); the shopper and another brand do not.
+    # A colleague reads it too (the brand's staff), not the bag and orders (as for a
+    # consultation: the associate in the 1:1 and the admins); the brand's admin does.
     bea = associate_actor(factory.associate(team.brand, team.store, name="Bea"))
-    assert desk.shopper_history(session, bea, thread)["thread_id"] == thread.id
+    seen_by_bea = desk.shopper_history(session, bea, thread)
+    assert seen_by_bea["appointments"] == h["appointments"]
+    assert seen_by_bea["bag"] is None and seen_by_bea["orders"] is None
+    admin = factory.admin(team.brand)
+    boss = Actor(kind=ActorKind.BRAND_ADMIN, name="I", user_id=admin.id, brand_id=team.brand.id)
+    assert desk.shopper_history(session, boss, thread)["bag"] == h["bag"]
     with pytest.raises(NotAuthenticated):
         desk.shopper_history(session, shopper_actor(factory.shopper()), thread)
     stranger = Actor(kind=ActorKind.BRAND_ADMIN, name="O", user_id=1, brand_id=other.id)

@@ -137,7 +137,9 @@ def test_the_associates_tools_in_a_chat(
         assert "450" in card.inner_text()
         href = card.locator("a").get_attribute("href")
         assert href == f"/b/{slug}/products/{lune.id}"
-        associate.locator("[data-thread-log] .thread-card").filter(has_text="Petite Lune").wait_for()
+        associate.locator("[data-thread-log] .thread-card").filter(
+            has_text="Petite Lune"
+        ).wait_for()
 
         # The shopper's history, read-only.
         associate.locator("[data-history] summary").click()

@@ -119,7 +119,9 @@ def test_a_template_uses_known_placeholders_only(
     assert "{colour} is not a placeholder" in bad.value.message
     for title, body in (("", "Text"), ("T", "   "), ("x" * 81, "Text"), ("T", "y" * 2001)):
         with pytest.raises(InvalidInput):
-            replies.do_create_reply(session, anna, team.brand.id, title=title, body=body, scope="mine")
+            replies.do_create_reply(
+                session, anna, team.brand.id, title=title, body=body, scope="mine"
+            )
     with pytest.raises(InvalidInput):
         replies.do_create_reply(session, anna, team.brand.id, title="T", body="B", scope="all")
 
@@ -181,7 +183,11 @@ def test_a_missing_value_is_refused_with_its_reason_never_sent_as_braces(
         session, anna, team.brand.id, title="Size", body="{product} in {size}.", scope="mine"
     )
     hello = replies.do_create_reply(
-        session, anna, team.brand.id, title="Hello", body="Hello {shopper}, I am {associate}.",
+        session,
+        anna,
+        team.brand.id,
+        title="Hello",
+        body="Hello {shopper}, I am {associate}.",
         scope="mine",
     )
     with pytest.raises(replies.PlaceholderMissing) as refused:

@@ -127,8 +127,10 @@ class ShopperHistory(BaseModel):
     recent_questions: list[HistoryQuestion]
     appointments: list[HistoryAppointment]
     video_calls: list[HistoryCall]
-    bag: HistoryBag = Field(description="The open bag at the brand")
-    orders: list[HistoryOrder]
+    bag: HistoryBag | None = Field(
+        description="The open bag at the brand (to the associate holding the thread, admins)"
+    )
+    orders: list[HistoryOrder] | None = Field(description="As the bag: None to a colleague")
     shows_watched: list[HistoryShow]
 
 

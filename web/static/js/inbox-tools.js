@@ -264,13 +264,17 @@ function start(root) {
       ...section("Latest questions", h.recent_questions.map((q) => `${when(q.at)}: ${q.body}${q.product ? ` (${q.product})` : ""}`)),
       ...section("Appointments", h.appointments.map((a) => `${when(a.starts_at)} · ${a.status} · ${a.associate || "—"}, ${a.store}${a.notes ? ` · “${a.notes}”` : ""}`)),
       ...section("Video calls", h.video_calls.map((c) => `${when(c.started_at)} with ${c.associate || "—"}${c.booked ? " (booked)" : " (talk now)"}`)),
-      ...section(`In the bag${h.bag.count ? ` · ${money(h.bag.total_minor, h.bag.currency)}` : ""}`,
-        h.bag.lines.map((l) => `${l.quantity} × ${l.name}${l.size ? `, ${l.size}` : ""}${l.colour ? `, ${l.colour}` : ""} · ${money(l.unit_price_minor, h.bag.currency)}`)),
-      ...section("Orders", h.orders.map((o) => `${day(o.at)} · ${money(o.total_minor, o.currency)}${o.refunded_minor ? ` (refunded ${money(o.refunded_minor, o.currency)})` : ""}`)),
+      ...(h.bag ? section(`In the bag${h.bag.count ? ` · ${money(h.bag.total_minor, h.bag.currency)}` : ""}`,
+        h.bag.lines.map((l) => `${l.quantity} × ${l.name}${l.size ? `, ${l.size}` : ""}${l.colour ? `, ${l.colour}` : ""} · ${money(l.unit_price_minor, h.bag.currency)}`)) : []),
+      ...section("Orders", (h.orders || []).map((o) => `${day(o.at)} · ${money(o.total_minor, o.currency)}${o.refunded_minor ? ` (refunded ${money(o.refunded_minor, o.currency)})` : ""}`)),
       ...section("Shows watched", h.shows_watched.map((s) => `${s.title}${s.at ? ` · ${day(s.at)}` : ""}`)),
     );
-    if (!h.appointments.length && !h.video_calls.length && !h.bag.lines.length && !h.orders.length && !h.shows_watched.length) {
+    const bagLines = h.bag ? h.bag.lines.length : 0;
+    if (!h.appointments.length && !h.video_calls.length && !bagLines && !(h.orders || []).length && !h.shows_watched.length) {
       parts.push(el("p", { class: "hint", text: "No appointment, video call, bag, order or show watched yet." }));
+    }
+    if (!h.bag) {
+      parts.push(el("p", { class: "hint", text: "The bag and orders are shown to the associate holding the conversation and to the brand's admins." }));
     }
     historyBody.replaceChildren(...parts);
   };
