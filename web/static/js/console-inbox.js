@@ -9,7 +9,7 @@
 // message they sent, for the log.
 
 import { api } from "./ui.js";
-import { MessageLog, connectThreads, randomId, typingNotifier } from "./thread-view.js";
+import { MessageLog, THREAD_EVENTS, connectThreads, randomId, typingNotifier } from "./thread-view.js";
 
 const HEARTBEAT_MS = 30000;
 const ACTIVE_MS = 2 * 60000;
@@ -205,7 +205,7 @@ function start(root) {
       if (open && d.thread_id === open.id && d.side === "shopper") log.showSeen(d.message_id);
     },
   };
-  for (const name of ["thread_message", "thread_changed", "thread_typing", "thread_read", "thread_offer", "thread_offer_withdrawn"]) {
+  for (const name of THREAD_EVENTS) {  // every one, for the page's other modules
     const own = handlers[name];
     handlers[name] = (d) => {
       if (own) own(d);

@@ -4,7 +4,7 @@
 
 import { api, el, money } from "./ui.js";
 
-const THREAD_EVENTS = [
+export const THREAD_EVENTS = [
   "thread_message", "thread_changed", "thread_typing", "thread_read",
   "thread_offer", "thread_offer_withdrawn",
 ];
