@@ -50,6 +50,7 @@ from sessions.models.live import (
     ShowProduct,
     ShowStatus,
 )
+from sessions.models.replies import SavedReply
 from sessions.models.service import (
     Thread,
     ThreadMessage,
@@ -89,6 +90,7 @@ __all__ = [
     "Role",
     "RoomSanction",
     "SanctionKind",
+    "SavedReply",
     "SessionKind",
     "SessionStatus",
     "Shopper",

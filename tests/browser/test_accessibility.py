@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from sessions.models import SavedReply
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, sign_in
 from tests.factories import Factory
 from tests.servers import WebServer
@@ -21,6 +22,8 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
     show = seed.show(brand, title="Silk", product_ids=[product.id])
     associate = seed.associate(brand, store)
     admin_email = seed.admin(brand).email
+    reply = SavedReply(brand_id=brand.id or 0, title="Welcome", body="Hello {shopper}.")
+    seed.session.add(reply)
     seed.session.commit()
     base = web_only.url
 
@@ -51,6 +54,9 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
         "/admin/shows",
         "/admin/shows/new",
         "/admin/settings",
+        "/admin/replies",
+        "/admin/replies/new",
+        f"/admin/replies/{reply.id}",
         "/console/",
         "/console/inbox",
         f"/console/shows/{show.id}",

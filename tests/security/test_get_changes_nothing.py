@@ -31,7 +31,7 @@ from tests.security.consultation_world import (
     make_world,
     snapshot,
 )
-from tests.service.matrix import waiting_thread
+from tests.service.matrix import saved_reply, waiting_thread
 
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 # Files, not views: nothing to read in a table.
@@ -113,6 +113,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         "consultation_id": world.consultation_id,
         "request_id": request_id,
         "thread_id": waiting_thread(session, world.brand_a.id or 0, appointment.shopper_id, None),
+        "reply_id": saved_reply(session, world.brand_a.id or 0),
         "token": manage_token(app.config["SECRET_KEY"], appointment),
         "name": "try-on.jpg",  # a consultation's snapshot (none was sent: a 404 to everyone)
         "table": "shows",  # an analytics export (for a show's exports: a 404, still a GET)

@@ -24,9 +24,11 @@ from web.api import (
 from web.api.service import (
     appointments,  # noqa: F401
     associates,  # noqa: F401
+    desk,  # noqa: F401
     escalation,  # noqa: F401
     messages,  # noqa: F401
     queue,  # noqa: F401
+    replies,  # noqa: F401
     rooms,  # noqa: F401
     threads,  # noqa: F401
 )

@@ -36,6 +36,7 @@ function start(root) {
     leave.hidden = !t || t.status === "closed";
     if (!t) return;
     video.thread(t);
+    log.showSeen(t.staff_read_id);  // "Seen" under my last message the associate read
     if (t.status === "assigned" && t.associate) {
       const where = t.associate.store ? `, ${t.associate.store}` : "";
       status.textContent = `${t.associate.name}${where} is answering you.`;
@@ -66,6 +67,9 @@ function start(root) {
         }
       },
       thread_changed: (d) => { if (thread && d.thread.id === thread.id) showThread(d.thread); },
+      thread_read: (d) => {
+        if (thread && d.thread_id === thread.id && d.side === "staff") log.showSeen(d.message_id);
+      },
       thread_typing: (d) => {
         if (!thread || d.thread_id !== thread.id || d.side !== "staff") return;
         typing.textContent = `${d.name} is typing…`;
@@ -92,6 +96,7 @@ function start(root) {
       if (!data.thread) return;  // no question yet: nothing to show, nothing to listen to
       showThread(data.thread);
       data.messages.forEach((m) => log.add(m));
+      markRead();
       listen();
     } catch (err) {
       error.textContent = err.message;

@@ -1,5 +1,13 @@
-// What the shopper's chat and the console's inbox share: drawing a thread's messages and
-// the Socket.IO connection that pushes them. Text is data: textContent, never innerHTML.
+// What the shopper's chat and the console's inbox share: drawing a thread's messages
+// (product cards too), the other side's read marker ("Seen") and the Socket.IO connection
+// that pushes them. Text is data: textContent, never innerHTML.
+
+import { api, el, money } from "./ui.js";
+
+export const THREAD_EVENTS = [
+  "thread_message", "thread_changed", "thread_typing", "thread_read",
+  "thread_offer", "thread_offer_withdrawn",
+];
 
 export function randomId() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -14,12 +22,26 @@ export class MessageLog {
     this.ownSide = ownSide;
     this.seen = new Set();
     this.lastId = 0;
+    this.readId = 0;  // the other side's read marker
   }
 
   clear() {
     this.list.replaceChildren();
     this.seen.clear();
     this.lastId = 0;
+    this.readId = 0;
+  }
+
+  // "Seen" under one's own last message the other side has read (markers only move on).
+  showSeen(readId) {
+    this.readId = Math.max(this.readId, Number(readId) || 0);
+    const own = [...this.list.querySelectorAll(".thread-message.own")]
+      .filter((li) => Number(li.dataset.messageId) <= this.readId);
+    const target = own[own.length - 1];
+    const mark = this.list.querySelector("[data-thread-seen]");
+    if (mark && mark.parentElement === target) return;
+    if (mark) mark.remove();
+    if (target) target.append(el("p", { class: "thread-seen", "data-thread-seen": true, text: "Seen" }));
   }
 
   add(message) {
@@ -46,10 +68,9 @@ export class MessageLog {
       item.append(body);
     }
     if (message.kind === "product" && message.product_id) {
-      const card = document.createElement("p");
-      card.className = "thread-product";
-      card.textContent = `Product #${message.product_id}`;
-      item.append(card);
+      item.append(productCard(message.product_id));
+    } else if (message.product_id && message.side === "shopper") {
+      item.append(askedAbout(message.product_id));
     }
     if (message.attachment_url) {
       const img = document.createElement("img");
@@ -60,8 +81,54 @@ export class MessageLog {
     const later = [...this.list.children].find((li) => Number(li.dataset.messageId) > message.id);
     this.list.insertBefore(item, later || null);
     item.scrollIntoView({ block: "nearest" });
+    // Who answers has read what came before (the server moves their marker so, too).
+    if (message.side !== this.ownSide && message.side !== "system") this.showSeen(message.id);
+    else if (this.readId && message.side === this.ownSide) this.showSeen(this.readId);
     return true;
   }
+}
+
+// --- product cards ------------------------------------------------------------------------
+
+const cards = new Map();  // product id -> the card's promise, asked once per page
+
+export function fetchCard(productId) {
+  if (!cards.has(productId)) {
+    cards.set(productId, api(`/api/products/${productId}/card`).catch(() => null));
+  }
+  return cards.get(productId);
+}
+
+const STOCK_TEXT = { in: () => "In stock", low: (n) => `Only ${n} left`, out: () => "Sold out" };
+
+// In an embed the product page opens beside the brand's site, not inside its frame.
+const linkTarget = () => (window.top !== window.self ? "_blank" : null);
+
+function productLink(card) {
+  return el("a", { href: card.url, target: linkTarget(), rel: linkTarget() ? "noopener" : null, text: card.name });
+}
+
+// Photo, name (a link to its page), price, stock: filled in when the card arrives.
+export function productCard(productId) {
+  const box = el("article", { class: "product-card thread-card", "data-product-card": productId },
+    el("p", { class: "hint", text: "A product" }));
+  fetchCard(productId).then((card) => {
+    if (!card) { box.replaceChildren(el("p", { class: "hint", text: "This product is no longer available." })); return; }
+    box.replaceChildren(
+      card.image_url ? el("img", { src: card.image_url, alt: card.name }) : el("div", { class: "ph" }),
+      el("div", {},
+        el("p", { class: "thread-card-name" }, productLink(card)),
+        el("p", { class: "price", text: money(card.price_minor, card.currency) }),
+        el("p", { class: `stock ${card.stock_state}`, "data-stock": card.stock_state, text: STOCK_TEXT[card.stock_state](card.stock) })));
+  });
+  return box;
+}
+
+// The product page a shopper asked from, under their question.
+function askedAbout(productId) {
+  const line = el("p", { class: "thread-about hint" });
+  fetchCard(productId).then((card) => { if (card) line.append("Asked about ", productLink(card)); });
+  return line;
 }
 
 // One socket for the page, shared by the modules that call this (the inbox and its video

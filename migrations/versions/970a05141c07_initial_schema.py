@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b3b004809397
+Revision ID: 970a05141c07
 Revises:
-Create Date: 2026-12-01 11:04:47.274196
+Create Date: 2026-12-01 12:17:10.443944
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "b3b004809397"
+revision: str = "970a05141c07"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -481,6 +481,26 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_queue_requests_shopper_id"), ["shopper_id"], unique=False
+        )
+
+    op.create_table(
+        "saved_replies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("associate_id", sa.Integer(), nullable=True),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["associate_id"], ["associate_profiles.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("saved_replies", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_saved_replies_brand_associate", ["brand_id", "associate_id"], unique=False
         )
 
     op.create_table(
@@ -1205,6 +1225,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_show_hosts_show_id"))
 
     op.drop_table("show_hosts")
+    with op.batch_alter_table("saved_replies", schema=None) as batch_op:
+        batch_op.drop_index("ix_saved_replies_brand_associate")
+
+    op.drop_table("saved_replies")
     with op.batch_alter_table("queue_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_queue_requests_shopper_id"))
         batch_op.drop_index(batch_op.f("ix_queue_requests_created_at"))
