@@ -2,7 +2,8 @@
 answer live, and what became of the questions shoppers asked.
 
 Counted from ``associate_status`` events (written by ``do_set_status``), the talk-now
-queue and the messages left when nobody was online. Days are UTC days.
+queue, the chat threads (their automatic answers included) and the messages left when
+nobody was online. Days are UTC days.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from sessions.models import (
     OfflineMessage,
     QueueRequest,
     QueueStatus,
+    Thread,
+    ThreadMessage,
+    ThreadMessageKind,
+    ThreadSide,
 )
 
 Span = tuple[datetime, datetime]
@@ -38,6 +43,11 @@ class Questions:
     answered_later: int
     answered_automatically: int
     left_waiting: int
+    # Chat threads asked in the period (counted in `asked` too), and of those answered
+    # automatically, how many an associate picked up afterwards.
+    chat_threads: int = 0
+    picked_up_after_automatic: int = 0
+    automatic_share: float = 0.0  # answered_automatically / chat_threads
 
 
 def online_spans(db: Session, brand_id: int, start: datetime, end: datetime) -> list[Span]:
@@ -89,12 +99,56 @@ def coverage_by_day(
     return days
 
 
+@dataclass
+class _ThreadOutcomes:
+    asked: int = 0
+    live: int = 0
+    automatic: int = 0
+    picked_up: int = 0
+
+
+def thread_outcomes(db: Session, brand_id: int, start: datetime, end: datetime) -> _ThreadOutcomes:
+    """What became of the chat threads a shopper wrote in during [start, end), from their
+    first shopper message of the period on, messages of the period only: *automatic* when
+    an automatic answer was posted (*picked up* when an associate wrote after it), else
+    *live* when an associate answered, else left waiting."""
+    rows = db.exec(
+        select(ThreadMessage.thread_id, ThreadMessage.side, ThreadMessage.kind)
+        .join(Thread, col(Thread.id) == col(ThreadMessage.thread_id))
+        .where(
+            Thread.brand_id == brand_id,
+            ThreadMessage.created_at >= start,
+            ThreadMessage.created_at < end,
+        )
+        .order_by(col(ThreadMessage.thread_id), col(ThreadMessage.id))
+    ).all()
+    out = _ThreadOutcomes()
+    state: dict[int, str] = {}  # thread -> asked, live, automatic, picked_up
+    for thread_id, side, kind in rows:
+        now = state.get(thread_id)
+        if now is None:
+            if side == ThreadSide.SHOPPER:
+                state[thread_id] = "asked"
+            continue
+        if kind == ThreadMessageKind.AUTOMATIC and now in ("asked", "live"):
+            state[thread_id] = "automatic"
+        elif side == ThreadSide.STAFF:
+            state[thread_id] = {"asked": "live", "automatic": "picked_up"}.get(now, now)
+    for final in state.values():
+        out.asked += 1
+        out.live += final == "live"
+        out.automatic += final in ("automatic", "picked_up")
+        out.picked_up += final == "picked_up"
+    return out
+
+
 def questions(db: Session, brand_id: int, start: datetime, end: datetime) -> Questions:
     """Talk-now requests and left messages of the period, by what became of them.
 
-    Answered live: an associate took the request. Answered later: a message left when
-    nobody was online, answered by e-mail. Answered automatically: Vitrine has no
-    automatic answers yet, so 0. Left waiting: the rest (expired, cancelled, unanswered).
+    Answered live: an associate took the request, or answered the chat thread. Answered
+    later: a message left when nobody was online, answered by e-mail. Answered
+    automatically: a chat thread that got the automatic answer (``thread_outcomes``).
+    Left waiting: the rest (expired, cancelled, unanswered).
     """
     requests = db.exec(
         select(QueueRequest.status, QueueRequest.first_response_at).where(
@@ -116,5 +170,16 @@ def questions(db: Session, brand_id: int, start: datetime, end: datetime) -> Que
         if answered is not None or status in (QueueStatus.ACCEPTED, QueueStatus.CLOSED)
     )
     later = sum(1 for answered in messages if answered is not None)
-    asked = len(requests) + len(messages)
-    return Questions(asked, live, later, 0, asked - live - later)
+    chats = thread_outcomes(db, brand_id, start, end)
+    asked = len(requests) + len(messages) + chats.asked
+    live += chats.live
+    return Questions(
+        asked=asked,
+        answered_live=live,
+        answered_later=later,
+        answered_automatically=chats.automatic,
+        left_waiting=asked - live - later - chats.automatic,
+        chat_threads=chats.asked,
+        picked_up_after_automatic=chats.picked_up,
+        automatic_share=chats.automatic / chats.asked if chats.asked else 0.0,
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func
@@ -50,6 +50,9 @@ from sessions.models import (
     SessionKind,
     Show,
     ShowHost,
+    Thread,
+    ThreadMessage,
+    ThreadSide,
 )
 
 Span = tuple[datetime, datetime]
@@ -532,14 +535,21 @@ class AssociateSummary:
     associate_id: int
     name: str
     consultations: int
-    chats: int
+    chats: int  # chat threads they wrote in
     shows_hosted: int
+    # Chat threads: the shopper's message (the first of a run) to the associate's next
+    # message; automatic answers and system notes are nobody's response.
     first_response_seconds_average: float | None
     response_seconds_average: float | None
     rating_average: float | None
     ratings: int
     bag_value_minor: int
     attributed_revenue_minor: int
+    responses: int = 0  # waits they ended in chat threads (the average's count)
+    # Video and talk-now: the request asked to accepted; in consultations, a shopper's
+    # message to the staff's next one.
+    talk_now_answer_seconds_average: float | None = None
+    consultation_reply_seconds_average: float | None = None
 
 
 def _in(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -589,20 +599,97 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+@dataclass(frozen=True)
+class Wait:
+    """A shopper waiting in a chat thread, and the staff message that ended the wait."""
+
+    thread_id: int
+    asked_at: datetime
+    answered_at: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.answered_at - self.asked_at).total_seconds()
+
+
+@dataclass
+class ThreadFigures:
+    """The brand's chat threads over a period, per staff user (the author of the answers)."""
+
+    waits: dict[int, list[Wait]] = field(default_factory=dict)  # ended in the period, in order
+    chats: dict[int, dict[int, datetime]] = field(default_factory=dict)  # thread -> first write
+
+    def of(self, user_id: int) -> tuple[list[Wait], dict[int, datetime]]:
+        return self.waits.get(user_id, []), self.chats.get(user_id, {})
+
+
+def thread_figures(db: Session, brand_id: int, start: datetime, end: datetime) -> ThreadFigures:
+    """Walk each chat thread written in during [start, end), in the order of its messages
+    (earlier ones too: a wait may begin before the period). A shopper's message opens a
+    wait when none is open; the next staff message ends it, credited to its author. An
+    automatic answer and a system note neither open nor end one: the shopper still waits
+    for a person."""
+    written = (
+        select(ThreadMessage.thread_id)
+        .join(Thread, col(Thread.id) == col(ThreadMessage.thread_id))
+        .where(Thread.brand_id == brand_id, _in(ThreadMessage.created_at, start, end))
+        .distinct()
+    )
+    rows = db.exec(
+        select(
+            ThreadMessage.thread_id,
+            ThreadMessage.side,
+            ThreadMessage.user_id,
+            ThreadMessage.created_at,
+        )
+        .where(col(ThreadMessage.thread_id).in_(written), ThreadMessage.created_at < end)
+        .order_by(col(ThreadMessage.thread_id), col(ThreadMessage.id))
+    ).all()
+    out = ThreadFigures()
+    asked: dict[int, datetime] = {}  # thread -> when its open wait began
+    for thread_id, side, user_id, at in rows:
+        at = as_utc(at)
+        if side == ThreadSide.SHOPPER:
+            asked.setdefault(thread_id, at)
+        elif side == ThreadSide.STAFF:
+            since = asked.pop(thread_id, None)
+            if user_id is None or at < start:
+                continue
+            out.chats.setdefault(user_id, {}).setdefault(thread_id, at)
+            if since is not None:
+                out.waits.setdefault(user_id, []).append(Wait(thread_id, since, at))
+    return out
+
+
+def first_responses(waits: list[Wait]) -> list[Wait]:
+    """The first wait an associate ended in each chat of theirs."""
+    first: dict[int, Wait] = {}
+    for wait in waits:
+        first.setdefault(wait.thread_id, wait)
+    return list(first.values())
+
+
 def associate_summary(
-    db: Session, associate: AssociateProfile, start: datetime, end: datetime
+    db: Session,
+    associate: AssociateProfile,
+    start: datetime,
+    end: datetime,
+    *,
+    threads: ThreadFigures | None = None,
 ) -> AssociateSummary:
     assert associate.id is not None
+    threads = threads or thread_figures(db, associate.brand_id, start, end)
+    waits, chats = threads.of(associate.user_id)
     consultations, shows = _hosted_sessions(db, associate, start, end)
     session_ids = [s.id for s in consultations + shows]
     requests = db.exec(
-        select(QueueRequest.created_at, QueueRequest.first_response_at, QueueRequest.mode).where(
+        select(QueueRequest.created_at, QueueRequest.first_response_at).where(
             QueueRequest.associate_id == associate.id,
             col(QueueRequest.first_response_at).is_not(None),
             _in(QueueRequest.created_at, start, end),
         )
     ).all()
-    waits = [(answered - asked).total_seconds() for asked, answered, _ in requests if answered]
+    answer_times = [(answered - asked).total_seconds() for asked, answered in requests if answered]
     scores = db.exec(
         select(Rating.score).where(
             Rating.associate_id == associate.id, _in(Rating.created_at, start, end)
@@ -623,26 +710,85 @@ def associate_summary(
         associate_id=associate.id,
         name=associate.display_name,
         consultations=len(consultations),
-        chats=sum(1 for *_, mode in requests if mode == "chat"),
+        chats=len(chats),
         shows_hosted=len(shows),
-        first_response_seconds_average=_mean(waits),
-        response_seconds_average=_mean(_reply_gaps(db, consultations)),
+        first_response_seconds_average=_mean([w.seconds for w in first_responses(waits)]),
+        response_seconds_average=_mean([w.seconds for w in waits]),
+        responses=len(waits),
         rating_average=_mean([float(s) for s in scores]),
         ratings=len(scores),
         bag_value_minor=int(bag_value),
         attributed_revenue_minor=_sales(orders).revenue_minor,
+        talk_now_answer_seconds_average=_mean(answer_times),
+        consultation_reply_seconds_average=_mean(_reply_gaps(db, consultations)),
+    )
+
+
+@dataclass
+class AssociateDay:
+    """One UTC day of an associate's chat threads (the figures page's chart)."""
+
+    day: str
+    chats: int  # chats they first wrote in that day
+    responses: int
+    first_response_seconds_average: float | None
+    response_seconds_average: float | None
+
+
+def associate_days(
+    db: Session, associate: AssociateProfile, start: datetime, end: datetime
+) -> list[AssociateDay]:
+    """Each day of [start, end): chats begun, and response times of the waits ended."""
+    waits, chats = thread_figures(db, associate.brand_id, start, end).of(associate.user_id)
+    firsts = first_responses(waits)
+    key = lambda at: at.date().isoformat()  # noqa: E731
+    out = []
+    day = start
+    while day < end:
+        name = key(day)
+        ended = [w for w in waits if key(w.answered_at) == name]
+        out.append(
+            AssociateDay(
+                day=name,
+                chats=sum(1 for at in chats.values() if key(at) == name),
+                responses=len(ended),
+                first_response_seconds_average=_mean(
+                    [w.seconds for w in firsts if key(w.answered_at) == name]
+                ),
+                response_seconds_average=_mean([w.seconds for w in ended]),
+            )
+        )
+        day += timedelta(days=1)
+    return out
+
+
+def ranking_key(row: AssociateSummary) -> tuple[Any, ...]:
+    """The team ranking: attributed revenue, then bag value, then rating, then the
+    conversations held (consultations and chats), then the name."""
+    return (
+        -row.attributed_revenue_minor,
+        -row.bag_value_minor,
+        -(row.rating_average or 0.0),
+        -(row.consultations + row.chats),
+        row.name,
     )
 
 
 def team(db: Session, brand_id: int, start: datetime, end: datetime) -> list[AssociateSummary]:
-    """Every associate of the brand, ranked by attributed revenue, then bag value."""
+    """Every associate of the brand, in the order of the team ranking (``ranking_key``)."""
     associates = db.exec(
         select(AssociateProfile)
         .where(AssociateProfile.brand_id == brand_id)
         .order_by(col(AssociateProfile.id))
     ).all()
-    rows = [associate_summary(db, a, start, end) for a in associates]
-    return sorted(rows, key=lambda r: (-r.attributed_revenue_minor, -r.bag_value_minor, r.name))
+    threads = thread_figures(db, brand_id, start, end)
+    rows = [associate_summary(db, a, start, end, threads=threads) for a in associates]
+    return sorted(rows, key=ranking_key)
+
+
+def all_time(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Every moment up to the end of today (UTC): a record, not a period."""
+    return datetime(2000, 1, 1, tzinfo=UTC), default_period(now, days=1)[1]
 
 
 # --- per brand, over a period --------------------------------------------------------

@@ -19,7 +19,6 @@ from sessions.errors import Conflict, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
     AssociateProfile,
-    AssociateStatus,
     ChatMessage,
     LiveSession,
     MessageKind,
@@ -29,7 +28,7 @@ from sessions.models import (
     SessionStatus,
 )
 from sessions.service.queue import do_route
-from sessions.service.routing import load_of as active_load
+from sessions.service.routing import can_take
 from sessions.service.threads import do_note_in_thread, route_threads
 
 
@@ -94,7 +93,9 @@ def do_admit(db: Session, live: LiveSession, *, now: datetime | None = None) -> 
 def do_transfer(
     db: Session, live: LiveSession, to_associate_id: int, *, now: datetime | None = None
 ) -> LiveSession:
-    """Hand a running consultation to a colleague of the same brand who is online and free."""
+    """Hand a running consultation to a colleague of the same brand who is present (online,
+    their console open: auto-away) and under their cap of parallel conversations."""
+    now = now or utcnow()
     colleague = db.get(AssociateProfile, to_associate_id)
     if colleague is None or colleague.brand_id != live.brand_id:
         raise NotFound("Choose a colleague from this brand.")
@@ -102,10 +103,8 @@ def do_transfer(
         raise InvalidInput("This consultation is already theirs.", field="associate_id")
     if live.status is SessionStatus.ENDED:
         raise Conflict("This consultation has ended.")
-    if colleague.status is not AssociateStatus.ONLINE:
-        raise Conflict(f"{colleague.display_name} is not online.")
-    if active_load(db, to_associate_id) >= colleague.max_parallel_chats:
-        raise Conflict(f"{colleague.display_name} has no free chat right now.")
+    if not can_take(db, colleague, now):
+        raise Conflict(f"{colleague.display_name} is away or has no free place right now.")
     previous = live.associate_id
     live.associate_id = to_associate_id
     db.add(live)

@@ -218,3 +218,32 @@ def next_opening(db: Session, brand_id: int, now: datetime) -> datetime | None:
             openings.append(max(opening, now))
     later = [o for o in openings if o > now]
     return min(later) if later else (min(openings) if openings else None)
+
+
+# --- whom a conversation may be handed to ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Colleague:
+    """A present associate of the brand, with the conversations they hold or are offered."""
+
+    profile: AssociateProfile
+    load: int
+
+    @property
+    def cap(self) -> int:
+        return self.profile.max_parallel_chats
+
+    @property
+    def has_room(self) -> bool:
+        return self.load < self.cap
+
+
+def colleagues(
+    db: Session, brand_id: int, now: datetime, *, exclude: int | None = None
+) -> list[Colleague]:
+    """The brand's present associates (but `exclude`), those with room first, then the
+    least loaded: the transfer list of a consultation or a chat."""
+    people = [p for p in present_associates(db, brand_id, now) if p.id != exclude]
+    out = [Colleague(p, load_of(db, p.id or 0)) for p in people]
+    return sorted(out, key=lambda c: (not c.has_room, c.load, c.profile.display_name))

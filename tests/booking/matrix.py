@@ -40,6 +40,7 @@ def booking_ids(db: Session, brand: Brand, associate: AssociateProfile) -> dict[
         store_ids=[link.store_id],
     )
     colleague.status = AssociateStatus.ONLINE
+    colleague.console_seen_at = utcnow()  # present: their console is open (auto-away)
     db.add(colleague)
     shopper = Shopper(token=f"matrix-{utcnow().timestamp()}")
     db.add(shopper)

@@ -108,9 +108,15 @@ def test_transfer_to_a_colleague(session: Session, team: Team, factory: Factory)
     request = ask(session, team, factory)
     live = queue.do_accept(session, request, team.anna.id, now=NOW)  # type: ignore[arg-type]
     with pytest.raises(Conflict):
-        rooms.do_transfer(session, live, ben.id)  # type: ignore[arg-type]  # Ben is offline
+        rooms.do_transfer(session, live, ben.id, now=NOW)  # type: ignore[arg-type]  # Ben is offline
     online(session, ben)
-    rooms.do_transfer(session, live, ben.id)  # type: ignore[arg-type]
+    with pytest.raises(Conflict):  # online, but his console has been closed for an hour
+        rooms.do_transfer(session, live, ben.id, now=NOW + timedelta(hours=1))  # type: ignore[arg-type]
+    ben.max_parallel_chats = 0
+    with pytest.raises(Conflict):  # present, but no room
+        rooms.do_transfer(session, live, ben.id, now=NOW)  # type: ignore[arg-type]
+    ben.max_parallel_chats = 3
+    rooms.do_transfer(session, live, ben.id, now=NOW)  # type: ignore[arg-type]
     assert live.associate_id == ben.id
     session.refresh(request)
     assert request.associate_id == ben.id

@@ -1,4 +1,6 @@
-"""After a consultation: the rating and the associate's service record."""
+"""After a consultation: the rating and the associate's record (the figures of
+sessions/analytics/metrics.py, all time: tests/analytics/test_associate_figures.py has
+the chat threads' response times)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from sessions.models import AssociateStatus, Bag, BagLine, ChatMessage, QueueRequest
-from sessions.service import queue, ratings
+from sessions.analytics import metrics
+from sessions.analytics.events import ADD_TO_BAG, event_for
+from sessions.service import queue
 from tests.booking.conftest import Team
 from tests.conftest import login
 from tests.factories import Factory
@@ -61,6 +65,8 @@ def test_rating_and_record(
             live_session_id=live.id,
         )
     )
+    # What do_add_to_bag stores beside the line, in the same commit: the figures read it.
+    session.add(event_for(live, ADD_TO_BAG, shopper_id=request.shopper_id, value_minor=100000))
     session.commit()
 
     url = f"/api/consultations/{live.id}/rating"
@@ -70,11 +76,12 @@ def test_rating_and_record(
     again = client.post(url, json={"score": 1})
     assert again.status_code == 409 and "already rated" in again.get_json()["message"]
 
-    record = ratings.associate_record(session, team.anna)
-    assert record.consultations_held == 1
-    assert record.first_response_seconds == 20
-    assert record.average_response_seconds == 20  # (10 + 30) / 2
-    assert record.rating == 5 and record.ratings_count == 1
+    record = metrics.associate_summary(session, team.anna, *metrics.all_time())
+    assert record.consultations == 1
+    assert record.talk_now_answer_seconds_average == 5  # asked at T0, accepted 5 s later
+    assert record.consultation_reply_seconds_average == 20  # (10 + 30) / 2
+    assert record.first_response_seconds_average is None  # no chat thread
+    assert record.rating_average == 5 and record.ratings == 1
     assert record.bag_value_minor == 100000
 
     email = factory.user_of(team.anna).email
@@ -83,7 +90,8 @@ def test_rating_and_record(
     associate = app.test_client()  # type: ignore[attr-defined]
     login(associate, email)
     own = associate.get(f"/api/associates/{team.anna.id}/record").get_json()
-    assert own["first_response_seconds"] == 20 and own["bag_value_minor"] == 100000
+    assert own["consultations_held"] == 1 and own["bag_value_minor"] == 100000
+    assert own["first_response_seconds"] is None and own["rating"] == 5
     assert associate.get(f"/api/brands/{team.brand.id}/ranking").status_code == 403
     admin = app.test_client()  # type: ignore[attr-defined]
     login(admin, admin_email)

@@ -92,6 +92,7 @@ def make_world(app: Flask, factory: Factory, session: Session) -> World:
     colleague = factory.associate(brand_a, team.store, name="Bea")
     # A colleague one can hand a consultation to: online, with room for one more.
     colleague.status = AssociateStatus.ONLINE
+    colleague.console_seen_at = utcnow()  # present: their console is open (auto-away)
     session.add(colleague)
     session.commit()
     brand_b = factory.brand()

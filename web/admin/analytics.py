@@ -111,7 +111,7 @@ def team_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
         "Chats",
         "Shows hosted",
         "First response (s)",
-        "Reply time (s)",
+        "Average response (s)",
         "Rating",
         "Bag value",
         "Attributed revenue",
@@ -147,6 +147,17 @@ def questions_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
         ("Answered later (left a message)", now.answered_later, before.answered_later),
         ("Answered automatically", now.answered_automatically, before.answered_automatically),
         ("Left waiting", now.left_waiting, before.left_waiting),
+        ("Chat threads asked", now.chat_threads, before.chat_threads),
+        (
+            "Share of chat threads answered automatically",
+            _percent(now.automatic_share),
+            _percent(before.automatic_share),
+        ),
+        (
+            "Picked up by an associate after the automatic answer",
+            now.picked_up_after_automatic,
+            before.picked_up_after_automatic,
+        ),
     ]
     return ("Questions", "This period", "Previous period"), rows
 
@@ -294,6 +305,11 @@ def analytics() -> BaseResponse | str:
             "labels": [r.title for r in summary.shows],
             "attributed": [r.revenue_minor / 100 for r in summary.shows],
             "influenced": [r.influenced_revenue_minor / 100 for r in summary.shows],
+        },
+        "teamResponse": {
+            "labels": [a.name for a in summary.team],
+            "first": [a.first_response_seconds_average for a in summary.team],
+            "average": [a.response_seconds_average for a in summary.team],
         },
     }
     return render_template(

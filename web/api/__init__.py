@@ -24,6 +24,7 @@ from web.api import (
 from web.api.service import (
     appointments,  # noqa: F401
     associates,  # noqa: F401
+    colleagues,  # noqa: F401
     desk,  # noqa: F401
     escalation,  # noqa: F401
     messages,  # noqa: F401

@@ -1,14 +1,18 @@
-"""An associate's own figures in the console: consultations, response times, rating, sales."""
+"""An associate's own figures in the console: chats and response times, consultations,
+rating, sales; a chart of their days, and every table as CSV."""
 
 from __future__ import annotations
 
-from flask import render_template
+from datetime import datetime, timedelta
+
+from flask import render_template, request
 from werkzeug.wrappers import Response
 
 from sessions.access import access_associate_analytics
 from sessions.analytics import metrics
+from sessions.analytics.coverage import Questions, questions
 from sessions.errors import NotFound
-from sessions.models import AssociateProfile
+from sessions.models import AssociateProfile, Brand
 from web.admin.analytics import Row, csv_response, period_from_args
 from web.console import bp
 from web.console.views import console_brand, signed_in_staff, to_login
@@ -16,23 +20,54 @@ from web.db import db
 from web.templating import format_money
 
 
-def own_table(a: metrics.AssociateSummary, currency: str) -> tuple[Row, list[Row]]:
-    def seconds(value: float | None) -> str:
-        return "—" if value is None else f"{value:.0f} s"
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} s"
 
+
+def own_table(a: metrics.AssociateSummary, currency: str) -> tuple[Row, list[Row]]:
     return ("Figure", "Value"), [
+        ("Chats", a.chats),
+        ("First response in chats, average", _seconds(a.first_response_seconds_average)),
+        (
+            f"Response time in chats, average ({a.responses} responses)",
+            _seconds(a.response_seconds_average),
+        ),
         ("Consultations", a.consultations),
-        ("Chats answered", a.chats),
         ("Shows hosted", a.shows_hosted),
-        ("First response, average", seconds(a.first_response_seconds_average)),
-        ("Reply time in consultations, average", seconds(a.response_seconds_average)),
         ("Rating", "—" if a.rating_average is None else f"{a.rating_average:.2f} ({a.ratings})"),
         ("Bag value", format_money(a.bag_value_minor, currency)),
         ("Attributed revenue", format_money(a.attributed_revenue_minor, currency)),
+        ("Talk now: asked to accepted, average", _seconds(a.talk_now_answer_seconds_average)),
+        ("Reply time in consultations, average", _seconds(a.consultation_reply_seconds_average)),
     ]
 
 
-def _own() -> tuple[AssociateProfile, metrics.AssociateSummary, str]:
+def days_table(days: list[metrics.AssociateDay]) -> tuple[Row, list[Row]]:
+    def plain(value: float | None) -> str:
+        return "" if value is None else f"{value:.0f}"
+
+    return ("Day (UTC)", "Chats", "Responses", "First response (s)", "Average response (s)"), [
+        (
+            d.day,
+            d.chats,
+            d.responses,
+            plain(d.first_response_seconds_average),
+            plain(d.response_seconds_average),
+        )
+        for d in days
+    ]
+
+
+def brand_table(q: Questions) -> tuple[Row, list[Row]]:
+    return ("The brand's chat threads", "This period"), [
+        ("Asked", q.chat_threads),
+        ("Answered automatically", q.answered_automatically),
+        ("Share answered automatically", f"{q.automatic_share * 100:.1f}%"),
+        ("Picked up by an associate after the automatic answer", q.picked_up_after_automatic),
+    ]
+
+
+def _own() -> tuple[Brand, AssociateProfile, datetime, datetime]:
     actor = signed_in_staff()
     assert actor is not None
     brand = console_brand(actor)
@@ -41,22 +76,36 @@ def _own() -> tuple[AssociateProfile, metrics.AssociateSummary, str]:
         raise NotFound("Figures are kept per associate; brand admins see the team in Analytics.")
     access_associate_analytics(actor, profile.brand_id, profile.id or 0)
     start, end = period_from_args()
-    return profile, metrics.associate_summary(db(), profile, start, end), brand.currency
+    return brand, profile, start, end
 
 
 @bp.get("/figures")
 def figures() -> Response | str:
-    actor = signed_in_staff()
-    if actor is None:
+    if signed_in_staff() is None:
         return to_login()
-    profile, summary, currency = _own()
-    brand = console_brand(actor)
+    brand, profile, start, end = _own()
+    summary = metrics.associate_summary(db(), profile, start, end)
+    days = metrics.associate_days(db(), profile, start, end)
+    chart = {
+        "responseByDay": {
+            "labels": [d.day for d in days],
+            "chats": [d.chats for d in days],
+            "first": [d.first_response_seconds_average for d in days],
+            "average": [d.response_seconds_average for d in days],
+        }
+    }
     return render_template(
         "console/figures.html",
         brand=brand,
         section="figures",
         profile=profile,
-        table=own_table(summary, currency),
+        start=start,
+        last_day=(end - timedelta(days=1)).date(),
+        table=own_table(summary, brand.currency),
+        days=days_table(days),
+        brand_questions=brand_table(questions(db(), brand.id or 0, start, end)),
+        query=request.query_string.decode(),
+        chart_data=chart,
     )
 
 
@@ -64,5 +113,25 @@ def figures() -> Response | str:
 def figures_csv() -> Response:
     if signed_in_staff() is None:
         return to_login()
-    profile, summary, currency = _own()
-    return csv_response(f"figures-{profile.id}.csv", *own_table(summary, currency))
+    brand, profile, start, end = _own()
+    summary = metrics.associate_summary(db(), profile, start, end)
+    return csv_response(f"figures-{profile.id}.csv", *own_table(summary, brand.currency))
+
+
+@bp.get("/figures/days.csv")
+def figures_days_csv() -> Response:
+    if signed_in_staff() is None:
+        return to_login()
+    _, profile, start, end = _own()
+    days = metrics.associate_days(db(), profile, start, end)
+    return csv_response(f"figures-{profile.id}-days.csv", *days_table(days))
+
+
+@bp.get("/figures/brand.csv")
+def figures_brand_csv() -> Response:
+    if signed_in_staff() is None:
+        return to_login()
+    brand, profile, start, end = _own()
+    return csv_response(
+        f"figures-{profile.id}-brand.csv", *brand_table(questions(db(), brand.id or 0, start, end))
+    )

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sessions.access import (
     access_brand_admin,
 )
+from sessions.analytics import metrics
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.errors import NotFound
@@ -22,7 +23,7 @@ from sessions.models import (
     SessionStatus,
     Shopper,
 )
-from sessions.service import appointments, hours, queue, ratings
+from sessions.service import appointments, hours, queue
 from web.api import bp
 from web.api.service.common import (
     _managed_associate,
@@ -144,7 +145,8 @@ def _open_messages(brand_id: int) -> list[OfflineMessage]:
     auth="staff",
 )
 def consult_record(associate_id: int) -> RecordOut:
-    return record_out(ratings.associate_record(db(), _managed_associate(associate_id)))
+    profile = _managed_associate(associate_id)
+    return record_out(metrics.associate_summary(db(), profile, *metrics.all_time()))
 
 
 @api_route(
@@ -153,12 +155,12 @@ def consult_record(associate_id: int) -> RecordOut:
     "GET",
     response=list[RecordOut],
     tag="consultations",
-    summary="The brand's service ranking of associates",
+    summary="The brand's team ranking, all time (the analytics page's, per period)",
     auth="brand_admin",
 )
 def consult_ranking(brand_id: int) -> list[RecordOut]:
     access_brand_admin(current_actor(), brand_id)
-    return [record_out(r) for r in ratings.brand_ranking(db(), brand_id)]
+    return [record_out(r) for r in metrics.team(db(), brand_id, *metrics.all_time())]
 
 
 # --- exceptions to an associate's hours ------------------------------------------------

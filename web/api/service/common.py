@@ -9,6 +9,7 @@ from sessions.access import (
     access_associate,
     access_queue_request,
 )
+from sessions.analytics import metrics
 from sessions.catalogue import get_or_404
 from sessions.errors import Conflict, NotFound
 from sessions.models import (
@@ -23,7 +24,7 @@ from sessions.models import (
     SessionStatus,
     Shopper,
 )
-from sessions.service import appointments, queue, ratings
+from sessions.service import appointments, queue
 from web.api.service.schemas import (
     AppointmentOut,
     ConsultationOut,
@@ -145,8 +146,19 @@ def message_out(message: OfflineMessage) -> MessageOut:
     )
 
 
-def record_out(record: ratings.AssociateRecord) -> RecordOut:
-    return RecordOut(**record.__dict__)
+def record_out(row: metrics.AssociateSummary) -> RecordOut:
+    return RecordOut(
+        associate_id=row.associate_id,
+        name=row.name,
+        consultations_held=row.consultations,
+        chats=row.chats,
+        first_response_seconds=row.first_response_seconds_average,
+        average_response_seconds=row.response_seconds_average,
+        rating=row.rating_average,
+        ratings_count=row.ratings,
+        bag_value_minor=row.bag_value_minor,
+        attributed_revenue_minor=row.attributed_revenue_minor,
+    )
 
 
 def _managed_associate(associate_id: int) -> AssociateProfile:

@@ -174,14 +174,28 @@ class RatingOut(BaseModel):
 
 
 class RecordOut(BaseModel):
+    """An associate's record, all time: the figures of docs/analytics.md (per associate)."""
+
     associate_id: int
     name: str
     consultations_held: int
-    first_response_seconds: float | None
-    average_response_seconds: float | None
+    chats: int
+    first_response_seconds: float | None  # chat threads, the first wait of each chat
+    average_response_seconds: float | None  # chat threads, every wait
     rating: float | None
     ratings_count: int
     bag_value_minor: int
+    attributed_revenue_minor: int
+
+
+class ColleagueOut(BaseModel):
+    """A present colleague a conversation may be handed to."""
+
+    id: int
+    name: str
+    load: int  # conversations held or offered, chat and video together
+    cap: int  # their cap of parallel conversations
+    has_room: bool
 
 
 class TodayOut(BaseModel):

@@ -78,3 +78,50 @@ if (data.funnel) {
     options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { display: false } } },
   });
 }
+
+const seconds = (v) => (v === null || v === undefined ? "—" : `${Math.round(v)} s`);
+
+if (data.responseByDay) {
+  const r = data.responseByDay;
+  draw("response-chart", {
+    data: {
+      labels: r.labels,
+      datasets: [
+        { type: "bar", label: "Chats", data: r.chats, backgroundColor: accent, yAxisID: "chats" },
+        { type: "line", label: "First response (s)", data: r.first, borderColor: ink, spanGaps: true, yAxisID: "seconds" },
+        {
+          type: "line", label: "Average response (s)", data: r.average, borderColor: ink,
+          borderDash: [6, 4], spanGaps: true, yAxisID: "seconds",
+        },
+      ],
+    },
+    options: {
+      scales: {
+        chats: { position: "right", beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "Chats" }, grid: { drawOnChartArea: false } },
+        seconds: { position: "left", beginAtZero: true, title: { display: true, text: "Seconds" } },
+      },
+      plugins: {
+        tooltip: { callbacks: { label: (c) => (c.dataset.yAxisID === "seconds" ? `${c.dataset.label}: ${seconds(c.parsed.y)}` : `${c.parsed.y} chats`) } },
+      },
+    },
+  });
+}
+
+if (data.teamResponse) {
+  const t = data.teamResponse;
+  draw("team-chart", {
+    type: "bar",
+    data: {
+      labels: t.labels,
+      datasets: [
+        { label: "First response (s)", data: t.first, backgroundColor: ink },
+        { label: "Average response (s)", data: t.average, backgroundColor: accent },
+      ],
+    },
+    options: {
+      indexAxis: "y",
+      scales: { x: { beginAtZero: true, title: { display: true, text: "Seconds, in chats" } } },
+      plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${seconds(c.parsed.x)}` } } },
+    },
+  });
+}
