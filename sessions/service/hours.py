@@ -176,3 +176,26 @@ def profile_and_store(
     if link is None:
         raise InvalidInput("This associate does not work at that store.", field="store_id")
     return profile, store
+
+
+def stores_of(db: Session, profile: AssociateProfile) -> list[Store]:
+    """The stores the associate works at, by name."""
+    return list(
+        db.exec(
+            select(Store)
+            .join(AssociateStore, col(AssociateStore.store_id) == col(Store.id))
+            .where(AssociateStore.associate_id == profile.id)
+            .order_by(col(Store.name))
+        ).all()
+    )
+
+
+def weekly_hours_of(db: Session, profile: AssociateProfile) -> list[WeeklyHours]:
+    """The weekly pattern, Monday first, each day's spans in order."""
+    return list(
+        db.exec(
+            select(WeeklyHours)
+            .where(WeeklyHours.associate_id == profile.id)
+            .order_by(col(WeeklyHours.weekday), col(WeeklyHours.start_time))
+        ).all()
+    )

@@ -11,7 +11,7 @@ bp = Blueprint("service", __name__)
 
 def init_app(app: Flask) -> None:
     """Register the pages; reminders and queue timeouts run in the app's scheduler."""
-    from web.service import console, shopper  # noqa: F401  (registers the routes)
+    from web.service import console, console_screens, shopper  # noqa: F401  (the routes)
     from web.service.services import config_defaults
 
     for key, value in config_defaults().items():

@@ -74,6 +74,7 @@ def appointment_out(appointment: Appointment, *, with_links: bool = False) -> Ap
         starts_at=appointment.starts_at,
         ends_at=appointment.ends_at,
         live_session_id=live.id if live else None,
+        shopper_name=appointment.shopper_name,
         manage_url=links.manage_url(appointment) if with_links else None,
         join_url=links.join_url(appointment) if with_links else None,
     )

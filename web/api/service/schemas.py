@@ -62,6 +62,7 @@ class AppointmentOut(BaseModel):
     starts_at: datetime
     ends_at: datetime
     live_session_id: int | None
+    shopper_name: str | None = None
     manage_url: str | None = None
     join_url: str | None = None
 

@@ -1,6 +1,12 @@
 // The console's sign of life on every console page but the inbox (which sends its own):
 // a socket whose heartbeat, sent while the associate uses the page, keeps them present
 // for routing (auto-away: an idle or closed console is offered nobody).
+//
+// The same socket carries what is pushed to this person (their associate room, their
+// brand's staff room): a page listens on it with
+//   import { consoleSocket } from "./console-presence.js";
+//   consoleSocket.then((socket) => socket && socket.on("message_left", refresh));
+// (one module, one socket, however many modules of the page import it).
 
 const HEARTBEAT_MS = 30000;
 const ACTIVE_MS = 2 * 60000;
@@ -16,7 +22,7 @@ function loadSocketIO() {
   });
 }
 
-loadSocketIO().then((io) => {
+export const consoleSocket = loadSocketIO().then((io) => {
   const socket = io({ transports: ["websocket", "polling"] });
   let lastActive = Date.now();
   const beat = () => socket.emit("console_heartbeat", {});
@@ -25,4 +31,5 @@ loadSocketIO().then((io) => {
     window.addEventListener(name, () => { lastActive = Date.now(); });
   }
   setInterval(() => { if (Date.now() - lastActive < ACTIVE_MS) beat(); }, HEARTBEAT_MS);
-}).catch(() => { /* no socket: the status set on the page still counts until it goes stale */ });
+  return socket;
+}).catch(() => null); // no socket: the status set on the page still counts until it goes stale

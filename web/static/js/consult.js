@@ -179,7 +179,9 @@ const STATE_WORDS = {
 export function consultRoom(root) {
   const id = Number(root.dataset.sessionId);
   const side = root.dataset.side;
-  const other = root.dataset.otherName;
+  const me = Number(root.dataset.associateId) || null; // the associate side's own id
+  let other = root.dataset.otherName;
+  let handedAway = false; // this associate handed the consultation to a colleague
   const ui = {
     state: root.querySelector("[data-room-state]"),
     remote: root.querySelector("video[data-remote]"),
@@ -197,8 +199,9 @@ export function consultRoom(root) {
     chatState: root.querySelector("[data-chat-state]"),
     bag: root.querySelector("[data-bag]"),
     rate: root.querySelector("[data-rate]"),
+    transfer: root.querySelector("[data-transfer]"),
   };
-  const words = STATE_WORDS[side];
+  const words = { ...STATE_WORDS[side] }; // a transfer changes the shopper's live words
   const grant = (role, roomSide) => () =>
     api("POST", `/api/consultations/${id}/media-grant`, { role, side: roomSide });
   let stream = null;
@@ -289,6 +292,7 @@ export function consultRoom(root) {
     room.addEventListener("messages", (e) => { for (const m of e.detail) ui.chat.append(renderMessage(m)); ui.chat.scrollTop = ui.chat.scrollHeight; });
     room.addEventListener("joined", (e) => { if (e.detail.state && e.detail.state.bag) renderBag(e.detail.state.bag); });
     room.addEventListener("bag", (e) => renderBag(e.detail));
+    room.addEventListener("consultation_transferred", (e) => transferred(e.detail));
     room.addEventListener("error", (e) => { ui.chatState.textContent = e.detail.message || "Chat unavailable."; });
     room.connect();
     ui.chatForm.addEventListener("submit", async (event) => {
@@ -330,7 +334,84 @@ export function consultRoom(root) {
     if (ui.rate) ui.rate.hidden = false;
   }
 
+  // --- handing the consultation to a colleague -------------------------------------
+
+  // Pushed to the room (the shopper, the associate who handed it) and to the colleague.
+  function transferred(data) {
+    if (side === "shopper") {
+      other = data.name;
+      root.dataset.otherName = data.name;
+      words.live = (n) => `You are now with ${n}.`;
+      if (status === "live") setState(words.live(other), "live");
+      else setState(`You are now with ${data.name}; they will let you in.`, "waiting");
+      return;
+    }
+    if (me !== null && data.to_associate_id === me) {
+      setState("A colleague handed you this consultation: it is yours now.", status);
+      return;
+    }
+    handOver(data.name);
+  }
+
+  function handOver(name) {
+    if (handedAway) return;
+    handedAway = true;
+    setState(`Handed to ${name}. The consultation is theirs now.`, "handed");
+    root.dataset.status = "handed";
+    if (ui.admit) ui.admit.hidden = true;
+    if (ui.end) ui.end.hidden = true;
+    if (ui.transfer) ui.transfer.hidden = true;
+    if (publisher) publisher.close();
+    if (viewer) viewer.close();
+    if (stream) for (const t of stream.getTracks()) t.stop();
+    if (room) room.disconnect();
+    ui.state.after(el("a", { class: "button", href: "/console/today", "data-back": "" }, "Back to my day"));
+  }
+
+  function transferControl() {
+    const box = ui.transfer;
+    if (!box) return;
+    const list = box.querySelector("[data-colleagues]");
+    const note = box.querySelector("[data-transfer-state]");
+    const load = async () => {
+      note.textContent = "Looking for colleagues present…";
+      let people;
+      try {
+        people = await api("GET", `/api/consultations/${id}/colleagues`);
+      } catch (err) {
+        note.textContent = `We could not load your colleagues: ${err.message}`;
+        return;
+      }
+      list.replaceChildren(...people.map((c) => {
+        const li = el("li", { "data-colleague-id": String(c.id) });
+        const load = `${c.load} of ${c.cap} conversations`;
+        const button = el("button", { type: "button", class: "small" }, c.has_room ? `Hand to ${c.name}` : `${c.name} is full`);
+        button.disabled = !c.has_room;
+        li.append(button, el("span", { class: "muted" }, ` ${load}`));
+        button.addEventListener("click", async () => {
+          button.disabled = true;
+          note.textContent = `Handing the consultation to ${c.name}…`;
+          try {
+            await api("POST", `/api/consultations/${id}/transfer`, { associate_id: c.id });
+            handOver(c.name);
+          } catch (err) {
+            note.textContent = `Not handed over: ${err.message}`;
+            load();
+          }
+        });
+        return li;
+      }));
+      const free = people.filter((c) => c.has_room).length;
+      note.textContent = !people.length ? "No colleague is present right now: nobody to hand it to."
+        : free ? `${free} of ${people.length} present ${people.length === 1 ? "colleague has" : "colleagues have"} room.`
+        : "Every colleague present is full right now.";
+    };
+    box.addEventListener("toggle", () => { if (box.open) load(); });
+    box.querySelector("[data-transfer-refresh]").addEventListener("click", load);
+  }
+
   function show(state) {
+    if (handedAway) return false;
     status = state.status;
     root.dataset.status = status;
     if (status === "ended") { setState(words.ended(other), "ended"); ended(); return false; }
@@ -345,9 +426,11 @@ export function consultRoom(root) {
   }
 
   async function poll() {
+    if (handedAway) return;
     try {
       if (!show(await api("GET", `/api/consultations/${id}`))) return;
     } catch (err) {
+      if (handedAway) return;
       ui.state.textContent = `Reconnecting… (${err.message})`;
     }
     setTimeout(poll, status === "live" ? POLL_MS * 3 : POLL_MS);
@@ -367,6 +450,7 @@ export function consultRoom(root) {
     try { show(await api("POST", `/api/consultations/${id}/end`)); } catch (err) { ui.state.textContent = err.message; }
   });
 
+  transferControl();
   (async () => {
     if (side === "shopper") {
       try { await api("POST", `/api/consultations/${id}/arrive`); } catch (err) { ui.state.textContent = err.message; }
@@ -379,8 +463,16 @@ export function consultRoom(root) {
 
 // --- the associate's day --------------------------------------------------------------
 
-export function consoleToday(root) {
-  const me = root.dataset.associateId;
+// What is pushed to the associate's console that changes their day: the list is read
+// again (GET changes nothing) when one arrives, and when the socket (re)connects.
+const DAY_EVENTS = [
+  "queue_offer", "queue_offer_withdrawn", "consultation_transferred",
+  "shopper_waiting", "appointment_booked", "appointment_cancelled", "message_left",
+];
+const SAFETY_REFRESH_MS = 30000; // the waiting count has no event of its own
+
+export function consoleToday(root, socketReady = null) {
+  const me = Number(root.dataset.associateId);
   const statusSelect = root.querySelector("[data-status-select]");
   const lists = {
     appointments: root.querySelector("[data-appointments]"),
@@ -391,25 +483,83 @@ export function consoleToday(root) {
   const waiting = root.querySelector("[data-waiting-count]");
   const note = root.querySelector("[data-note]");
   const say = (text) => { note.textContent = text; };
+  const cancelling = new Set(); // appointments whose cancel form is open
+  let day = null;
 
   const empty = (list, text) => list.replaceChildren(el("li", { class: "empty" }, text));
 
-  function render(day) {
+  // A re-render must not lose what is being typed, nor the focus.
+  function keep() {
+    const values = {};
+    for (const t of root.querySelectorAll("textarea[id]")) values[t.id] = t.value;
+    return { values, focus: document.activeElement && root.contains(document.activeElement) ? document.activeElement.id : null };
+  }
+  function restore({ values, focus }) {
+    for (const [key, value] of Object.entries(values)) {
+      const t = document.getElementById(key);
+      if (t) t.value = value;
+    }
+    if (focus) document.getElementById(focus)?.focus();
+  }
+
+  function cancelForm(a, li) {
+    const id = `cancel-${a.id}`;
+    const form = el("form", { class: "cancel-form", "data-cancel-form": String(a.id) });
+    const area = el("textarea", { id, name: "message", rows: "3", maxlength: "500", required: "" });
+    const error = el("p", { class: "error", role: "alert" });
+    const send = el("button", { type: "submit", class: "primary small" }, "Cancel the appointment");
+    const keepIt = el("button", { type: "button", class: "small" }, "Keep it");
+    form.append(el("label", { for: id }, `Message to ${a.shopper_name || "the shopper"} (sent by e-mail)`), area, send, " ", keepIt, error);
+    keepIt.addEventListener("click", () => { cancelling.delete(a.id); render(day); });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const message = area.value.trim();
+      if (!message) { error.textContent = "Write a message to the shopper: they will read it in the e-mail."; area.focus(); return; }
+      send.disabled = true;
+      send.textContent = "Cancelling…";
+      try {
+        await api("POST", `/api/console/appointments/${a.id}/cancel`, { message });
+        cancelling.delete(a.id);
+        area.value = "";
+        say(`Cancelled. ${a.shopper_name || "The shopper"} gets your message by e-mail.`);
+        refresh();
+      } catch (err) {
+        send.disabled = false;
+        send.textContent = "Cancel the appointment";
+        error.textContent = `Not cancelled: ${err.message}`;
+      }
+    });
+    li.append(form);
+    return area;
+  }
+
+  function render(data) {
+    if (!data) return;
+    day = data;
+    const kept = keep();
     statusSelect.value = day.status;
     waiting.textContent = day.waiting === 1 ? "1 shopper waiting" : `${day.waiting} shoppers waiting`;
     if (!day.appointments.length) empty(lists.appointments, "No appointments in the next 24 hours.");
     else lists.appointments.replaceChildren(...day.appointments.map((a) => {
-      const li = el("li");
+      const li = el("li", { "data-appointment-id": String(a.id) });
       const when = new Date(a.starts_at);
-      li.append(`${timeLabel(when)} · ${a.status} `);
-      if (a.status === "booked" && a.live_session_id) li.append(el("a", { class: "button small", href: `/console/consult/${a.live_session_id}` }, "Open room"));
+      li.append(`${timeLabel(when)} · ${a.shopper_name ? `${a.shopper_name} · ` : ""}${a.status} `);
+      if (a.status === "booked" && a.live_session_id) li.append(el("a", { class: "button small", href: `/console/consult/${a.live_session_id}` }, "Open room"), " ");
+      if (a.status === "booked") {
+        if (cancelling.has(a.id)) cancelForm(a, li);
+        else {
+          const open = el("button", { type: "button", class: "small", "data-cancel": String(a.id) }, "Cancel…");
+          open.addEventListener("click", () => { cancelling.add(a.id); render(day); document.getElementById(`cancel-${a.id}`)?.focus(); });
+          li.append(open);
+        }
+      }
       return li;
     }));
     if (!day.offers.length) empty(lists.offers, "No request for you right now.");
     else lists.offers.replaceChildren(...day.offers.map((o) => {
       const li = el("li");
-      const left = Math.max(0, Math.round((new Date(o.expires_at) - Date.now()) / 1000));
-      li.append(`${o.shopper_name} wants to ${o.mode} (${o.language.toUpperCase()}) — ${left}s to answer `);
+      const left = el("span", { "data-expires": o.expires_at || "" });
+      li.append(`${o.shopper_name} wants to ${o.mode} (${o.language.toUpperCase()}) — `, left, " ");
       const yes = el("button", { type: "button", class: "primary small" }, "Accept");
       yes.addEventListener("click", async () => {
         try { const c = await api("POST", `/api/queue/${o.id}/accept`); window.location.assign(`/console/consult/${c.id}`); } catch (err) { say(err.message); refresh(); }
@@ -419,9 +569,10 @@ export function consoleToday(root) {
       li.append(yes, " ", no);
       return li;
     }));
+    tick();
     if (!day.consultations.length) empty(lists.consultations, "No consultation open.");
     else lists.consultations.replaceChildren(...day.consultations.map((c) => {
-      const li = el("li");
+      const li = el("li", { "data-consultation-id": String(c.id) });
       li.append(`${c.shopper_name} · ${c.shopper_waiting ? "waiting to be let in" : c.status} `);
       li.append(el("a", { class: "button small", href: `/console/consult/${c.id}` }, "Open"));
       return li;
@@ -436,11 +587,21 @@ export function consoleToday(root) {
       form.append(label, area, el("button", { type: "submit", class: "small" }, "Send the answer"));
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
-        try { await api("POST", `/api/messages/${m.id}/answer`, { answer: area.value }); say("Answer sent."); refresh(); } catch (err) { say(err.message); }
+        try { await api("POST", `/api/messages/${m.id}/answer`, { answer: area.value }); area.value = ""; say("Answer sent."); refresh(); } catch (err) { say(err.message); }
       });
       li.append(form);
       return li;
     }));
+    restore(kept);
+  }
+
+  // The seconds left on each offer count down here, between reads.
+  function tick() {
+    for (const span of lists.offers.querySelectorAll("[data-expires]")) {
+      const ends = Date.parse(span.dataset.expires);
+      const left = Number.isNaN(ends) ? null : Math.max(0, Math.round((ends - Date.now()) / 1000));
+      span.textContent = left === null ? "" : `${left}s to answer`;
+    }
   }
 
   async function refresh() {
@@ -451,5 +612,19 @@ export function consoleToday(root) {
     try { await api("PUT", `/api/associates/${me}/status`, { status: statusSelect.value }); say(`You are ${statusSelect.value}.`); refresh(); } catch (err) { say(err.message); }
   });
   refresh();
-  setInterval(refresh, POLL_MS * 1.5);
+  setInterval(tick, 1000);
+  setInterval(refresh, SAFETY_REFRESH_MS);
+  if (socketReady) {
+    socketReady.then((socket) => {
+      if (!socket) return;
+      for (const name of DAY_EVENTS) socket.on(name, (data) => {
+        if (name === "consultation_transferred" && data && data.to_associate_id === me) {
+          say("A colleague handed you a consultation: it is in Open consultations.");
+        }
+        refresh();
+      });
+      socket.on("connect", () => { root.dataset.live = "true"; refresh(); });
+      if (socket.connected) root.dataset.live = "true";
+    });
+  }
 }
