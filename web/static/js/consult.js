@@ -609,7 +609,8 @@ export function consoleToday(root, socketReady = null) {
   }
 
   statusSelect.addEventListener("change", async () => {
-    try { await api("PUT", `/api/associates/${me}/status`, { status: statusSelect.value }); say(`You are ${statusSelect.value}.`); refresh(); } catch (err) { say(err.message); }
+    const wanted = statusSelect.value; // a read landing meanwhile may redraw the select
+    try { await api("PUT", `/api/associates/${me}/status`, { status: wanted }); say(`You are ${wanted}.`); refresh(); } catch (err) { say(err.message); refresh(); }
   });
   refresh();
   setInterval(tick, 1000);
