@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from sessions.models import SavedReply
+from sessions.clock import utcnow
+from sessions.models import LiveSession, SavedReply, SessionKind, SessionStatus
+from sessions.service import messages_left
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, sign_in
 from tests.factories import Factory
 from tests.servers import WebServer
@@ -24,6 +26,20 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
     admin_email = seed.admin(brand).email
     reply = SavedReply(brand_id=brand.id or 0, title="Welcome", body="Hello {shopper}.")
     seed.session.add(reply)
+    associate_email = seed.user_of(associate).email
+    consultation = LiveSession(
+        brand_id=brand.id,  # type: ignore[arg-type]
+        kind=SessionKind.CONSULTATION,
+        associate_id=associate.id,
+        room="consult-axe",
+        status=SessionStatus.LIVE,
+        started_at=utcnow(),
+    )
+    seed.session.add(consultation)
+    assert brand.id is not None
+    messages_left.do_leave_message(
+        seed.session, brand_id=brand.id, shopper_id=None, name="Iris", email="i@ex.com", body="?"
+    )
     seed.session.commit()
     base = web_only.url
 
@@ -60,10 +76,32 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
         "/console/",
         "/console/inbox",
         f"/console/shows/{show.id}",
+        "/console/hours",
+        f"/console/hours?associate={associate.id}",
+        "/console/messages",
     ]
     for path in staff_pages:
         desk.goto(f"{base}{path}")
         if found := axe_violations(desk):
+            failures[path] = found
+
+    # The associate's own screens, on a phone, once their data has loaded.
+    mine = chromium.new_context(**PHONE).new_page()
+    sign_in(mine, base, associate_email, "/console/today")
+    associate_pages = {
+        "/console/today": "#today[data-loaded]",
+        "/console/hours": "[data-hours][data-loaded]",
+        "/console/messages": "[data-messages-left][data-loaded]",
+        "/console/figures": "#response-chart[data-rendered]",
+        f"/console/consult/{consultation.id}": "[data-transfer]",
+    }
+    for path, ready in associate_pages.items():
+        mine.goto(f"{base}{path}")
+        mine.locator(ready).wait_for(state="attached")
+        if path.startswith("/console/consult/"):
+            mine.click("[data-transfer] summary")  # the transfer list, open
+            mine.locator("[data-transfer-state]").filter(has_text="colleague").wait_for()
+        if found := axe_violations(mine):
             failures[path] = found
     assert failures == {}
 
