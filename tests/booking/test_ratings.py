@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from sessions.models import AssociateStatus, Bag, BagLine, ChatMessage, QueueRequest
 from sessions.analytics import metrics
 from sessions.analytics.events import ADD_TO_BAG, event_for
+from sessions.models import AssociateStatus, Bag, BagLine, ChatMessage, QueueRequest
 from sessions.service import queue
 from tests.booking.conftest import Team
 from tests.conftest import login

@@ -412,6 +412,10 @@ export function consultRoom(root) {
 
   function show(state) {
     if (handedAway) return false;
+    // Handed to a colleague before the chat was connected: the state names them too.
+    if (side === "shopper" && state.associate_name && state.associate_name !== other) {
+      transferred({ name: state.associate_name });
+    }
     status = state.status;
     root.dataset.status = status;
     if (status === "ended") { setState(words.ended(other), "ended"); ended(); return false; }
