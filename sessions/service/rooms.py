@@ -123,6 +123,14 @@ def do_transfer(
         to_associate_id=to_associate_id,
         name=colleague.display_name,
     )
+    if live.shopper_id is not None:  # the shopper's one thread keeps the moment
+        do_note_in_thread(
+            db,
+            live.brand_id,
+            live.shopper_id,
+            f"Consultation handed to {colleague.display_name}",
+            now=now,
+        )
     return live
 
 

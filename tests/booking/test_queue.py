@@ -6,10 +6,16 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from sessions.errors import Conflict
-from sessions.models import AssociateProfile, AssociateStatus, QueueRequest, QueueStatus
+from sessions.models import (
+    AssociateProfile,
+    AssociateStatus,
+    QueueRequest,
+    QueueStatus,
+    ThreadMessage,
+)
 from sessions.service import availability as av
 from sessions.service import queue, rooms
 from sessions.service.hours import do_set_weekly_hours
@@ -118,6 +124,8 @@ def test_transfer_to_a_colleague(session: Session, team: Team, factory: Factory)
     ben.max_parallel_chats = 3
     rooms.do_transfer(session, live, ben.id, now=NOW)  # type: ignore[arg-type]
     assert live.associate_id == ben.id
+    notes = session.exec(select(ThreadMessage.body)).all()
+    assert "Consultation handed to Ben" in notes  # in the shopper's one thread
     session.refresh(request)
     assert request.associate_id == ben.id
 
