@@ -78,6 +78,21 @@ def _store_of(db: Session, associate_id: int) -> str | None:
     ).first()
 
 
+def colleague_card(db: Session, colleague: routing.Colleague) -> dict[str, Any]:
+    """A colleague one may hand a conversation to (a thread or a consultation), as shown."""
+    profile = colleague.profile
+    assert profile.id is not None
+    return {
+        "id": profile.id,
+        "name": profile.display_name,
+        "store": _store_of(db, profile.id),
+        "languages": [c.strip() for c in profile.languages.split(",") if c.strip()],
+        "load": colleague.load,
+        "cap": colleague.cap,
+        "has_room": colleague.has_room,
+    }
+
+
 def transfer_options(
     db: Session, actor: Actor, thread: Thread, *, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -85,23 +100,8 @@ def transfer_options(
     one with no free place is listed, marked full) and the brand's stores."""
     now = now or utcnow()
     access_thread_answer(actor, thread)
-    colleagues = []
-    for profile in routing.present_associates(db, thread.brand_id, now):
-        if profile.id is None or profile.id == thread.associate_id:
-            continue
-        load = routing.load_of(db, profile.id)
-        colleagues.append(
-            {
-                "id": profile.id,
-                "name": profile.display_name,
-                "store": _store_of(db, profile.id),
-                "languages": [c.strip() for c in profile.languages.split(",") if c.strip()],
-                "load": load,
-                "cap": profile.max_parallel_chats,
-                "has_room": load < profile.max_parallel_chats,
-            }
-        )
-    colleagues.sort(key=lambda c: (not c["has_room"], c["load"], c["name"]))
+    present = routing.colleagues(db, thread.brand_id, now, exclude=thread.associate_id)
+    colleagues = [colleague_card(db, c) for c in present]
     stores = db.exec(
         select(Store).where(Store.brand_id == thread.brand_id).order_by(col(Store.name))
     ).all()

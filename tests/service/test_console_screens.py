@@ -139,9 +139,12 @@ def test_whom_a_consultation_may_be_handed_to(
     room = anna.get(f"/console/consult/{live.id}").get_data(as_text=True)
     assert "Hand to a colleague" in room and "data-transfer" in room
     people = anna.get(f"/api/consultations/{live.id}/colleagues").get_json()
-    assert people == [
-        {"id": lea.id, "name": "Léa", "load": 0, "cap": 3, "has_room": True},
-        {"id": zoe.id, "name": "Zoé", "load": 1, "cap": 1, "has_room": False},
+    store = team.store.name
+    assert people == [  # the same shape as a thread's transfer options
+        {"id": lea.id, "name": "Léa", "store": store, "languages": ["en"], "load": 0, "cap": 3}
+        | {"has_room": True},
+        {"id": zoe.id, "name": "Zoé", "store": store, "languages": ["en"], "load": 1, "cap": 1}
+        | {"has_room": False},
     ]
     assert (
         signed_in(app, lea_email).get(f"/api/consultations/{live.id}/colleagues").status_code == 403

@@ -189,16 +189,6 @@ class RecordOut(BaseModel):
     attributed_revenue_minor: int
 
 
-class ColleagueOut(BaseModel):
-    """A present colleague a conversation may be handed to."""
-
-    id: int
-    name: str
-    load: int  # conversations held or offered, chat and video together
-    cap: int  # their cap of parallel conversations
-    has_room: bool
-
-
 class TodayOut(BaseModel):
     status: str
     appointments: list[AppointmentOut]

@@ -384,7 +384,7 @@ export function consultRoom(root) {
       }
       list.replaceChildren(...people.map((c) => {
         const li = el("li", { "data-colleague-id": String(c.id) });
-        const held = `${c.load} of ${c.cap} conversations`;
+        const held = `${c.store ? `${c.store} · ` : ""}${c.load} of ${c.cap} conversations`;
         const button = el("button", { type: "button", class: "small" }, c.has_room ? `Hand to ${c.name}` : `${c.name} is full`);
         button.disabled = !c.has_room;
         li.append(button, el("span", { class: "muted" }, ` ${held}`));
