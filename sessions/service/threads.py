@@ -150,7 +150,8 @@ def place_in_line(db: Session, thread: Thread) -> tuple[int, int] | None:
     # Those ahead already offered have their place; the others need one before this one.
     needing = sum(1 for offered in ahead if offered is None) + 1
     people = routing.present_associates(db, thread.brand_id, utcnow())
-    free = sum(max(0, p.max_parallel_chats - routing.load_of(db, p.id or 0)) for p in people)
+    loads = routing.loads_of(db, [p.id or 0 for p in people])
+    free = sum(max(0, p.max_parallel_chats - loads[p.id or 0]) for p in people)
     if free >= needing:
         return position, 0
     capacity = max(1, sum(p.max_parallel_chats for p in people))
@@ -478,9 +479,8 @@ def do_send_thread_message(
     picture = _check_attachment(attachment_url)
     product = _brand_product(db, thread, product_id)
     text = _clean_body(body, required=picture is None and product is None)
-    if is_shopper:
-        if thread.status is ThreadStatus.CLOSED and _reopen(db, thread, now):
-            _publish_changed(db, thread)
+    if is_shopper and thread.status is ThreadStatus.CLOSED and _reopen(db, thread, now):
+        _publish_changed(db, thread)
     kind = ThreadMessageKind.TEXT
     if picture is not None:
         kind = ThreadMessageKind.PHOTO
