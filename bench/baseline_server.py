@@ -1,10 +1,14 @@
-"""The fan-out baseline: a bare Flask-SocketIO broadcast server, no storage, no checks.
+"""The baseline of the benchmarks: a bare Flask-SocketIO server, no storage, no checks.
 
     python bench/baseline_server.py --port 8100
+    python -m gunicorn -c deploy/gunicorn.conf.py --pythonpath bench baseline_server:app
 
-Same async mode as a Vitrine node (gevent). A client `join`s a room; every
-`chat` is emitted at once to the room as one `message` packet: no database, no
-access checks, no batching. This is what "just broadcast it" costs.
+Same async mode as a Vitrine node (gevent), under `socketio.run` or gunicorn's
+worker. Fan-out (bench/chat_fanout.py): a client `join`s a room; every `chat` is
+emitted at once to the room as one `message` packet: no database, no access
+checks, no batching. Point to point (bench/service_inbox.py): a client names its
+rooms when it connects (`auth={"rooms": [...]}`), and `POST /emit` emits one event
+to the rooms it names. This is what "just send it" costs.
 """
 
 from __future__ import annotations
@@ -21,6 +25,23 @@ from flask_socketio import SocketIO, join_room  # noqa: E402
 
 app = Flask(__name__)
 socketio = SocketIO(app, async_mode="gevent", cors_allowed_origins="*")
+
+
+@socketio.on("connect")
+def on_connect(auth: Any = None) -> bool:
+    rooms = auth.get("rooms", []) if isinstance(auth, dict) else []
+    for room in rooms:
+        join_room(str(room))
+    return True
+
+
+@app.post("/emit")
+def emit() -> tuple[dict[str, Any], int]:
+    """`{"event": name, "rooms": [...], "data": {...}}`: one emit per room, as it comes."""
+    body = request.get_json()
+    for room in body["rooms"]:
+        socketio.emit(body["event"], body["data"], to=str(room))
+    return {"ok": True}, 201
 
 
 @socketio.on("join")

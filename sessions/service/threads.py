@@ -153,7 +153,8 @@ def place_in_line(db: Session, thread: Thread) -> tuple[int, int] | None:
     # Those ahead already offered have their place; the others need one before this one.
     needing = sum(1 for offered in ahead if offered is None) + 1
     people = routing.present_associates(db, thread.brand_id, utcnow())
-    free = sum(max(0, p.max_parallel_chats - routing.load_of(db, p.id or 0)) for p in people)
+    loads = routing.loads_of(db, [p.id or 0 for p in people])
+    free = sum(max(0, p.max_parallel_chats - loads[p.id or 0]) for p in people)
     if free >= needing:
         return position, 0
     capacity = max(1, sum(p.max_parallel_chats for p in people))
@@ -341,12 +342,12 @@ def _store(
         created_at=now,
     )
     db.add(message)
+    db.flush()  # the message's id, for its author's read marker: one commit for both
+    assert message.id is not None
     thread.last_message_at = now
-    db.add(thread)
-    db.commit()
-    if side is ThreadSide.STAFF and message.id is not None:
+    if side is ThreadSide.STAFF:
         thread.staff_read_id = max(thread.staff_read_id, message.id)  # one has read one's own
-    elif side is ThreadSide.SHOPPER and message.id is not None:
+    elif side is ThreadSide.SHOPPER:
         thread.shopper_read_id = max(thread.shopper_read_id, message.id)
     db.add(thread)
     db.commit()
@@ -501,6 +502,12 @@ def do_send_thread_message(
     if not is_shopper:
         access_thread_answer(actor, thread)
     cid = _check_client_id(client_id)
+    if is_shopper:
+        # End the read first: the limiter may wait on Redis, or start its expiry timer
+        # (a green thread: it yields), and on SQLite an open transaction holds the write
+        # lock, so every other request of the node would queue behind this one.
+        db.commit()
+        thread_limiter.hit(f"{thread.id}:{actor.identity}")
     previous = _previous(db, thread, cid)
     if previous is not None:
         return message_out(previous)
@@ -508,10 +515,8 @@ def do_send_thread_message(
     product = _brand_product(db, thread, product_id)
     show, context = _brand_show(db, thread, show_id if is_shopper else None)
     text = _clean_body(body, required=picture is None and product is None)
-    if is_shopper:
-        thread_limiter.hit(f"{thread.id}:{actor.identity}")
-        if thread.status is ThreadStatus.CLOSED and _reopen(db, thread, now):
-            _publish_changed(db, thread)
+    if is_shopper and thread.status is ThreadStatus.CLOSED and _reopen(db, thread, now):
+        _publish_changed(db, thread)
     kind = ThreadMessageKind.TEXT
     if picture is not None:
         kind = ThreadMessageKind.PHOTO
