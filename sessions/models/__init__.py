@@ -44,9 +44,14 @@ from sessions.models.live import (
     SanctionKind,
     SessionKind,
     SessionStatus,
+)
+from sessions.models.shows import (
     Show,
     ShowHost,
+    ShowMailKind,
     ShowProduct,
+    ShowReminder,
+    ShowReminderMail,
     ShowStatus,
 )
 from sessions.models.service import (
@@ -93,7 +98,10 @@ __all__ = [
     "Shopper",
     "Show",
     "ShowHost",
+    "ShowMailKind",
     "ShowProduct",
+    "ShowReminder",
+    "ShowReminderMail",
     "ShowStatus",
     "StockReservation",
     "Store",

@@ -21,5 +21,6 @@ from web.api import (
     booking,  # noqa: F401
     catalogue,  # noqa: F401
     live,  # noqa: F401
+    shows,  # noqa: F401
     threads,  # noqa: F401
 )

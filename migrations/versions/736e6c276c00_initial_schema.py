@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bdaa70f35ca0
+Revision ID: 736e6c276c00
 Revises:
-Create Date: 2026-12-01 09:32:53.296919
+Create Date: 2026-12-01 10:58:56.888492
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "bdaa70f35ca0"
+revision: str = "736e6c276c00"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("attribution_window_days", sa.Integer(), nullable=False),
         sa.Column("away_after_minutes", sa.Integer(), nullable=False),
         sa.Column("auto_answer_after_seconds", sa.Integer(), nullable=False),
+        sa.Column("show_reminder_minutes", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -263,18 +264,23 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
+                "draft",
                 "scheduled",
                 "live",
                 "ended",
+                "replay_published",
+                "replay_hidden",
                 "cancelled",
                 name="showstatus",
                 native_enum=False,
-                length=12,
+                length=20,
             ),
             nullable=False,
         ),
         sa.Column("cover_path", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("replay_path", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("replay_start_seconds", sa.Float(), nullable=False),
+        sa.Column("replay_end_seconds", sa.Float(), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
@@ -511,6 +517,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_show_products_show_id"), ["show_id"], unique=False)
 
     op.create_table(
+        "show_reminders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("show_id", sa.Integer(), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("unsubscribed_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["show_id"], ["shows.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("show_id", "email"),
+    )
+    with op.batch_alter_table("show_reminders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_show_reminders_show_id"), ["show_id"], unique=False)
+
+    op.create_table(
         "threads",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("brand_id", sa.Integer(), nullable=False),
@@ -668,6 +690,27 @@ def upgrade() -> None:
             batch_op.f("ix_reminders_appointment_id"), ["appointment_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_reminders_due_at"), ["due_at"], unique=False)
+
+    op.create_table(
+        "show_reminder_mails",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reminder_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("confirm", "before", "live", name="showmailkind", native_enum=False, length=8),
+            nullable=False,
+        ),
+        sa.Column("claimed_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["reminder_id"], ["show_reminders.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("reminder_id", "kind"),
+    )
+    with op.batch_alter_table("show_reminder_mails", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_show_reminder_mails_reminder_id"), ["reminder_id"], unique=False
+        )
 
     op.create_table(
         "thread_messages",
@@ -1106,6 +1149,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_thread_messages_thread_client")
 
     op.drop_table("thread_messages")
+    with op.batch_alter_table("show_reminder_mails", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_show_reminder_mails_reminder_id"))
+
+    op.drop_table("show_reminder_mails")
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reminders_due_at"))
         batch_op.drop_index(batch_op.f("ix_reminders_appointment_id"))
@@ -1130,6 +1177,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_threads_brand_id"))
 
     op.drop_table("threads")
+    with op.batch_alter_table("show_reminders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_show_reminders_show_id"))
+
+    op.drop_table("show_reminders")
     with op.batch_alter_table("show_products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_show_products_show_id"))
 
