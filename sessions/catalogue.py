@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,15 +16,7 @@ from sessions.clock import utcnow
 from sessions.errors import Conflict, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
-    AssociateProfile,
-    LiveSession,
     Product,
-    SessionKind,
-    SessionStatus,
-    Show,
-    ShowHost,
-    ShowProduct,
-    ShowStatus,
     Store,
     Variant,
 )

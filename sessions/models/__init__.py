@@ -45,6 +45,13 @@ from sessions.models.live import (
     SessionKind,
     SessionStatus,
 )
+from sessions.models.service import (
+    Thread,
+    ThreadMessage,
+    ThreadMessageKind,
+    ThreadSide,
+    ThreadStatus,
+)
 from sessions.models.shows import (
     Show,
     ShowHost,
@@ -53,13 +60,6 @@ from sessions.models.shows import (
     ShowReminder,
     ShowReminderMail,
     ShowStatus,
-)
-from sessions.models.service import (
-    Thread,
-    ThreadMessage,
-    ThreadMessageKind,
-    ThreadSide,
-    ThreadStatus,
 )
 
 __all__ = [

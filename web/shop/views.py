@@ -69,7 +69,7 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str:
         iso=iso,
         cancelled=the_show.status is ShowStatus.CANCELLED,
         replay=the_show.replay_path if can_watch_replay(actor, the_show) else None,
-        remind={"email": "", "error": None} | extra,  # type: ignore[operator]
+        remind={"email": "", "error": None} | extra,
         **shop_context(brand),
     )
 
