@@ -404,10 +404,10 @@ def show_message(
         )
     elif kind is K.BEFORE:
         left = max(1, round((show.starts_at - now).total_seconds() / 60))
-        minutes = f"{left} minute{'' if left == 1 else 's'}"
-        subject = f"{show.title} starts in {minutes}"
+        lead = f"{left} minute{'' if left == 1 else 's'}"
+        subject = f"{show.title} starts in {lead}"
         text = (
-            f"Hello,\n\n“{show.title}” by {brand.name} starts in {minutes} ({when}).\n\n"
+            f"Hello,\n\n“{show.title}” by {brand.name} starts in {lead} ({when}).\n\n"
             f"Watch it here: {page}\n"
         )
     else:
