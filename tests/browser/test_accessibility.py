@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from sessions.models import ShowReminder
+from sessions.shows.reminders import unsubscribe_token
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, sign_in
 from tests.factories import Factory
 from tests.servers import WebServer
@@ -21,6 +23,8 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
     show = seed.show(brand, title="Silk", product_ids=[product.id])
     associate = seed.associate(brand, store)
     admin_email = seed.admin(brand).email
+    reminder = ShowReminder(show_id=show.id or 0, email="reminded@example.com")
+    seed.session.add(reminder)
     seed.session.commit()
     base = web_only.url
 
@@ -31,6 +35,7 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
         f"/b/{brand.slug}/products/{product.id}",
         f"/b/{brand.slug}/bag",
         f"/embed/shows/{show.id}",
+        f"/show-reminders/{unsubscribe_token('test-secret-key', reminder)}",
         "/login",
     ]
     failures: dict[str, Any] = {}
@@ -50,6 +55,7 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
         f"/admin/associates/{associate.id}",
         "/admin/shows",
         "/admin/shows/new",
+        f"/admin/shows/{show.id}",
         "/admin/settings",
         "/console/",
         "/console/inbox",
