@@ -7,11 +7,11 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint format typecheck test-sqlite test-postgres browser-deps services migrate seed bench clean help
+.PHONY: run test install lint format typecheck test-sqlite test-postgres browser-deps deploy-tools services migrate seed bench clean help
 
 help:
 	@echo "make run    - install, migrate, seed the demo brand, start web + media relay"
-	@echo "make test   - install test needs (Chromium included), lint, type-check, run the suite on SQLite and PostgreSQL"
+	@echo "make test   - install test needs (Chromium, nginx, coturn included), lint, type-check, run the suite on SQLite and PostgreSQL"
 	@echo "make lint | format | typecheck | bench | clean"
 
 $(BIN)/python:
@@ -21,6 +21,8 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,dev]'
+	@# No longer a dependency, and Engine.IO would still pick it up (deploy/gunicorn.conf.py).
+	-@$(BIN)/pip uninstall -y -q gevent-websocket 2>/dev/null
 	@touch $(STAMP)
 
 install: $(STAMP) web/static/vendor/.stamp
@@ -41,6 +43,9 @@ run: seed
 browser-deps:
 	scripts/ensure-chromium
 
+deploy-tools:
+	scripts/ensure-deploy-tools
+
 services:
 	scripts/ensure-services
 
@@ -55,13 +60,13 @@ format: install
 typecheck: install
 	$(BIN)/mypy sessions web streaming bench
 
-test-sqlite: install browser-deps
+test-sqlite: install browser-deps deploy-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: install browser-deps services
+test-postgres: install browser-deps deploy-tools services
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: install browser-deps services lint typecheck
+test: install browser-deps deploy-tools services lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -34,6 +34,7 @@ from sessions.models import (
     Product,
     QueueRequest,
     Role,
+    SavedReply,
     SessionKind,
     SessionStatus,
     Show,
@@ -280,6 +281,99 @@ def access_thread_answer(actor: Actor, thread: Thread) -> None:
         return
     if actor.associate_id is None or actor.associate_id != thread.associate_id:
         raise Forbidden("This conversation is a colleague's; ask them to transfer it.")
+
+
+def access_video_ask(actor: Actor, thread: Thread) -> str:
+    """Ask for video in a thread: its shopper ("Show me on camera"), or the associate
+    holding it ("Try it on for you on camera"), who is the one to go on camera (a
+    colleague or the brand's admin is refused: a consultation is one associate's).
+    Returns the side: 'shopper' or 'staff'."""
+    access_thread(actor, thread)
+    if actor.shopper_id is not None and actor.shopper_id == thread.shopper_id:
+        return "shopper"
+    access_thread_answer(actor, thread)
+    if actor.associate_id is None or actor.associate_id != thread.associate_id:
+        raise Forbidden(
+            "Only the associate holding this conversation goes on camera in it.",
+            code="not_holder",
+        )
+    return "staff"
+
+
+def access_video_answer(actor: Actor, thread: Thread, asked_by: str) -> str:
+    """Accept or decline a video request: the other side of whoever asked."""
+    side = access_video_ask(actor, thread)
+    if side == asked_by:
+        raise Forbidden("You asked: the other side answers (you may cancel).", code="own_request")
+    return side
+
+
+def access_video_cancel(actor: Actor, thread: Thread, asked_by: str) -> str:
+    """Withdraw a video request: whoever asked."""
+    side = access_video_ask(actor, thread)
+    if side != asked_by:
+        raise Forbidden("The other side asked: accept or decline it.", code="not_yours")
+    return side
+
+
+# --- saved replies ---------------------------------------------------------------------
+
+
+def access_brand_replies(actor: Actor, brand_id: int) -> None:
+    """Make the brand's saved replies (for all its staff): its admin."""
+    access_brand_admin(actor, brand_id)
+
+
+def access_own_replies(actor: Actor, brand_id: int) -> None:
+    """Keep saved replies of one's own: an associate of the brand."""
+    access_brand_staff(actor, brand_id)
+    if actor.associate_id is None:
+        raise Forbidden("Only an associate keeps saved replies of their own.", code="not_associate")
+
+
+def access_manage_reply(actor: Actor, reply: SavedReply) -> None:
+    """Edit or delete a saved reply: the brand's by its admin; an associate's own by
+    themself, or by their brand's admin (who may remove what has no place in the brand's
+    conversations). A colleague's own reply is not another associate's to touch."""
+    check_signed_in_staff(actor)
+    if reply.associate_id is not None and actor.associate_id == reply.associate_id:
+        return
+    access_brand_staff(actor, reply.brand_id)
+    if actor.is_platform_admin or actor.kind is ActorKind.BRAND_ADMIN:
+        return
+    if reply.associate_id is None:
+        raise Forbidden("Only a brand admin may change the brand's saved replies.")
+    raise Forbidden("This saved reply is a colleague's own.")
+
+
+def can_use_reply(actor: Actor, reply: SavedReply) -> bool:
+    """The brand's staff use the brand's replies and their own (not a colleague's own)."""
+    if not actor.is_staff:
+        return False
+    if actor.is_platform_admin:
+        return True
+    if actor.brand_id != reply.brand_id:
+        return False
+    return reply.associate_id is None or reply.associate_id == actor.associate_id
+
+
+def access_use_reply(actor: Actor, reply: SavedReply) -> None:
+    """Insert a saved reply into a conversation."""
+    check_signed_in_staff(actor)
+    access_brand_staff(actor, reply.brand_id)
+    if not can_use_reply(actor, reply):
+        raise Forbidden("This saved reply is a colleague's own.")
+
+
+def can_see_thread_bag(actor: Actor, thread: Thread) -> bool:
+    """The shopper's bag and orders, in the history beside a thread: as for a consultation,
+    the associate in the 1:1 (who holds the thread) and the brand's admins; a colleague
+    who reads the thread does not see them."""
+    if not can_see_thread(actor, thread) or not actor.is_staff:
+        return False
+    if actor.is_platform_admin or actor.kind is ActorKind.BRAND_ADMIN:
+        return True
+    return actor.associate_id is not None and actor.associate_id == thread.associate_id
 
 
 def can_see_product(actor: Actor, product: Product) -> bool:

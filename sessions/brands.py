@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import secrets
 import string
-from dataclasses import dataclass
-from datetime import time
 
 from sqlmodel import Session, select
 
 from sessions.errors import InvalidInput
-from sessions.models import AssociateProfile, AssociateStore, Brand, Store, WeeklyHours
+from sessions.models import AssociateProfile, AssociateStore, Brand, Store
 from sessions.outbound import UrlPolicy, check_brand_url
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -168,47 +165,6 @@ def do_update_brand_settings(
     db.add(brand)
     db.commit()
     return brand
-
-
-@dataclass(frozen=True)
-class Span:
-    weekday: int
-    store_id: int
-    start: time
-    end: time
-
-
-def do_set_weekly_hours(db: Session, profile: AssociateProfile, spans: list[Span]) -> None:
-    """Replace an associate's weekly hours. Spans of a day must not overlap."""
-    assert profile.id is not None
-    allowed = set(
-        db.exec(
-            select(AssociateStore.store_id).where(AssociateStore.associate_id == profile.id)
-        ).all()
-    )
-    for span in spans:
-        if span.store_id not in allowed:
-            raise InvalidInput("Choose one of the associate's stores.", field="hours")
-        if span.start >= span.end:
-            raise InvalidInput("Each span must end after it starts.", field="hours")
-    by_day = sorted(spans, key=lambda s: (s.weekday, s.start))
-    for before, after in itertools.pairwise(by_day):
-        if before.weekday == after.weekday and after.start < before.end:
-            raise InvalidInput("Two spans on the same day overlap.", field="hours")
-    for row in db.exec(select(WeeklyHours).where(WeeklyHours.associate_id == profile.id)).all():
-        db.delete(row)
-    db.flush()
-    for span in spans:
-        db.add(
-            WeeklyHours(
-                associate_id=profile.id,
-                store_id=span.store_id,
-                weekday=span.weekday,
-                start_time=span.start,
-                end_time=span.end,
-            )
-        )
-    db.commit()
 
 
 def do_update_associate(

@@ -359,3 +359,20 @@ declare(
     A.ASSOCIATE,
     summary="a thread offer timed out, was declined or taken by a colleague",
 )
+
+
+# --- video from a thread: "Show me on camera" ------------------------------------------
+
+
+class VideoRequestPayload(Payload):
+    request: dict[str, Any]  # the request, as GET /api/threads/{id}/video returns it
+
+
+declare(
+    "video_request",
+    VideoRequestPayload,
+    A.SHOPPER,
+    A.ASSOCIATE,
+    summary="a video request in a thread was made, accepted (its consultation is open), "
+    "declined or cancelled: to the thread's shopper and the associate holding it",
+)

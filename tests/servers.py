@@ -1,4 +1,5 @@
-"""Real server processes for tests and benchmarks: a web node (any async mode, or gunicorn)."""
+"""Real server processes for tests and benchmarks: a web node (any async mode, or gunicorn)
+and a media relay."""
 
 from __future__ import annotations
 
@@ -35,6 +36,20 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) ->
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)  # polling a port: there is no event to await
     raise TimeoutError(f"{url} did not answer in {timeout}s")
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Until something accepts TCP connections on 127.0.0.1:port (or the process exits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)  # polling a port: there is no event to await
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
 
 
 class WebServer:
@@ -99,6 +114,11 @@ class WebServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WebServer:
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self) -> WebServer:
+        """Start the process without waiting for it (start several, then wait for each)."""
         if self.create_schema:
             engine = make_engine(self.database_url)
             create_all(engine)
@@ -106,7 +126,11 @@ class WebServer:
         self.proc = subprocess.Popen(
             self.cmd, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
         )
-        wait_http(f"{self.url}/api/brands", self.proc)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> WebServer:
+        assert self.proc is not None
+        wait_http(f"{self.url}/api/brands", self.proc, timeout)
         return self
 
     def stop(self) -> None:
@@ -127,4 +151,57 @@ class WebServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.stop()
+
+
+class RelayServer:
+    """A media relay (`python -m streaming`) in a subprocess, on a fresh port."""
+
+    def __init__(
+        self,
+        media_dir: Path,
+        *,
+        grant_secret: str = "test-media-secret",
+        internal_token: str = "",
+        env: dict[str, str] | None = None,
+        log: IO[bytes] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "MEDIA_GRANT_SECRET": grant_secret,
+            "RELAY_MEDIA_DIR": str(media_dir),
+            "RELAY_INTERNAL_TOKEN": internal_token,
+            **(env or {}),
+        }
+        self.cmd = [sys.executable, "-m", "streaming", "--host", "127.0.0.1"]
+        self.cmd += ["--port", str(self.port)]
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def spawn(self) -> RelayServer:
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+        )
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> RelayServer:
+        assert self.proc is not None
+        wait_http(f"{self.url}/healthz", self.proc, timeout)
+        return self
+
+    def stop(self) -> None:
+        assert self.proc is not None
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> RelayServer:
+        return self.spawn().wait_ready()
+
+    def __exit__(self, *_: object) -> None:
         self.stop()

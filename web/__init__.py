@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from werkzeug.routing.map import Map
 from sessions import ratelimit
 from sessions.events import set_strict
 from web import db as web_db
-from web import input_guard, proxy, scheduler, security_headers
+from web import input_guard, logs, metrics, proxy, scheduler, security_headers
 from web.config import load_config
 from web.errors import register_error_handlers
 from web.extensions import csrf, socketio
@@ -32,7 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # instead of an overflow deep in the driver.
     app.url_map.converters["int"] = DatabaseIdConverter
     app.config.update(load_config(test_config))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.init_app(app)  # one structured line per record, with its request id
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
     web_db.init_app(app)
@@ -53,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         manage_session=True,
     )
     proxy.init_app(app)  # after Socket.IO: sockets see the forwarded address too
+    metrics.init_app(app)  # GET /metrics (METRICS_TOKEN), request counts and latency
     security_headers.init_app(app)
     register_error_handlers(app)
     input_guard.init_app(app)  # NUL characters are refused before any view runs

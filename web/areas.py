@@ -8,9 +8,9 @@ from flask import Flask
 def register(app: Flask) -> None:
     from web.admin import bp as admin_bp
     from web.api.live import checkout_bp
-    from web.booking import init_app as init_consultations
     from web.console import bp as console_bp
     from web.home import bp as home_bp
+    from web.service import init_app as init_consultations
     from web.shop import bp as shop_bp
     from web.shows import init_app as init_shows
     from web.sockets import init_app as init_live_rooms

@@ -184,7 +184,7 @@ def _stop_like_ctrl_c(_signum: int, _frame: object) -> None:
 def reminders(interval: float, once: bool) -> None:
     """Send due consultation reminders and show reminders (the web node does this too)."""
     from sessions.mail import mailer_from_config
-    from sessions.reminders import run_due_reminders
+    from sessions.service.reminders import run_due_reminders
     from sessions.shows.reminders import ShowLinks, run_due_show_mails
 
     config = _config()

@@ -113,6 +113,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # How many proxies in front of the web node set X-Forwarded-For/-Proto (the shipped
         # nginx: 1). 0 trusts nothing: a client could forge its address otherwise.
         "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
+        # ...and only from these peers (addresses or networks): web/proxy.py.
+        "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", "127.0.0.0/8, ::1"),
+        # Opens the web node's /metrics (Prometheus); unset, /metrics refuses everyone.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # One line per record: JSON (production) or text, each with its request id.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or ("json" if production else "text"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -129,6 +136,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if not config["MEDIA_GRANT_SECRET"]:
         raise ConfigError("MEDIA_GRANT_SECRET must be set in production.")
     _check_limits(config)
+    _check_observability(config)
     if config["ALLOW_PRIVATE_WEBHOOK_HOSTS"] and config["VITRINE_ENV"] == "production":
         raise ConfigError("ALLOW_PRIVATE_WEBHOOK_HOSTS is for tests; never in production.")
     return config
@@ -150,3 +158,18 @@ def _check_limits(config: dict[str, Any]) -> None:
             raise ConfigError(f'{name} must read like "20 per hour".') from None
     if config["GUEST_LIFETIME_DAYS"] < 1:
         raise ConfigError("GUEST_LIFETIME_DAYS must be at least 1.")
+
+
+def _check_observability(config: dict[str, Any]) -> None:
+    import logging
+
+    from web.proxy import parse_networks
+
+    try:
+        parse_networks(config["TRUSTED_PROXIES"])
+    except ValueError as exc:
+        raise ConfigError(f"TRUSTED_PROXIES: {exc}.") from None
+    if config["LOG_FORMAT"] not in ("json", "text"):
+        raise ConfigError('LOG_FORMAT must be "json" or "text".')
+    if not isinstance(logging.getLevelName(config["LOG_LEVEL"]), int):
+        raise ConfigError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR.")

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from sessions import bags, queue, scheduled
+from sessions import bags, scheduled
 from sessions.clock import utcnow
 from sessions.db import session_scope
-from sessions.reminders import run_due_reminders
-from sessions.service import threads
+from sessions.service import queue, threads
+from sessions.service.reminders import run_due_reminders
 from web.db import get_engine
 from web.extensions import socketio
 
@@ -57,7 +57,7 @@ def end_offers(app: Flask) -> object:
 def route_queue(app: Flask) -> object:
     """Offers nobody accepted in time pass on; waiting requests and chat threads get an
     associate (one engine); threads waiting past the brand's wait get the automatic answer."""
-    from web.booking.services import accept_seconds
+    from web.service.services import accept_seconds
 
     with session_scope(get_engine(app)) as db:
         made = queue.route_all(db, accept_seconds=accept_seconds(app))
@@ -67,7 +67,7 @@ def route_queue(app: Flask) -> object:
 
 
 def send_reminders(app: Flask) -> object:
-    from web.booking.services import links, mailer
+    from web.service.services import links, mailer
 
     return run_due_reminders(get_engine(app), mailer(app), utcnow(), links(app))
 

@@ -34,6 +34,7 @@ from sessions.models.commerce import (
     Order,
     StockReservation,
 )
+from sessions.models.escalation import VideoRequest, VideoRequestStatus, VideoSide
 from sessions.models.live import (
     ChatMessage,
     FlashOffer,
@@ -45,6 +46,7 @@ from sessions.models.live import (
     SessionKind,
     SessionStatus,
 )
+from sessions.models.replies import SavedReply
 from sessions.models.service import (
     Thread,
     ThreadMessage,
@@ -93,6 +95,7 @@ __all__ = [
     "Role",
     "RoomSanction",
     "SanctionKind",
+    "SavedReply",
     "SessionKind",
     "SessionStatus",
     "Shopper",
@@ -112,6 +115,9 @@ __all__ = [
     "ThreadStatus",
     "User",
     "Variant",
+    "VideoRequest",
+    "VideoRequestStatus",
+    "VideoSide",
     "WaitlistEntry",
     "WeeklyHours",
 ]

@@ -77,5 +77,8 @@ class ThreadMessage(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     product_id: int | None = Field(default=None, foreign_key="products.id")
     attachment_url: str | None = Field(default=None, max_length=500)
+    # Where the shopper asked from, beyond the product page: a show ("During the show …").
+    show_id: int | None = Field(default=None, foreign_key="shows.id")
+    context: str = Field(default="", max_length=200)
     client_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = utc_field(default_now=True)

@@ -29,7 +29,6 @@ from babel.lists import format_list
 from babel.numbers import format_currency, get_currency_precision
 from sqlmodel import Session, col, select
 
-from sessions.booking import find_slots
 from sessions.catalogue import variants_of
 from sessions.clock import as_utc
 from sessions.models import (
@@ -46,6 +45,7 @@ from sessions.models import (
     Store,
     Variant,
 )
+from sessions.service.appointments import find_slots
 
 Lang = Literal["en", "fr", "zh"]
 
@@ -795,7 +795,7 @@ def answer_show(ctx: Context) -> Part:
 
 
 def answer_consultation(ctx: Context) -> Part:
-    """The earliest free slot of any of the brand's associates (sessions.availability rules)."""
+    """The earliest free slot of any of the brand's associates (the availability rules)."""
     assert ctx.brand.id is not None
     horizon = ctx.now + timedelta(days=SLOT_HORIZON_DAYS)
     slots = find_slots(ctx.db, ctx.brand.id, start=ctx.now, end=horizon, now=ctx.now)

@@ -10,7 +10,7 @@ shopper's language win (anyone if nobody speaks it), then the least loaded, then
 the one idle longest. Whoever let the request pass is skipped until everyone free
 has, then it goes round again rather than strand the shopper.
 
-The callers (``sessions.queue`` for talk-now, ``sessions.service.threads`` for
+The callers (``sessions.service.queue`` for talk-now, ``sessions.service.threads`` for
 chat) keep their own offer rows and conditional UPDATEs; this module only
 answers who.
 """
@@ -23,8 +23,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from sessions import availability as av
-from sessions.booking import schedule_of
 from sessions.models import (
     AssociateProfile,
     AssociateStatus,
@@ -38,6 +36,8 @@ from sessions.models import (
     Thread,
     ThreadStatus,
 )
+from sessions.service import availability as av
+from sessions.service.hours import schedule_of
 
 FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_AWAY_MINUTES = 10

@@ -35,6 +35,7 @@ from sessions.models import (
     Brand,
     Product,
     Shopper,
+    Show,
     Store,
     Thread,
     ThreadMessage,
@@ -88,6 +89,8 @@ def message_out(message: ThreadMessage) -> dict[str, Any]:
         "body": message.body,
         "product_id": message.product_id,
         "attachment_url": message.attachment_url,
+        "show_id": message.show_id,
+        "context": message.context,
         "client_id": message.client_id,
         "at": message.created_at.isoformat(),
     }
@@ -282,6 +285,19 @@ def _brand_product(db: Session, thread: Thread, product_id: object) -> int | Non
     return product_id
 
 
+def _brand_show(db: Session, thread: Thread, show_id: object) -> tuple[int | None, str]:
+    """The show the shopper asks from (one of the brand's), and the context line it gives
+    the message: the associate sees which show the question comes from."""
+    if show_id is None:
+        return None, ""
+    if not isinstance(show_id, int) or isinstance(show_id, bool):
+        raise InvalidInput("show_id must be a whole number.", field="show_id")
+    show = db.get(Show, show_id)
+    if show is None or show.brand_id != thread.brand_id:
+        raise NotFound(f"No show with id {show_id} at this brand.")
+    return show_id, f"Asked during the show “{show.title}”"[:200]
+
+
 def _previous(db: Session, thread: Thread, client_id: str | None) -> ThreadMessage | None:
     if client_id is None:
         return None
@@ -305,6 +321,8 @@ def _store(
     product_id: int | None = None,
     attachment_url: str | None = None,
     client_id: str | None = None,
+    show_id: int | None = None,
+    context: str = "",
 ) -> dict[str, Any]:
     """Store one message and publish it (after the commit)."""
     assert thread.id is not None
@@ -318,6 +336,8 @@ def _store(
         product_id=product_id,
         attachment_url=attachment_url,
         client_id=client_id,
+        show_id=show_id,
+        context=context,
         created_at=now,
     )
     db.add(message)
@@ -417,6 +437,7 @@ def do_ask(
     *,
     body: object,
     product_id: int | None = None,
+    show_id: int | None = None,
     language: str = "en",
     store_id: int | None = None,
     client_id: object = None,
@@ -424,17 +445,29 @@ def do_ask(
     accept_seconds: int = DEFAULT_ACCEPT_SECONDS,
 ) -> Asked:
     """The shopper asks: the thread opens (or is reused), the question is stored, the
-    thread is routed; nobody there for it: the automatic answer at once."""
+    thread is routed; nobody there for it: the automatic answer at once. Asked from a
+    show (`show_id`), the question says which."""
     now = now or utcnow()
     assert brand.id is not None
     if actor.shopper_id is None:
         raise Forbidden("Only a shopper asks; staff answer from the console.", code="not_shopper")
     _clean_body(body, required=True)
     _check_store(db, brand.id, store_id)
+    if show_id is not None:
+        show = db.get(Show, show_id)
+        if show is None or show.brand_id != brand.id:  # before the thread opens, not after
+            raise NotFound(f"No show with id {show_id} at this brand.")
     thread = _open_thread(db, brand.id, actor.shopper_id, now)
     reopened = _reopen(db, thread, now, language=language, store_id=store_id)
     message = do_send_thread_message(
-        db, actor, thread, body=body, product_id=product_id, client_id=client_id, now=now
+        db,
+        actor,
+        thread,
+        body=body,
+        product_id=product_id,
+        show_id=show_id,
+        client_id=client_id,
+        now=now,
     )
     if reopened:
         _publish_changed(db, thread)
@@ -456,10 +489,12 @@ def do_send_thread_message(
     product_id: object = None,
     attachment_url: object = None,
     client_id: object = None,
+    show_id: object = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Either side posts text, a product card or a picture. Idempotent on client_id: a
-    retry after a lost answer gets the stored message back, not a second one."""
+    retry after a lost answer gets the stored message back, not a second one. The
+    shopper's message may say which show it is asked from (`show_id`)."""
     now = now or utcnow()
     access_thread(actor, thread)
     is_shopper = actor.shopper_id is not None and actor.shopper_id == thread.shopper_id
@@ -471,6 +506,7 @@ def do_send_thread_message(
         return message_out(previous)
     picture = _check_attachment(attachment_url)
     product = _brand_product(db, thread, product_id)
+    show, context = _brand_show(db, thread, show_id if is_shopper else None)
     text = _clean_body(body, required=picture is None and product is None)
     if is_shopper:
         thread_limiter.hit(f"{thread.id}:{actor.identity}")
@@ -493,6 +529,8 @@ def do_send_thread_message(
         product_id=product,
         attachment_url=picture,
         client_id=cid,
+        show_id=show,
+        context=context,
     )
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from sessions.analytics import metrics
 from sessions.models import AssociateStatus, OfflineMessage, QueueRequest, QueueStatus
-from sessions.queue import do_set_status
+from sessions.service.queue import do_set_status
 from tests.factories import Factory
 
 DAY1 = datetime(2027, 3, 1, tzinfo=UTC)

@@ -14,9 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session
 
-from sessions import availability as av
-from sessions.booking import do_set_weekly_hours
 from sessions.models import AssociateProfile, Brand, Store
+from sessions.service import availability as av
+from sessions.service.hours import at_store, do_set_weekly_hours
 from tests.factories import Factory
 from tests.servers import free_port
 
@@ -88,7 +88,7 @@ def staff(
     session.add(anna)
     session.commit()
     assert store.id is not None
-    do_set_weekly_hours(session, anna, store.id, hours if hours is not None else ALL_WEEK)
+    do_set_weekly_hours(session, anna, at_store(store.id, hours if hours is not None else ALL_WEEK))
     return Team(brand, store, anna)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sessions import availability as av
+from sessions.service import availability as av
 
 PARIS = "Europe/Paris"
 # Saturday 28 March 2026 (CET, UTC+1), then clocks go forward on Sunday 29 (CEST, UTC+2).

@@ -13,10 +13,10 @@ import requests
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from sessions import booking
 from sessions.clock import utcnow
 from sessions.errors import Conflict
 from sessions.models import Appointment, AppointmentSlot, LiveSession, Reminder
+from sessions.service import appointments
 from tests.booking.conftest import Team, staff
 from tests.conftest import csrf_token_from, login
 from tests.factories import Factory
@@ -98,7 +98,7 @@ def test_the_database_alone_refuses_a_double_booking(
     session: Session, team: Team, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Two requests that both passed the availability check: only the unique cells decide.
-    monkeypatch.setattr(booking, "_check_slot_offered", lambda *a, **k: None)
+    monkeypatch.setattr(appointments, "_check_slot_offered", lambda *a, **k: None)
     start = (utcnow() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
     kwargs: dict[str, Any] = {
         "brand_id": team.brand.id,
@@ -107,10 +107,10 @@ def test_the_database_alone_refuses_a_double_booking(
         "name": "A",
         "email": "a@example.com",
     }
-    booking.do_book(session, starts_at=start, shopper_id=factory.shopper().id, **kwargs)
+    appointments.do_book(session, starts_at=start, shopper_id=factory.shopper().id, **kwargs)
     with pytest.raises(Conflict):
         # Overlaps the first one's buffer only: still refused.
-        booking.do_book(
+        appointments.do_book(
             session,
             starts_at=start + timedelta(minutes=35),
             shopper_id=factory.shopper().id,

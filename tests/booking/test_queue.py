@@ -8,11 +8,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from sessions import availability as av
-from sessions import queue
-from sessions.booking import do_set_weekly_hours
 from sessions.errors import Conflict
 from sessions.models import AssociateProfile, AssociateStatus, QueueRequest, QueueStatus
+from sessions.service import availability as av
+from sessions.service import queue, rooms
+from sessions.service.hours import do_set_weekly_hours
 from tests.booking.conftest import Team, staff
 from tests.conftest import login
 from tests.factories import Factory
@@ -97,7 +97,7 @@ def test_cap_on_parallel_chats_position_and_wait(
     assert place.position == 2 and place.estimated_wait_seconds > 0
     live = queue.live_session_of(session, first)
     assert live is not None
-    queue.do_end_consultation(session, live, now=NOW + timedelta(minutes=5))
+    rooms.do_end_consultation(session, live, now=NOW + timedelta(minutes=5))
     session.refresh(second)
     assert second.status is QueueStatus.OFFERED and second.associate_id == team.anna.id
 
@@ -108,9 +108,9 @@ def test_transfer_to_a_colleague(session: Session, team: Team, factory: Factory)
     request = ask(session, team, factory)
     live = queue.do_accept(session, request, team.anna.id, now=NOW)  # type: ignore[arg-type]
     with pytest.raises(Conflict):
-        queue.do_transfer(session, live, ben.id)  # type: ignore[arg-type]  # Ben is offline
+        rooms.do_transfer(session, live, ben.id)  # type: ignore[arg-type]  # Ben is offline
     online(session, ben)
-    queue.do_transfer(session, live, ben.id)  # type: ignore[arg-type]
+    rooms.do_transfer(session, live, ben.id)  # type: ignore[arg-type]
     assert live.associate_id == ben.id
     session.refresh(request)
     assert request.associate_id == ben.id
@@ -134,7 +134,7 @@ def test_offline_answer_outside_hours_with_next_opening(session: Session, factor
     # Monday 10:00 in Paris, already summer time: 08:00 UTC.
     assert result.next_opening == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
     assert team.store.id is not None
-    do_set_weekly_hours(session, team.anna, team.store.id, [])
+    do_set_weekly_hours(session, team.anna, [], store_id=team.store.id)
     assert queue.next_opening(session, team.brand.id, saturday_night) is None  # type: ignore[arg-type]
 
 

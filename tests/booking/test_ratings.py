@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from sessions import queue, ratings
 from sessions.models import AssociateStatus, Bag, BagLine, ChatMessage, QueueRequest
+from sessions.service import queue, ratings
 from tests.booking.conftest import Team
 from tests.conftest import login
 from tests.factories import Factory

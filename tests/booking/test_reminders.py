@@ -9,11 +9,11 @@ from icalendar import Calendar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from sessions import booking
 from sessions.clock import utcnow
 from sessions.mail import Mailer, SmtpSettings
 from sessions.models import Appointment, Reminder
-from sessions.reminders import Links, run_due_reminders
+from sessions.service import appointments
+from sessions.service.reminders import Links, run_due_reminders
 from tests.booking.conftest import SmtpServer, Team
 from tests.factories import Factory
 
@@ -21,7 +21,7 @@ LINKS = Links(public_url="http://shop.test", secret="test-secret-key")
 
 
 def book(session: Session, team: Team, factory: Factory, starts_at: datetime) -> Appointment:
-    return booking.do_book(
+    return appointments.do_book(
         session,
         brand_id=team.brand.id,  # type: ignore[arg-type]
         associate_id=team.anna.id,  # type: ignore[arg-type]
@@ -118,7 +118,9 @@ def test_cancelled_appointment_gets_no_reminder_but_a_cancellation(
     mailer = Mailer(SmtpSettings(host=smtp.host, port=smtp.port))
     start = in_two_days()
     appointment = book(session, team, factory, start)
-    booking.do_cancel(session, appointment, by="associate", reason="Store closed for stock-take.")
+    appointments.do_cancel(
+        session, appointment, by="associate", reason="Store closed for stock-take."
+    )
     # Pending e-mails (the unsent confirmation, the reminders) go; the cancellation is sent.
     assert run_due_reminders(engine, mailer, start - timedelta(minutes=1), LINKS) == 1
     subjects = [m["Subject"] for m in smtp.inbox.wait_for(1)]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sessions.models import ShowReminder
+from sessions.models import SavedReply, ShowReminder
 from sessions.shows.reminders import unsubscribe_token
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, sign_in
 from tests.factories import Factory
@@ -25,6 +25,8 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
     admin_email = seed.admin(brand).email
     reminder = ShowReminder(show_id=show.id or 0, email="reminded@example.com")
     seed.session.add(reminder)
+    reply = SavedReply(brand_id=brand.id or 0, title="Welcome", body="Hello {shopper}.")
+    seed.session.add(reply)
     seed.session.commit()
     base = web_only.url
 
@@ -57,6 +59,9 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
         "/admin/shows/new",
         f"/admin/shows/{show.id}",
         "/admin/settings",
+        "/admin/replies",
+        "/admin/replies/new",
+        f"/admin/replies/{reply.id}",
         "/console/",
         "/console/inbox",
         f"/console/shows/{show.id}",

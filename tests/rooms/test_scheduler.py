@@ -20,11 +20,12 @@ from flask import Flask
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from sessions import bags, queue
+from sessions import bags
 from sessions.access import Actor, ActorKind
 from sessions.clock import utcnow
 from sessions.events import Event, bus
 from sessions.models import FlashOffer, QueueRequest, Reminder, StockReservation, Variant
+from sessions.service import queue
 from tests.booking.conftest import Inbox, SmtpServer, staff
 from tests.booking.test_reminders import book, in_two_days
 from tests.factories import Factory

@@ -15,7 +15,6 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from sessions import booking
 from sessions.clock import utcnow
 from sessions.models import (
     AssociateProfile,
@@ -25,6 +24,7 @@ from sessions.models import (
     Product,
     Shopper,
 )
+from sessions.service import appointments
 from sessions.shows import lifecycle
 from tests.booking.conftest import staff
 from tests.conftest import login
@@ -69,8 +69,8 @@ def book_consultation(session: Session, brand: Brand, shopper: Shopper) -> int:
     sends the confirmation, which would write rows while a test compares snapshots."""
     assert brand.id is not None and shopper.id is not None
     now = utcnow()
-    slot = booking.find_slots(session, brand.id, start=now, end=now + timedelta(days=7))[0]
-    appointment = booking.do_book(
+    slot = appointments.find_slots(session, brand.id, start=now, end=now + timedelta(days=7))[0]
+    appointment = appointments.do_book(
         session,
         brand_id=brand.id,
         associate_id=slot.associate_id,
@@ -80,7 +80,7 @@ def book_consultation(session: Session, brand: Brand, shopper: Shopper) -> int:
         name="Camille",
         email="camille@example.com",
     )
-    live = booking.consultation_of(session, appointment)
+    live = appointments.consultation_of(session, appointment)
     session.commit()
     assert live is not None and live.id is not None
     return live.id

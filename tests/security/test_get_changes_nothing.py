@@ -16,8 +16,6 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from sessions import queue
-from sessions.booking import manage_token
 from sessions.clock import utcnow
 from sessions.models import (
     Appointment,
@@ -27,6 +25,8 @@ from sessions.models import (
     Shopper,
     ShowReminder,
 )
+from sessions.service import queue
+from sessions.service.appointments import manage_token
 from sessions.shows.reminders import unsubscribe_token
 from tests.factories import Factory
 from tests.security.consultation_world import (
@@ -39,16 +39,16 @@ from tests.security.consultation_world import (
     make_world,
     snapshot,
 )
-from tests.service.matrix import waiting_thread
+from tests.service.matrix import saved_reply, waiting_thread
 
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 # Files, not views: nothing to read in a table.
 SKIPPED = {"static", "media.upload"}
 # Routes about a consultation take the consultation's id, the others the show's live session.
 CONSULTATION_ROUTES = {
-    "booking.room",
-    "booking.associate_room",
-    "booking.rate",
+    "service.room",
+    "service.associate_room",
+    "service.rate",
     "media.snapshot",
 }
 # A live room's first reads used to make a first-time visitor's guest row (a socket cannot
@@ -128,6 +128,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         "consultation_id": world.consultation_id,
         "request_id": request_id,
         "thread_id": waiting_thread(session, world.brand_a.id or 0, appointment.shopper_id, None),
+        "reply_id": saved_reply(session, world.brand_a.id or 0),
         "token": manage_token(app.config["SECRET_KEY"], appointment),
         "name": "try-on.jpg",  # a consultation's snapshot (none was sent: a 404 to everyone)
         "table": "shows",  # an analytics export (for a show's exports: a 404, still a GET)
@@ -143,7 +144,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
 def test_every_get_route_is_walked(app: Flask) -> None:
     endpoints = {endpoint for endpoint, _ in get_rules(app)}
     # The two reads that used to route the talk-now queue are among them.
-    assert {"api.consult_queue_status", "api.consult_today", "booking.today"} <= endpoints
+    assert {"api.consult_queue_status", "api.consult_today", "service.today"} <= endpoints
     assert len(endpoints) >= 50
 
 

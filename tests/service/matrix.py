@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from sessions.clock import utcnow
-from sessions.models import AssociateProfile, Shopper, Thread, ThreadStatus
+from sessions.models import AssociateProfile, SavedReply, Shopper, Thread, ThreadStatus
 
 
 def waiting_thread(db: Session, brand_id: int, shopper_id: int, offered_to: int | None) -> int:
@@ -23,6 +23,17 @@ def waiting_thread(db: Session, brand_id: int, shopper_id: int, offered_to: int 
     return thread.id
 
 
+def saved_reply(db: Session, brand_id: int) -> int:
+    """One of the brand's saved replies (its admin edits or deletes it)."""
+    reply = SavedReply(
+        brand_id=brand_id, title="Welcome", body="Hello {shopper}, I am {associate}."
+    )
+    db.add(reply)
+    db.commit()
+    assert reply.id is not None
+    return reply.id
+
+
 def service_ids(
     db: Session, brand_id: int, associate: AssociateProfile, colleague_id: int | None
 ) -> dict[str, int | None]:
@@ -37,4 +48,7 @@ def service_ids(
         colleague.console_seen_at = utcnow()  # present: a thread may be handed to them
         db.add(colleague)
         db.commit()
-    return {"thread_id": waiting_thread(db, brand_id, shopper.id, associate.id)}
+    return {
+        "thread_id": waiting_thread(db, brand_id, shopper.id, associate.id),
+        "reply_id": saved_reply(db, brand_id),
+    }

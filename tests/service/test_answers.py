@@ -15,9 +15,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from sessions import availability as av
 from sessions import catalogue as cat
-from sessions.booking import do_set_weekly_hours
 from sessions.clock import utcnow
 from sessions.demo import seed_demo
 from sessions.models import (
@@ -32,6 +30,7 @@ from sessions.models import (
     Store,
     Variant,
 )
+from sessions.service import availability as av
 from sessions.service.answers import (
     PHRASES,
     AutomaticAnswer,
@@ -41,6 +40,7 @@ from sessions.service.answers import (
     classify,
     detect_language,
 )
+from sessions.service.hours import at_store, do_set_weekly_hours
 from sessions.shows import lifecycle
 from tests.factories import OPERATOR, Factory
 
@@ -92,7 +92,7 @@ def seed(factory: Factory, session: Session, *, hours: list[av.Span] | None = No
     session.commit()
     assert store.id is not None
     # Wednesdays 10:00-12:00 in Paris: the next free slot is Wednesday 3 March, 10:00.
-    do_set_weekly_hours(session, anna, store.id, [av.Span(2, time(10), time(12))])
+    do_set_weekly_hours(session, anna, at_store(store.id, [av.Span(2, time(10), time(12))]))
     lune = product(
         factory,
         brand,
@@ -137,7 +137,7 @@ def seed(factory: Factory, session: Session, *, hours: list[av.Span] | None = No
         allow_past=True,
     )
     if hours is not None:
-        do_set_weekly_hours(session, anna, store.id, hours)
+        do_set_weekly_hours(session, anna, at_store(store.id, hours))
     return Shop(brand, store, anna, lune, coat, dress, tote, show)
 
 

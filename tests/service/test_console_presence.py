@@ -8,10 +8,9 @@ from collections.abc import Callable
 from flask_socketio import SocketIOTestClient
 from sqlmodel import Session
 
-from sessions import queue
 from sessions.clock import utcnow
 from sessions.models import AssociateProfile, AssociateStatus, Thread
-from sessions.service import routing, threads
+from sessions.service import queue, routing, threads
 from tests.booking.conftest import Team
 from tests.factories import Factory
 from tests.rooms.conftest import connect  # noqa: F401  (fixture)

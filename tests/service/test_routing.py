@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from sessions import queue
 from sessions.events import Event
 from sessions.models import AssociateProfile, AssociateStatus, QueueRequest
-from sessions.service import routing, threads
+from sessions.service import queue, routing, threads
 from tests.booking.conftest import Team
 from tests.factories import Factory
 from tests.service.conftest import associate_actor, shopper_actor

@@ -8,13 +8,12 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from sessions import availability as av
-from sessions import queue
 from sessions.access import Actor, ActorKind
 from sessions.errors import Conflict, Forbidden, NotFound
 from sessions.events import Event
 from sessions.models import AssociateStatus, ThreadMessage, ThreadStatus
-from sessions.service import threads
+from sessions.service import availability as av
+from sessions.service import queue, rooms, threads
 from tests.booking.conftest import Team, staff
 from tests.factories import Factory
 from tests.service.conftest import associate_actor, shopper_actor
@@ -210,7 +209,7 @@ def test_a_video_joins_the_same_thread(session: Session, team: Team, factory: Fa
     )
     assert isinstance(request, queue.QueueRequest)
     live = queue.do_accept(session, request, team.anna.id or 0, now=NOW)
-    queue.do_end_consultation(session, live, now=NOW)
+    rooms.do_end_consultation(session, live, now=NOW)
     notes = [m["body"] for m in threads.history(session, thread) if m["kind"] == "system"]
     assert notes == ["Anna joined", "Video started with Anna", "Video ended"]
 

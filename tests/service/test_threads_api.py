@@ -26,7 +26,8 @@ def test_shopper_and_associate_through_the_api(
     anna = signed_in(app, factory.user_of(team.anna).email)
     status = anna.put(f"/api/associates/{team.anna.id}/status", json={"status": "online"})
     assert status.status_code == 200
-    assert client.get(f"/api/brands/{team.brand.id}/thread").status_code == 404  # none yet
+    none_yet = client.get(f"/api/brands/{team.brand.id}/thread")
+    assert none_yet.status_code == 200 and none_yet.get_json() == {"thread": None, "messages": []}
 
     asked = client.post(
         f"/api/brands/{team.brand.id}/thread",

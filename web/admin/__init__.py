@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from web.admin import analytics, catalogue, people, settings, shows  # noqa: E402, F401
+from web.admin import analytics, catalogue, people, replies, settings, shows  # noqa: E402, F401

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from sessions import catalogue as cat
 from sessions.accounts import do_create_associate, do_create_user, do_set_user_active
-from sessions.brands import Span, do_set_weekly_hours, do_update_associate
+from sessions.brands import do_update_associate
 from sessions.errors import DomainError, NotFound
 from sessions.models import (
     AssociateProfile,
@@ -21,6 +21,7 @@ from sessions.models import (
     User,
     WeeklyHours,
 )
+from sessions.service.hours import WorkSpan, do_set_weekly_hours
 from web.admin import bp
 from web.admin.forms import Form, admin_brand, needs_login
 from web.db import db
@@ -236,7 +237,7 @@ def _parse_time(form: Form, name: str) -> time | None:
         return None
 
 
-def _spans(form: Form) -> list[Span]:
+def _spans(form: Form) -> list[WorkSpan]:
     spans = []
     for i in range(HOUR_ROWS):
         day, start_raw = form.get(f"day_{i}"), form.get(f"start_{i}").strip()
@@ -253,7 +254,7 @@ def _spans(form: Form) -> list[Span]:
         if start and end:
             if start >= end:
                 form.fail(f"end_{i}", "End after the start.")
-            spans.append(Span(weekday=int(day), store_id=int(store), start=start, end=end))
+            spans.append(WorkSpan(weekday=int(day), store_id=int(store), start=start, end=end))
     return spans
 
 

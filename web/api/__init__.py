@@ -18,9 +18,18 @@ def openapi() -> Response:
 # Importing the modules registers their operations on `bp`.
 from web.api import (
     analytics,  # noqa: F401
-    booking,  # noqa: F401
     catalogue,  # noqa: F401
     live,  # noqa: F401
     shows,  # noqa: F401
+)
+from web.api.service import (
+    appointments,  # noqa: F401
+    associates,  # noqa: F401
+    desk,  # noqa: F401
+    escalation,  # noqa: F401
+    messages,  # noqa: F401
+    queue,  # noqa: F401
+    replies,  # noqa: F401
+    rooms,  # noqa: F401
     threads,  # noqa: F401
 )

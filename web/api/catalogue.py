@@ -203,15 +203,22 @@ def create_store(brand_id: int, body: StoreIn) -> StoreOut:
     query=ProductQuery,
     response=list[ProductOut],
     tag="catalogue",
-    summary="Browse a brand's catalogue",
+    summary="Browse a brand's catalogue (q: name, category or SKU)",
 )
 def list_products(brand_id: int, query: ProductQuery) -> list[ProductOut]:
     _brand(brand_id)
     stmt = select(Product).where(Product.brand_id == brand_id, col(Product.is_active))
     if query.q:
         pattern = f"%{query.q}%"
+        by_sku = select(Variant.product_id).where(
+            Variant.brand_id == brand_id, col(Variant.sku).ilike(pattern)
+        )
         stmt = stmt.where(
-            or_(col(Product.name).ilike(pattern), col(Product.category).ilike(pattern))
+            or_(
+                col(Product.name).ilike(pattern),
+                col(Product.category).ilike(pattern),
+                col(Product.id).in_(by_sku),
+            )
         )
     if query.category:
         stmt = stmt.where(Product.category == query.category)

@@ -11,9 +11,9 @@ from sessions.access import Actor, access_brand_staff, access_host
 from sessions.analytics.live import live_figures
 from sessions.errors import DomainError, NotFound
 from sessions.models import Brand, Show, ShowHost, ShowStatus
+from sessions.service.rooms import do_send_snapshot
 from sessions.shows import lifecycle
 from sessions.shows.lifecycle import ShowAction, live_session_for_show
-from sessions.snapshots import do_send_snapshot
 from web.admin.images import save_image
 from web.console import bp
 from web.db import db
@@ -134,13 +134,3 @@ def snapshot(live_session_id: int) -> tuple[dict[str, object], int]:
     path = save_image(data, current_app.config["UPLOAD_DIR"], "snapshots")
     message = do_send_snapshot(db(), actor, live, path, request.form.get("caption", ""))
     return {"ok": True, "message": message}, 201
-
-
-@bp.get("/inbox")
-def inbox() -> Response | str:
-    """The live inbox: waiting, mine, colleagues' (web/static/js/console-inbox.js)."""
-    actor = signed_in_staff()
-    if actor is None:
-        return to_login()
-    brand = console_brand(actor)
-    return render_template("console/inbox.html", brand=brand, section="inbox")

@@ -28,13 +28,13 @@ from sessions.errors import NotFound
 from sessions.models import Brand, Shopper, Show, ShowStatus
 from sessions.shows.lifecycle import live_session_for_show
 from web.db import db
+from web.extensions import EMBED_HEADER  # with the CSRF rule it opens
 from web.identity import current_actor, offer_guest_key, shopper_actor
 from web.security_headers import allow_framing_by
 from web.shop import bp
 from web.shop.cards import bag_view, iso, open_bag, pinned_or_featured, product_card
 
 _SALT = "vitrine-embed-guest"
-EMBED_HEADER = "X-Vitrine-Embed"
 # Longer than any show, short enough that a token copied out of a page soon stops working.
 EMBED_TOKEN_MAX_AGE = 12 * 3600
 

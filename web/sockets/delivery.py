@@ -297,4 +297,6 @@ DELIVERIES: dict[str, Handler] = {
     "thread_read": _simple("thread_read"),
     "thread_offer": _simple("thread_offer"),
     "thread_offer_withdrawn": _simple("thread_offer_withdrawn"),
+    # video from a thread ("Show me on camera", "Try it on for you on camera")
+    "video_request": _simple("video_request"),
 }

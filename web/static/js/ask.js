@@ -1,9 +1,12 @@
-// "Ask an associate": the shopper's chat on the product page and the brand home.
-// The first question opens (or reuses) the shopper's thread; messages after it are
-// pushed over Socket.IO (no polling), typing and read markers too.
+// "Ask an associate": the shopper's chat on the product page, the brand home, a show and
+// the embed. The first question opens (or reuses) the shopper's thread; messages after it
+// are pushed over Socket.IO (no polling), typing and read markers too. On a show it opens
+// as a sheet under the video (never over it) and says which show it is asked from; inside
+// the embed the shopper is the embed's token, not a cookie. "Show me on camera": ask-video.js.
 
-import { api } from "./ui.js";
+import { api, apiHeaders } from "./ui.js";
 import { MessageLog, connectThreads, randomId, typingNotifier } from "./thread-view.js";
+import { askVideo } from "./ask-video.js";
 
 const panel = document.querySelector("[data-ask]");
 if (panel) start(panel);
@@ -11,6 +14,9 @@ if (panel) start(panel);
 function start(root) {
   const brandId = Number(root.dataset.brandId);
   const productId = root.dataset.productId ? Number(root.dataset.productId) : null;
+  const showId = root.dataset.showId ? Number(root.dataset.showId) : null;
+  const embedToken = root.dataset.embedToken || "";
+  if (embedToken) apiHeaders["X-Vitrine-Embed"] = embedToken;  // no cookie in a cross-site iframe
   const log = new MessageLog(root.querySelector("[data-ask-log]"), { ownSide: "shopper" });
   const status = root.querySelector("[data-ask-status]");
   const typing = root.querySelector("[data-ask-typing]");
@@ -18,14 +24,19 @@ function start(root) {
   const input = root.querySelector("[data-ask-body]");
   const error = root.querySelector("[data-ask-error]");
   const leave = root.querySelector("[data-ask-leave]");
+  const video = askVideo(root, { embedded: Boolean(embedToken) });
+  const sheet = sheetOf(root);
   let thread = null;
   let socket = null;
   let typingTimer = null;
+  let saidWhichShow = false;  // a show's first message from this page says which show
 
   const showThread = (t) => {
     thread = t;
     leave.hidden = !t || t.status === "closed";
     if (!t) return;
+    video.thread(t);
+    log.showSeen(t.staff_read_id);  // "Seen" under my last message the associate read
     if (t.status === "assigned" && t.associate) {
       const where = t.associate.store ? `, ${t.associate.store}` : "";
       status.textContent = `${t.associate.name}${where} is answering you.`;
@@ -40,7 +51,7 @@ function start(root) {
   };
 
   const markRead = () => {
-    if (!thread || !log.lastId || document.hidden) return;
+    if (!thread || !log.lastId || document.hidden || !sheet.isOpen()) return;
     api(`/api/threads/${thread.id}/read`, { method: "POST", body: { message_id: log.lastId } })
       .catch(() => {});
   };
@@ -48,22 +59,26 @@ function start(root) {
   const listen = () => {
     if (socket) return;
     socket = connectThreads({
-      connect: () => { root.dataset.live = "1"; resync(); },
+      connect: () => { root.dataset.live = "1"; resync(); video.resync(); },
       thread_message: (d) => {
         if (thread && d.thread_id === thread.id && log.add(d.message)) {
           typing.textContent = "";
-          if (d.message.side !== "shopper") markRead();
+          if (d.message.side !== "shopper") { sheet.unread(); markRead(); }
         }
       },
       thread_changed: (d) => { if (thread && d.thread.id === thread.id) showThread(d.thread); },
+      thread_read: (d) => {
+        if (thread && d.thread_id === thread.id && d.side === "staff") log.showSeen(d.message_id);
+      },
       thread_typing: (d) => {
         if (!thread || d.thread_id !== thread.id || d.side !== "staff") return;
         typing.textContent = `${d.name} is typing…`;
         clearTimeout(typingTimer);
         typingTimer = setTimeout(() => { typing.textContent = ""; }, 5000);
       },
-    });
-    input.addEventListener("input", typingNotifier(socket, () => thread && thread.id));
+      video_request: (d) => { video.event(d.request); if (d.request.status === "pending") sheet.unread(); },
+    }, { auth: embedToken ? { embed_token: embedToken } : undefined });
+    if (socket) input.addEventListener("input", typingNotifier(socket, () => thread && thread.id));
   };
 
   // What was missed while the socket was away (a reconnect, the page opened again).
@@ -78,11 +93,13 @@ function start(root) {
   const load = async () => {
     try {
       const data = await api(`/api/brands/${brandId}/thread`);
+      if (!data.thread) return;  // no question yet: nothing to show, nothing to listen to
       showThread(data.thread);
       data.messages.forEach((m) => log.add(m));
+      markRead();
       listen();
     } catch (err) {
-      if (err.status !== 404) error.textContent = err.message;
+      error.textContent = err.message;
     }
   };
 
@@ -92,10 +109,11 @@ function start(root) {
     if (!body) return;
     error.textContent = "";
     const clientId = randomId();
+    const fromShow = showId && !saidWhichShow ? { show_id: showId } : {};
     try {
       if (!thread || thread.status === "closed") {
         const asked = await api(`/api/brands/${brandId}/thread`, {
-          method: "POST", body: { body, product_id: productId, client_id: clientId },
+          method: "POST", body: { body, product_id: productId, client_id: clientId, ...fromShow },
         });
         showThread(asked.thread);
         log.add(asked.message);
@@ -107,10 +125,11 @@ function start(root) {
         listen();  // the question made this browser a shopper: its socket now has a room
       } else {
         const sent = await api(`/api/threads/${thread.id}/messages`, {
-          method: "POST", body: { body, client_id: clientId },
+          method: "POST", body: { body, client_id: clientId, ...fromShow },
         });
         log.add(sent);
       }
+      saidWhichShow = true;
       input.value = "";
     } catch (err) {
       error.textContent = err.message;
@@ -125,6 +144,39 @@ function start(root) {
     if (closed) showThread(closed);
   });
 
+  sheet.onOpen(() => { markRead(); input.focus({ preventScroll: true }); });
   document.addEventListener("visibilitychange", markRead);
   load();
+}
+
+// On a show, the chat is a sheet behind an "Ask an associate" button: it opens in the side
+// column, under the video (on a phone the video stays on top and in view). Elsewhere the
+// panel is always open.
+function sheetOf(root) {
+  const sheet = root.closest("[data-ask-sheet]");
+  const button = sheet && document.querySelector(`[data-ask-open][aria-controls="${sheet.id}"]`);
+  if (!sheet || !button) return { isOpen: () => true, unread() {}, onOpen() {} };
+  const badge = button.querySelector("[data-ask-unread]");
+  let opened = () => {};
+  let count = 0;
+  const setOpen = (open) => {
+    sheet.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    if (!open) return;
+    count = 0;
+    if (badge) badge.hidden = true;
+    sheet.scrollIntoView({ block: "nearest" });
+    opened();
+  };
+  button.addEventListener("click", () => setOpen(sheet.hidden));
+  return {
+    isOpen: () => !sheet.hidden,
+    unread() {
+      if (!sheet.hidden || !badge) return;
+      count += 1;
+      badge.textContent = `${count} new`;
+      badge.hidden = false;
+    },
+    onOpen(fn) { opened = fn; },
+  };
 }

@@ -2,13 +2,20 @@
 // pushed over Socket.IO (no polling), with a sound, a browser notification (asked once)
 // and the unread count in the tab title. The console's heartbeat tells the server the
 // associate is here (auto-away counts it): sent while they are active.
+//
+// Other modules of the page (the tools: inbox-tools.js) hear what happens through DOM
+// events on the inbox's root: "inbox:thread" (the open thread, whenever its state moves)
+// and "inbox:push" (every thread event the socket receives); they post "inbox:sent" with a
+// message they sent, for the log.
 
 import { api } from "./ui.js";
-import { MessageLog, connectThreads, randomId, typingNotifier } from "./thread-view.js";
+import { MessageLog, THREAD_EVENTS, connectThreads, randomId, typingNotifier } from "./thread-view.js";
+import "./inbox-video.js";
 
 const HEARTBEAT_MS = 30000;
 const ACTIVE_MS = 2 * 60000;
 const ASKED_KEY = "vitrine.notifications.asked";
+const PLACEHOLDER = /\{(shopper|associate|product|size|store|brand)\}/;
 
 const root = document.querySelector("[data-inbox]");
 if (root) start(root);
@@ -98,6 +105,8 @@ function start(root) {
     $("[data-thread-accept]").hidden = t.status !== "waiting" || !me;
     $("[data-thread-close]").hidden = !mine;
     form.hidden = !mine;
+    log.showSeen(t.shopper_read_id);  // "Seen" under my last message the shopper read
+    root.dispatchEvent(new CustomEvent("inbox:thread", { detail: { thread: t, mine, me } }));
   };
 
   const markRead = () => {
@@ -125,6 +134,7 @@ function start(root) {
     if (!open) return;
     try {
       showState(await api(`/api/threads/${open.id}/accept`, { method: "POST" }));
+      markRead();  // taken and on screen: read
       selectTab("mine");
     } catch (err) {
       $("[data-thread-error]").textContent = err.message;
@@ -136,11 +146,18 @@ function start(root) {
     showState(await api(`/api/threads/${open.id}/close`, { method: "POST" }));
     refresh();
   });
+  root.addEventListener("inbox:sent", (event) => {
+    if (open && event.detail.message.thread_id === open.id) log.add(event.detail.message);
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = input.value.trim();
+    let body = input.value.trim();
     if (!open || !body) return;
+    $("[data-thread-error]").textContent = "";
     try {
+      if (PLACEHOLDER.test(body)) {  // never "{size}" to a shopper: filled, or refused
+        body = (await api(`/api/threads/${open.id}/fill?text=${encodeURIComponent(body)}`)).text;
+      }
       log.add(await api(`/api/threads/${open.id}/messages`, {
         method: "POST", body: { body, client_id: randomId() },
       }));
@@ -150,7 +167,7 @@ function start(root) {
     }
   });
 
-  const socket = connectThreads({
+  const handlers = {
     connect: (s) => {
       s.emit("console_heartbeat", {}, () => { root.dataset.live = "1"; });  // here, and heard
       refresh();
@@ -185,7 +202,18 @@ function start(root) {
       clearTimeout(typingTimer);
       typingTimer = setTimeout(() => { typing.textContent = ""; }, 5000);
     },
-  });
+    thread_read: (d) => {
+      if (open && d.thread_id === open.id && d.side === "shopper") log.showSeen(d.message_id);
+    },
+  };
+  for (const name of THREAD_EVENTS) {  // every one, for the page's other modules
+    const own = handlers[name];
+    handlers[name] = (d) => {
+      if (own) own(d);
+      root.dispatchEvent(new CustomEvent("inbox:push", { detail: { name, data: d } }));
+    };
+  }
+  const socket = connectThreads(handlers);
   if (socket) {
     input.addEventListener("input", typingNotifier(socket, () => open && open.id));
     for (const name of ["pointerdown", "keydown", "focus"]) {

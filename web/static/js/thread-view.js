@@ -1,7 +1,10 @@
-// What the shopper's chat and the console's inbox share: drawing a thread's messages and
-// the Socket.IO connection that pushes them. Text is data: textContent, never innerHTML.
+// What the shopper's chat and the console's inbox share: drawing a thread's messages
+// (product cards too), the other side's read marker ("Seen") and the Socket.IO connection
+// that pushes them. Text is data: textContent, never innerHTML.
 
-const THREAD_EVENTS = [
+import { api, el, money } from "./ui.js";
+
+export const THREAD_EVENTS = [
   "thread_message", "thread_changed", "thread_typing", "thread_read",
   "thread_offer", "thread_offer_withdrawn",
 ];
@@ -19,12 +22,26 @@ export class MessageLog {
     this.ownSide = ownSide;
     this.seen = new Set();
     this.lastId = 0;
+    this.readId = 0;  // the other side's read marker
   }
 
   clear() {
     this.list.replaceChildren();
     this.seen.clear();
     this.lastId = 0;
+    this.readId = 0;
+  }
+
+  // "Seen" under one's own last message the other side has read (markers only move on).
+  showSeen(readId) {
+    this.readId = Math.max(this.readId, Number(readId) || 0);
+    const own = [...this.list.querySelectorAll(".thread-message.own")]
+      .filter((li) => Number(li.dataset.messageId) <= this.readId);
+    const target = own[own.length - 1];
+    const mark = this.list.querySelector("[data-thread-seen]");
+    if (mark && mark.parentElement === target) return;
+    if (mark) mark.remove();
+    if (target) target.append(el("p", { class: "thread-seen", "data-thread-seen": true, text: "Seen" }));
   }
 
   add(message) {
@@ -39,16 +56,21 @@ export class MessageLog {
     who.className = "thread-author";
     who.textContent = message.kind === "automatic" ? "Automatic answer" : message.author;
     item.append(who);
+    if (message.context) {  // where it was asked from: "Asked during the show …"
+      const context = document.createElement("p");
+      context.className = "thread-context hint";
+      context.textContent = message.context;
+      item.append(context);
+    }
     if (message.body) {
       const body = document.createElement("p");
       body.textContent = message.body;
       item.append(body);
     }
     if (message.kind === "product" && message.product_id) {
-      const card = document.createElement("p");
-      card.className = "thread-product";
-      card.textContent = `Product #${message.product_id}`;
-      item.append(card);
+      item.append(productCard(message.product_id));
+    } else if (message.product_id && message.side === "shopper") {
+      item.append(askedAbout(message.product_id));
     }
     if (message.attachment_url) {
       const img = document.createElement("img");
@@ -59,19 +81,75 @@ export class MessageLog {
     const later = [...this.list.children].find((li) => Number(li.dataset.messageId) > message.id);
     this.list.insertBefore(item, later || null);
     item.scrollIntoView({ block: "nearest" });
+    // Who answers has read what came before (the server moves their marker so, too).
+    if (message.side !== this.ownSide && message.side !== "system") this.showSeen(message.id);
+    else if (this.readId && message.side === this.ownSide) this.showSeen(this.readId);
     return true;
   }
 }
 
-// One socket for the page, its events handed to `on` (name -> handler). The server puts the
-// socket in the shopper's, associate's and brand's rooms when it connects.
-export function connectThreads(on) {
-  if (!window.io) return null;
-  const socket = window.io({ transports: ["websocket", "polling"] });
-  for (const name of THREAD_EVENTS) {
-    if (on[name]) socket.on(name, (data) => on[name](data));
+// --- product cards ------------------------------------------------------------------------
+
+const cards = new Map();  // product id -> the card's promise, asked once per page
+
+export function fetchCard(productId) {
+  if (!cards.has(productId)) {
+    cards.set(productId, api(`/api/products/${productId}/card`).catch(() => null));
   }
-  if (on.connect) socket.on("connect", () => on.connect(socket));
+  return cards.get(productId);
+}
+
+const STOCK_TEXT = { in: () => "In stock", low: (n) => `Only ${n} left`, out: () => "Sold out" };
+
+// In an embed the product page opens beside the brand's site, not inside its frame.
+const linkTarget = () => (window.top !== window.self ? "_blank" : null);
+
+function productLink(card) {
+  return el("a", { href: card.url, target: linkTarget(), rel: linkTarget() ? "noopener" : null, text: card.name });
+}
+
+// Photo, name (a link to its page), price, stock: filled in when the card arrives.
+export function productCard(productId) {
+  const box = el("article", { class: "product-card thread-card", "data-product-card": productId },
+    el("p", { class: "hint", text: "A product" }));
+  fetchCard(productId).then((card) => {
+    if (!card) { box.replaceChildren(el("p", { class: "hint", text: "This product is no longer available." })); return; }
+    box.replaceChildren(
+      card.image_url ? el("img", { src: card.image_url, alt: card.name }) : el("div", { class: "ph" }),
+      el("div", {},
+        el("p", { class: "thread-card-name" }, productLink(card)),
+        el("p", { class: "price", text: money(card.price_minor, card.currency) }),
+        el("p", { class: `stock ${card.stock_state}`, "data-stock": card.stock_state, text: STOCK_TEXT[card.stock_state](card.stock) })));
+  });
+  return box;
+}
+
+// The product page a shopper asked from, under their question.
+function askedAbout(productId) {
+  const line = el("p", { class: "thread-about hint" });
+  fetchCard(productId).then((card) => { if (card) line.append("Asked about ", productLink(card)); });
+  return line;
+}
+
+// One socket for the page, shared by the modules that call this (the inbox and its video
+// requests, the shopper's chat and its "Show me on camera"); each hands its events to `on`
+// (name -> handler; `connect` gets the socket). The server puts the socket in the shopper's,
+// associate's and brand's rooms when it connects. Inside a cross-site embed there is no
+// cookie: the first call passes `auth: { embed_token }`.
+let shared = null;
+
+export function connectThreads(on, { auth } = {}) {
+  if (!window.io) return null;
+  if (!shared) shared = window.io({ transports: ["websocket", "polling"], ...(auth ? { auth } : {}) });
+  const socket = shared;
+  for (const [name, handler] of Object.entries(on)) {
+    if (name === "connect") {
+      socket.on("connect", () => handler(socket));
+      if (socket.connected) handler(socket);
+    } else {
+      socket.on(name, (data) => handler(data));
+    }
+  }
   return socket;
 }
 

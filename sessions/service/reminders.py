@@ -9,7 +9,7 @@ STALE_CLAIM; the Message-ID is derived from the row, so a mail client shows
 that rare resend as one message.
 
 Run it in the web node (a background task) and/or as ``python -m
-sessions.reminders`` (loop).
+sessions.service.reminders`` (loop).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from sessions import booking
 from sessions.clock import utcnow
 from sessions.mail import (
     Invitation,
@@ -46,6 +45,7 @@ from sessions.models import (
     Reminder,
     Store,
 )
+from sessions.service import appointments
 
 log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
@@ -67,7 +67,9 @@ class Links:
         )
 
     def manage_url(self, appointment: Appointment) -> str:
-        return f"{self.public_url}/appointments/{booking.manage_token(self.secret, appointment)}"
+        return (
+            f"{self.public_url}/appointments/{appointments.manage_token(self.secret, appointment)}"
+        )
 
     def join_url(self, appointment: Appointment) -> str:
         return self.manage_url(appointment) + "/join"
@@ -219,7 +221,7 @@ def run_forever(
 
 
 def main() -> None:
-    """``python -m sessions.reminders``: the scheduler on its own, from the environment."""
+    """``python -m sessions.service.reminders``: the scheduler on its own, from the environment."""
     from sessions.db import DEFAULT_DATABASE_URL, make_engine
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -7,10 +7,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
-from sessions import booking, queue, ratings
 from sessions.access import access_join, access_shopper_side, media_claims
 from sessions.catalogue import get_or_404
 from sessions.clock import on_the_calendar, utcnow
@@ -26,9 +26,10 @@ from sessions.models import (
     Shopper,
     Store,
 )
-from web.booking import bp, services
+from sessions.service import appointments, messages_left, queue, ratings
 from web.db import db
 from web.identity import current_actor, ensure_shopper
+from web.service import bp, services
 
 Page = str | Response | tuple[str, int]
 
@@ -89,8 +90,8 @@ def book(slug: str) -> Page:
         context["error"] = exc.message
         return render_template("booking/book.html", **context), exc.status
     services.flush_outbox()
-    token = booking.manage_token(current_app.config["SECRET_KEY"], appointment)
-    return redirect(url_for("booking.manage", token=token, booked=1))
+    token = appointments.manage_token(current_app.config["SECRET_KEY"], appointment)
+    return redirect(url_for("service.manage", token=token, booked=1))
 
 
 _SLOT = re.compile(r"(\d{1,9})\|(\d{1,9})\|([0-9T:+.Z-]{10,40})")
@@ -117,7 +118,7 @@ def _book_from_form(brand: Brand, form: dict[str, str]) -> Appointment:
     if actor.shopper_id is None:
         raise Forbidden("Sign out of the staff account to book as a shopper.")
     assert brand.id is not None
-    return booking.do_book(
+    return appointments.do_book(
         db(),
         brand_id=brand.id,
         associate_id=associate_id,
@@ -138,7 +139,7 @@ def _book_from_form(brand: Brand, form: dict[str, str]) -> Appointment:
 
 
 def _appointment(token: str) -> Appointment:
-    return booking.appointment_from_token(db(), current_app.config["SECRET_KEY"], token)
+    return appointments.appointment_from_token(db(), current_app.config["SECRET_KEY"], token)
 
 
 @bp.get("/appointments/<token>")
@@ -147,7 +148,7 @@ def manage(token: str) -> Page:
     brand = db().get(Brand, appointment.brand_id)
     profile = db().get(AssociateProfile, appointment.associate_id)
     store = db().get(Store, appointment.store_id)
-    live = booking.consultation_of(db(), appointment)
+    live = appointments.consultation_of(db(), appointment)
     return render_template(
         "booking/manage.html",
         brand=brand,
@@ -165,7 +166,7 @@ def manage(token: str) -> Page:
 @bp.get("/appointments/<token>/invite.ics")
 def invite(token: str) -> Response:
     from sessions.mail import build_ics
-    from sessions.reminders import invitation
+    from sessions.service.reminders import invitation
 
     appointment = _appointment(token)
     ics = build_ics(invitation(db(), appointment, services.links()))
@@ -178,11 +179,11 @@ def invite(token: str) -> Response:
 
 @bp.post("/appointments/<token>/cancel")
 def cancel(token: str) -> Page:
-    booking.do_cancel(
+    appointments.do_cancel(
         db(), _appointment(token), by="shopper", reason=request.form.get("reason", "")
     )
     services.flush_outbox()
-    return redirect(url_for("booking.manage", token=token))
+    return redirect(url_for("service.manage", token=token))
 
 
 @bp.post("/appointments/<token>/reschedule")
@@ -194,22 +195,22 @@ def reschedule(token: str) -> Page:
             raise ValueError
     except ValueError:
         raise InvalidInput("Choose a new time from the list.", field="starts_at") from None
-    booking.do_reschedule(db(), appointment, starts_at=starts_at)
+    appointments.do_reschedule(db(), appointment, starts_at=starts_at)
     services.flush_outbox()
-    return redirect(url_for("booking.manage", token=token))
+    return redirect(url_for("service.manage", token=token))
 
 
 @bp.post("/appointments/<token>/waitlist")
 def waitlist(token: str) -> Page:
-    booking.do_join_waitlist(db(), _appointment(token))
-    return redirect(url_for("booking.manage", token=token))
+    appointments.do_join_waitlist(db(), _appointment(token))
+    return redirect(url_for("service.manage", token=token))
 
 
 @bp.get("/appointments/<token>/join")
 def join(token: str) -> Page:
     """The e-mail's join link: it is the shopper's key, on whatever device they open it."""
     appointment = _appointment(token)
-    live = booking.consultation_of(db(), appointment)
+    live = appointments.consultation_of(db(), appointment)
     if live is None:
         raise NotFound("This appointment has no consultation room.")
     actor = current_actor()
@@ -218,7 +219,7 @@ def join(token: str) -> Page:
         assert shopper is not None
         session["shopper_token"] = shopper.token
         session.permanent = True
-    return redirect(url_for("booking.room", live_session_id=live.id))
+    return redirect(url_for("service.room", live_session_id=live.id))
 
 
 # --- the consultation room (shopper) ------------------------------------------------
@@ -243,6 +244,44 @@ def room(live_session_id: int) -> Page:
         # Told on the waiting screen, before the associate lets the shopper in.
         recorded=brand is not None and media_claims(live, brand).record,
     )
+
+
+_ENTER_SALT = "vitrine.consult.enter"
+# Long enough to tap the link, short enough that a copied one soon opens nothing.
+ENTER_MAX_AGE = 15 * 60
+
+
+def _enter_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_ENTER_SALT)
+
+
+def room_entry_path(live: LiveSession) -> str:
+    """A short-lived signed way into a consultation for its shopper, on any browser tab.
+
+    A cross-site embed has no cookie (web/shop/embed.py): its shopper opens the room in a
+    new tab, where this link makes that browser the consultation's shopper."""
+    token = _enter_serializer().dumps([live.id, live.shopper_id])
+    return url_for("service.enter_room", live_session_id=live.id, token=token)
+
+
+@bp.get("/consult/<int:live_session_id>/enter/<token>")
+def enter_room(live_session_id: int, token: str) -> Page:
+    gone = NotFound("This link has expired. Open the video again from the chat.")
+    try:
+        signed = _enter_serializer().loads(token, max_age=ENTER_MAX_AGE)
+    except BadSignature:  # also SignatureExpired
+        raise gone from None
+    if not (isinstance(signed, list) and signed[:1] == [live_session_id] and len(signed) == 2):
+        raise gone
+    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    shopper = db().get(Shopper, signed[1]) if isinstance(signed[1], int) else None
+    if shopper is None or live.shopper_id != shopper.id or shopper.expires_at <= utcnow():
+        raise gone
+    actor = current_actor()
+    if not actor.is_staff and actor.shopper_id != shopper.id:  # like an appointment's join link
+        session["shopper_token"] = shopper.token
+        session.permanent = True
+    return redirect(url_for("service.room", live_session_id=live.id))
 
 
 def _mode(live: LiveSession) -> str:
@@ -282,7 +321,7 @@ def message(slug: str) -> Page:
         return render_template("booking/message.html", brand=brand, form={}, error=None, sent=False)
     try:
         actor = ensure_shopper()
-        queue.do_leave_message(
+        messages_left.do_leave_message(
             db(),
             brand_id=brand.id,
             shopper_id=actor.shopper_id,

@@ -6,13 +6,13 @@ import os
 
 from flask import Blueprint, Flask
 
-bp = Blueprint("booking", __name__)
+bp = Blueprint("service", __name__)
 
 
 def init_app(app: Flask) -> None:
     """Register the pages; reminders and queue timeouts run in the app's scheduler."""
-    from web.booking import console, pages  # noqa: F401  (registers the routes)
-    from web.booking.services import config_defaults
+    from web.service import console, shopper  # noqa: F401  (registers the routes)
+    from web.service.services import config_defaults
 
     for key, value in config_defaults().items():
         app.config.setdefault(key, type(value)(os.environ.get(key, value)))

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from sessions.clock import utcnow
 from sessions.mail import Mailer, SmtpSettings
 from sessions.models import Appointment
-from sessions.reminders import Links, run_due_reminders
+from sessions.service.reminders import Links, run_due_reminders
 from web.db import get_engine
 from web.extensions import socketio
 

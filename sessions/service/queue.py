@@ -19,19 +19,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
-from sessions.accounts import normalise_email
 from sessions.analytics.events import status_event
 from sessions.catalogue import new_room_name
 from sessions.clock import utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
-from sessions.mail import Mailer, answer_message
 from sessions.models import (
     AssociateProfile,
     AssociateStatus,
     Brand,
     LiveSession,
-    OfflineMessage,
     QueueRequest,
     QueueStatus,
     SessionKind,
@@ -343,42 +340,6 @@ def do_decline(
     do_route(db, request.brand_id, now=now)
 
 
-def do_transfer(
-    db: Session, live: LiveSession, to_associate_id: int, *, now: datetime | None = None
-) -> LiveSession:
-    """Hand a running consultation to a colleague of the same brand who is online and free."""
-    colleague = db.get(AssociateProfile, to_associate_id)
-    if colleague is None or colleague.brand_id != live.brand_id:
-        raise NotFound("Choose a colleague from this brand.")
-    if colleague.id == live.associate_id:
-        raise InvalidInput("This consultation is already theirs.", field="associate_id")
-    if live.status is SessionStatus.ENDED:
-        raise Conflict("This consultation has ended.")
-    if colleague.status is not AssociateStatus.ONLINE:
-        raise Conflict(f"{colleague.display_name} is not online.")
-    if active_load(db, to_associate_id) >= colleague.max_parallel_chats:
-        raise Conflict(f"{colleague.display_name} has no free chat right now.")
-    previous = live.associate_id
-    live.associate_id = to_associate_id
-    db.add(live)
-    if live.queue_request_id is not None:
-        request = db.get(QueueRequest, live.queue_request_id)
-        if request is not None:
-            request.associate_id = to_associate_id
-            db.add(request)
-    db.commit()
-    publish(
-        "consultation_transferred",
-        live.room,
-        audience="room",
-        live_session_id=live.id,
-        from_associate_id=previous,
-        to_associate_id=to_associate_id,
-        name=colleague.display_name,
-    )
-    return live
-
-
 def do_set_status(
     db: Session, profile: AssociateProfile, status: AssociateStatus, *, now: datetime | None = None
 ) -> AssociateProfile:
@@ -396,30 +357,6 @@ def do_set_status(
         do_route(db, profile.brand_id, now=now)
         route_threads(db, profile.brand_id, now=now)
     return profile
-
-
-def do_end_consultation(
-    db: Session, live: LiveSession, *, now: datetime | None = None
-) -> LiveSession:
-    now = now or utcnow()
-    if live.kind is not SessionKind.CONSULTATION:
-        raise InvalidInput("Only a consultation can be ended here.")
-    if live.status is not SessionStatus.ENDED:
-        live.status = SessionStatus.ENDED
-        live.ended_at = now
-        db.add(live)
-        if live.queue_request_id is not None:
-            request = db.get(QueueRequest, live.queue_request_id)
-            if request is not None:
-                request.status = QueueStatus.CLOSED
-                db.add(request)
-        db.commit()
-        publish("session_state", live.room, status="ended")
-        if live.shopper_id is not None:
-            do_note_in_thread(db, live.brand_id, live.shopper_id, "Video ended", now=now)
-        do_route(db, live.brand_id, now=now)
-        route_threads(db, live.brand_id, now=now)  # the freed place may take a chat
-    return live
 
 
 def offers_for(db: Session, associate_id: int) -> list[QueueRequest]:
@@ -450,56 +387,3 @@ def live_session_of(db: Session, request: QueueRequest) -> LiveSession | None:
 
 
 # --- messages left when nobody is there -------------------------------------------
-
-
-def do_leave_message(
-    db: Session, *, brand_id: int, shopper_id: int | None, name: str, email: str, body: str
-) -> OfflineMessage:
-    if not body.strip():
-        raise InvalidInput("Write your message.", field="body")
-    message = OfflineMessage(
-        brand_id=brand_id,
-        shopper_id=shopper_id,
-        name=name.strip()[:120],
-        email=normalise_email(email),
-        body=body.strip()[:5000],
-    )
-    db.add(message)
-    db.commit()
-    publish("message_left", None, audience=f"brand:{brand_id}", message_id=message.id)
-    return message
-
-
-def do_answer_message(
-    db: Session,
-    message: OfflineMessage,
-    answer: str,
-    mailer: Mailer,
-    *,
-    by: AssociateProfile | None,
-    by_name: str,
-    now: datetime | None = None,
-) -> OfflineMessage:
-    """Answer by e-mail; the message is marked answered only once the e-mail has gone."""
-    if message.answered_at is not None:
-        raise Conflict("This message has already been answered.")
-    if not answer.strip():
-        raise InvalidInput("Write an answer.", field="answer")
-    brand = db.get(Brand, message.brand_id)
-    assert brand is not None
-    mailer.send(
-        answer_message(
-            brand_name=brand.name,
-            name=message.name,
-            email=message.email,
-            question=message.body,
-            answer=answer.strip(),
-            associate=by.display_name if by else by_name,
-        )
-    )
-    message.answer = answer.strip()
-    message.answered_at = now or utcnow()
-    message.answered_by = by.id if by else None
-    db.add(message)
-    db.commit()
-    return message

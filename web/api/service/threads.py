@@ -2,7 +2,8 @@
 
 Views only parse, pass the gate (inside the actions, ``sessions.access``) and call a
 ``do_*`` action; live delivery is the events' (``thread_*`` kinds, docs/events.md).
-A GET never makes a row: a shopper without a thread is told 404, not given one.
+A GET never makes a row: a shopper without a thread yet is told so (``thread: null``),
+not given one.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from sessions.models import Brand
 from sessions.service import threads
 from web.api import bp
 from web.api.spec import api_route
-from web.booking import services
 from web.db import db
 from web.identity import current_actor, ensure_shopper
+from web.service import services
 
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
@@ -37,6 +38,7 @@ class Strict(BaseModel):
 class AskIn(Strict):
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
     product_id: DbId | None = None  # the product page the shopper asks from
+    show_id: DbId | None = None  # the show the shopper asks from (the embed's too)
     language: Lang = "en"
     store_id: DbId | None = None
     client_id: ClientId | None = None
@@ -46,6 +48,7 @@ class PostIn(Strict):
     body: Text = ""
     product_id: DbId | None = None  # a product card
     attachment_url: Annotated[str, StringConstraints(max_length=500)] | None = None
+    show_id: DbId | None = None  # the shopper's: the show they write from
     client_id: ClientId | None = None
 
 
@@ -75,6 +78,8 @@ class MessageOut(BaseModel):
     body: str
     product_id: int | None
     attachment_url: str | None
+    show_id: int | None = Field(description="The show the shopper asked from")
+    context: str = Field(description="Where it was asked from, as a line to show with it")
     client_id: str | None
     at: datetime
 
@@ -107,6 +112,11 @@ class ThreadOut(BaseModel):
 
 class ThreadWithMessages(BaseModel):
     thread: ThreadOut
+    messages: list[MessageOut]
+
+
+class MyThreadOut(BaseModel):
+    thread: ThreadOut | None = Field(description="null until the shopper's first question")
     messages: list[MessageOut]
 
 
@@ -177,19 +187,22 @@ def thread_ask(brand_id: int, body: AskIn) -> AskOut:
     bp,
     "/brands/<int:brand_id>/thread",
     "GET",
-    response=ThreadWithMessages,
+    response=MyThreadOut,
     tag=TAG,
-    summary="My thread with this brand and its messages (404 before the first question)",
+    summary="My thread with this brand and its messages ({thread: null, messages: []} "
+    "before the first question: not an error, every brand page asks)",
     auth="shopper",
 )
-def thread_mine(brand_id: int) -> ThreadWithMessages:
+def thread_mine(brand_id: int) -> MyThreadOut:
+    get_or_404(db(), Brand, brand_id, "brand")
     actor = current_actor()
     thread = None
     if actor.shopper_id is not None:
         thread = threads.thread_of(db(), brand_id, actor.shopper_id)
     if thread is None:
-        raise NotFound("You have not asked this brand anything yet.")
-    return _with_messages(thread)
+        return MyThreadOut(thread=None, messages=[])
+    mine = _with_messages(thread)
+    return MyThreadOut(thread=mine.thread, messages=mine.messages)
 
 
 @api_route(

@@ -9,9 +9,10 @@ from sessions.access import access_host
 from sessions.catalogue import get_or_404
 from sessions.errors import Forbidden, NotFound
 from sessions.models import AssociateProfile, Brand, LiveSession, SessionKind
-from web.booking import bp
+from web.console.views import console_brand, signed_in_staff, to_login
 from web.db import db
 from web.identity import current_actor
+from web.service import bp
 
 Page = str | Response
 
@@ -50,3 +51,13 @@ def associate_room(live_session_id: int) -> Page:
         mode="video",
         other_name="the shopper",
     )
+
+
+@bp.get("/console/inbox")
+def inbox() -> Page:
+    """The live inbox: waiting, mine, colleagues' (web/static/js/console-inbox.js)."""
+    actor = signed_in_staff()
+    if actor is None:
+        return to_login()
+    brand = console_brand(actor)
+    return render_template("console/inbox.html", brand=brand, section="inbox")

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from sessions import availability as av
 from sessions.accounts import normalise_email
 from sessions.catalogue import check_timezone, new_room_name
 from sessions.clock import MAX_YEAR, MIN_YEAR, as_utc, on_the_calendar, utcnow
@@ -29,9 +28,7 @@ from sessions.models import (
     AppointmentSlot,
     AppointmentStatus,
     AssociateProfile,
-    AssociateStatus,
     AssociateStore,
-    AvailabilityException,
     LiveSession,
     Reminder,
     SessionKind,
@@ -39,9 +36,10 @@ from sessions.models import (
     Shopper,
     Store,
     WaitlistEntry,
-    WeeklyHours,
 )
 from sessions.ratelimit import RateLimiter
+from sessions.service import availability as av
+from sessions.service.hours import profile_and_store, rules_of, schedule_of
 
 # Reminder kinds and how long before the start each is due. "confirm" is the
 # booking confirmation itself: sent at once through the same exactly-once path.
@@ -60,36 +58,6 @@ class SlotOption:
 
 
 # --- schedules ---------------------------------------------------------------
-
-
-def rules_of(profile: AssociateProfile) -> av.Rules:
-    return av.Rules(
-        slot_minutes=profile.slot_minutes,
-        buffer_minutes=profile.buffer_minutes,
-        min_notice_minutes=profile.min_notice_minutes,
-        max_per_day=profile.max_per_day,
-    )
-
-
-def schedule_of(db: Session, profile: AssociateProfile, store: Store) -> av.Schedule:
-    hours = db.exec(
-        select(WeeklyHours).where(
-            WeeklyHours.associate_id == profile.id, WeeklyHours.store_id == store.id
-        )
-    ).all()
-    exceptions = db.exec(
-        select(AvailabilityException).where(
-            AvailabilityException.associate_id == profile.id,
-            (col(AvailabilityException.store_id).is_(None))
-            | (AvailabilityException.store_id == store.id),
-        )
-    ).all()
-    return av.Schedule(
-        zone=store.timezone,
-        hours=tuple(av.Span(h.weekday, h.start_time, h.end_time) for h in hours),
-        exceptions=tuple(av.DayException(e.day, e.start_time, e.end_time) for e in exceptions),
-        rules=rules_of(profile),
-    )
 
 
 def booked_starts(db: Session, associate_id: int, exclude: int | None = None) -> list[datetime]:
@@ -199,25 +167,6 @@ def _check_slot_offered(
         )
 
 
-def _profile_and_store(
-    db: Session, brand_id: int, associate_id: int, store_id: int
-) -> tuple[AssociateProfile, Store]:
-    profile = db.get(AssociateProfile, associate_id)
-    store = db.get(Store, store_id)
-    if profile is None or profile.brand_id != brand_id:
-        raise NotFound(f"No associate with id {associate_id} at this brand.")
-    if store is None or store.brand_id != brand_id:
-        raise NotFound(f"No store with id {store_id} at this brand.")
-    link = db.exec(
-        select(AssociateStore).where(
-            AssociateStore.associate_id == associate_id, AssociateStore.store_id == store_id
-        )
-    ).first()
-    if link is None:
-        raise InvalidInput("This associate does not work at that store.", field="store_id")
-    return profile, store
-
-
 # --- booking -----------------------------------------------------------------
 
 
@@ -317,7 +266,7 @@ def do_book(
         raise InvalidInput("Tell us your name.", field="name")
     email = normalise_email(email)
     check_timezone(timezone)
-    profile, store = _profile_and_store(db, brand_id, associate_id, store_id)
+    profile, store = profile_and_store(db, brand_id, associate_id, store_id)
     _check_slot_offered(db, profile, store, starts_at, now)
     check_confirmation_budget(email, client)
     appointment = Appointment(
@@ -379,7 +328,7 @@ def do_reschedule(
     starts_at = as_utc(_check_when(starts_at, "starts_at"))
     _check_open(appointment, now)
     assert appointment.id is not None
-    profile, store = _profile_and_store(
+    profile, store = profile_and_store(
         db, appointment.brand_id, appointment.associate_id, appointment.store_id
     )
     _check_slot_offered(db, profile, store, starts_at, now, exclude=appointment.id)
@@ -565,114 +514,7 @@ def appointments_between(
     )
 
 
-def do_set_weekly_hours(
-    db: Session,
-    profile: AssociateProfile,
-    store_id: int,
-    spans: list[av.Span],
-) -> None:
-    """Replace the associate's weekly hours at one store (split shifts: several spans a day)."""
-    assert profile.id is not None
-    _profile_and_store(db, profile.brand_id, profile.id, store_id)
-    for span in spans:
-        if not 0 <= span.weekday <= 6 or span.start >= span.end:
-            raise InvalidInput("Each span needs a weekday and a start before its end.")
-    db.exec(
-        delete(WeeklyHours).where(
-            col(WeeklyHours.associate_id) == profile.id, col(WeeklyHours.store_id) == store_id
-        )
-    )
-    for span in spans:
-        db.add(
-            WeeklyHours(
-                associate_id=profile.id,
-                store_id=store_id,
-                weekday=span.weekday,
-                start_time=span.start,
-                end_time=span.end,
-            )
-        )
-    db.commit()
-
-
-def is_online(profile: AssociateProfile) -> bool:
-    return profile.status is AssociateStatus.ONLINE
-
-
 # --- the consultation room's door ------------------------------------------------
 
 
-def do_arrive(db: Session, live: LiveSession, *, now: datetime | None = None) -> LiveSession:
-    """The shopper is on the waiting screen: the associate sees them and may admit them."""
-    now = now or utcnow()
-    if live.status is SessionStatus.ENDED:
-        raise Conflict("This consultation has ended.", code="ended")
-    if live.shopper_arrived_at is None:
-        live.shopper_arrived_at = now
-        db.add(live)
-        db.commit()
-        publish(
-            "shopper_waiting",
-            live.room,
-            audience="hosts",
-            live_session_id=live.id,
-            at=now.isoformat(),
-            associate_id=live.associate_id,
-        )
-    return live
-
-
-def do_admit(db: Session, live: LiveSession, *, now: datetime | None = None) -> LiveSession:
-    """The associate lets the shopper in: the session goes live for both."""
-    now = now or utcnow()
-    if live.kind is not SessionKind.CONSULTATION:
-        raise InvalidInput("Only a consultation has a waiting screen.")
-    if live.status is SessionStatus.ENDED:
-        raise Conflict("This consultation has ended.", code="ended")
-    if live.status is not SessionStatus.LIVE:
-        live.status = SessionStatus.LIVE
-        live.started_at = live.started_at or now
-        db.add(live)
-        db.commit()
-        publish("session_state", live.room, status="live")
-    return live
-
-
 # --- exceptions to the weekly hours -------------------------------------------------
-
-
-def do_add_exception(
-    db: Session,
-    profile: AssociateProfile,
-    *,
-    day: date,
-    start: time | None = None,
-    end: time | None = None,
-    store_id: int | None = None,
-    reason: str = "",
-) -> AvailabilityException:
-    """A day off (no times) or replacement hours on one date; several rows = a split day."""
-    if (start is None) != (end is None):
-        raise InvalidInput("Give both a start and an end, or neither for a day off.")
-    if start is not None and end is not None and start >= end:
-        raise InvalidInput("The start must come before the end.", field="end_time")
-    if store_id is not None:
-        assert profile.id is not None
-        _profile_and_store(db, profile.brand_id, profile.id, store_id)
-    assert profile.id is not None
-    row = AvailabilityException(
-        associate_id=profile.id,
-        store_id=store_id,
-        day=day,
-        start_time=start,
-        end_time=end,
-        reason=reason.strip()[:200],
-    )
-    db.add(row)
-    db.commit()
-    return row
-
-
-def do_remove_exception(db: Session, row: AvailabilityException) -> None:
-    db.delete(row)
-    db.commit()

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 736e6c276c00
+Revision ID: fce23cd4b7e6
 Revises:
-Create Date: 2026-12-01 10:58:56.888492
+Create Date: 2026-12-01 12:21:56.651368
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "736e6c276c00"
+revision: str = "fce23cd4b7e6"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -490,6 +490,26 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "saved_replies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("associate_id", sa.Integer(), nullable=True),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["associate_id"], ["associate_profiles.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("saved_replies", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_saved_replies_brand_associate", ["brand_id", "associate_id"], unique=False
+        )
+
+    op.create_table(
         "show_hosts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("show_id", sa.Integer(), nullable=False),
@@ -740,11 +760,17 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=True),
         sa.Column("attachment_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("show_id", sa.Integer(), nullable=True),
+        sa.Column("context", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["product_id"],
             ["products.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["show_id"],
+            ["shows.id"],
         ),
         sa.ForeignKeyConstraint(["thread_id"], ["threads.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
@@ -1029,6 +1055,60 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "video_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("thread_id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=False),
+        sa.Column("associate_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "asked_by",
+            sa.Enum("shopper", "staff", name="videoside", native_enum=False, length=8),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "accepted",
+                "declined",
+                "cancelled",
+                name="videorequeststatus",
+                native_enum=False,
+                length=10,
+            ),
+            nullable=False,
+        ),
+        sa.Column("live_session_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("answered_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["associate_id"],
+            ["associate_profiles.id"],
+        ),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["live_session_id"],
+            ["live_sessions.id"],
+        ),
+        sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["thread_id"], ["threads.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("video_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_video_requests_associate_id"), ["associate_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_video_requests_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_video_requests_shopper_id"), ["shopper_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_video_requests_thread_id"), ["thread_id"], unique=False
+        )
+
+    op.create_table(
         "bag_lines",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("bag_id", sa.Integer(), nullable=False),
@@ -1102,6 +1182,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_bag_lines_bag_id"))
 
     op.drop_table("bag_lines")
+    with op.batch_alter_table("video_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_video_requests_thread_id"))
+        batch_op.drop_index(batch_op.f("ix_video_requests_shopper_id"))
+        batch_op.drop_index(batch_op.f("ix_video_requests_brand_id"))
+        batch_op.drop_index(batch_op.f("ix_video_requests_associate_id"))
+
+    op.drop_table("video_requests")
     with op.batch_alter_table("room_sanctions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_room_sanctions_shopper_id"))
         batch_op.drop_index(batch_op.f("ix_room_sanctions_live_session_id"))
@@ -1189,6 +1276,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_show_hosts_show_id"))
 
     op.drop_table("show_hosts")
+    with op.batch_alter_table("saved_replies", schema=None) as batch_op:
+        batch_op.drop_index("ix_saved_replies_brand_associate")
+
+    op.drop_table("saved_replies")
     with op.batch_alter_table("queue_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_queue_requests_shopper_id"))
         batch_op.drop_index(batch_op.f("ix_queue_requests_created_at"))
