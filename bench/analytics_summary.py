@@ -33,10 +33,10 @@ from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from sessions import catalogue as cat  # noqa: E402
 from sessions.analytics import metrics  # noqa: E402
 from sessions.db import create_all, make_engine, normalise_url  # noqa: E402
 from sessions.models import AnalyticsEvent, ChatMessage, LiveSession, SessionStatus  # noqa: E402
+from sessions.shows import lifecycle  # noqa: E402
 from tests.factories import Factory  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def seed(engine: Engine, viewers: int, beats: int) -> tuple[int, int]:
         brand = factory.brand()
         product = factory.product(brand, stock=10**6)
         show = factory.show(brand, duration_minutes=30)
-        live = cat.live_session_for_show(db, show)
+        live = lifecycle.live_session_for_show(db, show)
         start = live.created_at + timedelta(days=1)
         live.status, live.started_at = SessionStatus.ENDED, start
         live.ended_at = start + timedelta(minutes=30)

@@ -192,10 +192,10 @@ def start_baseline() -> Server:
 def start_vitrine(workdir: Path, batch_ms: int) -> Server:
     from sqlmodel import Session
 
-    from sessions import catalogue as cat
     from sessions.db import create_all, make_engine
     from sessions.passwords import use_fast_hashing_for_tests
-    from tests.factories import Factory
+    from sessions.shows import lifecycle
+    from tests.factories import OPERATOR, Factory
 
     use_fast_hashing_for_tests()
     database_url = f"sqlite:///{workdir / 'bench.db'}"
@@ -206,7 +206,7 @@ def start_vitrine(workdir: Path, batch_ms: int) -> Server:
         brand = factory.brand()
         host = factory.associate(brand)
         show = factory.show(brand, host_ids=[host.id])
-        live = cat.do_start_show(db, show)
+        live = lifecycle.do_start_show(db, OPERATOR, show)
         email = factory.user_of(host).email
         db.commit()
     engine.dispose()

@@ -31,10 +31,10 @@ import numpy as np  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from sessions import catalogue as cat  # noqa: E402
 from sessions.db import create_all, make_engine, normalise_url  # noqa: E402
 from sessions.models import Variant  # noqa: E402
-from tests.factories import Factory  # noqa: E402
+from sessions.shows import lifecycle  # noqa: E402
+from tests.factories import OPERATOR, Factory  # noqa: E402
 from tests.servers import WebServer  # noqa: E402
 
 LOG = Path(tempfile.gettempdir()) / "flash_sale.log"
@@ -61,7 +61,7 @@ def seed(database_url: str, stock: int) -> tuple[int, int]:
         brand = factory.brand()
         product = factory.product(brand, stock=stock)
         show = factory.show(brand, product_ids=[product.id])
-        live = cat.do_start_show(db, show)
+        live = lifecycle.do_start_show(db, OPERATOR, show)
         variant = factory.variants(product)[0]
         db.commit()
     engine.dispose()

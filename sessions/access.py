@@ -3,8 +3,11 @@
 The rules, in one place:
 - a platform admin may do anything;
 - a brand admin manages their own brand, never another's;
-- an associate works within their brand: hosts the shows they host (or any of
-  the brand's shows), their own consultations, sees the brand's catalogue;
+- an associate works within their brand: works the room of any of the brand's
+  shows (pins, chat, offers), their own consultations, sees the brand's catalogue;
+- a show is started and ended by its hosts (the associates named on it) alone; its
+  brand's admin schedules, edits and cancels it and publishes, hides or trims its
+  replay; a draft is seen by the brand's staff only;
 - a shopper (guest) sees public brand pages, watches shows, and touches only
   their own bag, appointments and consultations;
 - media: a show's host camera is published by its hosts and viewed by anyone
@@ -34,6 +37,8 @@ from sessions.models import (
     SavedReply,
     SessionKind,
     SessionStatus,
+    Show,
+    ShowStatus,
     Thread,
     User,
 )
@@ -176,6 +181,69 @@ def access_queue_request(actor: Actor, request: QueueRequest) -> None:
         raise NotFound(f"No request with id {request.id}.")
 
 
+# --- shows: who moves a show through its lifecycle (sessions/shows/lifecycle.py) -------
+
+
+def can_host_show(actor: Actor, show: Show, host_ids: set[int] | frozenset[int]) -> bool:
+    """Go on air and off it: the show's hosts (the associates named on it), a platform
+    admin; not another associate of the brand, not the brand's admin unless named."""
+    if actor.is_platform_admin:
+        return True
+    return (
+        actor.is_staff
+        and actor.brand_id == show.brand_id
+        and actor.associate_id is not None
+        and actor.associate_id in host_ids
+    )
+
+
+def access_show_on_air(actor: Actor, show: Show, host_ids: set[int] | frozenset[int]) -> None:
+    """Start a scheduled show, end a live one."""
+    check_signed_in_staff(actor)
+    if not can_host_show(actor, show, host_ids):
+        raise Forbidden("Only this show's hosts may start or end it.")
+
+
+def access_show_programme(actor: Actor, show: Show) -> None:
+    """Schedule a draft, edit a show, cancel one: its brand's admin."""
+    access_brand_admin(actor, show.brand_id)
+
+
+def access_show_replay(actor: Actor, show: Show) -> None:
+    """Publish, hide or trim a show's replay: its brand's admin."""
+    access_brand_admin(actor, show.brand_id)
+
+
+def access_show_reminders(actor: Actor, show: Show) -> None:
+    """How many asked to be reminded of a show: its brand's staff (never the addresses)."""
+    access_brand_staff(actor, show.brand_id)
+
+
+def can_see_show(actor: Actor, show: Show) -> bool:
+    """A draft is the brand's staff's only; every other show is public."""
+    if show.status is not ShowStatus.DRAFT:
+        return True
+    return actor.is_staff and (actor.is_platform_admin or actor.brand_id == show.brand_id)
+
+
+def can_watch_replay(actor: Actor, show: Show) -> bool:
+    """A recording plays to shoppers once its brand's admin published it; the brand's
+    staff see it from the end of the show on (to trim it, to decide)."""
+    if not show.replay_path:
+        return False
+    if show.status is ShowStatus.REPLAY_PUBLISHED:
+        return True
+    over = show.status in (ShowStatus.ENDED, ShowStatus.REPLAY_HIDDEN)
+    return over and actor.is_staff and (actor.is_platform_admin or actor.brand_id == show.brand_id)
+
+
+def access_see_show(actor: Actor, show: Show) -> None:
+    """Read a show (page, API, calendar file, remind me): a draft answers 404 to anyone
+    outside its brand's staff, as if it did not exist yet."""
+    if not can_see_show(actor, show):
+        raise NotFound(f"No show with id {show.id}.")
+
+
 # --- threads (the shopper's conversation with the brand) --------------------------------
 
 
@@ -246,6 +314,8 @@ def access_video_cancel(actor: Actor, thread: Thread, asked_by: str) -> str:
     if side != asked_by:
         raise Forbidden("The other side asked: accept or decline it.", code="not_yours")
     return side
+
+
 # --- saved replies ---------------------------------------------------------------------
 
 

@@ -105,6 +105,7 @@ def do_update_brand_settings(
     url_policy: UrlPolicy | None = None,
     away_after_minutes: object = None,
     auto_answer_after_seconds: object = None,
+    show_reminder_minutes: object = None,
 ) -> Brand:
     """Save a brand's settings, the same checks from the admin page, the API and the CLI.
 
@@ -127,6 +128,12 @@ def do_update_brand_settings(
     cart_url = _check_cart_template(checkout_url_template, policy)
     webhook_url = check_brand_url(
         checkout_webhook_url, "checkout_webhook_url", policy, must_resolve=True
+    )
+    # Remind me: the "starts soon" e-mail goes this long before a show (0: none).
+    reminder_minutes = (
+        None
+        if show_reminder_minutes in (None, "")
+        else _whole_number(show_reminder_minutes, "show_reminder_minutes", 0, 24 * 60, "minutes")
     )
     brand.name = name.strip()[:120]
     brand.primary_color, brand.accent_color = colours
@@ -153,6 +160,8 @@ def do_update_brand_settings(
         brand.auto_answer_after_seconds = _whole_number(
             auto_answer_after_seconds, "auto_answer_after_seconds", 0, 24 * 3600, "seconds"
         )
+    if reminder_minutes is not None:
+        brand.show_reminder_minutes = reminder_minutes
     db.add(brand)
     db.commit()
     return brand

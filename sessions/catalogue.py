@@ -1,11 +1,12 @@
-"""Actions on the catalogue, stores and shows. Only these change those rows."""
+"""Actions on the catalogue and stores. Only these change those rows.
+
+Shows have their own package: ``sessions/shows/``."""
 
 from __future__ import annotations
 
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,15 +16,7 @@ from sessions.clock import utcnow
 from sessions.errors import Conflict, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
-    AssociateProfile,
-    LiveSession,
     Product,
-    SessionKind,
-    SessionStatus,
-    Show,
-    ShowHost,
-    ShowProduct,
-    ShowStatus,
     Store,
     Variant,
 )
@@ -225,148 +218,3 @@ def variants_of(db: Session, product_id: int) -> list[Variant]:
 
 def new_room_name(prefix: str) -> str:
     return f"{prefix}-{secrets.token_urlsafe(9)}"
-
-
-def _check_hosts(db: Session, brand_id: int, host_ids: list[int]) -> None:
-    for host_id in host_ids:
-        profile = db.get(AssociateProfile, host_id)
-        if profile is None or profile.brand_id != brand_id:
-            raise InvalidInput("Choose hosts among this brand's associates.", field="host_ids")
-
-
-def _check_products(db: Session, brand_id: int, product_ids: list[int]) -> None:
-    for product_id in product_ids:
-        product = db.get(Product, product_id)
-        if product is None or product.brand_id != brand_id:
-            raise InvalidInput("Choose products from this brand's catalogue.", field="product_ids")
-
-
-def do_schedule_show(
-    db: Session,
-    *,
-    brand_id: int,
-    title: str,
-    starts_at: datetime,
-    duration_minutes: int = 45,
-    description: str = "",
-    host_ids: list[int] | None = None,
-    product_ids: list[int] | None = None,
-    cover_path: str | None = None,
-    store_id: int | None = None,
-    allow_past: bool = False,
-) -> Show:
-    if starts_at.tzinfo is None:
-        raise InvalidInput("Give the start time with its time zone.", field="starts_at")
-    if not allow_past and starts_at < utcnow() - timedelta(minutes=5):
-        raise InvalidInput("The show cannot start in the past.", field="starts_at")
-    host_ids = host_ids or []
-    product_ids = product_ids or []
-    _check_hosts(db, brand_id, host_ids)
-    _check_products(db, brand_id, product_ids)
-    show = Show(
-        brand_id=brand_id,
-        title=title.strip(),
-        description=description,
-        starts_at=starts_at,
-        duration_minutes=duration_minutes,
-        cover_path=cover_path,
-        store_id=store_id,
-    )
-    db.add(show)
-    db.flush()
-    assert show.id is not None
-    for host_id in host_ids:
-        db.add(ShowHost(show_id=show.id, associate_id=host_id))
-    for position, product_id in enumerate(product_ids):
-        db.add(ShowProduct(show_id=show.id, product_id=product_id, position=position))
-    db.add(
-        LiveSession(
-            brand_id=brand_id, kind=SessionKind.SHOW, show_id=show.id, room=new_room_name("show")
-        )
-    )
-    db.commit()
-    return show
-
-
-def do_update_show(
-    db: Session,
-    show: Show,
-    *,
-    host_ids: list[int] | None = None,
-    product_ids: list[int] | None = None,
-    **changes: object,
-) -> Show:
-    if show.status in (ShowStatus.ENDED, ShowStatus.CANCELLED):
-        raise Conflict("This show is over and can no longer be edited.")
-    starts_at = changes.get("starts_at")
-    if isinstance(starts_at, datetime) and starts_at.tzinfo is None:
-        raise InvalidInput("Give the start time with its time zone.", field="starts_at")
-    for name, value in changes.items():
-        if value is not None:
-            setattr(show, name, value)
-    assert show.id is not None
-    if host_ids is not None:
-        _check_hosts(db, show.brand_id, host_ids)
-        for host in db.exec(select(ShowHost).where(ShowHost.show_id == show.id)).all():
-            db.delete(host)
-        db.flush()
-        for host_id in host_ids:
-            db.add(ShowHost(show_id=show.id, associate_id=host_id))
-    if product_ids is not None:
-        _check_products(db, show.brand_id, product_ids)
-        for item in db.exec(select(ShowProduct).where(ShowProduct.show_id == show.id)).all():
-            db.delete(item)
-        db.flush()
-        for position, product_id in enumerate(product_ids):
-            db.add(ShowProduct(show_id=show.id, product_id=product_id, position=position))
-    db.add(show)
-    db.commit()
-    return show
-
-
-def do_cancel_show(db: Session, show: Show) -> Show:
-    if show.status is ShowStatus.LIVE:
-        raise Conflict("End the live show before cancelling it.")
-    if show.status is ShowStatus.ENDED:
-        raise Conflict("This show has already ended.")
-    show.status = ShowStatus.CANCELLED
-    db.add(show)
-    db.commit()
-    return show
-
-
-def live_session_for_show(db: Session, show: Show) -> LiveSession:
-    live = db.exec(select(LiveSession).where(LiveSession.show_id == show.id)).first()
-    if live is None:
-        raise NotFound("This show has no live session.")
-    return live
-
-
-def do_start_show(db: Session, show: Show) -> LiveSession:
-    if show.status is ShowStatus.CANCELLED:
-        raise Conflict("This show was cancelled.")
-    live = live_session_for_show(db, show)
-    show.status = ShowStatus.LIVE
-    live.status = SessionStatus.LIVE
-    live.started_at = live.started_at or utcnow()
-    live.ended_at = None
-    db.add(show)
-    db.add(live)
-    db.commit()
-    publish("session_state", live.room, status="live")
-    return live
-
-
-def do_end_show(db: Session, show: Show, *, replay_url: str | None = None) -> LiveSession:
-    """End the show; `replay_url` is the relay's recording of it, kept for the replay."""
-    live = live_session_for_show(db, show)
-    show.status = ShowStatus.ENDED
-    if replay_url:
-        show.replay_path = replay_url
-    live.status = SessionStatus.ENDED
-    live.ended_at = utcnow()
-    db.add(show)
-    db.add(live)
-    db.commit()
-    publish("session_state", live.room, status="ended")
-    return live

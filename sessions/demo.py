@@ -9,10 +9,12 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from sessions import catalogue as cat
+from sessions.access import Actor, ActorKind
 from sessions.accounts import do_create_associate, do_create_brand, do_create_user
 from sessions.clock import utcnow
 from sessions.imagery import draw_portrait, draw_product_image
-from sessions.models import Brand, LiveSession, Role, WeeklyHours
+from sessions.models import AssociateProfile, Brand, LiveSession, Role, WeeklyHours
+from sessions.shows import lifecycle
 
 DEMO_SLUG = "maison-aurele"
 DEMO_PASSWORD = "vitrine-demo-2026"
@@ -302,7 +304,7 @@ def seed_demo(db: Session, upload_dir: Path) -> DemoResult:
     product_ids = _seed_catalogue(db, brand.id, upload_dir)
 
     now = utcnow()
-    live_show = cat.do_schedule_show(
+    live_show = lifecycle.do_create_show(
         db,
         brand_id=brand.id,
         title="The Lune bag, tried on live",
@@ -312,7 +314,7 @@ def seed_demo(db: Session, upload_dir: Path) -> DemoResult:
         product_ids=product_ids[:6],
         allow_past=True,
     )
-    cat.do_schedule_show(
+    lifecycle.do_create_show(
         db,
         brand_id=brand.id,
         title="Spring ready-to-wear preview",
@@ -321,7 +323,17 @@ def seed_demo(db: Session, upload_dir: Path) -> DemoResult:
         host_ids=[host_ids[1]],
         product_ids=product_ids[4:10],
     )
-    live = cat.do_start_show(db, live_show)
+    # The first associate hosts the live show, and goes live as its host.
+    host = db.get(AssociateProfile, host_ids[0])
+    assert host is not None
+    as_host = Actor(
+        kind=ActorKind.ASSOCIATE,
+        name=host.display_name,
+        user_id=host.user_id,
+        brand_id=brand.id,
+        associate_id=host.id,
+    )
+    live = lifecycle.do_start_show(db, as_host, live_show)
     assert live.id is not None
     return DemoResult(brand=brand, live_room=live.room, live_session_id=live.id)
 

@@ -95,7 +95,29 @@ declare(
     A.HOSTS,
     summary="who is in the room changed (the hosts' list is rebuilt)",
 )
-declare("session_state", SessionStatePayload, A.ROOM, summary="the room went live or ended")
+declare(
+    "session_state",
+    SessionStatePayload,
+    A.ROOM,
+    summary="a consultation's room went live or ended (a show's: show_state)",
+)
+
+
+# --- shows: the lifecycle (sessions/shows/lifecycle.py) ----------------------------------
+
+
+class ShowStatePayload(Payload):
+    show_id: int
+    # draft, scheduled, live, ended, replay_published, replay_hidden or cancelled
+    status: str
+
+
+declare(
+    "show_state",
+    ShowStatePayload,
+    A.ROOM,
+    summary="a show moved: scheduled, started, ended, cancelled, its replay published or hidden",
+)
 
 
 # --- bags ------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ is the one allowed to act (brand A's admin; the associate a request is offered
 to): it gets the operation's own success status, and its write changes the
 database (a read changes nothing). A new operation joins the matrix by itself;
 one with a path parameter the matrix does not know fails here until it is added
-to the world's ids.
+to the world's ids. A show's start and end are its hosts' alone: there brand A's admin is
+refused too, and its associate (the world show's host) is the one allowed; each of a
+show's moves is tried on a show in a state that allows it (tests/shows/matrix.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tests.booking.matrix import booking_bodies
 from tests.conftest import login
 from tests.factories import Factory
 from tests.security.consultation_world import changed_tables, snapshot
+from tests.shows.matrix import FOR_THE_SHOWS_HOSTS, show_ids
 from web.api.spec import OPERATIONS, STAFF_LEVELS, Operation
 
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -45,6 +48,7 @@ ONE_ASSOCIATES = {"associate_id", "consultation_id", "appointment_id"}
 @dataclass
 class World:
     brand_a: Brand
+    host: AssociateProfile
     ids: dict[str, int]
     admin_a: str
     associate_a: str
@@ -81,6 +85,7 @@ def world(factory: Factory) -> World:
     )
     return World(
         brand_a=brand_a,
+        host=associate,
         ids={k: v for k, v in ids.items() if v is not None},
         admin_a=factory.admin(brand_a).email,
         associate_a=factory.user_of(associate).email,
@@ -131,7 +136,10 @@ def test_matrix_covers_operations() -> None:
 
 
 @pytest.mark.parametrize("op", staff_operations(), ids=lambda op: f"{op.method} {op.rule}")
-def test_refusals(op: Operation, app: Flask, world: World, engine: Engine) -> None:
+def test_refusals(
+    op: Operation, app: Flask, world: World, engine: Engine, factory: Factory
+) -> None:
+    world.ids |= show_ids(op.method, op.rule, factory.session, world.brand_a, world.host)
     url = url_for_op(op, world.ids)
     shopper = app.test_client()
     shopper.get("/")  # a guest with a cookie, but no account
@@ -142,10 +150,13 @@ def test_refusals(op: Operation, app: Flask, world: World, engine: Engine) -> No
     ]
     if op.auth == "brand_admin":
         refused.append(("brand A's associate", signed_in(app, world.associate_a), 403))
-    if ONE_ASSOCIATES & set(PARAM.findall(op.rule)) and world.colleague_a:
+    hosts_only = (op.method, op.rule) in FOR_THE_SHOWS_HOSTS
+    if (ONE_ASSOCIATES & set(PARAM.findall(op.rule)) or hosts_only) and world.colleague_a:
         refused.append(("brand A's other associate", signed_in(app, world.colleague_a), 403))
+    if hosts_only:
+        refused.append(("brand A's admin, not a host", signed_in(app, world.admin_a), 403))
     offered = (op.method, op.rule) in FOR_THE_OFFERED_ASSOCIATE
-    allowed = signed_in(app, world.associate_a if offered else world.admin_a)
+    allowed = signed_in(app, world.associate_a if offered or hosts_only else world.admin_a)
 
     before = snapshot(engine)
     for who, client, status in refused:

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     from web.home import bp as home_bp
     from web.service import init_app as init_consultations
     from web.shop import bp as shop_bp
+    from web.shows import init_app as init_shows
     from web.sockets import init_app as init_live_rooms
 
     app.register_blueprint(home_bp)  # platform landing: the list of brands
@@ -21,3 +22,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin_bp)  # brand admin
     init_live_rooms(app)  # Socket.IO handlers and event delivery
     init_consultations(app)  # booking, talk now, consultation rooms, reminders
+    init_shows(app)  # remind-me limits (the lifecycle's pages are the admin's and console's)

@@ -182,15 +182,18 @@ def _stop_like_ctrl_c(_signum: int, _frame: object) -> None:
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between passes.")
 @click.option("--once", is_flag=True)
 def reminders(interval: float, once: bool) -> None:
-    """Send due consultation reminders (the web node does this too)."""
+    """Send due consultation reminders and show reminders (the web node does this too)."""
     from sessions.mail import mailer_from_config
     from sessions.service.reminders import run_due_reminders
+    from sessions.shows.reminders import ShowLinks, run_due_show_mails
 
     config = _config()
     engine = make_engine(config["DATABASE_URL"])
     mailer = mailer_from_config(config)
+    show_links = ShowLinks(public_url=config["PUBLIC_URL"], secret=config["SECRET_KEY"])
     while True:
         sent = run_due_reminders(engine, mailer)
+        sent += run_due_show_mails(engine, mailer, show_links)
         if sent:
             click.echo(f"sent {sent} reminder(s)")
         if once:

@@ -69,6 +69,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # The app's scheduler (web/scheduler.py): on in every node; how often offers end.
         "SCHEDULER": _bool("SCHEDULER", True),
         "OFFER_TICK_SECONDS": float(os.environ.get("OFFER_TICK_SECONDS", "0.5")),
+        # How often the scheduler sends due show reminders (remind me: sessions/shows/).
+        "SHOW_REMINDER_INTERVAL_SECONDS": float(
+            os.environ.get("SHOW_REMINDER_INTERVAL_SECONDS", "30")
+        ),
+        # Remind-me requests one client address may make ("limits" notation).
+        "SHOW_REMINDER_RATE_LIMIT": os.environ.get("SHOW_REMINDER_RATE_LIMIT", "20 per hour"),
         "ANALYTICS_HEARTBEAT_SECONDS": int(os.environ.get("ANALYTICS_HEARTBEAT_SECONDS", "60")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         # The relay as the browser reaches it, and as the web node reaches it.
@@ -140,7 +146,12 @@ def _check_limits(config: dict[str, Any]) -> None:
     """A typo in a limit should stop the node at start, not 500 on the first chat."""
     from limits import parse
 
-    for name in ("GUEST_RATE_LIMIT", "CHAT_RATE_LIMIT", "HEART_RATE_LIMIT"):
+    for name in (
+        "GUEST_RATE_LIMIT",
+        "CHAT_RATE_LIMIT",
+        "HEART_RATE_LIMIT",
+        "SHOW_REMINDER_RATE_LIMIT",
+    ):
         try:
             parse(config[name])
         except ValueError:

@@ -2,7 +2,8 @@
 
 Jobs: expired reservations give their stock back, flash offers end on time,
 talk-now and chat offers nobody answered pass to the next associate (and
-waiting requests and threads are routed), appointment e-mails go out when due. Every job claims
+waiting requests and threads are routed), appointment e-mails and show reminders go out
+when due. Every job claims
 its rows through the database (a conditional UPDATE, or a claimed reminder),
 so any number of nodes may run the same scheduler on one database: each row is
 handled once. The app factory builds it and starts it (not under the test
@@ -71,11 +72,19 @@ def send_reminders(app: Flask) -> object:
     return run_due_reminders(get_engine(app), mailer(app), utcnow(), links(app))
 
 
+def send_show_reminders(app: Flask) -> object:
+    """Remind me: confirmations, "starts soon" at the brand's lead time, "we are live"."""
+    from web.shows import send_due_show_mails
+
+    return send_due_show_mails(app)
+
+
 JOBS = (
     Job("reservations", "RESERVATION_SWEEP_SECONDS", 30, release_reservations),
     Job("offers", "OFFER_TICK_SECONDS", 0.5, end_offers),
     Job("queue", "QUEUE_TICK_SECONDS", 2, route_queue),
     Job("reminders", "REMINDER_INTERVAL_SECONDS", 30, send_reminders),
+    Job("show_reminders", "SHOW_REMINDER_INTERVAL_SECONDS", 30, send_show_reminders),
 )
 
 

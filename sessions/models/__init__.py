@@ -45,10 +45,6 @@ from sessions.models.live import (
     SanctionKind,
     SessionKind,
     SessionStatus,
-    Show,
-    ShowHost,
-    ShowProduct,
-    ShowStatus,
 )
 from sessions.models.replies import SavedReply
 from sessions.models.service import (
@@ -57,6 +53,15 @@ from sessions.models.service import (
     ThreadMessageKind,
     ThreadSide,
     ThreadStatus,
+)
+from sessions.models.shows import (
+    Show,
+    ShowHost,
+    ShowMailKind,
+    ShowProduct,
+    ShowReminder,
+    ShowReminderMail,
+    ShowStatus,
 )
 
 __all__ = [
@@ -96,7 +101,10 @@ __all__ = [
     "Shopper",
     "Show",
     "ShowHost",
+    "ShowMailKind",
     "ShowProduct",
+    "ShowReminder",
+    "ShowReminderMail",
     "ShowStatus",
     "StockReservation",
     "Store",

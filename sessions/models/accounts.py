@@ -57,6 +57,9 @@ class Brand(SQLModel, table=True):
     # automatic answer (sessions/service/routing.py).
     away_after_minutes: int = Field(default=10, ge=1, le=240)
     auto_answer_after_seconds: int = Field(default=120, ge=0, le=24 * 3600)
+    # Shows: who asked to be reminded gets an e-mail this many minutes before the start
+    # (0: only the "we are live" one).
+    show_reminder_minutes: int = Field(default=30, ge=0, le=24 * 60)
     created_at: datetime = utc_field(default_now=True)
 
 

@@ -1,61 +1,17 @@
-"""Shows, live sessions and what happens in them: chat, moderation, pins, offers."""
+"""Live sessions and what happens in them: chat, moderation, pins, offers.
+
+A show's own tables (its programme, hosts, products, reminders) are in
+``sessions/models/shows.py``."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from sessions.models.base import enum_column, utc_field
-
-
-class ShowStatus(enum.StrEnum):
-    SCHEDULED = "scheduled"
-    LIVE = "live"
-    ENDED = "ended"
-    CANCELLED = "cancelled"
-
-
-class Show(SQLModel, table=True):
-    """A brand's scheduled live event."""
-
-    __tablename__ = "shows"
-
-    id: int | None = Field(default=None, primary_key=True)
-    brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
-    store_id: int | None = Field(default=None, foreign_key="stores.id")
-    title: str = Field(max_length=200)
-    description: str = Field(default="", sa_column=Column(Text, nullable=False))
-    starts_at: datetime = utc_field(index=True)
-    duration_minutes: int = Field(default=45, ge=5, le=600)
-    status: ShowStatus = Field(
-        default=ShowStatus.SCHEDULED,
-        sa_column=enum_column(ShowStatus, 12),
-    )
-    cover_path: str | None = Field(default=None, max_length=255)
-    replay_path: str | None = Field(default=None, max_length=255)
-    created_at: datetime = utc_field(default_now=True)
-
-
-class ShowHost(SQLModel, table=True):
-    __tablename__ = "show_hosts"
-    __table_args__ = (UniqueConstraint("show_id", "associate_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    show_id: int = Field(foreign_key="shows.id", index=True, ondelete="CASCADE")
-    associate_id: int = Field(foreign_key="associate_profiles.id", ondelete="CASCADE")
-
-
-class ShowProduct(SQLModel, table=True):
-    __tablename__ = "show_products"
-    __table_args__ = (UniqueConstraint("show_id", "product_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    show_id: int = Field(foreign_key="shows.id", index=True, ondelete="CASCADE")
-    product_id: int = Field(foreign_key="products.id", ondelete="CASCADE")
-    position: int = Field(default=0)
 
 
 class SessionKind(enum.StrEnum):

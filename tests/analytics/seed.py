@@ -10,11 +10,11 @@ import time_machine
 from sqlmodel import Session
 
 from sessions import bags
-from sessions import catalogue as cat
 from sessions.access import Actor, ActorKind
 from sessions.analytics import events, orders
 from sessions.models import Brand, Show
-from tests.factories import Factory
+from sessions.shows import lifecycle
+from tests.factories import OPERATOR, Factory
 
 
 @dataclass
@@ -39,7 +39,7 @@ def seed_show(session: Session, factory: Factory, brand: Brand, start: datetime)
         show = factory.show(brand, title="Spring silks", starts_at=start, duration_minutes=30)
         live = factory.live_session(show)
         clock.move_to(start)
-        cat.do_start_show(session, show)
+        lifecycle.do_start_show(session, OPERATOR, show)
         for n, actor in enumerate(actors):
             clock.move_to(start + timedelta(minutes=2 * n))
             events.do_record_join(session, actor, live, f"view-{n}")
@@ -62,6 +62,6 @@ def seed_show(session: Session, factory: Factory, brand: Brand, start: datetime)
             orders.NewOrder("SHOP-77", 12000, brand.currency, [], handoff_id=record.id),
         )
         clock.move_to(start + timedelta(minutes=30))
-        cat.do_end_show(session, show)
+        lifecycle.do_end_show(session, OPERATOR, show)
     session.commit()
     return SeededShow(show, start, 3, 12000)

@@ -9,12 +9,12 @@ import pytest
 import time_machine
 from sqlmodel import Session, func, select
 
-from sessions import catalogue as cat
 from sessions.access import Actor, ActorKind
 from sessions.analytics import events, metrics
 from sessions.errors import TooManyRequests
 from sessions.models import AnalyticsEvent
-from tests.factories import Factory
+from sessions.shows import lifecycle
+from tests.factories import OPERATOR, Factory
 
 T0 = datetime(2027, 3, 1, 18, 0, tzinfo=UTC)
 
@@ -32,7 +32,7 @@ def test_a_viewing_without_a_leave_ends_at_its_last_heartbeat(
         show = factory.show(brand, starts_at=T0, host_ids=[host.id])
         live = factory.live_session(show)
         clock.move_to(T0)
-        cat.do_start_show(session, show)
+        lifecycle.do_start_show(session, OPERATOR, show)
         assert events.do_record_join(session, host_actor, live, "host-socket") is False
         events.do_record_join(session, viewer, live, "sock-1")
         for minute in (1, 2, 3):  # its node beats, then dies: no leave ever comes
@@ -41,7 +41,7 @@ def test_a_viewing_without_a_leave_ends_at_its_last_heartbeat(
                 session, [events.Viewing(live.id, "sock-1", viewer.shopper_id)]
             )  # type: ignore[arg-type]
         clock.move_to(T0 + timedelta(minutes=30))
-        cat.do_end_show(session, show)
+        lifecycle.do_end_show(session, OPERATOR, show)
         summary = metrics.show_summary(session, live)
     assert summary.unique_viewers == 1  # the host is not counted
     assert summary.live.watch_seconds_total == 180
@@ -54,7 +54,7 @@ def test_product_clicks_faster_than_a_person_are_refused(
     brand = factory.brand()
     product = factory.product(brand)
     show = factory.show(brand)
-    live = cat.do_start_show(session, show)
+    live = lifecycle.do_start_show(session, OPERATOR, show)
     viewer = Actor(kind=ActorKind.SHOPPER, shopper_id=factory.shopper().id)
     for _ in range(20):
         events.do_record_product_click(session, viewer, live, product.id)

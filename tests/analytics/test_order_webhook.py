@@ -11,11 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 
-from sessions import catalogue as cat
 from sessions.analytics import metrics
 from sessions.models import Bag, Brand, LiveSession, Order
+from sessions.shows import lifecycle
 from tests.analytics.conftest import SECRET, post_order
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 
 
 @dataclass
@@ -45,7 +45,7 @@ def shop(app: Flask, factory: Factory, session: Session) -> Shop:
     session.commit()
     product = factory.product(brand, stock=5, price_minor=12000)
     show = factory.show(brand, product_ids=[product.id])
-    live = cat.do_start_show(session, show)
+    live = lifecycle.do_start_show(session, OPERATOR, show)
     variant = factory.variants(product)[0]
     other = factory.brand()
     other.checkout_url_template = "https://other.example/cart?add={skus}"
@@ -53,7 +53,7 @@ def shop(app: Flask, factory: Factory, session: Session) -> Shop:
     session.commit()
     other_product = factory.product(other, stock=5)
     other_show = factory.show(other)
-    other_live = cat.do_start_show(session, other_show)
+    other_live = lifecycle.do_start_show(session, OPERATOR, other_show)
     other_variant = factory.variants(other_product)[0]
     assert brand.id and other.id and variant.id and other_variant.id
     session.commit()  # on SQLite an open read holds the write lock the requests need

@@ -36,12 +36,12 @@ from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 from sqlmodel import Session, col, select
 
-from sessions import catalogue as cat
 from sessions.analytics import metrics
 from sessions.models import CheckoutHandoff, LiveSession, Order, Show
+from sessions.shows import lifecycle
 from tests.analytics.conftest import SECRET, post_order
 from tests.conftest import login
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 from web.sockets import heartbeats, state
 
 T0 = datetime(2027, 3, 1, 18, 0, tzinfo=UTC)
@@ -184,7 +184,7 @@ def run_script(
     a = Person(stage, connect)
     a.open_tab()
     clock.move_to(at(18, 0))
-    cat.do_start_show(stage.session, stage.show)
+    lifecycle.do_start_show(stage.session, OPERATOR, stage.show)
     stage.session.commit()
     host = connect(stage.host_email)
     assert host.emit("join", {"session_id": stage.live.id}, callback=True)["role"] == "host"
@@ -235,7 +235,7 @@ def run_script(
     clock.move_to(at(18, 25))
     a.add(stage.p2_variant, 2)
     clock.move_to(at(18, 30))
-    cat.do_end_show(stage.session, stage.show)
+    lifecycle.do_end_show(stage.session, OPERATOR, stage.show)
     stage.session.commit()
     clock.move_to(at(18, 40))
     a.close_tab()

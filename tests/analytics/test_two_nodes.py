@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from sessions import catalogue as cat
 from sessions.analytics import metrics
 from sessions.db import create_all, make_engine
 from sessions.models import AnalyticsEvent, LiveSession
-from tests.factories import Factory
+from sessions.shows import lifecycle
+from tests.factories import OPERATOR, Factory
 from tests.rooms.live_clients import RoomClient, guest_http, staff_http
 from tests.servers import WebServer
 
@@ -60,7 +60,7 @@ def test_events_written_through_two_nodes_are_counted_once(
         brand = factory.brand()
         product = factory.product(brand, stock=20, price_minor=4500)
         show = factory.show(brand, product_ids=[product.id])
-        live = cat.do_start_show(session, show)
+        live = lifecycle.do_start_show(session, OPERATOR, show)
         variant_id, product_id, live_id = factory.variants(product)[0].id, product.id, live.id
         admin_email = factory.admin(brand).email
         session.commit()

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from sessions.clock import utcnow
-from sessions.models import LiveSession, SavedReply, SessionKind, SessionStatus
+from sessions.models import LiveSession, SavedReply, SessionKind, SessionStatus, ShowReminder
 from sessions.service import messages_left
+from sessions.shows.reminders import unsubscribe_token
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, sign_in
 from tests.factories import Factory
 from tests.servers import WebServer
@@ -24,6 +25,8 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
     show = seed.show(brand, title="Silk", product_ids=[product.id])
     associate = seed.associate(brand, store)
     admin_email = seed.admin(brand).email
+    reminder = ShowReminder(show_id=show.id or 0, email="reminded@example.com")
+    seed.session.add(reminder)
     reply = SavedReply(brand_id=brand.id or 0, title="Welcome", body="Hello {shopper}.")
     seed.session.add(reply)
     associate_email = seed.user_of(associate).email
@@ -50,6 +53,7 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
         f"/b/{brand.slug}/products/{product.id}",
         f"/b/{brand.slug}/bag",
         f"/embed/shows/{show.id}",
+        f"/show-reminders/{unsubscribe_token('test-secret-key', reminder)}",
         "/login",
     ]
     failures: dict[str, Any] = {}
@@ -69,6 +73,7 @@ def test_main_pages_pass_axe(web_only: WebServer, seed: Factory, chromium: Any) 
         f"/admin/associates/{associate.id}",
         "/admin/shows",
         "/admin/shows/new",
+        f"/admin/shows/{show.id}",
         "/admin/settings",
         "/admin/replies",
         "/admin/replies/new",

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from sessions.clock import utcnow
+from sessions.shows import lifecycle
 from tests.analytics.seed import seed_show
 from tests.browser.conftest import DESKTOP, axe_violations, sign_in
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 from tests.servers import WebServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -89,14 +90,13 @@ def test_opening_a_product_card_on_the_show_page_counts_a_click(
 ) -> None:
     from sqlmodel import func, select
 
-    from sessions import catalogue as cat
     from sessions.models import AnalyticsEvent
     from tests.browser.conftest import PHONE
 
     brand = seed.brand()
     product = seed.product(brand, name="Carré", sizes=("S", "M"))
     show = seed.show(brand, product_ids=[product.id])
-    cat.do_start_show(seed.session, show)
+    lifecycle.do_start_show(seed.session, OPERATOR, show)
     seed.session.commit()
     page = chromium.new_context(**PHONE).new_page()
     page.goto(f"{web_only.url}/b/{brand.slug}/shows/{show.id}")

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from sessions.catalogue import do_start_show, live_session_for_show
 from sessions.embedding import do_set_embed_origins
+from sessions.shows.lifecycle import do_start_show, live_session_for_show
 from tests.browser.conftest import PHONE
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 from tests.servers import WebServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,7 +37,7 @@ def test_embed_snippet_plays_and_adds_to_bag(
     brand = seed.brand(name="Maison Aurèle", slug="aurele")
     product = seed.product(brand, name="Foulard soie", sizes=("90",), stock=3)
     show = seed.show(brand, title="Silk, live", product_ids=[product.id])
-    live = do_start_show(seed.session, show)
+    live = do_start_show(seed.session, OPERATOR, show)
     assert live_session_for_show(seed.session, show).room == live.room
     seed.session.commit()
     synthetic_camera(live.room)

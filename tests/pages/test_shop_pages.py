@@ -8,9 +8,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
-from sessions.catalogue import do_cancel_show
 from sessions.clock import utcnow
-from tests.factories import Factory
+from sessions.shows.lifecycle import do_cancel_show
+from tests.factories import OPERATOR, Factory
 
 
 def test_brand_home_lists_upcoming_show_with_countdown_and_calendar_link(
@@ -49,7 +49,7 @@ def test_cancelled_show_has_no_calendar_file(
 ) -> None:
     brand = factory.brand()
     show = factory.show(brand)
-    do_cancel_show(session, show)
+    do_cancel_show(session, OPERATOR, show)
     assert client.get(f"/b/{brand.slug}/shows/{show.id}.ics").status_code == 410
 
 

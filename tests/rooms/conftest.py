@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 from sqlmodel import Session
 
-from sessions import catalogue as cat
 from sessions.db import create_all, make_engine
 from sessions.models import AssociateProfile, Brand, LiveSession, Product, Show, User, Variant
+from sessions.shows import lifecycle
 from tests.conftest import login
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 from web.extensions import socketio
 from web.sockets import state
 
@@ -47,7 +47,7 @@ def room(factory: Factory, session: Session) -> Room:
     host = factory.associate(brand)
     product = factory.product(brand, stock=5, name="Silk scarf")
     show = factory.show(brand, host_ids=[host.id], product_ids=[product.id])
-    live = cat.do_start_show(session, show)
+    live = lifecycle.do_start_show(session, OPERATOR, show)
     made = Room(
         brand, host, factory.user_of(host), show, live, product, factory.variants(product)[0]
     )
@@ -121,7 +121,7 @@ def seeded(database_url: str) -> Iterator[Seeded]:
         host = factory.associate(brand)
         product = factory.product(brand, stock=50)
         show = factory.show(brand, host_ids=[host.id], product_ids=[product.id])
-        live = cat.do_start_show(session, show)
+        live = lifecycle.do_start_show(session, OPERATOR, show)
         variant = factory.variants(product)[0]
         email = factory.user_of(host).email
         session.commit()

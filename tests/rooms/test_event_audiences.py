@@ -20,11 +20,11 @@ import pytest
 import requests
 from sqlmodel import Session
 
-from sessions import catalogue as cat
 from sessions.clock import utcnow
 from sessions.db import create_all, make_engine
 from sessions.models import AssociateStatus
-from tests.factories import Factory
+from sessions.shows import lifecycle
+from tests.factories import OPERATOR, Factory
 from tests.rooms.live_clients import RoomClient, csrf_token, guest_http, staff_http
 from tests.servers import WebServer
 
@@ -74,7 +74,7 @@ def world(database_url: str) -> Iterator[World]:
         carl = factory.associate(brand_b, factory.store(brand_b), name="Carl")
         product = factory.product(brand_a, stock=20)
         show = factory.show(brand_a, host_ids=[anna.id], product_ids=[product.id])
-        live = cat.do_start_show(session, show)
+        live = lifecycle.do_start_show(session, OPERATOR, show)
         emails = {
             "anna": factory.user_of(anna).email,
             "bea": factory.user_of(bea).email,

@@ -15,7 +15,6 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from sessions import catalogue as cat
 from sessions.clock import utcnow
 from sessions.models import (
     AssociateProfile,
@@ -26,6 +25,7 @@ from sessions.models import (
     Shopper,
 )
 from sessions.service import appointments
+from sessions.shows import lifecycle
 from tests.booking.conftest import staff
 from tests.conftest import login
 from tests.factories import Factory
@@ -99,7 +99,7 @@ def make_world(app: Flask, factory: Factory, session: Session) -> World:
     product_a = factory.product(brand_a, stock=5, name="Sky-blue bag")
     product_b = factory.product(brand_b, stock=5, name="Brand B secret coat")
     show = factory.show(brand_a, host_ids=[host.id], product_ids=[product_a.id])
-    show_live = cat.live_session_for_show(session, show)
+    show_live = lifecycle.live_session_for_show(session, show)
     # On SQLite every transaction holds the write lock (BEGIN IMMEDIATE): end the read.
     session.commit()
     clients = {who: app.test_client() for who in EVERYONE}

@@ -17,9 +17,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from sessions.clock import utcnow
-from sessions.models import Appointment, LiveSession, QueueRequest, QueueStatus, Shopper
+from sessions.models import (
+    Appointment,
+    LiveSession,
+    QueueRequest,
+    QueueStatus,
+    Shopper,
+    ShowReminder,
+)
 from sessions.service import queue
 from sessions.service.appointments import manage_token
+from sessions.shows.reminders import unsubscribe_token
 from tests.factories import Factory
 from tests.security.consultation_world import (
     ANONYMOUS,
@@ -82,6 +90,13 @@ def _consultation(session: Session, world: World) -> LiveSession:
     return live
 
 
+def show_reminder(session: Session, world: World) -> ShowReminder:
+    reminder = ShowReminder(show_id=world.show_id, email="reminded@example.com")
+    session.add(reminder)
+    session.commit()
+    return reminder
+
+
 def url_of(endpoint: str, rule: str, ids: dict[str, object]) -> str:
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -117,6 +132,10 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         "token": manage_token(app.config["SECRET_KEY"], appointment),
         "name": "try-on.jpg",  # a consultation's snapshot (none was sent: a 404 to everyone)
         "table": "shows",  # an analytics export (for a show's exports: a 404, still a GET)
+        # The unsubscribe link of a show reminder: its page asks, only its POST unsubscribes.
+        "reminder_token": unsubscribe_token(
+            app.config["SECRET_KEY"], show_reminder(session, world)
+        ),
     }
     session.commit()  # end the read: on SQLite it would hold the write lock
     return made

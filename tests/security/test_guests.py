@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from sessions import catalogue as cat
 from sessions import ratelimit
 from sessions.clock import utcnow
 from sessions.models import Shopper
-from tests.factories import Factory
+from sessions.shows import lifecycle
+from tests.factories import OPERATOR, Factory
 from web.extensions import socketio
 
 
@@ -38,7 +38,7 @@ def a_live_show(factory: Factory) -> tuple[int, int, int, int]:
     brand = factory.brand()
     product = factory.product(brand, stock=20)
     show = factory.show(brand, product_ids=[product.id])
-    live = cat.do_start_show(factory.session, show)
+    live = lifecycle.do_start_show(factory.session, OPERATOR, show)
     variant = factory.variants(product)[0]
     factory.session.commit()
     assert brand.id and show.id and live.id and variant.id

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from sessions import catalogue as cat
 from sessions.db import create_all, make_engine
-from tests.factories import Factory
+from sessions.shows import lifecycle
+from tests.factories import OPERATOR, Factory
 from tests.rooms.live_clients import RoomClient, guest_http
 from tests.servers import WebServer
 
@@ -28,7 +28,7 @@ def live_id(database_url: str) -> Iterator[int]:
         factory = Factory(session)
         brand = factory.brand()
         show = factory.show(brand, host_ids=[factory.associate(brand).id])
-        live = cat.do_start_show(session, show)
+        live = lifecycle.do_start_show(session, OPERATOR, show)
         session.commit()
         assert live.id is not None
         yield live.id

@@ -16,11 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from sessions import catalogue as cat
 from sessions.db import create_all, make_engine
 from sessions.models import Brand, Variant
+from sessions.shows import lifecycle
 from tests.conftest import login
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 from tests.rooms.live_clients import RoomClient, csrf_token, guest_http, staff_http
 from tests.servers import WebServer
 
@@ -44,7 +44,7 @@ def _seed(session: Session, stock: int = 10) -> Drop:
     host = factory.associate(brand)
     product = factory.product(brand, stock=stock, name="Kelly bag")
     show = factory.show(brand, host_ids=[host.id], product_ids=[product.id])
-    live = cat.do_start_show(session, show)
+    live = lifecycle.do_start_show(session, OPERATOR, show)
     variant = factory.variants(product)[0]
     email = factory.user_of(host).email
     session.commit()  # end the read: on SQLite it holds the write lock

@@ -41,7 +41,8 @@ from sessions.service.answers import (
     detect_language,
 )
 from sessions.service.hours import at_store, do_set_weekly_hours
-from tests.factories import Factory
+from sessions.shows import lifecycle
+from tests.factories import OPERATOR, Factory
 
 NOW = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 OFFLINE = "We are closed on Sundays. Leave us a message."
@@ -170,7 +171,7 @@ def body(answer: AutomaticAnswer, lang: Lang = "en") -> list[str]:
 def start_live_show(factory: Factory, shop: Shop, **kw: object) -> LiveSession:
     values: dict = {"title": "Live now", "starts_at": NOW, "allow_past": True} | kw
     show = factory.show(shop.brand, **values)
-    return cat.do_start_show(factory.session, show)
+    return lifecycle.do_start_show(factory.session, OPERATOR, show)
 
 
 def add_offer(session: Session, live: LiveSession, product: Product, **kw: object) -> FlashOffer:
@@ -482,7 +483,7 @@ def test_an_offer_of_an_ended_session_is_not_current(
     add_offer(session, live, shop.lune)
     show = session.get(Show, live.show_id)
     assert show is not None
-    cat.do_end_show(session, show)
+    lifecycle.do_end_show(session, OPERATOR, show)
     answer = ask(session, shop, "Any promotion?", shop.lune)
     assert answer.facts == [f"offer:product:{shop.lune.id}=none"]
 

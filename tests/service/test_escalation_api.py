@@ -16,14 +16,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from sessions.catalogue import do_start_show
 from sessions.db import create_all, make_engine
 from sessions.grants import verify_grant
 from sessions.models import AssociateStatus, LiveSession
 from sessions.service import queue
+from sessions.shows.lifecycle import do_start_show
 from tests.booking.conftest import Team
 from tests.conftest import app_config, login, running_app
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 from tests.rooms.live_clients import csrf_token, staff_http
 from tests.servers import WebServer
 from tests.service.test_inbox_live import Console
@@ -138,7 +138,7 @@ def test_the_embed_asks_from_its_show_and_opens_the_room_in_a_new_tab(
     app: Flask, team: Team, factory: Factory, session: Session
 ) -> None:
     show = factory.show(team.brand, title="Silk, live")
-    do_start_show(session, show)
+    do_start_show(session, OPERATOR, show)
     queue.do_set_status(session, team.anna, AssociateStatus.ONLINE)
     html = app.test_client(use_cookies=False).get(f"/embed/shows/{show.id}").get_data(True)
     assert "data-ask" in html and f'data-show-id="{show.id}"' in html

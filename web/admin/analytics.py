@@ -18,9 +18,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from sessions.access import access_brand_analytics
 from sessions.analytics import metrics
 from sessions.analytics.orders import MAX_WINDOW_DAYS, do_set_attribution_window
-from sessions.catalogue import live_session_for_show
 from sessions.errors import InvalidInput, NotFound
 from sessions.models import Brand, Show
+from sessions.shows.lifecycle import live_session_for_show
 from web.admin import bp
 from web.admin.forms import admin_brand, needs_login
 from web.api.analytics import period_of

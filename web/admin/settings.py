@@ -30,6 +30,7 @@ FIELDS = (
     "max_per_client",
     "away_after_minutes",
     "auto_answer_after_seconds",
+    "show_reminder_minutes",
 )
 
 
@@ -121,7 +122,8 @@ def _show_new_secret(brand: Brand, message: str) -> Response:
 
 def _form_for(brand: Brand) -> Form:
     """The settings form as the brand has it now (the main fields and the separate ones)."""
-    form = Form(values={name: str(getattr(brand, name) or "") for name in FIELDS})
+    values = {name: getattr(brand, name) for name in FIELDS}
+    form = Form(values={name: "" if v is None else str(v) for name, v in values.items()})
     form.values["embed_origins"] = brand.embed_origins
     form.values["record_consultations"] = "1" if brand.record_consultations else ""
     return form

@@ -1,4 +1,6 @@
-"""Shows: schedule, edit, cancel; cover from an upload or from the relay's thumbnail."""
+"""Shows: create (scheduled or as a draft), edit, and the lifecycle's buttons — exactly
+the moves the admin may make in the show's state (sessions/shows/lifecycle.py) — plus the
+replay's trim, the count of reminders asked, and a cover from an upload or the relay."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
-from sessions import catalogue as cat
+from sessions.access import Actor, access_show_programme
 from sessions.errors import DomainError, InvalidInput, NotFound
 from sessions.models import (
     AssociateProfile,
@@ -19,13 +21,16 @@ from sessions.models import (
     Show,
     ShowHost,
     ShowProduct,
-    ShowStatus,
     Store,
 )
+from sessions.shows import lifecycle
+from sessions.shows.lifecycle import STATUS_WORDS, ShowAction
+from sessions.shows.reminders import reminder_count, reminder_counts
 from web.admin import bp
 from web.admin.forms import Form, admin_brand, needs_login
 from web.admin.images import save_image
 from web.db import db
+from web.identity import current_actor
 from web.relay import internal_headers
 
 
@@ -41,7 +46,7 @@ def _show_of(brand: Brand, show_id: int) -> Show:
     return show
 
 
-def _form_page(brand: Brand, form: Form, show: Show | None) -> str:
+def _form_page(brand: Brand, form: Form, show: Show | None, error: str | None = None) -> str:
     hosts = (
         db()
         .exec(
@@ -60,6 +65,7 @@ def _form_page(brand: Brand, form: Form, show: Show | None) -> str:
         )
         .all()
     )
+    actor = current_actor()
     return render_template(
         "admin/show_form.html",
         brand=brand,
@@ -67,6 +73,32 @@ def _form_page(brand: Brand, form: Form, show: Show | None) -> str:
         show=show,
         hosts=hosts,
         products=products,
+        buttons=admin_buttons(lifecycle.actions_for(db(), actor, show)) if show else [],
+        can_trim=show is not None
+        and ShowAction.TRIM_REPLAY in lifecycle.actions_for(db(), actor, show),
+        reminders=reminder_count(db(), show) if show else 0,
+        editable=show is None or show.status in lifecycle.EDITABLE,
+        replay=show.replay_path if show else None,
+        status_words=STATUS_WORDS,
+        error=error,
+        section="shows",
+    )
+
+
+def _list_page(brand: Brand, actor: Actor, error: str | None = None) -> str:
+    rows = (
+        db()
+        .exec(select(Show).where(Show.brand_id == brand.id).order_by(col(Show.starts_at).desc()))
+        .all()
+    )
+    return render_template(
+        "admin/shows.html",
+        brand=brand,
+        shows=rows,
+        buttons={s.id: admin_buttons(lifecycle.actions_for(db(), actor, s)) for s in rows},
+        reminders=reminder_counts(db(), [s.id for s in rows if s.id is not None]),
+        status_words=STATUS_WORDS,
+        error=error,
         section="shows",
     )
 
@@ -75,13 +107,8 @@ def _form_page(brand: Brand, form: Form, show: Show | None) -> str:
 def shows() -> Response | str:
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
-    rows = (
-        db()
-        .exec(select(Show).where(Show.brand_id == brand.id).order_by(col(Show.starts_at).desc()))
-        .all()
-    )
-    return render_template("admin/shows.html", brand=brand, shows=rows, section="shows")
+    actor, brand = admin_brand()
+    return _list_page(brand, actor)
 
 
 def _read_show_form(form: Form) -> dict[str, object]:
@@ -117,14 +144,20 @@ def new_show() -> Response | str | tuple[str, int]:
         return _form_page(brand, form, None)
     form = Form.from_request()
     values = _read_show_form(form)
+    draft = request.form.get("then") == "draft"
     if form.ok:
         try:
-            show = cat.do_schedule_show(db(), brand_id=brand.id or 0, **values)  # type: ignore[arg-type]
+            show = lifecycle.do_create_show(
+                db(),
+                brand_id=brand.id or 0,
+                draft=draft,
+                **values,  # type: ignore[arg-type]
+            )
         except DomainError as exc:
             db().rollback()
             form.absorb(exc, "title")
         else:
-            flash(f"“{show.title}” is scheduled.")
+            flash(f"“{show.title}” is {'saved as a draft' if draft else 'scheduled'}.")
             return redirect(url_for("admin.shows"))
     return _form_page(brand, form, None), 422
 
@@ -143,17 +176,31 @@ def _show_values(show: Show, tz: str) -> dict[str, object]:
         "product_ids": list(
             db().exec(select(ShowProduct.product_id).where(ShowProduct.show_id == show.id))
         ),
+        "trim_start": _clock(show.replay_start_seconds),
+        "trim_end": _clock(show.replay_end_seconds),
     }
+
+
+def _clock(seconds: float | None) -> str:
+    """1:02:03.5 for the trim fields (empty: not set)."""
+    if seconds is None:
+        return ""
+    whole, rest = divmod(seconds, 1)
+    hours, left = divmod(int(whole), 3600)
+    minutes, secs = divmod(left, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return text + (f"{rest:.1f}"[1:] if rest >= 0.05 else "")
 
 
 @bp.route("/shows/<int:show_id>", methods=["GET", "POST"])
 def edit_show(show_id: int) -> Response | str | tuple[str, int]:
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
+    actor, brand = admin_brand()
     show = _show_of(brand, show_id)
     if request.method == "GET":
         return _form_page(brand, Form(values=_show_values(show, _default_timezone(brand))), show)
+    access_show_programme(actor, show)
     form = Form.from_request()
     values = _read_show_form(form)
     if form.get("cover_from_relay"):
@@ -163,7 +210,7 @@ def edit_show(show_id: int) -> Response | str | tuple[str, int]:
             form.absorb(exc, "cover_from_relay")
     if form.ok:
         try:
-            cat.do_update_show(db(), show, **values)  # type: ignore[arg-type]
+            lifecycle.do_update_show(db(), show, **values)  # type: ignore[arg-type]
         except DomainError as exc:
             db().rollback()
             form.absorb(exc, "title")
@@ -175,7 +222,7 @@ def edit_show(show_id: int) -> Response | str | tuple[str, int]:
 
 def _relay_thumbnail(show: Show) -> str:
     """Keep the relay's latest picture of the show's room as its cover."""
-    live = cat.live_session_for_show(db(), show)
+    live = lifecycle.live_session_for_show(db(), show)
     url = f"{current_app.config['RELAY_INTERNAL_URL']}/rooms/{live.room}/thumbnail.jpg"
     try:
         response = requests.get(url, headers=internal_headers(), timeout=5)
@@ -190,23 +237,115 @@ def _relay_thumbnail(show: Show) -> str:
     )
 
 
-@bp.post("/shows/<int:show_id>/cancel")
-def cancel_show(show_id: int) -> Response | str | tuple[str, int]:
-    if (login := needs_login()) is not None:
-        return login
-    _, brand = admin_brand()
-    show = _show_of(brand, show_id)
-    try:
-        cat.do_cancel_show(db(), show)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"“{show.title}” was cancelled.")
+# The buttons of the admin's moves, by the name in their address.
+BUTTONS = {
+    "schedule": ShowAction.SCHEDULE,
+    "cancel": ShowAction.CANCEL,
+    "publish-replay": ShowAction.PUBLISH_REPLAY,
+    "hide-replay": ShowAction.HIDE_REPLAY,
+}
+DONE = {
+    ShowAction.SCHEDULE: "is scheduled",
+    ShowAction.CANCEL: "was cancelled",
+    ShowAction.PUBLISH_REPLAY: "has its replay published",
+    ShowAction.HIDE_REPLAY: "has its replay hidden",
+}
+
+
+SLUGS = {action: slug for slug, action in BUTTONS.items()}
+
+
+def admin_buttons(actions: list[ShowAction]) -> list[dict[str, str]]:
+    """The admin's buttons among the actions allowed now (start and end are the host's,
+    in the console; the trim has its own form)."""
+    return [
+        {
+            "slug": SLUGS[a],
+            "label": lifecycle.TRANSITIONS[a].label,
+            "danger": "danger" if a is ShowAction.CANCEL else "",
+        }
+        for a in actions
+        if a in SLUGS
+    ]
+
+
+def _back(show: Show) -> Response:
+    if request.form.get("back") == "show":
+        return redirect(url_for("admin.edit_show", show_id=show.id))
     return redirect(url_for("admin.shows"))
 
 
+def _refused(brand: Brand, actor: Actor, show: Show, exc: DomainError) -> tuple[str, int]:
+    """The page the button was on, with the refusal (a 409 says what the show is now)."""
+    db().rollback()
+    if request.form.get("back") == "show":
+        form = Form(values=_show_values(show, _default_timezone(brand)))
+        return _form_page(brand, form, show, error=exc.message), exc.status
+    return _list_page(brand, actor, error=exc.message), exc.status
+
+
+@bp.post("/shows/<int:show_id>/<any(schedule, cancel, 'publish-replay', 'hide-replay'):button>")
+def show_transition(show_id: int, button: str) -> Response | str | tuple[str, int]:
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    show = _show_of(brand, show_id)
+    action = BUTTONS[button]
+    try:
+        lifecycle.ACTIONS[action](db(), actor, show)
+    except DomainError as exc:
+        return _refused(brand, actor, show, exc)
+    flash(f"“{show.title}” {DONE[action]}.")
+    return _back(show)
+
+
+def _seconds(form: Form, name: str, label: str, *, required: bool) -> float | None:
+    """Seconds as typed: 75, 75.5, 1:15 or 1:01:15."""
+    raw = form.get(name).strip()
+    if not raw:
+        if required:
+            form.fail(name, f"Enter {label}.")
+        return None
+    try:
+        parts = [float(p) for p in raw.split(":")]
+        if len(parts) > 3 or len(raw) > 12 or any(p < 0 or p != p for p in parts):
+            raise ValueError
+    except ValueError:
+        form.fail(name, f"Enter {label} in seconds, or as minutes:seconds.")
+        return None
+    total = 0.0
+    for part in parts:
+        total = total * 60 + part
+    return total
+
+
+@bp.post("/shows/<int:show_id>/trim")
+def trim_replay(show_id: int) -> Response | str | tuple[str, int]:
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    show = _show_of(brand, show_id)
+    form = Form.from_request()
+    start = _seconds(form, "trim_start", "the start", required=False) or 0.0
+    end = _seconds(form, "trim_end", "the end", required=False)
+    if form.ok:
+        try:
+            lifecycle.do_trim_replay(db(), actor, show, start_seconds=start, end_seconds=end)
+        except DomainError as exc:
+            if exc.status == 409:
+                return _refused(brand, actor, show, exc)
+            db().rollback()
+            names = {"start_seconds": "trim_start", "end_seconds": "trim_end"}
+            form.absorb(exc, "trim_start", names)
+        else:
+            flash("The replay's trim is saved.")
+            return redirect(url_for("admin.edit_show", show_id=show.id))
+    values = _show_values(show, _default_timezone(brand)) | form.values
+    return _form_page(brand, Form(values=values, errors=form.errors), show), 422
+
+
 def is_editable(show: Show) -> bool:
-    return show.status not in (ShowStatus.ENDED, ShowStatus.CANCELLED)
+    return show.status in lifecycle.EDITABLE
 
 
 def local_time(value: datetime, tz: str) -> str:

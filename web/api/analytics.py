@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_valid
 from sessions.access import access_associate_analytics, access_brand_analytics
 from sessions.analytics import metrics
 from sessions.analytics import orders as shop_orders
-from sessions.catalogue import get_or_404, live_session_for_show
+from sessions.catalogue import get_or_404
 from sessions.errors import InvalidInput
 from sessions.models import AssociateProfile, Brand, Order, Show
+from sessions.shows.lifecycle import live_session_for_show
 from web.api import bp
 from web.api.schemas import Currency, DbId, Money, Sku, Strict
 from web.api.spec import BadJSON, api_route

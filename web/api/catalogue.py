@@ -6,7 +6,13 @@ from flask import current_app
 from sqlmodel import col, or_, select
 
 from sessions import catalogue as cat
-from sessions.access import access_brand_admin, can_see_product
+from sessions.access import (
+    access_brand_admin,
+    access_see_show,
+    access_show_programme,
+    can_see_product,
+    can_see_show,
+)
 from sessions.accounts import do_create_associate
 from sessions.brands import do_rotate_webhook_secret, do_update_brand_settings
 from sessions.catalogue import get_or_404
@@ -14,6 +20,7 @@ from sessions.embedding import do_set_embed_origins
 from sessions.errors import NotFound
 from sessions.models import AssociateProfile, Brand, Product, Show, Store, Variant
 from sessions.outbound import UrlPolicy
+from sessions.shows import lifecycle
 from web.api import bp
 from web.api.schemas import (
     AssociateIn,
@@ -369,7 +376,7 @@ def create_associate(brand_id: int, body: AssociateIn) -> AssociateOut:
     return associate_out(db(), profile)
 
 
-# --- shows --------------------------------------------------------------------
+# --- shows (their lifecycle, replay and reminders: web/api/shows.py) ---------------------
 
 
 @api_route(
@@ -379,14 +386,16 @@ def create_associate(brand_id: int, body: AssociateIn) -> AssociateOut:
     query=ShowQuery,
     response=list[ShowOut],
     tag="shows",
-    summary="A brand's shows",
+    summary="A brand's shows (drafts only to its staff)",
 )
 def list_shows(brand_id: int, query: ShowQuery) -> list[ShowOut]:
     _brand(brand_id)
+    actor = current_actor()
     stmt = select(Show).where(Show.brand_id == brand_id)
     if query.status:
         stmt = stmt.where(Show.status == query.status)
-    return [show_out(db(), s) for s in db().exec(stmt.order_by(col(Show.starts_at))).all()]
+    rows = db().exec(stmt.order_by(col(Show.starts_at))).all()
+    return [show_out(db(), s, actor) for s in rows if can_see_show(actor, s)]
 
 
 @api_route(
@@ -397,20 +406,22 @@ def list_shows(brand_id: int, query: ShowQuery) -> list[ShowOut]:
     response=ShowOut,
     status=201,
     tag="shows",
-    summary="Schedule a show",
+    summary="Schedule a show (or save it as a draft, seen by the brand's staff only)",
     auth="brand_admin",
     example={"title": "Autumn preview", "starts_at": "2030-09-01T18:00:00+02:00"},
 )
 def create_show(brand_id: int, body: ShowIn) -> ShowOut:
     _brand(brand_id)
     access_brand_admin(current_actor(), brand_id)
-    show = cat.do_schedule_show(db(), brand_id=brand_id, **body.model_dump())
-    return show_out(db(), show)
+    show = lifecycle.do_create_show(db(), brand_id=brand_id, **body.model_dump())
+    return show_out(db(), show, current_actor())
 
 
 @api_route(bp, "/shows/<int:show_id>", "GET", response=ShowOut, tag="shows", summary="A show")
 def get_show(show_id: int) -> ShowOut:
-    return show_out(db(), get_or_404(db(), Show, show_id, "show"))
+    show = get_or_404(db(), Show, show_id, "show")
+    access_see_show(current_actor(), show)
+    return show_out(db(), show, current_actor())
 
 
 @api_route(
@@ -420,27 +431,12 @@ def get_show(show_id: int) -> ShowOut:
     body=ShowPatch,
     response=ShowOut,
     tag="shows",
-    summary="Edit a show",
+    summary="Edit a show (a draft, a scheduled or a live one)",
     auth="brand_admin",
     example={"title": "Autumn preview, part two"},
 )
 def update_show(show_id: int, body: ShowPatch) -> ShowOut:
     show = get_or_404(db(), Show, show_id, "show")
-    access_brand_admin(current_actor(), show.brand_id)
-    cat.do_update_show(db(), show, **body.model_dump(exclude_unset=True))
-    return show_out(db(), show)
-
-
-@api_route(
-    bp,
-    "/shows/<int:show_id>/cancel",
-    "POST",
-    response=ShowOut,
-    tag="shows",
-    summary="Cancel a scheduled show",
-    auth="brand_admin",
-)
-def cancel_show(show_id: int) -> ShowOut:
-    show = get_or_404(db(), Show, show_id, "show")
-    access_brand_admin(current_actor(), show.brand_id)
-    return show_out(db(), cat.do_cancel_show(db(), show))
+    access_show_programme(current_actor(), show)
+    lifecycle.do_update_show(db(), show, **body.model_dump(exclude_unset=True))
+    return show_out(db(), show, current_actor())

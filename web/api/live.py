@@ -1,4 +1,5 @@
-"""Live sessions over HTTP: state, media grants, show start/end, the bag and checkout.
+"""Live sessions over HTTP: state, media grants, the bag and checkout (a show's start
+and end: web/api/shows.py).
 
 The chatty part of a room travels over Socket.IO (web/sockets/); these are the
 calls a page makes once, or that must work without a socket.
@@ -19,23 +20,22 @@ from sessions import bags
 from sessions import live as live_actions
 from sessions.access import (
     MediaSide,
-    access_host,
     access_join,
     access_media,
     can_host,
     can_see_room_bag,
 )
-from sessions.catalogue import do_end_show, do_start_show, get_or_404
+from sessions.catalogue import get_or_404
 from sessions.errors import NotFound
 from sessions.grants import issue_grant
-from sessions.models import Brand, LiveSession, Show
+from sessions.models import Brand, LiveSession
 from sessions.outbound import UnsafeDestination, UrlPolicy, post_json
 from web.api import bp
 from web.api.schemas import DbId, Strict
 from web.api.spec import api_route
 from web.db import db
 from web.identity import current_actor, ensure_shopper, offer_guest_key
-from web.relay import end_room, grant_claims
+from web.relay import grant_claims
 
 log = logging.getLogger(__name__)
 checkout_bp = Blueprint("checkout", __name__)
@@ -140,12 +140,6 @@ class GrantOut(BaseModel):
     grant: str
     room: str
     ice_servers: list[Any]
-
-
-class ShowStateOut(BaseModel):
-    show_id: int
-    live_session_id: int
-    status: str
 
 
 class BagQuery(Strict):
@@ -260,49 +254,6 @@ def media_grant(live_session_id: int, body: GrantIn) -> GrantOut:
     return GrantOut(
         relay_url=config["RELAY_URL"], grant=grant, room=room, ice_servers=config["ICE_SERVERS"]
     )
-
-
-def _show_action(show_id: int, start: bool) -> ShowStateOut:
-    show = get_or_404(db(), Show, show_id, "show")
-    from sessions.catalogue import live_session_for_show
-
-    live = live_session_for_show(db(), show)
-    access_host(current_actor(), live)
-    if start:
-        live = do_start_show(db(), show)
-    else:
-        # The relay ends the room and closes its recording, which becomes the replay.
-        # End the read transaction first: no transaction stays open across network I/O.
-        db().commit()
-        live = do_end_show(db(), show, replay_url=end_room(live.room))
-    assert live.id is not None
-    return ShowStateOut(show_id=show_id, live_session_id=live.id, status=live.status.value)
-
-
-@api_route(
-    bp,
-    "/shows/<int:show_id>/start",
-    "POST",
-    response=ShowStateOut,
-    tag="live",
-    summary="Go live",
-    auth="host",
-)
-def start_show(show_id: int) -> ShowStateOut:
-    return _show_action(show_id, start=True)
-
-
-@api_route(
-    bp,
-    "/shows/<int:show_id>/end",
-    "POST",
-    response=ShowStateOut,
-    tag="live",
-    summary="End the live show",
-    auth="host",
-)
-def end_show(show_id: int) -> ShowStateOut:
-    return _show_action(show_id, start=False)
 
 
 # --- bag ----------------------------------------------------------------------------

@@ -66,6 +66,8 @@ class BrandSettingsIn(Strict):
     max_per_client: Annotated[int, Field(ge=1, le=99)] | None = None
     # Consultations are recorded only when this is on; the shopper is told (default off).
     record_consultations: bool | None = None
+    # Remind me: the e-mail before a show goes this many minutes before its start (0: none).
+    show_reminder_minutes: Annotated[int, Field(ge=0, le=1440)] | None = None
 
     @field_validator("record_consultations")
     @classmethod
@@ -97,6 +99,7 @@ class BrandSettingsOut(BrandOut):
     checkout_url_template: str | None
     checkout_webhook_url: str | None
     reservation_minutes: int
+    show_reminder_minutes: int
     has_webhook_secret: bool
     new_webhook_secret: str | None = Field(
         None, description="Set only in the answer that generated it: keep it, it is not shown again"
@@ -212,6 +215,7 @@ class ShowIn(Strict):
     description: LongText = ""
     host_ids: Annotated[list[DbId], Field(max_length=10)] = []
     product_ids: Annotated[list[DbId], Field(max_length=100)] = []
+    draft: bool = Field(False, description="Keep it as a draft (the brand's staff only)")
 
 
 class ShowPatch(Strict):
@@ -230,15 +234,59 @@ class ShowOut(BaseModel):
     description: str
     starts_at: datetime
     duration_minutes: int
-    status: str
+    status: str = Field(
+        description="draft, scheduled, live, ended, replay_published, replay_hidden, cancelled"
+    )
     cover_url: str | None
-    replay_url: str | None
+    replay_url: str | None = Field(description="Only once published (its staff: always)")
+    replay_start_seconds: float
+    replay_end_seconds: float | None
     live_session_id: int | None
     host_ids: list[int]
     product_ids: list[int]
+    actions: list[str] = Field(
+        description="What you may do to it now: schedule, cancel, start, end, publish_replay, "
+        "hide_replay, trim_replay"
+    )
+
+
+ShowStatusName = Annotated[
+    str,
+    StringConstraints(
+        pattern="^(draft|scheduled|live|ended|replay_published|replay_hidden|cancelled)$"
+    ),
+]
 
 
 class ShowQuery(Strict):
-    status: (
-        Annotated[str, StringConstraints(pattern="^(scheduled|live|ended|cancelled)$")] | None
-    ) = None
+    status: ShowStatusName | None = None
+
+
+class ShowStateOut(BaseModel):
+    show_id: int
+    live_session_id: int
+    status: str = Field(description="The show's state")
+
+
+class TrimIn(Strict):
+    start_seconds: Annotated[float, Field(ge=0, le=86400, allow_inf_nan=False)] = 0
+    end_seconds: Annotated[float, Field(ge=0, le=86400, allow_inf_nan=False)] | None = None
+
+
+class ReminderIn(Strict):
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
+
+
+class ReminderOut(BaseModel):
+    show_id: int
+    new: bool = Field(description="False: this address had already asked (nothing more sent)")
+    message: str
+
+
+class ReminderCountOut(BaseModel):
+    show_id: int
+    count: int = Field(description="Addresses that asked to be reminded (unsubscribed ones not)")
+
+
+class UnsubscribeIn(Strict):
+    token: Annotated[str, StringConstraints(max_length=500)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from sqlmodel import Session, col, select
 
+from sessions.access import Actor, can_watch_replay
 from sessions.models import (
     AssociateProfile,
     AssociateStore,
@@ -17,6 +18,7 @@ from sessions.models import (
     Store,
     Variant,
 )
+from sessions.shows import lifecycle
 from web.api.schemas import (
     AssociateOut,
     BrandOut,
@@ -54,6 +56,7 @@ def brand_settings_out(brand: Brand, *, new_webhook_secret: str | None = None) -
         checkout_url_template=brand.checkout_url_template,
         checkout_webhook_url=brand.checkout_webhook_url,
         reservation_minutes=brand.reservation_minutes,
+        show_reminder_minutes=brand.show_reminder_minutes,
         has_webhook_secret=bool(brand.webhook_secret),
         new_webhook_secret=new_webhook_secret,
     )
@@ -122,7 +125,9 @@ def associate_out(db: Session, profile: AssociateProfile) -> AssociateOut:
     )
 
 
-def show_out(db: Session, show: Show) -> ShowOut:
+def show_out(db: Session, show: Show, actor: Actor) -> ShowOut:
+    """A show as ``actor`` sees it: the replay's address once published (to its brand's
+    staff, always), and the lifecycle actions the actor may take now."""
     assert show.id is not None
     live = db.exec(select(LiveSession).where(LiveSession.show_id == show.id)).first()
     host_ids = db.exec(select(ShowHost.associate_id).where(ShowHost.show_id == show.id)).all()
@@ -140,8 +145,11 @@ def show_out(db: Session, show: Show) -> ShowOut:
         duration_minutes=show.duration_minutes,
         status=show.status.value,
         cover_url=upload_url(show.cover_path),
-        replay_url=show.replay_path,
+        replay_url=show.replay_path if can_watch_replay(actor, show) else None,
+        replay_start_seconds=show.replay_start_seconds,
+        replay_end_seconds=show.replay_end_seconds,
         live_session_id=live.id if live else None,
         host_ids=list(host_ids),
         product_ids=list(product_ids),
+        actions=[a.value for a in lifecycle.actions_for(db, actor, show)],
     )

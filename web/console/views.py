@@ -9,15 +9,17 @@ from werkzeug.wrappers import Response
 from sessions import live as live_actions
 from sessions.access import Actor, access_brand_staff, access_host
 from sessions.analytics.live import live_figures
-from sessions.catalogue import live_session_for_show
-from sessions.errors import NotFound
+from sessions.errors import DomainError, NotFound
 from sessions.models import Brand, Show, ShowHost, ShowStatus
 from sessions.service.rooms import do_send_snapshot
+from sessions.shows import lifecycle
+from sessions.shows.lifecycle import ShowAction, live_session_for_show
 from web.admin.images import save_image
 from web.console import bp
 from web.db import db
 from web.identity import current_actor
 from web.shop.cards import iso, pinned_or_featured, product_card
+from web.shows import end_show, start_show
 
 
 def signed_in_staff() -> Actor | None:
@@ -64,19 +66,13 @@ def index() -> Response | str:
     )
 
 
-@bp.get("/shows/<int:show_id>")
-def host_show(show_id: int) -> Response | str:
-    actor = signed_in_staff()
-    if actor is None:
-        return to_login()
-    show = db().get(Show, show_id)
-    if show is None:
-        raise NotFound(f"No show with id {show_id}.")
+def _host_page(actor: Actor, show: Show, error: str | None = None) -> str:
     live = live_session_for_show(db(), show)
     access_host(actor, live)
     brand = db().get(Brand, show.brand_id)
     assert brand is not None
     cards = [product_card(db(), p, brand) for p in pinned_or_featured(db(), live, show)]
+    actions = lifecycle.actions_for(db(), actor, show)
     return render_template(
         "console/host.html",
         brand=brand,
@@ -86,7 +82,45 @@ def host_show(show_id: int) -> Response | str:
         relay_url=current_app.config["RELAY_URL"],
         section="shows",
         figures=live_figures(db(), live),
+        # The host's two moves: offered exactly when the state allows them (the end
+        # form waits hidden under "Go live", shown once the show is on air).
+        is_host=lifecycle.is_host(db(), actor, show),
+        can_start=ShowAction.START in actions,
+        can_end=ShowAction.END in actions,
+        status_words=lifecycle.STATUS_WORDS,
+        error=error,
     )
+
+
+def _show(show_id: int) -> Show:
+    show = db().get(Show, show_id)
+    if show is None:
+        raise NotFound(f"No show with id {show_id}.")
+    return show
+
+
+@bp.get("/shows/<int:show_id>")
+def host_show(show_id: int) -> Response | str:
+    actor = signed_in_staff()
+    if actor is None:
+        return to_login()
+    return _host_page(actor, _show(show_id))
+
+
+@bp.post("/shows/<int:show_id>/<any(start, end):button>")
+def show_transition(show_id: int, button: str) -> Response | tuple[str, int]:
+    """Go live or end the show from its form: what the console's script does over the API
+    (camera first), for a browser without it. A refusal shows the page with its 409."""
+    actor = signed_in_staff()
+    if actor is None:
+        return to_login()
+    show = _show(show_id)
+    try:
+        (start_show if button == "start" else end_show)(actor, show)
+    except DomainError as exc:
+        db().rollback()
+        return _host_page(actor, show, error=exc.message), exc.status
+    return redirect(url_for("console.host_show", show_id=show_id))
 
 
 @bp.post("/live/<int:live_session_id>/snapshot")

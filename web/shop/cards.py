@@ -89,7 +89,10 @@ def brand_shows(db: Session, brand_id: int) -> BrandShows:
         if s.status is ShowStatus.SCHEDULED
         and s.starts_at + timedelta(minutes=s.duration_minutes) > now
     ]
-    replays = [s for s in reversed(shows) if s.status is ShowStatus.ENDED and s.replay_path]
+    # Only the replays the brand's admin published (sessions/shows/lifecycle.py).
+    replays = [
+        s for s in reversed(shows) if s.status is ShowStatus.REPLAY_PUBLISHED and s.replay_path
+    ]
     return BrandShows(live=live, upcoming=upcoming, replays=replays[:6])
 
 

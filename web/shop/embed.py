@@ -20,12 +20,13 @@ from flask import Response, current_app, g, render_template, request, send_from_
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import select
 
-from sessions.access import Actor, access_join
-from sessions.catalogue import get_or_404, live_session_for_show
+from sessions.access import Actor, access_join, access_see_show, can_watch_replay
+from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.embedding import embed_origins
 from sessions.errors import NotFound
-from sessions.models import Brand, Shopper, Show
+from sessions.models import Brand, Shopper, Show, ShowStatus
+from sessions.shows.lifecycle import live_session_for_show
 from web.db import db
 from web.extensions import EMBED_HEADER  # with the CSRF rule it opens
 from web.identity import current_actor, offer_guest_key, shopper_actor
@@ -83,6 +84,7 @@ def embed_show(show_id: int) -> str:
     allow_framing_by(embed_origins(brand))  # the brand's own sites only (admin settings)
     live = live_session_for_show(db(), show)
     actor = current_actor()
+    access_see_show(actor, show)
     access_join(actor, live)
     key = offer_guest_key()  # a key, not a row: this GET creates no shopper
     token = embed_token_for(key) if key else ""
@@ -97,6 +99,8 @@ def embed_show(show_id: int) -> str:
         bag=bag,
         embed_token=token,
         iso=iso,
+        cancelled=show.status is ShowStatus.CANCELLED,
+        replay=show.replay_path if can_watch_replay(actor, show) else None,
     )
 
 

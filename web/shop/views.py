@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Response, abort, current_app, render_template, request, url_for
-from icalendar import Calendar, Event
+from flask import Response, abort, current_app, render_template, url_for
 from sqlmodel import select
 
-from sessions.access import access_join, can_see_product
-from sessions.catalogue import get_or_404, live_session_for_show
+from sessions.access import access_join, access_see_show, can_see_product, can_watch_replay
+from sessions.catalogue import get_or_404
 from sessions.errors import NotFound
 from sessions.models import Brand, Product, Show, ShowStatus
+from sessions.shows.calendar import show_calendar
+from sessions.shows.lifecycle import live_session_for_show
 from web.db import db
 from web.identity import current_actor
 from web.shop import bp
@@ -54,12 +53,13 @@ def brand_home(slug: str) -> str:
     )
 
 
-@bp.get("/b/<slug>/shows/<int:show_id>")
-def show(slug: str, show_id: int) -> str:
-    brand = brand_by_slug(slug)
-    the_show = show_of_brand(brand, show_id)
+def show_page(brand: Brand, the_show: Show, **extra: object) -> str:
+    """The show page: the live picture (or the published replay), chat, products, and
+    "remind me" while the show is upcoming."""
+    actor = current_actor()
+    access_see_show(actor, the_show)
     live = live_session_for_show(db(), the_show)
-    access_join(current_actor(), live)
+    access_join(actor, live)
     cards = [product_card(db(), p, brand) for p in pinned_or_featured(db(), live, the_show)]
     return render_template(
         "shop/show.html",
@@ -68,8 +68,16 @@ def show(slug: str, show_id: int) -> str:
         cards=cards,
         iso=iso,
         cancelled=the_show.status is ShowStatus.CANCELLED,
+        replay=the_show.replay_path if can_watch_replay(actor, the_show) else None,
+        remind={"email": "", "error": None} | extra,
         **shop_context(brand),
     )
+
+
+@bp.get("/b/<slug>/shows/<int:show_id>")
+def show(slug: str, show_id: int) -> str:
+    brand = brand_by_slug(slug)
+    return show_page(brand, show_of_brand(brand, show_id))
 
 
 @bp.get("/b/<slug>/products/<int:product_id>")
@@ -96,25 +104,13 @@ def bag(slug: str) -> str:
 def show_ics(slug: str, show_id: int) -> Response:
     brand = brand_by_slug(slug)
     the_show = show_of_brand(brand, show_id)
+    access_see_show(current_actor(), the_show)
     if the_show.status is ShowStatus.CANCELLED:
         abort(410, description="This show was cancelled.")
     page = current_app.config["PUBLIC_URL"] + url_for("shop.show", slug=slug, show_id=show_id)
-    cal = Calendar()
-    cal.add("prodid", "-//Vitrine//Live shows//EN")
-    cal.add("version", "2.0")
-    event = Event()
-    event.add("uid", f"show-{the_show.id}@{request.host.split(':')[0]}")
-    event.add("summary", f"{brand.name}: {the_show.title}")
-    event.add("dtstart", the_show.starts_at)
-    event.add("dtend", the_show.starts_at + timedelta(minutes=the_show.duration_minutes))
-    event.add("dtstamp", the_show.created_at)
-    event.add("description", f"{the_show.description}\n\nWatch live: {page}".strip())
-    event.add("url", page)
-    event.add("location", page)
-    cal.add_component(event)
     filename = f"{brand.slug}-show-{the_show.id}.ics"
     return Response(
-        cal.to_ical(),
+        show_calendar(the_show, brand, page),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -274,6 +274,7 @@ DELIVERIES: dict[str, Handler] = {
     "live_figures": _simple("live_figures"),
     "participants_changed": lambda d, e: d.presence_changed(e.room) if e.room else None,
     "session_state": _simple("session_state", lambda e: {"status": e.data["status"]}),
+    "show_state": _simple("show_state"),
     # bags
     "bag": _simple("bag", lambda e: e.data["bag"]),
     "bag_event": _simple("bag_event"),

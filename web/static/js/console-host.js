@@ -15,6 +15,7 @@ const $ = (id) => document.getElementById(id);
 let stream = null;
 let publisher = null;
 let status = root.dataset.status;
+let showStatus = root.dataset.showStatus;
 let pins = readJson("initial-pins", []);
 let bagAdds = 0;
 let snapshotBlob = null;
@@ -66,44 +67,72 @@ async function startCamera() {
   }
 }
 
-async function goLive() {
+// --- the show's state: go live, end (the server offers exactly the moves allowed) --------
+
+const STATUS_WORDS = {
+  draft: "Draft", scheduled: "Scheduled", live: "Live", ended: "Ended",
+  replay_published: "Replay published", replay_hidden: "Replay hidden", cancelled: "Cancelled",
+};
+
+function renderShowStatus(next) {
+  showStatus = next;
+  const pill = $("show-status");
+  pill.className = `pill ${next}`;
+  pill.dataset.status = next;
+  pill.textContent = STATUS_WORDS[next] || next;
+  if ($("go-live-form")) $("go-live-form").hidden = next !== "scheduled";
+  if ($("end-form")) $("end-form").hidden = next !== "live";
+  if ($("resume")) $("resume").hidden = next !== "live" || Boolean(publisher);
+  if (next !== "live" && next !== "scheduled") {
+    $("snapshot").disabled = true;
+    if (publisher) publisher.close();
+    publisher = null;
+    setBadge("ended", STATUS_WORDS[next] || "Ended");
+  }
+}
+
+async function goLive(event) {
+  event?.preventDefault();
   showError("");
   if (!stream) await startCamera();
   if (!stream) return;
-  $("go-live").disabled = true;
+  const button = event?.submitter || $("go-live") || $("resume");
+  if (button) button.disabled = true;
   setBadge("connecting", "Going live…");
   try {
-    await api(`/api/shows/${showId}/start`, { method: "POST" });
+    // Resuming a live show only puts the camera back on air: the show is live already.
+    if (showStatus !== "live") {
+      await api(`/api/shows/${showId}/start`, { method: "POST" });
+      renderShowStatus("live");
+    }
     publisher = await publish(stream, grant("publish"));
-    publisher.addEventListener("statechange", (event) => renderPublisher(event.detail));
+    publisher.addEventListener("statechange", (e) => renderPublisher(e.detail));
     renderPublisher(publisher.state);
     status = "live";
-    $("end-show").hidden = false;
     $("snapshot").disabled = false;
   } catch (err) {
     showError(err.message || "Could not go live.");
     setBadge("offline", "Not live");
-    $("go-live").disabled = false;
+  } finally {
+    if (button) button.disabled = false;
   }
 }
 
 function renderPublisher(state) {
   const words = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", failed: "Connection failed", closed: "Off air" };
   setBadge(state === "live" ? "live" : state === "closed" ? "ended" : "reconnecting", words[state] || state);
-  $("go-live").hidden = state === "live" || state === "connecting" || state === "reconnecting";
+  if ($("resume")) $("resume").hidden = state === "live" || state === "connecting" || state === "reconnecting";
 }
 
-async function endShow() {
+async function endShow(event) {
+  event.preventDefault();
   if (!window.confirm("End the show for everyone?")) return;
   try {
     if (publisher) publisher.close();
     publisher = null;
     await api(`/api/shows/${showId}/end`, { method: "POST" });
     status = "ended";
-    setBadge("ended", "Ended");
-    $("end-show").hidden = true;
-    $("go-live").hidden = true;
-    $("snapshot").disabled = true;
+    renderShowStatus("ended");
   } catch (err) {
     showError(err.message);
   }
@@ -294,14 +323,19 @@ room.addEventListener("live_figures", (event) => {
   $("stat-bag-value").textContent = format(event.detail.add_value_minor);
   $("stat-revenue").textContent = format(event.detail.revenue_minor);
 });
-room.addEventListener("session_state", (event) => { status = event.detail.status; });
+// Another host, or the brand's admin, moved the show: every console follows.
+room.addEventListener("show_state", (event) => {
+  if (event.detail.status === "live") status = "live";
+  if (event.detail.status !== showStatus) renderShowStatus(event.detail.status);
+});
 room.addEventListener("error", (event) => showError(event.detail.message));
 
 $("start-camera").addEventListener("click", startCamera);
 $("camera").addEventListener("change", () => { if (stream) startCamera(); });
 $("microphone").addEventListener("change", () => { if (stream) startCamera(); });
-$("go-live").addEventListener("click", goLive);
-$("end-show").addEventListener("click", endShow);
+$("go-live-form")?.addEventListener("submit", goLive);
+$("resume")?.addEventListener("click", goLive);
+$("end-form")?.addEventListener("submit", endShow);
 $("snapshot").addEventListener("click", snap);
 $("send-snapshot").addEventListener("click", sendSnapshot);
 $("discard-snapshot").addEventListener("click", () => { snapshotBlob = null; $("snapshot-preview").hidden = true; });
@@ -316,15 +350,12 @@ $("chat-form").addEventListener("submit", async (event) => {
   if (ack.ok) input.value = ""; else $("chat-status").textContent = ack.message;
 });
 
-if (status === "live") {
+if (showStatus === "live") {
   setBadge("reconnecting", "Live · camera not sending");
-  $("go-live").textContent = "Resume broadcast";
-  $("end-show").hidden = false;
-} else if (status === "ended") {
-  setBadge("ended", "Ended");
-  $("go-live").hidden = true;
-} else {
+} else if (showStatus === "scheduled" || showStatus === "draft") {
   setBadge("waiting", "Not live");
+} else {
+  setBadge("ended", STATUS_WORDS[showStatus] || "Ended");
 }
 renderPins();
 room.connect();

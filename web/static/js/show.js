@@ -298,11 +298,21 @@ room.addEventListener("sanction", (event) => {
     ? "The host has removed you from this chat." : "The host has muted you for a while.";
 });
 room.addEventListener("error", (event) => { $("chat-status").textContent = event.detail.message || ""; });
-room.addEventListener("session_state", (event) => {
-  sessionStatus = event.detail.status;
-  if (sessionStatus === "live") startVideo();
-  if (sessionStatus === "ended") stopVideo();
+// The show moved (sessions/shows/lifecycle.py): started, ended, cancelled, its replay out.
+room.addEventListener("show_state", (event) => {
+  const { status } = event.detail;
+  root.dataset.showStatus = status;
+  if (status === "live") sessionStatus = "live";
+  if (status === "ended" || status === "cancelled") sessionStatus = "ended";
+  if (sessionStatus === "live") startVideo(); else stopVideo();
+  if (status !== "scheduled") $("remind")?.remove(); // nothing to be reminded of any more
   renderState();
+  if (status === "replay_published" && !document.getElementById("replay")) {
+    const message = $("stage-message");
+    message.replaceChildren("The replay is ready. ",
+      el("a", { href: window.location.pathname, text: "Watch it" }));
+    message.hidden = false;
+  }
 });
 
 $("pinned").addEventListener("submit", onAddToBag);

@@ -1,0 +1,107 @@
+"""Shows: a brand's programme of live events, their hosts and products, who asked to be
+reminded of them and the e-mails that reminds them. The lifecycle is
+``sessions/shows/lifecycle.py``; the live room of a show is a ``LiveSession``."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from sessions.models.base import enum_column, utc_field
+
+
+class ShowStatus(enum.StrEnum):
+    """draft -> scheduled -> live -> ended -> replay_published / replay_hidden; a draft or
+    a scheduled show may be cancelled. Only ``sessions.shows.lifecycle`` moves a show."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    REPLAY_PUBLISHED = "replay_published"
+    REPLAY_HIDDEN = "replay_hidden"
+    CANCELLED = "cancelled"
+
+
+class Show(SQLModel, table=True):
+    """A brand's scheduled live event."""
+
+    __tablename__ = "shows"
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
+    store_id: int | None = Field(default=None, foreign_key="stores.id")
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    starts_at: datetime = utc_field(index=True)
+    duration_minutes: int = Field(default=45, ge=5, le=600)
+    status: ShowStatus = Field(
+        default=ShowStatus.DRAFT,
+        sa_column=enum_column(ShowStatus, 20),
+    )
+    cover_path: str | None = Field(default=None, max_length=255)
+    replay_path: str | None = Field(default=None, max_length=255)
+    # The part of the recording the replay plays, in seconds from its start (the brand
+    # admin trims the minutes before the host said hello and after goodbye).
+    replay_start_seconds: float = Field(default=0, ge=0)
+    replay_end_seconds: float | None = Field(default=None, ge=0)
+    created_at: datetime = utc_field(default_now=True)
+
+
+class ShowHost(SQLModel, table=True):
+    __tablename__ = "show_hosts"
+    __table_args__ = (UniqueConstraint("show_id", "associate_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    show_id: int = Field(foreign_key="shows.id", index=True, ondelete="CASCADE")
+    associate_id: int = Field(foreign_key="associate_profiles.id", ondelete="CASCADE")
+
+
+class ShowProduct(SQLModel, table=True):
+    __tablename__ = "show_products"
+    __table_args__ = (UniqueConstraint("show_id", "product_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    show_id: int = Field(foreign_key="shows.id", index=True, ondelete="CASCADE")
+    product_id: int = Field(foreign_key="products.id", ondelete="CASCADE")
+    position: int = Field(default=0)
+
+
+class ShowReminder(SQLModel, table=True):
+    """Someone asked to be reminded of an upcoming show (one row per show and address)."""
+
+    __tablename__ = "show_reminders"
+    __table_args__ = (UniqueConstraint("show_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    show_id: int = Field(foreign_key="shows.id", index=True, ondelete="CASCADE")
+    email: str = Field(max_length=254)
+    shopper_id: int | None = Field(default=None, foreign_key="shoppers.id", ondelete="SET NULL")
+    created_at: datetime = utc_field(default_now=True)
+    unsubscribed_at: datetime | None = utc_field(nullable=True)
+
+
+class ShowMailKind(enum.StrEnum):
+    CONFIRM = "confirm"  # at once: "we will remind you", with the .ics
+    BEFORE = "before"  # the brand's show_reminder_minutes before the start, with the .ics
+    LIVE = "live"  # when the host goes live: "we are live"
+
+
+class ShowReminderMail(SQLModel, table=True):
+    """One e-mail of a reminder, sent exactly once: whoever sends it first claims it
+    (``UPDATE ... SET claimed_at WHERE claimed_at IS NULL``), as appointment reminders are.
+    When it is due is read from the show and its brand at send time, never stored, so a
+    show moved or a brand's lead time changed is followed without rewriting rows."""
+
+    __tablename__ = "show_reminder_mails"
+    __table_args__ = (UniqueConstraint("reminder_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int = Field(foreign_key="show_reminders.id", index=True, ondelete="CASCADE")
+    kind: ShowMailKind = Field(sa_column=enum_column(ShowMailKind, 8))
+    claimed_at: datetime | None = utc_field(nullable=True)
+    sent_at: datetime | None = utc_field(nullable=True)
+    attempts: int = Field(default=0)

@@ -1,0 +1,43 @@
+"""Shows in the roles x endpoints matrix (tests/test_access_matrix.py): the host's moves
+are its hosts' (brand A's associate hosts the world's show; its admin does not), and each
+move is tried on a show in a state that allows it, so the one allowed gets its success."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from sessions.models import AssociateProfile, Brand, ShowStatus
+from sessions.shows import lifecycle
+from tests.factories import OPERATOR, Factory
+
+S = ShowStatus
+# Start and end: the show's hosts alone (the brand's admin is refused, as a colleague is).
+FOR_THE_SHOWS_HOSTS = {
+    ("post", "/shows/<int:show_id>/start"),
+    ("post", "/shows/<int:show_id>/end"),
+}
+STATE_FOR = {
+    ("post", "/shows/<int:show_id>/schedule"): S.DRAFT,
+    ("post", "/shows/<int:show_id>/end"): S.LIVE,
+    ("post", "/shows/<int:show_id>/replay/publish"): S.ENDED,
+    ("post", "/shows/<int:show_id>/replay/hide"): S.ENDED,
+    ("post", "/shows/<int:show_id>/replay/trim"): S.ENDED,
+}
+
+
+def show_ids(
+    method: str, rule: str, session: Session, brand: Brand, host: AssociateProfile
+) -> dict[str, int]:
+    """A show of brand A, hosted by its associate, in the state the move starts from."""
+    status = STATE_FOR.get((method, rule))
+    if status is None:
+        return {}
+    assert brand.id is not None
+    show = Factory(session).show(brand, host_ids=[host.id], draft=status is S.DRAFT)
+    if status in (S.LIVE, S.ENDED):
+        lifecycle.do_start_show(session, OPERATOR, show)
+    if status is S.ENDED:
+        lifecycle.do_end_show(session, OPERATOR, show, replay_url="http://relay.test/r.webm")
+    session.commit()
+    assert show.id is not None
+    return {"show_id": show.id}
