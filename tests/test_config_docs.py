@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from web.booking.services import config_defaults
+from web.service.services import config_defaults
 
 from tests.servers import ROOT
 
@@ -23,7 +23,7 @@ SOURCES = [
     "streaming/config.py",
     "web/serve.py",
     "deploy/gunicorn.conf.py",
-    "sessions/reminders.py",
+    "sessions/service/reminders.py",
 ]
 NAME = re.compile(r"[A-Z][A-Z0-9_]+")
 
@@ -59,7 +59,7 @@ def code_settings() -> dict[str, object]:
         for name, default in read_by_code(path).items():
             if settings.get(name) is None:
                 settings[name] = default
-    for name, value in config_defaults().items():  # web/booking: app.config from env
+    for name, value in config_defaults().items():  # web/service: app.config from env
         settings.setdefault(name, str(value))
     return settings
 
