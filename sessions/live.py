@@ -33,6 +33,7 @@ from sessions.models import (
     SanctionKind,
     SessionStatus,
     Shopper,
+    Show,
     Variant,
 )
 from sessions.ratelimit import RateLimiter
@@ -572,9 +573,13 @@ def do_record_viewers(db: Session, live_session_id: int, viewers: int) -> None:
 
 
 def room_state(db: Session, live: LiveSession) -> dict[str, Any]:
-    """Everything a joining client needs but the bag and viewer count."""
+    """Everything a joining client needs but the bag and viewer count. A show's room also
+    says where the show is in its lifecycle (cancelled, replay published...), so a page
+    that joins after a move knows it without the push it missed."""
+    show = db.get(Show, live.show_id) if live.show_id is not None else None
     return {
         "status": live.status.value,
+        "show_status": show.status.value if show is not None else None,
         "hearts": live.hearts,
         "pinned": pinned_cards(db, live),
         "offer": offer_out(current_offer(db, live)),

@@ -36,7 +36,8 @@ def test_the_page_learns_the_show_was_cancelled(
         page.get_by_label("Remind me by e-mail").fill("camille@example.com")
         page.get_by_role("button", name="Remind me").click()
         page.get_by_text("We will remind you. A confirmation is on its way").wait_for()
-        page.wait_for_selector("#state-badge[data-state='waiting']")  # the room rejoined
+        page.wait_for_selector("#show-root[data-socket='live']")  # in the show's room again
+        assert page.get_attribute("#state-badge", "data-state") == "waiting"
 
         assert admin.post(f"{web_only.url}/api/shows/{show.id}/cancel", timeout=10).ok
         page.wait_for_selector("#state-badge[data-state='cancelled']")

@@ -151,7 +151,8 @@ def test_confirmation_then_before_the_start_then_live_each_once(
         ("before", 1),
         ("live", 1),
     ]
-    assert all(m.sent_at is not None for m in rows(engine, show_id))
+    # Sent (its sender may still be writing down "sent" for the last one: claimed till then).
+    assert all(m.sent_at is not None or m.claimed_at is not None for m in rows(engine, show_id))
     assert len(smtp.inbox.messages) == 3
 
 

@@ -119,6 +119,10 @@ class LiveSessionOut(BaseModel):
     status: str
     role: str
     show_id: int | None
+    show_status: str | None = Field(
+        description="A show's state (draft, scheduled, live, ended, replay_published, "
+        "replay_hidden, cancelled); none for a consultation"
+    )
     viewers: int
     hearts: int
     pinned: list[ProductCard]

@@ -270,10 +270,19 @@ function makeSocket() {
 
 const room = new LiveRoom({ sessionId, socket: makeSocket() });
 
-room.addEventListener("statechange", (event) => { socketState = event.detail; renderState(); });
+room.addEventListener("statechange", (event) => {
+  socketState = event.detail;
+  root.dataset.socket = socketState; // "live" once the room is joined
+  renderState();
+});
 room.addEventListener("joined", (event) => {
   const { state } = event.detail;
   sessionStatus = state.status;
+  // A move the page missed (it was made before this join): the room's state says it.
+  if (state.show_status && state.show_status !== root.dataset.showStatus) {
+    root.dataset.showStatus = state.show_status;
+    if (state.show_status !== "scheduled") $("remind")?.remove();
+  }
   $("viewer-count").textContent = String(state.viewers);
   $("heart-count").textContent = String(state.hearts);
   pins = pinsOrFeatured(state.pinned);
