@@ -244,12 +244,25 @@ class _Schemas:
 
     def _hoist(self, schema: dict[str, Any]) -> dict[str, Any]:
         for name, definition in schema.pop("$defs", {}).items():
-            self.components.setdefault(name, definition)
+            self._add(name, definition)
         title = schema.get("title")
         if schema.get("type") == "object" and title:
-            self.components.setdefault(title, schema)
+            self._add(title, schema)
             return {"$ref": f"#/components/schemas/{title}"}
         return schema
+
+    def _add(self, name: str, definition: dict[str, Any]) -> None:
+        """A component is named by its model's class name: two models of one name would
+        make one operation document the other's shape, so the second is an error."""
+        known = self.components.setdefault(name, definition)
+        if known != definition:
+            raise SchemaNameCollision(
+                f"Two API models are both named {name!r}; give one of them another name."
+            )
+
+
+class SchemaNameCollision(ValueError):
+    """Two different pydantic models would share one OpenAPI component name."""
 
 
 def _is_model(annotation: Any) -> bool:
