@@ -21,7 +21,11 @@ import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+)
 from schemathesis.specs.openapi.schemas import BaseOpenAPISchema
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -99,7 +103,7 @@ schema.hook(before_generate_path_parameters)
 
 
 def _check(case: schemathesis.Case, response: Any) -> None:
-    """No 5xx, and every error is the API's JSON error body (error + message)."""
+    """No 5xx, every error is the API's JSON error body, every body is as documented."""
     assert response.status_code < 500, (
         f"{case.method} {case.formatted_path} -> {response.status_code}: "
         f"{response.get_data(as_text=True)[:300]}"
@@ -107,6 +111,9 @@ def _check(case: schemathesis.Case, response: Any) -> None:
     if response.status_code >= 400:
         body = response.get_json(silent=True)
         assert isinstance(body, dict) and {"error", "message"} <= body.keys(), body
+    # What the API answers is what its document says it answers: the body matches the
+    # response schema of that status, with the declared content type.
+    case.validate_response(response, checks=(response_schema_conformance, content_type_conformance))
 
 
 def sign_in(case: schemathesis.Case, app: Flask, role: str) -> None:

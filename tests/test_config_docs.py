@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
-from web.service.services import config_defaults
 
 from tests.servers import ROOT
+from web.service.services import config_defaults
 
 # Where settings are read from the environment: the app, the relay, the process runners.
 SOURCES = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, render_template
 from werkzeug.wrappers import Response
 
 from web.api.spec import build_openapi
@@ -13,6 +13,12 @@ bp = Blueprint("api", __name__)
 @bp.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(build_openapi("Vitrine API", "0.1.0"))
+
+
+@bp.get("/docs")
+def docs() -> str:
+    """The document to read and try (Swagger UI, served by Vitrine, never from a CDN)."""
+    return render_template("api_docs.html")
 
 
 # Importing the modules registers their operations on `bp`.

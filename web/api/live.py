@@ -65,7 +65,7 @@ class ProductCard(BaseModel):
     variants: list[VariantCard]
 
 
-class MessageOut(BaseModel):
+class ChatMessageOut(BaseModel):
     id: int
     kind: str
     author: str
@@ -76,7 +76,7 @@ class MessageOut(BaseModel):
     created_at: str
 
 
-class OfferOut(BaseModel):
+class FlashOfferOut(BaseModel):
     id: int
     product_id: int
     price_minor: int
@@ -126,20 +126,20 @@ class LiveSessionOut(BaseModel):
     viewers: int
     hearts: int
     pinned: list[ProductCard]
-    offer: OfferOut | None
+    offer: FlashOfferOut | None
     bag: BagOut | None
 
 
-class HistoryQuery(Strict):
+class ChatHistoryQuery(Strict):
     after: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
 
 
-class GrantIn(Strict):
+class LiveGrantIn(Strict):
     role: Literal["publish", "view"]
     room_suffix: Literal["", "shopper"] = ""
 
 
-class GrantOut(BaseModel):
+class LiveGrantOut(BaseModel):
     relay_url: str
     grant: str
     room: str
@@ -221,29 +221,29 @@ def get_live_session(live_session_id: int) -> LiveSessionOut:
     bp,
     "/live-sessions/<int:live_session_id>/messages",
     "GET",
-    query=HistoryQuery,
-    response=list[MessageOut],
+    query=ChatHistoryQuery,
+    response=list[ChatMessageOut],
     tag="live",
     summary="Chat history: recent messages, or those after a given id",
 )
-def list_messages(live_session_id: int, query: HistoryQuery) -> list[MessageOut]:
+def list_messages(live_session_id: int, query: ChatHistoryQuery) -> list[ChatMessageOut]:
     live = _live(live_session_id)
     access_join(current_actor(), live)
     rows = live_actions.history(db(), live, last_id=query.after)
-    return [MessageOut.model_validate(row) for row in rows]
+    return [ChatMessageOut.model_validate(row) for row in rows]
 
 
 @api_route(
     bp,
     "/live-sessions/<int:live_session_id>/media-grant",
     "POST",
-    body=GrantIn,
-    response=GrantOut,
+    body=LiveGrantIn,
+    response=LiveGrantOut,
     tag="live",
     summary="A short-lived grant to publish or view the session's video on the relay",
     auth="shopper",
 )
-def media_grant(live_session_id: int, body: GrantIn) -> GrantOut:
+def media_grant(live_session_id: int, body: LiveGrantIn) -> LiveGrantOut:
     live = _live(live_session_id)
     side = MediaSide.SHOPPER if body.room_suffix == "shopper" else MediaSide.HOST
     room = access_media(current_actor(), live, body.role, side)
@@ -255,7 +255,7 @@ def media_grant(live_session_id: int, body: GrantIn) -> GrantOut:
         identity=current_actor().identity,
         **grant_claims(live),
     )
-    return GrantOut(
+    return LiveGrantOut(
         relay_url=config["RELAY_URL"], grant=grant, room=room, ice_servers=config["ICE_SERVERS"]
     )
 

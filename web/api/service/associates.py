@@ -36,7 +36,7 @@ from web.api.service.common import (
 from web.api.service.schemas import (
     ExceptionIn,
     ExceptionOut,
-    OfferOut,
+    QueueOfferOut,
     RecordOut,
     StatusIn,
     StatusOut,
@@ -106,11 +106,11 @@ def consult_today(associate_id: int) -> TodayOut:
     )
 
 
-def _offer_out(request: QueueRequest) -> OfferOut:
+def _offer_out(request: QueueRequest) -> QueueOfferOut:
     assert request.id is not None
     shopper = db().get(Shopper, request.shopper_id)
     seconds = services.accept_seconds()
-    return OfferOut(
+    return QueueOfferOut(
         id=request.id,
         mode=request.mode,
         language=request.language,

@@ -29,7 +29,7 @@ from web.api.service.schemas import (
     AppointmentOut,
     ConsultationOut,
     ExceptionOut,
-    MessageOut,
+    LeftMessageOut,
     OfflineOut,
     QueueOut,
     RecordOut,
@@ -134,9 +134,9 @@ def consultation_out(live: LiveSession) -> ConsultationOut:
     )
 
 
-def message_out(message: OfflineMessage) -> MessageOut:
+def message_out(message: OfflineMessage) -> LeftMessageOut:
     assert message.id is not None
-    return MessageOut(
+    return LeftMessageOut(
         id=message.id,
         name=message.name,
         email=message.email,

@@ -20,8 +20,8 @@ from web.api.service.common import (
 )
 from web.api.service.schemas import (
     AnswerIn,
+    LeftMessageOut,
     MessageIn,
-    MessageOut,
 )
 from web.api.spec import api_route
 from web.db import db
@@ -36,13 +36,13 @@ from web.service import services
     "/brands/<int:brand_id>/messages",
     "POST",
     body=MessageIn,
-    response=MessageOut,
+    response=LeftMessageOut,
     status=201,
     tag="consultations",
     summary="Leave a message when nobody is online",
     auth="shopper",
 )
-def consult_leave_message(brand_id: int, body: MessageIn) -> MessageOut:
+def consult_leave_message(brand_id: int, body: MessageIn) -> LeftMessageOut:
     _brand(brand_id)
     actor = ensure_shopper()
     message = messages_left.do_leave_message(
@@ -55,12 +55,12 @@ def consult_leave_message(brand_id: int, body: MessageIn) -> MessageOut:
     bp,
     "/brands/<int:brand_id>/messages",
     "GET",
-    response=list[MessageOut],
+    response=list[LeftMessageOut],
     tag="consultations",
     summary="Messages left for the brand, unanswered first",
     auth="staff",
 )
-def consult_list_messages(brand_id: int) -> list[MessageOut]:
+def consult_list_messages(brand_id: int) -> list[LeftMessageOut]:
     access_brand_staff(current_actor(), brand_id)
     rows = (
         db()
@@ -79,13 +79,13 @@ def consult_list_messages(brand_id: int) -> list[MessageOut]:
     "/messages/<int:message_id>/answer",
     "POST",
     body=AnswerIn,
-    response=MessageOut,
+    response=LeftMessageOut,
     tag="consultations",
     summary="Answer a message; the shopper gets it by e-mail",
     auth="staff",
     example={"answer": "Yes, it comes in sky blue too."},
 )
-def consult_answer_message(message_id: int, body: AnswerIn) -> MessageOut:
+def consult_answer_message(message_id: int, body: AnswerIn) -> LeftMessageOut:
     message = get_or_404(db(), OfflineMessage, message_id, "message")
     actor = current_actor()
     access_brand_staff(actor, message.brand_id)

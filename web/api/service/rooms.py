@@ -19,12 +19,12 @@ from web.api.service.common import (
     consultation_out,
 )
 from web.api.service.schemas import (
+    ConsultationGrantIn,
+    ConsultationGrantOut,
     ConsultationOut,
-    GrantIn,
-    GrantOut,
+    ConsultationTransferIn,
     RatingIn,
     RatingOut,
-    TransferIn,
 )
 from web.api.spec import api_route
 from web.db import db
@@ -97,14 +97,14 @@ def consult_end(consultation_id: int) -> ConsultationOut:
     bp,
     "/consultations/<int:consultation_id>/transfer",
     "POST",
-    body=TransferIn,
+    body=ConsultationTransferIn,
     response=ConsultationOut,
     tag="consultations",
     summary="Hand the consultation to a colleague",
     auth="staff",
     example={"associate_id": 2},
 )
-def consult_transfer(consultation_id: int, body: TransferIn) -> ConsultationOut:
+def consult_transfer(consultation_id: int, body: ConsultationTransferIn) -> ConsultationOut:
     live = _consultation(consultation_id)
     access_host(current_actor(), live)
     return consultation_out(rooms.do_transfer(db(), live, body.associate_id))
@@ -114,12 +114,12 @@ def consult_transfer(consultation_id: int, body: TransferIn) -> ConsultationOut:
     bp,
     "/consultations/<int:consultation_id>/media-grant",
     "POST",
-    body=GrantIn,
-    response=GrantOut,
+    body=ConsultationGrantIn,
+    response=ConsultationGrantOut,
     tag="consultations",
     summary="A relay grant for one side of the consultation's 1:1 video",
 )
-def consult_media_grant(consultation_id: int, body: GrantIn) -> GrantOut:
+def consult_media_grant(consultation_id: int, body: ConsultationGrantIn) -> ConsultationGrantOut:
     live = _consultation(consultation_id)
     actor = current_actor()
     side = MediaSide.SHOPPER if body.side == "shopper" else MediaSide.HOST
@@ -132,7 +132,7 @@ def consult_media_grant(consultation_id: int, body: GrantIn) -> GrantOut:
         identity=actor.identity,
         **grant_claims(live),
     )
-    return GrantOut(
+    return ConsultationGrantOut(
         relay_url=config["RELAY_URL"], grant=grant, room=room, ice_servers=config["ICE_SERVERS"]
     )
 

@@ -99,7 +99,7 @@ class QueueOut(BaseModel):
     offline: OfflineOut | None = None
 
 
-class OfferOut(BaseModel):
+class QueueOfferOut(BaseModel):
     id: int
     mode: str
     language: str
@@ -116,7 +116,7 @@ class StatusOut(BaseModel):
     status: str
 
 
-class TransferIn(Strict):
+class ConsultationTransferIn(Strict):
     associate_id: DbId
 
 
@@ -131,12 +131,12 @@ class ConsultationOut(BaseModel):
     starts_at: datetime | None
 
 
-class GrantIn(Strict):
+class ConsultationGrantIn(Strict):
     role: Literal["publish", "view"]
     side: Literal["associate", "shopper"]
 
 
-class GrantOut(BaseModel):
+class ConsultationGrantOut(BaseModel):
     relay_url: str
     grant: str
     room: str
@@ -149,7 +149,7 @@ class MessageIn(Strict):
     body: Body
 
 
-class MessageOut(BaseModel):
+class LeftMessageOut(BaseModel):
     id: int
     name: str
     email: str
@@ -192,9 +192,9 @@ class RecordOut(BaseModel):
 class TodayOut(BaseModel):
     status: str
     appointments: list[AppointmentOut]
-    offers: list[OfferOut]
+    offers: list[QueueOfferOut]
     waiting: int
-    messages: list[MessageOut]
+    messages: list[LeftMessageOut]
     consultations: list[ConsultationOut]
 
 

@@ -56,7 +56,7 @@ class ReadIn(Strict):
     message_id: DbId
 
 
-class TransferIn(Strict):
+class ThreadTransferIn(Strict):
     associate_id: DbId | None = None
     store_id: DbId | None = None
 
@@ -65,11 +65,11 @@ class InboxQuery(BaseModel):
     tab: Literal["waiting", "mine", "colleagues"] = "waiting"
 
 
-class HistoryQuery(BaseModel):
+class ThreadHistoryQuery(BaseModel):
     after_id: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
 
 
-class MessageOut(BaseModel):
+class ThreadMessageOut(BaseModel):
     id: int
     thread_id: int
     kind: str  # text, product, photo, system, automatic
@@ -103,7 +103,7 @@ class ThreadOut(BaseModel):
     language: str
     store_id: int | None
     waiting_since: datetime | None
-    last_message: MessageOut | None
+    last_message: ThreadMessageOut | None
     shopper_read_id: int
     staff_read_id: int
     position: int | None = Field(description="Place in line while it waits (1 = next)")
@@ -112,18 +112,18 @@ class ThreadOut(BaseModel):
 
 class ThreadWithMessages(BaseModel):
     thread: ThreadOut
-    messages: list[MessageOut]
+    messages: list[ThreadMessageOut]
 
 
 class MyThreadOut(BaseModel):
     thread: ThreadOut | None = Field(description="null until the shopper's first question")
-    messages: list[MessageOut]
+    messages: list[ThreadMessageOut]
 
 
 class AskOut(BaseModel):
     thread: ThreadOut
-    message: MessageOut
-    automatic: MessageOut | None = Field(
+    message: ThreadMessageOut
+    automatic: ThreadMessageOut | None = Field(
         description="The automatic answer, when nobody could take the question"
     )
     back_at: datetime | None = Field(description="When the next associate starts work")
@@ -147,7 +147,9 @@ def _out(thread: Any, *, with_place: bool = True) -> ThreadOut:
 def _with_messages(thread: Any, after_id: int = 0) -> ThreadWithMessages:
     return ThreadWithMessages(
         thread=_out(thread),
-        messages=[MessageOut.model_validate(m) for m in threads.history(db(), thread, after_id)],
+        messages=[
+            ThreadMessageOut.model_validate(m) for m in threads.history(db(), thread, after_id)
+        ],
     )
 
 
@@ -177,8 +179,8 @@ def thread_ask(brand_id: int, body: AskIn) -> AskOut:
     )
     return AskOut(
         thread=_out(asked.thread),
-        message=MessageOut.model_validate(asked.message),
-        automatic=MessageOut.model_validate(asked.automatic) if asked.automatic else None,
+        message=ThreadMessageOut.model_validate(asked.message),
+        automatic=ThreadMessageOut.model_validate(asked.automatic) if asked.automatic else None,
         back_at=asked.back_at,
     )
 
@@ -209,13 +211,13 @@ def thread_mine(brand_id: int) -> MyThreadOut:
     bp,
     "/threads/<int:thread_id>",
     "GET",
-    query=HistoryQuery,
+    query=ThreadHistoryQuery,
     response=ThreadWithMessages,
     tag=TAG,
     summary="A thread and its messages after after_id (its shopper, or the brand's staff)",
     auth="shopper",
 )
-def thread_history(thread_id: int, query: HistoryQuery) -> ThreadWithMessages:
+def thread_history(thread_id: int, query: ThreadHistoryQuery) -> ThreadWithMessages:
     return _with_messages(_thread(thread_id), query.after_id)
 
 
@@ -224,17 +226,17 @@ def thread_history(thread_id: int, query: HistoryQuery) -> ThreadWithMessages:
     "/threads/<int:thread_id>/messages",
     "POST",
     body=PostIn,
-    response=MessageOut,
+    response=ThreadMessageOut,
     status=201,
     tag=TAG,
     summary="Post text, a product card or a picture (the shopper, or the associate holding it)",
     auth="shopper",
     example={"body": "Here it is in M.", "client_id": "c-1"},
 )
-def thread_post(thread_id: int, body: PostIn) -> MessageOut:
+def thread_post(thread_id: int, body: PostIn) -> ThreadMessageOut:
     thread = _thread(thread_id)
     message = threads.do_send_thread_message(db(), current_actor(), thread, **body.model_dump())
-    return MessageOut.model_validate(message)
+    return ThreadMessageOut.model_validate(message)
 
 
 @api_route(
@@ -321,14 +323,14 @@ def thread_decline(thread_id: int) -> None:
     bp,
     "/threads/<int:thread_id>/transfer",
     "POST",
-    body=TransferIn,
+    body=ThreadTransferIn,
     response=ThreadOut,
     tag=TAG,
     summary="Hand a thread to a colleague (present, with room) or to a store",
     auth="staff",
     example={"associate_id": 2},
 )
-def thread_transfer(thread_id: int, body: TransferIn) -> ThreadOut:
+def thread_transfer(thread_id: int, body: ThreadTransferIn) -> ThreadOut:
     thread = threads.thread_or_404(db(), thread_id)
     moved = threads.do_transfer_thread(
         db(),
