@@ -52,7 +52,9 @@ def test_ended_show_plays_its_recording(
     http = staff_http(web.url, seed.user_of(host).email)
     assert http.post(f"{web.url}/api/shows/{show.id}/start", timeout=10).ok
     synthetic_camera(live.room)
-    watch_frames(relay, live.room, 12)  # the replay must have frames: these at least
+    # The recorder starts at its first keyframe, a few frames after a viewer may: watch well
+    # past the frames the file is asked to hold, so the margin is not a race.
+    watch_frames(relay, live.room, 30)
 
     assert http.post(f"{web.url}/api/shows/{show.id}/end", timeout=10).ok
     # Kept, not shown yet: the brand's admin publishes the replay (docs/shows.md).
