@@ -550,3 +550,36 @@ def access_associate_analytics(actor: Actor, brand_id: int, associate_id: int) -
     check_signed_in_staff(actor)
     if not can_read_associate_analytics(actor, brand_id, associate_id):
         raise Forbidden("Only this associate and their brand's admins may see these figures.")
+
+
+# --- a show's polls and questions (sessions/shows/polls.py, questions.py) ----------------
+
+
+def access_show_interaction_host(actor: Actor, live: LiveSession) -> None:
+    """Open or close a poll, mark a question answered on air, hide one: the show room's
+    host side (as pins and offers are), in a show's room only."""
+    access_host(actor, live)
+    if live.kind is not SessionKind.SHOW:
+        raise InvalidInput("Polls and questions are for shows.", code="not_a_show")
+
+
+def access_show_interaction_viewer(actor: Actor, live: LiveSession) -> None:
+    """Vote in a poll, ask or upvote a question: a viewer of the show (a shopper, guest
+    or not), never its hosts, who are on stage."""
+    access_join(actor, live)
+    if live.kind is not SessionKind.SHOW:
+        raise InvalidInput("Polls and questions are for shows.", code="not_a_show")
+    if can_host(actor, live):
+        raise Forbidden("Hosts ask and vote on air, not in the audience.", code="host")
+    if actor.shopper_id is None:
+        raise Forbidden("Reload the page to take part.", code="not_identified")
+
+
+def can_see_show_interaction(actor: Actor, live: LiveSession) -> bool:
+    """Read a show's polls and questions (live, or in its replay): whoever may join it."""
+    return live.kind is SessionKind.SHOW and can_join(actor, live)
+
+
+def access_see_show_interaction(actor: Actor, live: LiveSession) -> None:
+    if not can_see_show_interaction(actor, live):
+        raise NotFound(f"No show room with id {live.id}.")

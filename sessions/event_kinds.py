@@ -376,3 +376,38 @@ declare(
     summary="a video request in a thread was made, accepted (its consultation is open), "
     "declined or cancelled: to the thread's shopper and the associate holding it",
 )
+
+
+# --- a show's polls and questions (sessions/shows/polls.py, questions.py) -----------------
+
+
+class PollEventPayload(Payload):
+    poll: dict[str, Any]  # the poll with its results, as the room state lists it
+
+
+class QuestionEventPayload(Payload):
+    question: dict[str, Any]  # the question, as the room state lists it
+
+
+class QuestionPinnedPayload(Payload):
+    question: dict[str, Any] | None  # None: nothing is pinned any more
+
+
+declare(
+    "poll",
+    PollEventPayload,
+    A.ROOM,
+    summary="a poll opened, got a vote (its results) or closed (by a host or at its end)",
+)
+declare(
+    "question",
+    QuestionEventPayload,
+    A.ROOM,
+    summary="a question was asked, upvoted, answered on air or hidden by a host",
+)
+declare(
+    "question_pinned",
+    QuestionPinnedPayload,
+    A.ROOM,
+    summary="the question answered on air is pinned over the video (None: unpinned)",
+)

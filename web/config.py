@@ -69,6 +69,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # The app's scheduler (web/scheduler.py): on in every node; how often offers end.
         "SCHEDULER": _bool("SCHEDULER", True),
         "OFFER_TICK_SECONDS": float(os.environ.get("OFFER_TICK_SECONDS", "0.5")),
+        # How often the scheduler closes shows' polls whose time is up (sessions/shows/polls.py).
+        "POLL_TICK_SECONDS": float(os.environ.get("POLL_TICK_SECONDS", "1")),
         # How often the scheduler sends due show reminders (remind me: sessions/shows/).
         "SHOW_REMINDER_INTERVAL_SECONDS": float(
             os.environ.get("SHOW_REMINDER_INTERVAL_SECONDS", "30")

@@ -79,12 +79,21 @@ def send_show_reminders(app: Flask) -> object:
     return send_due_show_mails(app)
 
 
+def close_polls(app: Flask) -> object:
+    """A show's polls close at their end, on whichever node claims each first."""
+    from sessions.shows.polls import do_close_due_polls
+
+    with session_scope(get_engine(app)) as db:
+        return do_close_due_polls(db)
+
+
 JOBS = (
     Job("reservations", "RESERVATION_SWEEP_SECONDS", 30, release_reservations),
     Job("offers", "OFFER_TICK_SECONDS", 0.5, end_offers),
     Job("queue", "QUEUE_TICK_SECONDS", 2, route_queue),
     Job("reminders", "REMINDER_INTERVAL_SECONDS", 30, send_reminders),
     Job("show_reminders", "SHOW_REMINDER_INTERVAL_SECONDS", 30, send_show_reminders),
+    Job("polls", "POLL_TICK_SECONDS", 1, close_polls),
 )
 
 

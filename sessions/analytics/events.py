@@ -14,6 +14,9 @@ Kinds (``AnalyticsEvent.kind``):
   bag's lines came from.
 - ``associate_status``: an associate went online, away or offline (``detail``), for
   service coverage.
+- ``poll_vote``: a viewer voted in a show's poll (``detail`` = the poll's id).
+- ``question``: a viewer asked the host a question (``detail`` = the question's id).
+- ``question_upvote``: a viewer upvoted a question (``detail`` = the question's id).
 
 Chat messages are not copied here: ``chat_messages`` already stores each once.
 """
@@ -42,6 +45,9 @@ HEARTS = "hearts"
 ADD_TO_BAG = "add_to_bag"
 HANDOFF = "checkout_handoff"
 ASSOCIATE_STATUS = "associate_status"
+POLL_VOTE = "poll_vote"
+QUESTION = "question"
+QUESTION_UPVOTE = "question_upvote"
 VIEWING_KINDS = (JOIN, HEARTBEAT, LEAVE)
 LIVE = "live"
 REPLAY = "replay"

@@ -35,6 +35,13 @@ from sessions.models.commerce import (
     StockReservation,
 )
 from sessions.models.escalation import VideoRequest, VideoRequestStatus, VideoSide
+from sessions.models.interaction import (
+    Poll,
+    PollAnswer,
+    PollVote,
+    QuestionUpvote,
+    ShowQuestion,
+)
 from sessions.models.live import (
     ChatMessage,
     FlashOffer,
@@ -86,8 +93,12 @@ __all__ = [
     "OfflineMessage",
     "Order",
     "PinnedProduct",
+    "Poll",
+    "PollAnswer",
+    "PollVote",
     "Product",
     "ProductImage",
+    "QuestionUpvote",
     "QueueRequest",
     "QueueStatus",
     "Rating",
@@ -103,6 +114,7 @@ __all__ = [
     "ShowHost",
     "ShowMailKind",
     "ShowProduct",
+    "ShowQuestion",
     "ShowReminder",
     "ShowReminderMail",
     "ShowStatus",

@@ -26,6 +26,7 @@ from web.api import (
     analytics,  # noqa: F401
     catalogue,  # noqa: F401
     live,  # noqa: F401
+    show_interaction,  # noqa: F401
     shows,  # noqa: F401
 )
 from web.api.service import (

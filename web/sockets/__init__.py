@@ -13,6 +13,7 @@ from web.sockets.presence import make_presence
 def init_app(app: Flask) -> None:
     from sessions.live import chat_limiter
     from web.sockets import handlers
+    from web.sockets import interaction as _interaction  # noqa: F401  (polls, questions)
     from web.sockets import threads as _threads  # noqa: F401  (registers its events)
 
     handlers.register()

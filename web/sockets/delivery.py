@@ -299,4 +299,8 @@ DELIVERIES: dict[str, Handler] = {
     "thread_offer_withdrawn": _simple("thread_offer_withdrawn"),
     # video from a thread ("Show me on camera", "Try it on for you on camera")
     "video_request": _simple("video_request"),
+    # a show's polls and questions (sessions/shows/polls.py, questions.py)
+    "poll": _simple("poll", lambda e: e.data["poll"]),
+    "question": _simple("question", lambda e: e.data["question"]),
+    "question_pinned": _simple("question_pinned", lambda e: e.data["question"]),
 }

@@ -25,6 +25,7 @@ from sessions.errors import DomainError, Forbidden, InvalidInput, NotAuthenticat
 from sessions.events import Address, Audience
 from sessions.models import LiveSession, SanctionKind
 from sessions.ratelimit import RateLimiter
+from sessions.shows.questions import interaction_state
 from web import identity
 from web.db import db
 from web.extensions import socketio
@@ -247,6 +248,8 @@ def on_join(data: dict[str, Any]) -> Ack:
     room_state = live_actions.room_state(db(), live)
     room_state["viewers"] = state.delivery().presence.count(live.room)
     room_state["bag"] = _bag_for(actor, live)
+    if live.show_id is not None:  # a show's polls and questions (the replay shows them too)
+        room_state["interaction"] = interaction_state(db(), live, actor.shopper_id)
     sanction = None
     if actor.shopper_id is not None:
         sanction = live_actions.active_sanction(db(), live, actor.shopper_id)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e357c181049f
+Revision ID: 2cab40f54858
 Revises:
-Create Date: 2026-12-01 12:41:31.140772
+Create Date: 2026-12-01 14:31:56.524284
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "e357c181049f"
+revision: str = "2cab40f54858"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -991,6 +991,25 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "polls",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("live_session_id", sa.Integer(), nullable=False),
+        sa.Column("question", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("closes_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("closed_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["live_session_id"], ["live_sessions.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("polls", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_polls_closes_at"), ["closes_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_polls_live_session_id"), ["live_session_id"], unique=False
+        )
+
+    op.create_table(
         "ratings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("brand_id", sa.Integer(), nullable=False),
@@ -1052,6 +1071,30 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_room_sanctions_shopper_id"), ["shopper_id"], unique=False
+        )
+
+    op.create_table(
+        "show_questions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("live_session_id", sa.Integer(), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=True),
+        sa.Column("author_name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("upvotes", sa.Integer(), nullable=False),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("answered_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("answered_by", sa.Integer(), nullable=True),
+        sa.Column("hidden_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("hidden_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["answered_by"], ["users.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["hidden_by"], ["users.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["live_session_id"], ["live_sessions.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("show_questions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_show_questions_live_session_id"), ["live_session_id"], unique=False
         )
 
     op.create_table(
@@ -1144,6 +1187,51 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_bag_lines_bag_id"), ["bag_id"], unique=False)
 
     op.create_table(
+        "poll_answers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("poll_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.ForeignKeyConstraint(["poll_id"], ["polls.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("poll_id", "position"),
+    )
+    with op.batch_alter_table("poll_answers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_poll_answers_poll_id"), ["poll_id"], unique=False)
+
+    op.create_table(
+        "question_upvotes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["question_id"], ["show_questions.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("question_id", "shopper_id", name="uq_question_upvotes_shopper"),
+    )
+    with op.batch_alter_table("question_upvotes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_question_upvotes_question_id"), ["question_id"], unique=False
+        )
+
+    op.create_table(
+        "poll_votes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("poll_id", sa.Integer(), nullable=False),
+        sa.Column("answer_id", sa.Integer(), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["answer_id"], ["poll_answers.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["poll_id"], ["polls.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("poll_id", "shopper_id", name="uq_poll_votes_shopper"),
+    )
+    with op.batch_alter_table("poll_votes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_poll_votes_poll_id"), ["poll_id"], unique=False)
+
+    op.create_table(
         "stock_reservations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("variant_id", sa.Integer(), nullable=False),
@@ -1178,6 +1266,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_stock_reservations_expires_at"))
 
     op.drop_table("stock_reservations")
+    with op.batch_alter_table("poll_votes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_poll_votes_poll_id"))
+
+    op.drop_table("poll_votes")
+    with op.batch_alter_table("question_upvotes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_question_upvotes_question_id"))
+
+    op.drop_table("question_upvotes")
+    with op.batch_alter_table("poll_answers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_poll_answers_poll_id"))
+
+    op.drop_table("poll_answers")
     with op.batch_alter_table("bag_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bag_lines_bag_id"))
 
@@ -1189,6 +1289,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_video_requests_associate_id"))
 
     op.drop_table("video_requests")
+    with op.batch_alter_table("show_questions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_show_questions_live_session_id"))
+
+    op.drop_table("show_questions")
     with op.batch_alter_table("room_sanctions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_room_sanctions_shopper_id"))
         batch_op.drop_index(batch_op.f("ix_room_sanctions_live_session_id"))
@@ -1199,6 +1303,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ratings_associate_id"))
 
     op.drop_table("ratings")
+    with op.batch_alter_table("polls", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_polls_live_session_id"))
+        batch_op.drop_index(batch_op.f("ix_polls_closes_at"))
+
+    op.drop_table("polls")
     with op.batch_alter_table("pinned_products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pinned_products_live_session_id"))
 
