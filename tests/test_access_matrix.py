@@ -29,7 +29,7 @@ from tests.booking.matrix import booking_bodies
 from tests.conftest import login
 from tests.factories import Factory
 from tests.security.consultation_world import changed_tables, snapshot
-from tests.shows.matrix import FOR_THE_SHOWS_HOSTS, show_ids
+from tests.shows.matrix import FOR_THE_SHOWS_HOSTS, interaction_ids, show_ids
 from web.api.spec import OPERATIONS, STAFF_LEVELS, Operation
 
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -140,6 +140,7 @@ def test_refusals(
     op: Operation, app: Flask, world: World, engine: Engine, factory: Factory
 ) -> None:
     world.ids |= show_ids(op.method, op.rule, factory.session, world.brand_a, world.host)
+    world.ids |= interaction_ids(op.method, op.rule, factory.session, world.brand_a, world.host)
     url = url_for_op(op, world.ids)
     shopper = app.test_client()
     shopper.get("/")  # a guest with a cookie, but no account

@@ -41,3 +41,38 @@ def show_ids(
     session.commit()
     assert show.id is not None
     return {"show_id": show.id}
+
+
+# A show's polls and questions: a live show of brand A, with an open poll and a question.
+INTERACTION = {
+    ("post", "/live-sessions/<int:live_session_id>/polls"),
+    ("post", "/live-sessions/<int:live_session_id>/polls/<int:poll_id>/close"),
+    ("post", "/live-sessions/<int:live_session_id>/questions/<int:question_id>/answer"),
+    ("post", "/live-sessions/<int:live_session_id>/questions/<int:question_id>/hide"),
+}
+
+
+def interaction_ids(
+    method: str, rule: str, session: Session, brand: Brand, host: AssociateProfile
+) -> dict[str, int]:
+    if (method, rule) not in INTERACTION:
+        return {}
+    from sessions.access import Actor, ActorKind
+    from sessions.shows import polls, questions
+
+    show = Factory(session).show(brand, host_ids=[host.id])
+    lifecycle.do_start_show(session, OPERATOR, show)
+    live = lifecycle.live_session_for_show(session, show)
+    ids: dict[str, int] = {"show_id": show.id or 0, "live_session_id": live.id or 0}
+    if rule.endswith("/close"):
+        poll = polls.do_create_poll(
+            session, OPERATOR, live, question="Q?", answers=["Yes", "No"], seconds=60
+        )
+        ids["poll_id"] = poll["id"]
+    if "question_id" in rule:
+        shopper = Factory(session).shopper()
+        asker = Actor(kind=ActorKind.SHOPPER, shopper_id=shopper.id)
+        question = questions.do_ask_question(session, asker, live, "Lined?", limiter=None)
+        ids["question_id"] = question["id"]
+    session.commit()
+    return ids
