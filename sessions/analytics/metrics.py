@@ -36,6 +36,7 @@ from sessions.analytics.events import (
     VIEWING_KINDS,
 )
 from sessions.analytics.orders import ATTRIBUTED, INFLUENCED
+from sessions.analytics.participation import Participation, participation, voters_and_askers
 from sessions.clock import as_utc, utcnow
 from sessions.models import (
     AnalyticsEvent,
@@ -248,6 +249,8 @@ class ShowSummary:
     funnel: Funnel
     products: list[ProductFigures]
     pins: list[Pin]
+    # Polls and questions (sessions/analytics/participation.py).
+    participation: Participation = field(default_factory=Participation)
 
 
 def _length(live: LiveSession, show: Show | None) -> float:
@@ -461,6 +464,7 @@ def show_summary(db: Session, live: LiveSession) -> ShowSummary:
         messages.chatters
         | _shoppers_with(db, live, PRODUCT_CLICK)
         | _shoppers_with(db, live, ADD_TO_BAG)
+        | voters_and_askers(db, live)
     )
     products = _products(db, live)
     window = _live_window(live)
@@ -517,6 +521,7 @@ def show_summary(db: Session, live: LiveSession) -> ShowSummary:
         ),
         products=products,
         pins=_pins(db, live),
+        participation=participation(db, live, len(viewers)),
     )
 
 

@@ -237,6 +237,33 @@ def products_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
     ]
 
 
+def participation_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
+    p = s.participation
+    return ("Polls and questions", "Count", "Share"), [
+        ("Polls", p.polls, ""),
+        ("Poll votes", p.poll_votes, ""),
+        ("Voters (share of viewers)", p.poll_voters, _percent(p.voters_share)),
+        ("Questions asked", p.questions, ""),
+        ("Shoppers who asked", p.questioners, ""),
+        ("Question upvotes", p.question_upvotes, ""),
+        ("Answered live (on air)", p.questions_answered_live, _percent(p.answered_live_share)),
+        (
+            "Answered automatically",
+            p.questions_answered_automatically,
+            _percent(p.answered_automatically_share),
+        ),
+        ("Hidden by a host", p.questions_hidden, ""),
+        ("Left waiting", p.questions_waiting, _percent(p.waiting_share)),
+    ]
+
+
+def polls_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
+    return ("Poll", "Minute", "Votes", "Leading answer"), [
+        (poll.question, poll.minute, poll.votes, poll.leading)
+        for poll in s.participation.polls_list
+    ]
+
+
 # --- CSV ---------------------------------------------------------------------------------
 
 
@@ -291,7 +318,13 @@ BRAND_TABLES = {
     "coverage": coverage_table,
     "questions": questions_table,
 }
-SHOW_TABLES = {"figures": show_figures_table, "minutes": minutes_table, "products": products_table}
+SHOW_TABLES = {
+    "figures": show_figures_table,
+    "minutes": minutes_table,
+    "products": products_table,
+    "participation": participation_table,
+    "polls": polls_table,
+}
 
 
 @bp.get("/analytics")
