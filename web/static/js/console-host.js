@@ -260,7 +260,7 @@ function renderParticipants(list) {
     el("span", {},
       p.muted
         ? el("button", { type: "button", class: "small", text: "Unmute", onclick: () => act(room.unmute(p.shopper_id)) })
-        : el("button", { type: "button", class: "small", text: "Mute 10 min", "aria-label": `Mute ${p.name} for 10 minutes`, onclick: () => act(room.mute(p.shopper_id, 10)) }),
+        : el("button", { type: "button", class: "small", text: "Mute 10 min", "aria-label": `Mute 10 min: ${p.name}`, onclick: () => act(room.mute(p.shopper_id, 10)) }),
       " ",
       el("button", { type: "button", class: "small danger", text: "Ban", "aria-label": `Ban ${p.name}`, onclick: () => act(room.ban(p.shopper_id)) })),
   )) : [el("li", { class: "empty", text: "No one has joined yet." })]));

@@ -20,6 +20,7 @@ const SERVER_EVENTS = [
   "messages", "message_deleted", "hearts", "presence", "participants", "pins", "stock",
   "offer", "bag", "bag_event", "live_figures", "session_state", "show_state", "sanction", "error",
   "consultation_transferred",
+  "poll", "question", "question_pinned", // a show's polls and questions (show-poll.js, show-questions.js)
 ];
 const ACK_TIMEOUT_MS = 10000;
 
@@ -39,6 +40,15 @@ function randomId() {
   return String(Date.now()) + Math.random().toString(16).slice(2);
 }
 
+// Modules that add to a page (a show's polls and questions) find its room here, whichever
+// script made it and whenever: onRoom(callback) calls back with every LiveRoom of the page.
+const rooms = [];
+const roomWatchers = [];
+export function onRoom(callback) {
+  for (const room of rooms) callback(room);
+  roomWatchers.push(callback);
+}
+
 export class LiveRoom extends EventTarget {
   constructor({ sessionId, socket = null, url = undefined } = {}) {
     super();
@@ -53,7 +63,12 @@ export class LiveRoom extends EventTarget {
     this.roomState = null;
     this._joined = false;
     this._held = null; // [[name, data]] pushed while a join awaits its answer
+    rooms.push(this);
+    for (const watcher of roomWatchers) watcher(this);
   }
+
+  // An event of a module's own (poll_vote, question_ask...), acked as every other.
+  request(event, extra = {}) { return this._send(event, extra); }
 
   async connect() {
     this._setState("connecting");
