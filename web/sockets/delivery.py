@@ -299,4 +299,7 @@ DELIVERIES: dict[str, Handler] = {
     "thread_offer_withdrawn": _simple("thread_offer_withdrawn"),
     # video from a thread ("Show me on camera", "Try it on for you on camera")
     "video_request": _simple("video_request"),
+    # live means pushed: the waiting screens and the console's counts
+    "queue_position": _simple("queue_position"),
+    "queue_waiting": _simple("queue_waiting"),
 }
