@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e357c181049f
+Revision ID: 3aa7b931e107
 Revises:
-Create Date: 2026-12-01 12:41:31.140772
+Create Date: 2026-12-01 14:37:46.604911
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "e357c181049f"
+revision: str = "3aa7b931e107"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -1073,6 +1073,7 @@ def upgrade() -> None:
                 "accepted",
                 "declined",
                 "cancelled",
+                "expired",
                 name="videorequeststatus",
                 native_enum=False,
                 length=10,
