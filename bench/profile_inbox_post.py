@@ -21,10 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from pyinstrument import Profiler  # noqa: E402
+from service_inbox import seed  # noqa: E402
 
-from bench.service_inbox import seed  # noqa: E402
 from tests.factories import Factory  # noqa: E402
 
 
