@@ -374,7 +374,37 @@ declare(
     A.SHOPPER,
     A.ASSOCIATE,
     summary="a video request in a thread was made, accepted (its consultation is open), "
-    "declined or cancelled: to the thread's shopper and the associate holding it",
+    "declined, cancelled or lapsed unanswered: to the thread's shopper and the associate "
+    "holding it",
+)
+
+
+# --- live means pushed: the waiting screens and the console's counts -------------------
+
+
+class QueuePositionPayload(Payload):
+    request_id: int
+    status: str  # waiting or offered (an associate is about to answer)
+    position: int  # 1 = next
+    estimated_wait_seconds: int  # 0: someone has a free place now
+
+
+class QueueWaitingPayload(Payload):
+    brand_id: int
+    waiting: int  # talk-now requests open at the brand (waiting or offered)
+
+
+declare(
+    "queue_position",
+    QueuePositionPayload,
+    A.SHOPPER,
+    summary="the talk-now queue moved: the waiting shopper's place and an honest wait",
+)
+declare(
+    "queue_waiting",
+    QueueWaitingPayload,
+    A.BRAND_STAFF,
+    summary="how many shoppers wait in the brand's talk-now queue (the console's count)",
 )
 
 

@@ -280,7 +280,13 @@ def do_send_message(
                 "This message contains a word the brand does not allow.", code="blocked_word"
             )
         if limiter is not None:
-            limiter.hit(f"{live.room}:{actor.identity}")
+            # End the read first (as threads do): the limiter may wait on Redis, or start
+            # its expiry timer (a green thread: it yields), and on SQLite an open
+            # transaction holds the write lock, so a refused message would hold up every
+            # other writer of the node. The write below opens its own transaction.
+            key = f"{live.room}:{actor.identity}"
+            db.commit()
+            limiter.hit(key)
     assert live.id is not None
     msg = ChatMessage(
         live_session_id=live.id,

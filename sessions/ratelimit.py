@@ -20,20 +20,46 @@ from limits.strategies import MovingWindowRateLimiter
 from sessions.errors import TooManyRequests
 
 
+class _SweepingMemoryStorage(MemoryStorage):
+    """limits' memory storage, sweeping expired entries at most once a second, inline.
+
+    The library's own schedules a 10 ms ``threading.Timer`` on nearly every hit (whenever
+    the last one has run), and each timer walks every key: a thread (a greenlet under
+    gevent) and a sweep of the whole table per chat message, the largest cost of a
+    thread message's POST in bench/service_inbox.py's profile
+    (bench/profile_inbox_post.py). The moving window does not need the sweep to be
+    right (each hit compares the entries' times); it only keeps memory bounded."""
+
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, **options: str) -> None:
+        self._next_sweep = 0.0
+        super().__init__(uri, **options)  # type: ignore[arg-type]
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.SWEEP_SECONDS
+        self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
 class _Backend:
     """The one storage every limiter in this process shares."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.where: tuple[str | None, str] = (None, DEFAULT_PREFIX)
-        self.storage: Storage = MemoryStorage()
+        self.storage: Storage = _SweepingMemoryStorage()
         self.strategy = MovingWindowRateLimiter(self.storage)
 
     def use(self, url: str | None, key_prefix: str) -> None:
         with self._lock:
             if (url, key_prefix) == self.where:
                 return
-            storage = storage_from_string(url, key_prefix=key_prefix) if url else MemoryStorage()
+            storage = (
+                storage_from_string(url, key_prefix=key_prefix) if url else _SweepingMemoryStorage()
+            )
             assert isinstance(storage, Storage)  # the synchronous flavour, not limits.aio
             self.storage = storage
             self.strategy = MovingWindowRateLimiter(self.storage)

@@ -27,7 +27,7 @@ from flask import Flask
 from sessions import bags, scheduled
 from sessions.clock import utcnow
 from sessions.db import session_scope
-from sessions.service import queue, threads
+from sessions.service import escalation, queue, threads
 from sessions.service.reminders import run_due_reminders
 from web.db import get_engine
 from web.extensions import socketio
@@ -56,13 +56,15 @@ def end_offers(app: Flask) -> object:
 
 def route_queue(app: Flask) -> object:
     """Offers nobody accepted in time pass on; waiting requests and chat threads get an
-    associate (one engine); threads waiting past the brand's wait get the automatic answer."""
+    associate (one engine); threads waiting past the brand's wait get the automatic answer;
+    video requests unanswered in time lapse."""
     from web.service.services import accept_seconds
 
     with session_scope(get_engine(app)) as db:
         made = queue.route_all(db, accept_seconds=accept_seconds(app))
         made += threads.route_all(db, accept_seconds=accept_seconds(app))
         threads.do_answer_overdue(db)
+        escalation.do_lapse_due(db)  # "Show me on camera" unanswered: both sides told
         return made
 
 

@@ -194,7 +194,11 @@ def do_record_product_click(
         raise NotFound("No such product in this brand's catalogue.")
     if not _is_viewer(actor, live):
         return
-    click_limiter.hit(f"{live.room}:{actor.identity}")
+    # Outside any transaction (as threads do): on SQLite an open one, even a read, holds
+    # the write lock, and the limiter may wait on Redis; the write opens its own.
+    key = f"{live.room}:{actor.identity}"
+    db.commit()
+    click_limiter.hit(key)
     db.add(event_for(live, PRODUCT_CLICK, shopper_id=actor.shopper_id, product_id=product_id))
     db.commit()
 

@@ -21,6 +21,7 @@ class VideoRequestStatus(enum.StrEnum):
     ACCEPTED = "accepted"  # a consultation opened: live_session_id
     DECLINED = "declined"  # the other side said not now
     CANCELLED = "cancelled"  # whoever asked withdrew it
+    EXPIRED = "expired"  # nobody answered before expires_at (the scheduler's queue job)
 
 
 class VideoRequest(SQLModel, table=True):

@@ -288,3 +288,35 @@ def do_cancel_video(
     _note(db, thread, "The video request was withdrawn", now)
     _publish(db, request)
     return request
+
+
+def do_lapse_due(db: Session, now: datetime | None = None) -> int:
+    """Requests nobody answered before their `expires_at` lapse, each once (a conditional
+    UPDATE: two nodes' schedulers lapse it once), and both sides are told: no page keeps
+    a timer of its own. Returns how many lapsed."""
+    now = now or utcnow()
+    due = db.exec(
+        select(VideoRequest.id).where(
+            VideoRequest.status == VideoRequestStatus.PENDING,
+            col(VideoRequest.expires_at) <= now,
+        )
+    ).all()
+    db.commit()  # end the read transaction before the writes
+    lapsed = 0
+    for request_id in due:
+        result = db.exec(
+            update(VideoRequest)
+            .where(
+                col(VideoRequest.id) == request_id,
+                col(VideoRequest.status) == VideoRequestStatus.PENDING,
+            )
+            .values(status=VideoRequestStatus.EXPIRED, answered_at=now)
+        )
+        db.commit()
+        if result.rowcount == 1:
+            request = db.get(VideoRequest, request_id)
+            if request is not None:
+                db.refresh(request)
+                _publish(db, request)
+                lapsed += 1
+    return lapsed

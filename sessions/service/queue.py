@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
-from sqlmodel import Session, col, func, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from sessions.analytics.events import status_event
 from sessions.catalogue import new_room_name
@@ -143,31 +143,81 @@ def do_enqueue(
     probe.created_at = now
     db.add(probe)
     db.commit()
-    do_route(db, brand.id, now=now)
+    do_route(db, brand.id, now=now, changed=True)
     db.refresh(probe)
     return probe
 
 
 def position_of(db: Session, request: QueueRequest) -> QueuePosition:
-    """Place in the brand's queue (1 = next) and a wait estimate from who is online."""
-    ahead = db.exec(
-        select(func.count())
-        .select_from(QueueRequest)
+    """Place in the brand's queue (1 = next) and an honest wait (see `_places`)."""
+    places = _places(db, request.brand_id)
+    for open_request, place in places:
+        if open_request.id == request.id:
+            return place
+    return QueuePosition(position=len(places) + 1, estimated_wait_seconds=0)
+
+
+def _handle_seconds(db: Session, brand_id: int) -> int:
+    """What one talk-now conversation took at the brand lately (the mean of the last 50
+    ended), or DEFAULT_HANDLE_SECONDS with no history to go on."""
+    rows = db.exec(
+        select(LiveSession.started_at, LiveSession.ended_at)
         .where(
-            QueueRequest.brand_id == request.brand_id,
-            col(QueueRequest.status).in_(OPEN),
-            or_(
-                col(QueueRequest.created_at) < request.created_at,
-                (col(QueueRequest.created_at) == request.created_at)
-                & (col(QueueRequest.id) < request.id),
-            ),
+            LiveSession.brand_id == brand_id,
+            col(LiveSession.queue_request_id).is_not(None),
+            col(LiveSession.started_at).is_not(None),
+            col(LiveSession.ended_at).is_not(None),
         )
-    ).one()
-    position = int(ahead) + 1
-    people = online_associates(db, request.brand_id)
+        .order_by(col(LiveSession.id).desc())
+        .limit(50)
+    ).all()
+    spans = [(end - start).total_seconds() for start, end in rows if start and end]
+    spans = [s for s in spans if s > 0]
+    return int(sum(spans) / len(spans)) if spans else DEFAULT_HANDLE_SECONDS
+
+
+def _places(db: Session, brand_id: int) -> list[tuple[QueueRequest, QueuePosition]]:
+    """Every open request's place, oldest first, and its wait: zero once offered or
+    while present associates have free places for everyone ahead; otherwise the
+    requests still needing a place beyond the free ones, times what a conversation
+    takes at the brand, shared over the places present associates have."""
+    open_requests = sorted(waiting_for_brand(db, brand_id), key=lambda r: (r.created_at, r.id or 0))
+    if not open_requests:
+        return []
+    people = routing.present_associates(db, brand_id, utcnow())
+    loads = routing.loads_of(db, [p.id or 0 for p in people])
+    free = sum(max(0, p.max_parallel_chats - loads.get(p.id or 0, 0)) for p in people)
     capacity = max(1, sum(p.max_parallel_chats for p in people))
-    wait = 0 if request.status is QueueStatus.OFFERED else position * DEFAULT_HANDLE_SECONDS
-    return QueuePosition(position=position, estimated_wait_seconds=wait // capacity)
+    handle = _handle_seconds(db, brand_id)
+    out: list[tuple[QueueRequest, QueuePosition]] = []
+    needing = 0
+    for position, request in enumerate(open_requests, start=1):
+        if request.status is QueueStatus.OFFERED:
+            out.append((request, QueuePosition(position, 0)))
+            continue
+        needing += 1
+        wait = 0 if needing <= free else (needing - free) * handle // capacity
+        out.append((request, QueuePosition(position, wait)))
+    return out
+
+
+def publish_queue(db: Session, brand_id: int) -> None:
+    """The queue moved: each waiting shopper is told their place and wait, the brand's
+    consoles how many wait. (Live means pushed: no screen polls for these.)"""
+    places = _places(db, brand_id)
+    for request, place in places:
+        assert request.id is not None
+        publish(
+            "queue_position",
+            None,
+            f"shopper:{request.shopper_id}",
+            request_id=request.id,
+            status=request.status.value,
+            position=place.position,
+            estimated_wait_seconds=place.estimated_wait_seconds,
+        )
+    publish("queue_waiting", None, f"brand:{brand_id}", brand_id=brand_id, waiting=len(places))
+    db.commit()  # end the read transaction: on SQLite it would hold the write lock
 
 
 def do_cancel_request(db: Session, request: QueueRequest, shopper_id: int) -> QueueRequest:
@@ -177,13 +227,14 @@ def do_cancel_request(db: Session, request: QueueRequest, shopper_id: int) -> Qu
         request.status = QueueStatus.CANCELLED
         db.add(request)
         db.commit()
+        publish_queue(db, request.brand_id)
     return request
 
 
 # --- routing ----------------------------------------------------------------------
 
 
-def _expire_offers(db: Session, brand_id: int, now: datetime, accept_seconds: int) -> None:
+def _expire_offers(db: Session, brand_id: int, now: datetime, accept_seconds: int) -> int:
     deadline = now - timedelta(seconds=accept_seconds)
     stale = db.exec(
         select(QueueRequest).where(
@@ -192,8 +243,7 @@ def _expire_offers(db: Session, brand_id: int, now: datetime, accept_seconds: in
             col(QueueRequest.offered_at) < deadline,
         )
     ).all()
-    for request in stale:
-        _pass_on(db, request, now)
+    return sum(1 for request in stale if _pass_on(db, request, now))
 
 
 def _pass_on(db: Session, request: QueueRequest, now: datetime) -> bool:
@@ -244,10 +294,14 @@ def do_route(
     *,
     now: datetime | None = None,
     accept_seconds: int = DEFAULT_ACCEPT_SECONDS,
+    changed: bool = False,
 ) -> int:
-    """Expire unanswered offers, then offer waiting requests, oldest first. Returns offers made."""
+    """Expire unanswered offers, then offer waiting requests, oldest first. Returns offers made.
+
+    When the queue moved (`changed`: the caller changed it; or an offer lapsed or was
+    made here) its shoppers and the brand's consoles are told (`publish_queue`)."""
     now = now or utcnow()
-    _expire_offers(db, brand_id, now, accept_seconds)
+    lapsed = _expire_offers(db, brand_id, now, accept_seconds)
     waiting = db.exec(
         select(QueueRequest)
         .where(QueueRequest.brand_id == brand_id, QueueRequest.status == QueueStatus.WAITING)
@@ -259,6 +313,8 @@ def do_route(
         if chosen is not None and chosen.id is not None and _offer(db, request, chosen.id, now):
             made += 1
     db.commit()  # end the read transaction: on SQLite it would hold the write lock
+    if changed or lapsed or made:
+        publish_queue(db, brand_id)
     return made
 
 
@@ -324,6 +380,7 @@ def do_accept(
         request_id=request.id,
         live_session_id=live.id,
     )
+    publish_queue(db, request.brand_id)  # those behind move up
     profile = db.get(AssociateProfile, associate_id)
     name = profile.display_name if profile else "an associate"
     channel = "Video" if request.mode == "video" else "Talk-now chat"
@@ -337,7 +394,7 @@ def do_decline(
     now = now or utcnow()
     _offered_to(request, associate_id)
     _pass_on(db, request, now)
-    do_route(db, request.brand_id, now=now)
+    do_route(db, request.brand_id, now=now, changed=True)
 
 
 def do_set_status(
@@ -354,8 +411,10 @@ def do_set_status(
     db.add(status_event(profile, now))  # service coverage is counted from these
     db.commit()
     if status is AssociateStatus.ONLINE:
-        do_route(db, profile.brand_id, now=now)
+        do_route(db, profile.brand_id, now=now, changed=True)  # more places: shorter waits
         route_threads(db, profile.brand_id, now=now)
+    elif waiting_for_brand(db, profile.brand_id):
+        publish_queue(db, profile.brand_id)  # fewer places: longer waits
     return profile
 
 

@@ -153,6 +153,6 @@ def do_end_consultation(
         publish("session_state", live.room, status="ended")
         if live.shopper_id is not None:
             do_note_in_thread(db, live.brand_id, live.shopper_id, "Video ended", now=now)
-        do_route(db, live.brand_id, now=now)
+        do_route(db, live.brand_id, now=now, changed=True)  # a freed place: shorter waits
         route_threads(db, live.brand_id, now=now)  # the freed place may take a chat
     return live

@@ -303,4 +303,7 @@ DELIVERIES: dict[str, Handler] = {
     "poll": _simple("poll", lambda e: e.data["poll"]),
     "question": _simple("question", lambda e: e.data["question"]),
     "question_pinned": _simple("question_pinned", lambda e: e.data["question"]),
+    # live means pushed: the waiting screens and the console's counts
+    "queue_position": _simple("queue_position"),
+    "queue_waiting": _simple("queue_waiting"),
 }

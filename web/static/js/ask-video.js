@@ -20,8 +20,7 @@ export function askVideo(root, { embedded = false } = {}) {
     join: $("[data-ask-video-join]"),
   };
   let thread = null;
-  let request = null;
-  let lapse = null;
+  let request = null;  // its lapse is pushed (status "expired"): no timer of our own
 
   const only = (...shown) => {
     for (const [name, node] of Object.entries(buttons)) node.hidden = !shown.includes(name);
@@ -42,7 +41,6 @@ export function askVideo(root, { embedded = false } = {}) {
 
   // `fresh`: just accepted (by either side) — go to the room; a reload only offers the link.
   const render = ({ fresh = false, said = "" } = {}) => {
-    clearTimeout(lapse);
     const held = thread && thread.status === "assigned" && thread.associate;
     const running = request && request.status === "accepted";
     box.hidden = !held && !running;
@@ -58,10 +56,6 @@ export function askVideo(root, { embedded = false } = {}) {
       return;
     }
     if (request && request.status === "pending") {
-      lapse = setTimeout(() => {
-        request = null;
-        render({ said: "No answer in time: ask again whenever you like." });
-      }, Math.max(0, Date.parse(request.expires_at) - Date.now()));
       if (request.asked_by === "shopper") {
         status.textContent = `Waiting for ${name} to go on camera…`;
         only("cancel");
@@ -77,6 +71,7 @@ export function askVideo(root, { embedded = false } = {}) {
 
   // What the other side (or this shopper in another tab) did, as the shopper hears it.
   const said = (r) => {
+    if (r.status === "expired") return r.asked_by === "shopper" ? "No answer in time: ask again whenever you like." : "The offer to go on camera lapsed.";
     if (r.status === "declined" && r.asked_by === "shopper") return `${r.associate_name} cannot go on camera right now.`;
     if (r.status === "cancelled" && r.asked_by === "staff") return `${r.associate_name} withdrew the offer.`;
     return "";

@@ -8,7 +8,6 @@
 import { publish, view } from "./media.js";
 import { LiveRoom } from "./live-room.js";
 
-const POLL_MS = 2000;
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 async function api(method, url, body) {
@@ -45,6 +44,19 @@ export function localTimes(root) {
     if (Number.isNaN(when.getTime())) continue;
     node.textContent = `${dayLabel(when)}, ${timeLabel(when)} (${zone()})`;
   }
+}
+
+// The page's own socket (the shopper's personal room is joined on connect), for what is
+// pushed to them: their place in the queue, the associate who took them.
+function loadSocketIO() {
+  if (window.io) return Promise.resolve(window.io);
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "/static/vendor/socket.io.min.js";
+    script.onload = () => resolve(window.io);
+    script.onerror = () => reject(new Error("Could not load the live client."));
+    document.head.appendChild(script);
+  });
 }
 
 // Free slots as radio buttons grouped by the shopper's local day.
@@ -92,7 +104,8 @@ export function talkNow(section) {
   const offline = section.querySelector("[data-offline]");
   const errorBox = section.querySelector("[data-error]");
   let requestId = null;
-  let timer = null;
+  let socket = null;
+  let done = false;
 
   const showError = (message) => { errorBox.hidden = !message; errorBox.textContent = message || ""; };
   const showOffline = (answer) => {
@@ -107,7 +120,13 @@ export function talkNow(section) {
       localTimes(next);
     }
   };
+  const waitText = (state) => {
+    if (!state.estimated_wait_seconds) return `You are number ${state.position} in line. An associate is free: one moment.`;
+    const minutes = Math.max(1, Math.round(state.estimated_wait_seconds / 60));
+    return `You are number ${state.position} in line. About ${minutes} min.`;
+  };
   const show = (state) => {
+    if (done) return;
     if (state.status === "offline") { stop(); showOffline(state.offline); return; }
     if (state.live_session_id) {
       status.textContent = "An associate is with you. Opening the conversation…";
@@ -115,17 +134,19 @@ export function talkNow(section) {
       window.location.assign(`/consult/${state.live_session_id}`);
       return;
     }
+    section.dataset.position = String(state.position ?? "");
     if (state.status === "offered") {
       status.textContent = "An associate has your request and is about to answer…";
     } else if (state.status === "waiting") {
-      const minutes = Math.max(1, Math.round((state.estimated_wait_seconds || 0) / 60));
-      status.textContent = `You are number ${state.position} in line. About ${minutes} min.`;
+      status.textContent = waitText(state);
     } else {
       status.textContent = "This request has ended.";
       stop();
     }
   };
-  const poll = async () => {
+  // Once, when the socket (re)connects: what was pushed while it was away. Not a poll.
+  const resync = async () => {
+    if (!requestId || done) return;
     try {
       show(await api("GET", `/api/queue/${requestId}`));
       showError("");
@@ -133,7 +154,23 @@ export function talkNow(section) {
       showError(`Reconnecting… (${err.message})`);
     }
   };
-  const stop = () => { if (timer) clearInterval(timer); timer = null; };
+  const stop = () => { done = true; };
+  // Live means pushed: the place and wait (queue_position) whenever the queue moves, the
+  // room when an associate takes the request (queue_accepted).
+  const listen = async () => {
+    if (socket) return;
+    const io = await loadSocketIO().catch(() => null);
+    if (!io) { showError("We could not connect: reload the page to see your place."); return; }
+    socket = io({ transports: ["websocket", "polling"] });
+    socket.on("connect", () => { section.dataset.live = "1"; resync(); });
+    socket.on("disconnect", () => { delete section.dataset.live; });
+    socket.on("queue_position", (data) => {
+      if (data.request_id === requestId) show({ ...data, id: data.request_id });
+    });
+    socket.on("queue_accepted", (data) => {
+      if (data.request_id === requestId) show({ live_session_id: data.live_session_id });
+    });
+  };
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -144,10 +181,11 @@ export function talkNow(section) {
       const state = await api("POST", `/api/brands/${brandId}/queue`, body);
       if (state.status === "offline") { showOffline(state.offline); return; }
       requestId = state.id;
+      done = false;
       form.hidden = true;
       waiting.hidden = false;
       show(state);
-      timer = setInterval(poll, POLL_MS);
+      listen();
     } catch (err) {
       showError(err.message);
     }
@@ -155,6 +193,7 @@ export function talkNow(section) {
   section.querySelector("[data-leave]").addEventListener("click", async () => {
     stop();
     if (requestId) await api("DELETE", `/api/queue/${requestId}`).catch(() => {});
+    requestId = null;
     waiting.hidden = true;
     form.hidden = false;
   });
@@ -429,15 +468,30 @@ export function consultRoom(root) {
     return true;
   }
 
-  async function poll() {
+  // Once when the room's socket (re)joins: the state as it is now (a push missed while
+  // away). Everything after comes pushed: session_state (live, ended), shopper_waiting,
+  // consultation_transferred. Not a poll.
+  async function resync() {
     if (handedAway) return;
     try {
-      if (!show(await api("GET", `/api/consultations/${id}`))) return;
+      show(await api("GET", `/api/consultations/${id}`));
     } catch (err) {
-      if (handedAway) return;
-      ui.state.textContent = `Reconnecting… (${err.message})`;
+      if (!handedAway) ui.state.textContent = `Reconnecting… (${err.message})`;
     }
-    setTimeout(poll, status === "live" ? POLL_MS * 3 : POLL_MS);
+  }
+
+  function listen() {
+    connectChat();
+    if (!room) { resync(); return; }
+    room.addEventListener("joined", () => { root.dataset.live = "1"; resync(); });
+    room.addEventListener("session_state", (e) => {
+      if (e.detail.status === "live" || e.detail.status === "ended") show({ ...e.detail, status: e.detail.status });
+    });
+    room.addEventListener("shopper_waiting", (e) => {
+      if (side === "associate" && e.detail.live_session_id === id && status !== "live" && status !== "ended") {
+        show({ status, shopper_waiting: true });
+      }
+    });
   }
 
   ui.cameraToggle?.addEventListener("click", () => {
@@ -461,7 +515,7 @@ export function consultRoom(root) {
     } else {
       startCamera(); // the associate checks their picture while the shopper waits
     }
-    poll();
+    listen();
   })();
 }
 
@@ -473,7 +527,7 @@ const DAY_EVENTS = [
   "queue_offer", "queue_offer_withdrawn", "consultation_transferred",
   "shopper_waiting", "appointment_booked", "appointment_cancelled", "message_left",
 ];
-const SAFETY_REFRESH_MS = 30000; // the waiting count has no event of its own
+// The waiting count comes pushed too (queue_waiting): it is drawn without a read.
 
 export function consoleToday(root, socketReady = null) {
   const me = Number(root.dataset.associateId);
@@ -485,6 +539,7 @@ export function consoleToday(root, socketReady = null) {
     messages: root.querySelector("[data-messages]"),
   };
   const waiting = root.querySelector("[data-waiting-count]");
+  const drawWaiting = (n) => { waiting.textContent = n === 1 ? "1 shopper waiting" : `${n} shoppers waiting`; };
   const note = root.querySelector("[data-note]");
   const say = (text) => { note.textContent = text; };
   const cancelling = new Set(); // appointments whose cancel form is open
@@ -542,7 +597,7 @@ export function consoleToday(root, socketReady = null) {
     day = data;
     const kept = keep();
     statusSelect.value = day.status;
-    waiting.textContent = day.waiting === 1 ? "1 shopper waiting" : `${day.waiting} shoppers waiting`;
+    drawWaiting(day.waiting);
     if (!day.appointments.length) empty(lists.appointments, "No appointments in the next 24 hours.");
     else lists.appointments.replaceChildren(...day.appointments.map((a) => {
       const li = el("li", { "data-appointment-id": String(a.id) });
@@ -617,8 +672,7 @@ export function consoleToday(root, socketReady = null) {
     try { await api("PUT", `/api/associates/${me}/status`, { status: wanted }); say(`You are ${wanted}.`); refresh(); } catch (err) { say(err.message); refresh(); }
   });
   refresh();
-  setInterval(tick, 1000);
-  setInterval(refresh, SAFETY_REFRESH_MS);
+  setInterval(tick, 1000); // a clock only: the seconds left on each offer
   if (socketReady) {
     socketReady.then((socket) => {
       if (!socket) return;
@@ -627,6 +681,10 @@ export function consoleToday(root, socketReady = null) {
           say("A colleague handed you a consultation: it is in Open consultations.");
         }
         refresh();
+      });
+      socket.on("queue_waiting", (data) => {
+        if (day) day.waiting = data.waiting;
+        drawWaiting(data.waiting);
       });
       socket.on("connect", () => { root.dataset.live = "true"; refresh(); });
       if (socket.connected) root.dataset.live = "true";

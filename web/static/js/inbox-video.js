@@ -16,8 +16,7 @@ function start(root) {
   const me = Number(root.dataset.associateId) || null;
   if (!me) return;  // only an associate goes on camera
   const notice = root.querySelector("[data-inbox-notice]");
-  const requests = new Map();  // id -> request, open ones only
-  const lapses = new Map();
+  const requests = new Map();  // id -> request, open ones only (a lapse is pushed: "expired")
   const mine = new Set();  // requests this tab made or accepted: it follows them to the room
   let openThread = null;  // the conversation shown in the pane, as the API has it
 
@@ -92,19 +91,16 @@ function start(root) {
 
   // `pushed`: it just happened (an event), not the list read at load.
   function update(r, { pushed = false } = {}) {
-    clearTimeout(lapses.get(r.id));
-    lapses.delete(r.id);
     if (r.status === "pending") {
       if (pushed && r.asked_by === "shopper" && !requests.has(r.id)) ring(r);
       requests.set(r.id, r);
-      lapses.set(r.id, setTimeout(() => { requests.delete(r.id); draw(); },
-        Math.max(0, Date.parse(r.expires_at) - Date.now())));
     } else {
       requests.delete(r.id);
       if (r.status === "accepted" && mine.has(r.id)) goToRoom(r);
       else if (r.status === "accepted") say(`${r.shopper_name} accepted the video: it is open in the consultations.`);
       else if (r.status === "declined" && r.asked_by === "staff") say(`${r.shopper_name} would rather not go on video now.`);
       else if (r.status === "cancelled" && r.asked_by === "shopper") say(`${r.shopper_name} withdrew the video request.`);
+      else if (r.status === "expired") say(r.asked_by === "shopper" ? `${r.shopper_name}'s video request lapsed unanswered.` : `${r.shopper_name} did not answer your video offer in time.`);
     }
     draw();
   }

@@ -8,7 +8,7 @@
 //
 // Events are the server's (messages, message_deleted, hearts, presence, participants, pins,
 // stock, offer, bag, bag_event, session_state, show_state, sanction, consultation_transferred,
-// error) plus "joined" (the join ack)
+// shopper_waiting, error) plus "joined" (the join ack)
 // and "statechange". After a reconnect the room rejoins with the last message id it saw, so
 // the server sends exactly what was missed; ids already seen are dropped, never shown twice.
 // Whatever is pushed while a join waits for its answer is held until the answer is in:
@@ -19,7 +19,7 @@
 const SERVER_EVENTS = [
   "messages", "message_deleted", "hearts", "presence", "participants", "pins", "stock",
   "offer", "bag", "bag_event", "live_figures", "session_state", "show_state", "sanction", "error",
-  "consultation_transferred",
+  "consultation_transferred", "shopper_waiting",
   "poll", "question", "question_pinned", // a show's polls and questions (show-poll.js, show-questions.js)
 ];
 const ACK_TIMEOUT_MS = 10000;

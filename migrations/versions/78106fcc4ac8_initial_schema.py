@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 2cab40f54858
+Revision ID: 78106fcc4ac8
 Revises:
-Create Date: 2026-12-01 14:31:56.524284
+Create Date: 2026-12-01 15:15:39.214403
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "2cab40f54858"
+revision: str = "78106fcc4ac8"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -1116,6 +1116,7 @@ def upgrade() -> None:
                 "accepted",
                 "declined",
                 "cancelled",
+                "expired",
                 name="videorequeststatus",
                 native_enum=False,
                 length=10,
