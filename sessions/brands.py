@@ -106,6 +106,7 @@ def do_update_brand_settings(
     away_after_minutes: object = None,
     auto_answer_after_seconds: object = None,
     show_reminder_minutes: object = None,
+    waitlist_hold_minutes: object = None,
 ) -> Brand:
     """Save a brand's settings, the same checks from the admin page, the API and the CLI.
 
@@ -162,6 +163,10 @@ def do_update_brand_settings(
         )
     if reminder_minutes is not None:
         brand.show_reminder_minutes = reminder_minutes
+    if waitlist_hold_minutes not in (None, ""):
+        brand.waitlist_hold_minutes = _whole_number(
+            waitlist_hold_minutes, "waitlist_hold_minutes", 5, 7 * 24 * 60, "minutes"
+        )
     db.add(brand)
     db.commit()
     return brand
