@@ -154,10 +154,17 @@ export function talkNow(section) {
   });
   section.querySelector("[data-leave]").addEventListener("click", async () => {
     stop();
-    if (requestId) await api("DELETE", `/api/queue/${requestId}`).catch(() => {});
-    waiting.hidden = true;
-    form.hidden = false;
+    try {
+      if (requestId) await api("DELETE", `/api/queue/${requestId}`);
+      requestId = null;
+      waiting.hidden = true;
+      form.hidden = false;
+      section.querySelector("[data-left]").hidden = false;
+    } catch (err) {
+      showError(`You are still in line: ${err.message}`);
+    }
   });
+  form.addEventListener("submit", () => { section.querySelector("[data-left]").hidden = true; });
 }
 
 // --- the consultation room ----------------------------------------------------------
@@ -566,7 +573,7 @@ export function consoleToday(root, socketReady = null) {
       li.append(`${o.shopper_name} wants to ${o.mode} (${o.language.toUpperCase()}) — `, left, " ");
       const yes = el("button", { type: "button", class: "primary small" }, "Accept");
       yes.addEventListener("click", async () => {
-        try { const c = await api("POST", `/api/queue/${o.id}/accept`); window.location.assign(`/console/consult/${c.id}`); } catch (err) { say(err.message); refresh(); }
+        try { const c = await api("POST", `/api/queue/${o.id}/accept`); window.location.assign(`/console/consult/${c.id}`); } catch (err) { say(err.code === "offer_passed" || err.code === "offer_gone" ? err.message : `Not accepted: ${err.message}`); refresh(); }
       });
       const no = el("button", { type: "button", class: "small" }, "Pass");
       no.addEventListener("click", async () => { await api("POST", `/api/queue/${o.id}/decline`).catch((e) => say(e.message)); refresh(); });
@@ -623,6 +630,9 @@ export function consoleToday(root, socketReady = null) {
     socketReady.then((socket) => {
       if (!socket) return;
       for (const name of DAY_EVENTS) socket.on(name, (data) => {
+        if (name === "queue_offer_withdrawn" && data && data.reason === "left") {
+          say("The shopper left the queue: their request is withdrawn.");
+        }
         if (name === "consultation_transferred" && data && data.to_associate_id === me) {
           say("A colleague handed you a consultation: it is in Open consultations.");
         }
