@@ -5,7 +5,7 @@
 //   import { renderSlots, localTimes, talkNow, consultRoom, consoleToday } from "/static/js/consult.js";
 // The room uses media.js (relay publish/view) and live-room.js (chat + bag over Socket.IO).
 
-import { publish, view } from "./media.js";
+import { publish, takeSnapshot, view } from "./media.js";
 import { LiveRoom } from "./live-room.js";
 
 const POLL_MS = 2000;
@@ -461,7 +461,45 @@ export function consultRoom(root) {
     try { show(await api("POST", `/api/consultations/${id}/end`)); } catch (err) { ui.state.textContent = err.message; }
   });
 
+  // A try-on snapshot (the associate's camera, taken by the relay): shown in the room's
+  // chat and kept in the shopper's thread (POST /console/live/<id>/snapshot).
+  function snapshotControl() {
+    const box = root.querySelector("[data-snapshot]");
+    if (!box) return;
+    const take = box.querySelector("[data-snapshot-take]");
+    const preview = box.querySelector("[data-snapshot-preview]");
+    const image = box.querySelector("[data-snapshot-image]");
+    const send = box.querySelector("[data-snapshot-send]");
+    const caption = box.querySelector("[data-snapshot-caption]");
+    const note = box.querySelector("[data-snapshot-state]");
+    let blob = null;
+    take.addEventListener("click", async () => {
+      note.textContent = "";
+      try {
+        blob = await takeSnapshot(await grant("publish", "associate")());
+        image.src = URL.createObjectURL(blob);
+        preview.hidden = false;
+      } catch (err) { note.textContent = err.message || "No picture yet."; }
+    });
+    send.addEventListener("click", async () => {
+      if (!blob) return;
+      const form = new FormData();
+      form.append("image", blob, "snapshot.jpg");
+      form.append("caption", caption.value);
+      const response = await fetch(`/console/live/${id}/snapshot`, {
+        method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf(), Accept: "application/json" },
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) { note.textContent = body.message || "The snapshot was not sent."; return; }
+      blob = null;
+      caption.value = "";
+      preview.hidden = true;
+      note.textContent = "Sent: the shopper sees it here and keeps it in their conversation with you.";
+    });
+  }
+
   transferControl();
+  snapshotControl();
   (async () => {
     if (side === "shopper") {
       try { await api("POST", `/api/consultations/${id}/arrive`); } catch (err) { ui.state.textContent = err.message; }
