@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from io import BytesIO
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -49,7 +50,7 @@ def test_slot_length_buffer_notice_and_daily_maximum_shape_availability(
     day = midnight_in(3)
     starts = slots(session, team, day)
     # 08:00-20:00 in Paris, a step of 60 + 30 minutes.
-    assert all(b - a == timedelta(minutes=90) for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a == timedelta(minutes=90) for a, b in pairwise(starts))
     assert len(starts) == 8  # 12 hours hold eight 90-minute steps
     booked = appointments.do_book(
         session,
