@@ -106,6 +106,7 @@ def do_update_brand_settings(
     away_after_minutes: object = None,
     auto_answer_after_seconds: object = None,
     show_reminder_minutes: object = None,
+    waitlist_hold_minutes: object = None,
 ) -> Brand:
     """Save a brand's settings, the same checks from the admin page, the API and the CLI.
 
@@ -162,6 +163,10 @@ def do_update_brand_settings(
         )
     if reminder_minutes is not None:
         brand.show_reminder_minutes = reminder_minutes
+    if waitlist_hold_minutes not in (None, ""):
+        brand.waitlist_hold_minutes = _whole_number(
+            waitlist_hold_minutes, "waitlist_hold_minutes", 5, 7 * 24 * 60, "minutes"
+        )
     db.add(brand)
     db.commit()
     return brand
@@ -198,5 +203,57 @@ def do_update_associate(
     for sid in store_ids:
         if sid not in have:
             db.add(AssociateStore(associate_id=profile.id, store_id=sid))
+    db.commit()
+    return profile
+
+
+# What the brand admin sets per associate for consultations and routing: (field, low,
+# high, unit). Availability (slot, buffer, notice, maximum per day: sessions/service/
+# hours.py rules_of) and routing (the parallel cap: sessions/service/routing.py) read them.
+ASSOCIATE_LIMITS = (
+    ("max_parallel_chats", 1, 20, "conversations at once"),
+    ("slot_minutes", 5, 240, "minutes"),
+    ("buffer_minutes", 0, 120, "minutes"),
+    ("min_notice_minutes", 0, 30 * 24 * 60, "minutes"),
+    ("max_per_day", 1, 50, "consultations a day"),
+)
+MAX_BIO = 2000
+
+
+def check_associate_service(*, bio: str, **limits: object) -> dict[str, int]:
+    """The limits as numbers (those given), or InvalidInput naming the first wrong field."""
+    unknown = set(limits) - {name for name, *_ in ASSOCIATE_LIMITS}
+    if unknown:
+        raise InvalidInput(f"Unknown setting: {sorted(unknown)[0]}.", field=sorted(unknown)[0])
+    if len(bio.strip()) > MAX_BIO:
+        raise InvalidInput(f"Keep the bio under {MAX_BIO} characters.", field="bio")
+    return {
+        name: _whole_number(limits[name], name, low, high, unit)
+        for name, low, high, unit in ASSOCIATE_LIMITS
+        if limits.get(name) not in (None, "")
+    }
+
+
+def do_set_associate_service(
+    db: Session,
+    profile: AssociateProfile,
+    *,
+    bio: str,
+    photo_path: str | None = None,
+    **limits: object,
+) -> AssociateProfile:
+    """The associate's parallel cap, slot length, buffer, notice, daily maximum, bio and photo.
+
+    Every value is checked before any is kept: a refused save changes nothing. A field
+    left out (or empty) keeps its value. New slots follow at once; bookings already made
+    keep their time."""
+    checked = check_associate_service(bio=bio, **limits)
+    text = bio.strip()
+    for name, value in checked.items():
+        setattr(profile, name, value)
+    profile.bio = text
+    if photo_path is not None:
+        profile.photo_path = photo_path
+    db.add(profile)
     db.commit()
     return profile

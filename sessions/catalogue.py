@@ -16,7 +16,11 @@ from sessions.clock import utcnow
 from sessions.errors import Conflict, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
+    LiveSession,
+    PinnedProduct,
     Product,
+    SessionStatus,
+    ShowProduct,
     Store,
     Variant,
 )
@@ -205,7 +209,45 @@ def do_set_stock(db: Session, variant: Variant, stock: int) -> Variant:
         variant_id=variant.id,
         stock=stock,
     )
+    _tell_live_rooms(db, variant)
     return variant
+
+
+def live_rooms_showing(db: Session, brand_id: int, product_id: int) -> list[str]:
+    """The rooms of the brand's live sessions that show this product to their viewers:
+    pinned now, or among a live show's products."""
+    live = select(LiveSession).where(
+        LiveSession.brand_id == brand_id, LiveSession.status == SessionStatus.LIVE
+    )
+    pinned = db.exec(
+        live.join(PinnedProduct, col(PinnedProduct.live_session_id) == col(LiveSession.id)).where(
+            PinnedProduct.product_id == product_id, col(PinnedProduct.unpinned_at).is_(None)
+        )
+    ).all()
+    listed = db.exec(
+        live.join(ShowProduct, col(ShowProduct.show_id) == col(LiveSession.show_id)).where(
+            ShowProduct.product_id == product_id
+        )
+    ).all()
+    return sorted({s.room for s in [*pinned, *listed]})
+
+
+def _tell_live_rooms(db: Session, variant: Variant) -> None:
+    """A stock change made in the admin reaches the viewers of a live show at once."""
+    rooms = live_rooms_showing(db, variant.brand_id, variant.product_id)
+    if rooms:
+        total = sum(v.stock for v in variants_of(db, variant.product_id))
+        assert variant.id is not None
+        for room in rooms:
+            publish(
+                "stock",
+                room,
+                product_id=variant.product_id,
+                variant_id=variant.id,
+                stock=variant.stock,
+                product_stock=total,
+            )
+    db.commit()  # end the read: on SQLite it would hold the write lock
 
 
 def variants_of(db: Session, product_id: int) -> list[Variant]:

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+# Added to the real time by utcnow(): zero, except inside a test's travel().
+_offset = timedelta(0)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _offset
+
+
+@contextmanager
+def travel(by: timedelta) -> Iterator[None]:
+    """Tests: within the block, every utcnow() (any thread: a scheduler's job, a
+    request) reads ``by`` later than the real time. Blocks nest; the clock keeps ticking."""
+    global _offset
+    before = _offset
+    _offset = before + by
+    try:
+        yield
+    finally:
+        _offset = before
 
 
 def as_utc(value: datetime) -> datetime:

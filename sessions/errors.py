@@ -59,3 +59,10 @@ class SoldOut(Conflict):
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"
+
+
+class ServiceUnavailable(DomainError):
+    """Something outside Vitrine (the mail server) failed: nothing was lost, try again."""
+
+    status = 503
+    code = "unavailable"

@@ -148,6 +148,7 @@ class QueueOfferPayload(Payload):
 
 class QueueRequestPayload(Payload):
     request_id: int
+    reason: NotRequired[str]  # withdrawn: "passed" (timed out, declined) or "left" (the shopper)
 
 
 class QueueAcceptedPayload(Payload):
@@ -191,7 +192,7 @@ declare(
     "queue_offer_withdrawn",
     QueueRequestPayload,
     A.ASSOCIATE,
-    summary="an offer timed out or was declined: it passed on",
+    summary="an offer timed out or was declined (it passed on), or the shopper left the queue",
 )
 declare(
     "queue_accepted",

@@ -226,6 +226,25 @@ def waitlist_message(invite: Invitation, book_url: str) -> EmailMessage:
     return _message(invite, "An earlier consultation time is free", text)
 
 
+def waitlist_hold_message(
+    invite: Invitation, *, held_start: datetime, held_until: datetime, take_url: str
+) -> EmailMessage:
+    """An earlier time held for the shopper: the link takes it in one step."""
+    held = _local(held_start, invite.shopper_timezone)
+    if invite.shopper_timezone != invite.store_timezone:
+        held += f"\n(at the store: {_local(held_start, invite.store_timezone)})"
+    text = (
+        f"Hello {invite.shopper_name},\n\nAn earlier time has opened with "
+        f"{invite.associate_name}, and we are holding it for you:\n{held}.\n\n"
+        f"It is yours if you take it before {_local(held_until, invite.shopper_timezone)}; "
+        f"after that it goes to the next person waiting.\n\n"
+        f"Take this time (your booking moves there): {take_url}\n\n"
+        f"Your current booking stays as it is otherwise:\n{_when(invite)}.\n"
+        f"Manage it: {invite.manage_url}\n\n{invite.brand_name}\n"
+    )
+    return _message(invite, "An earlier consultation time is held for you", text)
+
+
 def answer_message(
     *, brand_name: str, name: str, email: str, question: str, answer: str, associate: str
 ) -> EmailMessage:

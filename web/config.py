@@ -75,6 +75,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SHOW_REMINDER_INTERVAL_SECONDS": float(
             os.environ.get("SHOW_REMINDER_INTERVAL_SECONDS", "30")
         ),
+        # How often slots held for the waitlist past their time pass to the next in line.
+        "WAITLIST_TICK_SECONDS": float(os.environ.get("WAITLIST_TICK_SECONDS", "30")),
         # Remind-me requests one client address may make ("limits" notation).
         "SHOW_REMINDER_RATE_LIMIT": os.environ.get("SHOW_REMINDER_RATE_LIMIT", "20 per hour"),
         "ANALYTICS_HEARTBEAT_SECONDS": int(os.environ.get("ANALYTICS_HEARTBEAT_SECONDS", "60")),

@@ -27,7 +27,7 @@ from flask import Flask
 from sessions import bags, scheduled
 from sessions.clock import utcnow
 from sessions.db import session_scope
-from sessions.service import escalation, queue, threads
+from sessions.service import escalation, queue, threads, waitlist
 from sessions.service.reminders import run_due_reminders
 from web.db import get_engine
 from web.extensions import socketio
@@ -74,6 +74,15 @@ def send_reminders(app: Flask) -> object:
     return run_due_reminders(get_engine(app), mailer(app), utcnow(), links(app))
 
 
+def pass_waitlist_holds(app: Flask) -> object:
+    """Slots held for a shopper of the waitlist past their time pass to the next in line."""
+    with session_scope(get_engine(app)) as db:
+        passed = waitlist.do_pass_lapsed_holds(db)
+    if passed:  # the next one's "held for you" e-mail goes now, not at the next reminder run
+        send_reminders(app)
+    return passed
+
+
 def send_show_reminders(app: Flask) -> object:
     """Remind me: confirmations, "starts soon" at the brand's lead time, "we are live"."""
     from web.shows import send_due_show_mails
@@ -96,6 +105,7 @@ JOBS = (
     Job("reminders", "REMINDER_INTERVAL_SECONDS", 30, send_reminders),
     Job("show_reminders", "SHOW_REMINDER_INTERVAL_SECONDS", 30, send_show_reminders),
     Job("polls", "POLL_TICK_SECONDS", 1, close_polls),
+    Job("waitlist", "WAITLIST_TICK_SECONDS", 30, pass_waitlist_holds),
 )
 
 

@@ -16,12 +16,14 @@ from sessions.models.booking import (
     AppointmentSlot,
     AppointmentStatus,
     AvailabilityException,
+    HoldStatus,
     OfflineMessage,
     QueueRequest,
     QueueStatus,
     Rating,
     Reminder,
     WaitlistEntry,
+    WaitlistHold,
     WeeklyHours,
 )
 from sessions.models.catalogue import Product, ProductImage, Variant
@@ -87,6 +89,7 @@ __all__ = [
     "ChatMessage",
     "CheckoutHandoff",
     "FlashOffer",
+    "HoldStatus",
     "LiveSession",
     "LoginAttempt",
     "MessageKind",
@@ -131,5 +134,6 @@ __all__ = [
     "VideoRequestStatus",
     "VideoSide",
     "WaitlistEntry",
+    "WaitlistHold",
     "WeeklyHours",
 ]

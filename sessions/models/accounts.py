@@ -60,6 +60,9 @@ class Brand(SQLModel, table=True):
     # Shows: who asked to be reminded gets an e-mail this many minutes before the start
     # (0: only the "we are live" one).
     show_reminder_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # A slot freed by a cancellation or a move is held this long for the next shopper
+    # of the waitlist before it passes to the one after (sessions/service/waitlist.py).
+    waitlist_hold_minutes: int = Field(default=120, ge=5, le=7 * 24 * 60)
     created_at: datetime = utc_field(default_now=True)
 
 

@@ -84,6 +84,11 @@ class AppointmentSlot(SQLModel, table=True):
     appointment_id: int = Field(foreign_key="appointments.id", index=True, ondelete="CASCADE")
     associate_id: int = Field(foreign_key="associate_profiles.id")
     cell_start: datetime = utc_field()
+    # Set while the cell is held for a shopper of the waitlist (WaitlistHold): the
+    # appointment is theirs, the cell is at the held time; taking it moves them here.
+    hold_id: int | None = Field(
+        default=None, foreign_key="waitlist_holds.id", index=True, ondelete="CASCADE"
+    )
 
 
 class Reminder(SQLModel, table=True):
@@ -112,6 +117,33 @@ class WaitlistEntry(SQLModel, table=True):
     associate_id: int | None = Field(default=None, foreign_key="associate_profiles.id")
     created_at: datetime = utc_field(default_now=True)
     notified_at: datetime | None = utc_field(nullable=True)
+
+
+class HoldStatus(enum.StrEnum):
+    HELD = "held"
+    TAKEN = "taken"
+    LAPSED = "lapsed"
+
+
+class WaitlistHold(SQLModel, table=True):
+    """A freed slot held for one shopper of the waitlist until ``held_until``.
+
+    Its grid cells are AppointmentSlot rows (``hold_id``) of the shopper's own
+    appointment, so nobody else can book it meanwhile; when it lapses the cells go
+    and the slot is held for the next in line (sessions/service/waitlist.py)."""
+
+    __tablename__ = "waitlist_holds"
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id", index=True, ondelete="CASCADE")
+    entry_id: int = Field(foreign_key="waitlist_entries.id", index=True, ondelete="CASCADE")
+    appointment_id: int = Field(foreign_key="appointments.id", index=True, ondelete="CASCADE")
+    associate_id: int = Field(foreign_key="associate_profiles.id", index=True)
+    store_id: int = Field(foreign_key="stores.id")
+    starts_at: datetime = utc_field()
+    offered_at: datetime = utc_field()
+    held_until: datetime = utc_field(index=True)
+    status: HoldStatus = Field(default=HoldStatus.HELD, sa_column=enum_column(HoldStatus, 8))
 
 
 class QueueStatus(enum.StrEnum):

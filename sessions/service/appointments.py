@@ -39,6 +39,7 @@ from sessions.models import (
 )
 from sessions.ratelimit import RateLimiter
 from sessions.service import availability as av
+from sessions.service import waitlist
 from sessions.service.hours import profile_and_store, rules_of, schedule_of
 
 # Reminder kinds and how long before the start each is due. "confirm" is the
@@ -61,11 +62,14 @@ class SlotOption:
 
 
 def booked_starts(db: Session, associate_id: int, exclude: int | None = None) -> list[datetime]:
+    """Starts of the associate's bookings and of the slots held for someone on the waitlist
+    (both taken, for anyone but appointment ``exclude``)."""
     query = select(Appointment).where(
         Appointment.associate_id == associate_id,
         Appointment.status == AppointmentStatus.BOOKED,
     )
-    return [a.starts_at for a in db.exec(query).all() if a.id != exclude]
+    booked = [a.starts_at for a in db.exec(query).all() if a.id != exclude]
+    return booked + waitlist.held_starts(db, associate_id, exclude=exclude)
 
 
 def _candidates(
@@ -165,6 +169,9 @@ def _check_slot_offered(
         raise Conflict(
             "This time is no longer available. Choose another slot.", code="slot_unavailable"
         )
+
+
+check_slot_offered = _check_slot_offered  # the waitlist checks a slot it holds the same way
 
 
 # --- booking -----------------------------------------------------------------
@@ -349,7 +356,7 @@ def do_reschedule(
     _schedule_reminders_after_move(db, appointment, now)
     db.add(Reminder(appointment_id=appointment.id, kind=f"moved-{_stamp(now)}", due_at=now))
     _commit_or_conflict(db)
-    _offer_to_waitlist(db, appointment.associate_id, freed, now)
+    _offer_to_waitlist(db, appointment.associate_id, freed, now, appointment.store_id)
     return appointment
 
 
@@ -407,7 +414,9 @@ def do_cancel(
     # Tell the shopper (the associate cancelled) or confirm it (the shopper did).
     db.add(Reminder(appointment_id=appointment.id, kind=f"cancel-{by[:8]}", due_at=now))
     db.commit()
-    _offer_to_waitlist(db, appointment.associate_id, appointment.starts_at, now)
+    _offer_to_waitlist(
+        db, appointment.associate_id, appointment.starts_at, now, appointment.store_id
+    )
     publish(
         "appointment_cancelled",
         None,
@@ -446,30 +455,12 @@ def do_join_waitlist(db: Session, appointment: Appointment) -> WaitlistEntry:
     return entry
 
 
-def _offer_to_waitlist(db: Session, associate_id: int, freed: datetime, now: datetime) -> None:
-    """Whoever waits for this associate with a later appointment hears of the opening (once)."""
-    if freed <= now:
-        return
-    rows = db.exec(
-        select(WaitlistEntry, Appointment)
-        .join(Appointment, col(Appointment.id) == col(WaitlistEntry.appointment_id))
-        .where(
-            WaitlistEntry.associate_id == associate_id,
-            col(WaitlistEntry.notified_at).is_(None),
-            Appointment.status == AppointmentStatus.BOOKED,
-            Appointment.starts_at > freed,
-        )
-    ).all()
-    for entry, appointment in rows:
-        assert appointment.id is not None
-        entry.notified_at = now
-        db.add(entry)
-        db.add(Reminder(appointment_id=appointment.id, kind=f"wait-{_stamp(now)}", due_at=now))
-    # Commit even after a bare read: on SQLite an open transaction holds the write lock.
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()  # another node notified them in the same instant: fine, once is enough
+def _offer_to_waitlist(
+    db: Session, associate_id: int, freed: datetime, now: datetime, store_id: int
+) -> None:
+    """The freed slot is held for the first in line with a later booking at this associate
+    and store, then the next (sessions/service/waitlist.py); after the last, it is free."""
+    waitlist.offer_freed_slot(db, associate_id, store_id, freed, now)
 
 
 # --- manage links --------------------------------------------------------------

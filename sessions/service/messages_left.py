@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from sessions.accounts import normalise_email
-from sessions.clock import utcnow
-from sessions.errors import Conflict, InvalidInput
+from sessions.clock import as_utc, utcnow
+from sessions.errors import Conflict, InvalidInput, ServiceUnavailable
 from sessions.events import publish
 from sessions.mail import Mailer, answer_message
 from sessions.models import AssociateProfile, Brand, OfflineMessage
+
+log = logging.getLogger(__name__)
 
 
 def do_leave_message(
@@ -42,26 +46,60 @@ def do_answer_message(
     by_name: str,
     now: datetime | None = None,
 ) -> OfflineMessage:
-    """Answer by e-mail; the message is marked answered only once the e-mail has gone."""
-    if message.answered_at is not None:
-        raise Conflict("This message has already been answered.")
-    if not answer.strip():
+    """Answer by e-mail, once: the answer is committed first, the e-mail sent after it.
+
+    The answer is claimed with a conditional UPDATE (``answered_at IS NULL``), so two
+    colleagues answering at once cannot both send: the second is told who answered.
+    The e-mail leaves only once the answer is stored; a mail server that refuses it
+    gives the claim back (the message waits again, the associate is asked to retry)."""
+    now = now or utcnow()
+    text = answer.strip()
+    if not text:
         raise InvalidInput("Write an answer.", field="answer")
+    assert message.id is not None
+    claimed = db.exec(
+        update(OfflineMessage)
+        .where(col(OfflineMessage.id) == message.id, col(OfflineMessage.answered_at).is_(None))
+        .values(answer=text[:5000], answered_at=now, answered_by=by.id if by else None)
+    )
+    db.commit()
+    db.refresh(message)
+    if claimed.rowcount != 1:
+        raise _already_answered(db, message)
     brand = db.get(Brand, message.brand_id)
     assert brand is not None
-    mailer.send(
-        answer_message(
-            brand_name=brand.name,
-            name=message.name,
-            email=message.email,
-            question=message.body,
-            answer=answer.strip(),
-            associate=by.display_name if by else by_name,
-        )
+    mail = answer_message(
+        brand_name=brand.name,
+        name=message.name,
+        email=message.email,
+        question=message.body,
+        answer=message.answer,
+        associate=by.display_name if by else by_name,
     )
-    message.answer = answer.strip()
-    message.answered_at = now or utcnow()
-    message.answered_by = by.id if by else None
-    db.add(message)
-    db.commit()
+    db.commit()  # end the read too: no transaction (on SQLite, no lock) while mailing
+    try:
+        mailer.send(mail)
+    except Exception as exc:
+        log.warning("the answer to message %s could not be mailed: %s", message.id, exc)
+        db.exec(
+            update(OfflineMessage)
+            .where(col(OfflineMessage.id) == message.id, col(OfflineMessage.answered_at) == now)
+            .values(answer="", answered_at=None, answered_by=None)
+        )
+        db.commit()
+        db.refresh(message)
+        raise ServiceUnavailable(
+            "The e-mail could not be sent, so the message still waits for an answer. "
+            "Try again in a moment."
+        ) from None
     return message
+
+
+def _already_answered(db: Session, message: OfflineMessage) -> Conflict:
+    who = db.get(AssociateProfile, message.answered_by) if message.answered_by else None
+    when = as_utc(message.answered_at).strftime("%d %b %H:%M UTC") if message.answered_at else ""
+    by = f" by {who.display_name}" if who else ""
+    return Conflict(
+        f"This message was already answered{by} ({when}); the shopper has that answer.",
+        code="already_answered",
+    )

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from sessions.analytics.events import status_event
 from sessions.catalogue import new_room_name
-from sessions.clock import utcnow
+from sessions.clock import as_utc, utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
@@ -221,14 +221,37 @@ def publish_queue(db: Session, brand_id: int) -> None:
 
 
 def do_cancel_request(db: Session, request: QueueRequest, shopper_id: int) -> QueueRequest:
+    """The shopper leaves the queue: an offer made to an associate is withdrawn, and pushed."""
     if request.shopper_id != shopper_id:
         raise Forbidden("This request is not yours.")
-    if request.status in OPEN:
-        request.status = QueueStatus.CANCELLED
-        db.add(request)
-        db.commit()
-        publish_queue(db, request.brand_id)
+    _leave(db, request)
+    publish_queue(db, request.brand_id)
     return request
+
+
+def _leave(db: Session, request: QueueRequest) -> None:
+    """Conditional: only an open request is cancelled, once, whoever routes at that instant."""
+    db.refresh(request)
+    offered_to = request.associate_id if request.status is QueueStatus.OFFERED else None
+    result = db.exec(
+        update(QueueRequest)
+        .where(
+            col(QueueRequest.id) == request.id,
+            col(QueueRequest.status) == request.status,
+            col(QueueRequest.status).in_(OPEN),
+        )
+        .values(status=QueueStatus.CANCELLED)
+    )
+    db.commit()
+    db.refresh(request)
+    if result.rowcount == 1 and offered_to is not None:
+        publish(
+            "queue_offer_withdrawn",
+            None,
+            audience=f"associate:{offered_to}",
+            request_id=request.id,
+            reason="left",
+        )
 
 
 # --- routing ----------------------------------------------------------------------
@@ -334,6 +357,32 @@ def _offered_to(request: QueueRequest, associate_id: int) -> None:
         raise Conflict("This request is no longer offered to you.", code="offer_gone")
 
 
+def _too_late(accept_seconds: int) -> Conflict:
+    return Conflict(
+        f"Too late: you had {accept_seconds} seconds to accept, and this shopper has "
+        "passed to a colleague. The next request will come to you.",
+        code="offer_passed",
+    )
+
+
+def _check_still_yours(
+    db: Session, request: QueueRequest, associate_id: int, now: datetime, accept_seconds: int
+) -> None:
+    """Why an offer can no longer be accepted, in words: it passed on (too late), the
+    shopper left, or a colleague has them. A late tap passes it on if nobody did yet."""
+    if request.status is QueueStatus.OFFERED and request.associate_id == associate_id:
+        offered_at = request.offered_at
+        if offered_at and as_utc(offered_at) < now - timedelta(seconds=accept_seconds):
+            _pass_on(db, request, now)
+            raise _too_late(accept_seconds)
+        return
+    if associate_id in routing.passed_ids(request.declined_by):
+        raise _too_late(accept_seconds)
+    if request.status is QueueStatus.CANCELLED:
+        raise Conflict("The shopper has left the queue.", code="offer_gone")
+    raise Conflict("This request is no longer offered to you.", code="offer_gone")
+
+
 def do_accept(
     db: Session,
     request: QueueRequest,
@@ -344,10 +393,7 @@ def do_accept(
 ) -> LiveSession:
     """Take the shopper: a consultation session starts at once (no waiting screen)."""
     now = now or utcnow()
-    _offered_to(request, associate_id)
-    if request.offered_at and request.offered_at < now - timedelta(seconds=accept_seconds):
-        _pass_on(db, request, now)
-        raise Conflict("Too late: this request has passed to a colleague.", code="offer_gone")
+    _check_still_yours(db, request, associate_id, now, accept_seconds)
     result = db.exec(
         update(QueueRequest)
         .where(
@@ -357,8 +403,10 @@ def do_accept(
         )
         .values(status=QueueStatus.ACCEPTED, accepted_at=now, first_response_at=now)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # it moved between the read and the UPDATE: say how
         db.rollback()
+        db.refresh(request)
+        _check_still_yours(db, request, associate_id, now, accept_seconds)
         raise Conflict("This request is no longer offered to you.", code="offer_gone")
     live = LiveSession(
         brand_id=request.brand_id,

@@ -26,7 +26,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from sessions.clock import utcnow
+from sessions.clock import as_utc, utcnow
 from sessions.mail import (
     Invitation,
     Mailer,
@@ -35,6 +35,7 @@ from sessions.mail import (
     confirmation_message,
     moved_message,
     reminder_message,
+    waitlist_hold_message,
     waitlist_message,
 )
 from sessions.models import (
@@ -44,8 +45,9 @@ from sessions.models import (
     Brand,
     Reminder,
     Store,
+    WaitlistHold,
 )
-from sessions.service import appointments
+from sessions.service import appointments, waitlist
 
 log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
@@ -73,6 +75,9 @@ class Links:
 
     def join_url(self, appointment: Appointment) -> str:
         return self.manage_url(appointment) + "/join"
+
+    def hold_url(self, appointment: Appointment, hold: WaitlistHold) -> str:
+        return f"{self.manage_url(appointment)}/hold/{hold.id}"
 
 
 def invitation(db: Session, appointment: Appointment, links: Links) -> Invitation:
@@ -116,6 +121,8 @@ def compose(db: Session, reminder: Reminder, links: Links) -> EmailMessage | Non
         return confirmation_message(invite)
     if kind.startswith("moved-"):
         return moved_message(invite)
+    if kind.startswith("hold-"):
+        return _hold_message(db, appointment, invite, kind, links)
     if kind.startswith("wait-"):
         brand = db.get(Brand, appointment.brand_id)
         slug = brand.slug if brand else ""
@@ -123,6 +130,22 @@ def compose(db: Session, reminder: Reminder, links: Links) -> EmailMessage | Non
     if appointment.starts_at <= utcnow():
         return None  # a reminder for a consultation already begun helps nobody
     return reminder_message(invite, kind)
+
+
+def _hold_message(
+    db: Session, appointment: Appointment, invite: Invitation, kind: str, links: Links
+) -> EmailMessage | None:
+    """The waitlist's "held for you" e-mail, while the hold is still open."""
+    hold_id = kind.removeprefix("hold-")
+    hold = db.get(WaitlistHold, int(hold_id)) if hold_id.isdigit() else None
+    if hold is None or not waitlist.is_open(hold, utcnow()):
+        return None  # taken or passed on before the e-mail went: nothing to offer
+    return waitlist_hold_message(
+        invite,
+        held_start=as_utc(hold.starts_at),
+        held_until=as_utc(hold.held_until),
+        take_url=links.hold_url(appointment, hold),
+    )
 
 
 def _claim(engine: Engine, reminder_id: int, now: datetime) -> bool:

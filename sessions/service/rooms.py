@@ -29,7 +29,7 @@ from sessions.models import (
 )
 from sessions.service.queue import do_route
 from sessions.service.routing import can_take
-from sessions.service.threads import do_note_in_thread, route_threads
+from sessions.service.threads import do_note_in_thread, do_picture_in_thread, route_threads
 
 
 def do_send_snapshot(
@@ -51,7 +51,26 @@ def do_send_snapshot(
     db.commit()
     out = live_actions.message_out(msg, "host")
     publish("message", live.room, message=out)
+    _snapshot_into_thread(db, actor, live, msg)
     return out
+
+
+def _snapshot_into_thread(db: Session, actor: Actor, live: LiveSession, msg: ChatMessage) -> None:
+    """A consultation's snapshot is kept in the shopper's one thread too (served, like in
+    the room, at /snapshots/<session>/<name> to its shopper and the brand's staff only)."""
+    if live.kind is not SessionKind.CONSULTATION or live.shopper_id is None:
+        return  # a show's snapshot is for its whole room, not anyone's thread
+    assert msg.attachment_path is not None
+    name = msg.attachment_path.removeprefix("snapshots/")
+    do_picture_in_thread(
+        db,
+        live.brand_id,
+        live.shopper_id,
+        author=actor.name,
+        user_id=actor.user_id,
+        attachment_url=f"/snapshots/{live.id}/{name}",
+        caption=msg.body,
+    )
 
 
 def do_arrive(db: Session, live: LiveSession, *, now: datetime | None = None) -> LiveSession:

@@ -908,3 +908,31 @@ def do_note_in_thread(
     now = now or utcnow()
     thread = _open_thread(db, brand_id, shopper_id, now)
     return do_post_system(db, thread, text, now=now)
+
+
+def do_picture_in_thread(
+    db: Session,
+    brand_id: int,
+    shopper_id: int,
+    *,
+    author: str,
+    user_id: int | None,
+    attachment_url: str,
+    caption: str,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A picture the associate sent in another channel (a consultation's try-on snapshot)
+    kept in the shopper's one thread too, as a photo message from the staff side."""
+    now = now or utcnow()
+    thread = _open_thread(db, brand_id, shopper_id, now)
+    return _store(
+        db,
+        thread,
+        side=ThreadSide.STAFF,
+        kind=ThreadMessageKind.PHOTO,
+        author=author,
+        body=caption[:500],
+        now=now,
+        user_id=user_id,
+        attachment_url=attachment_url,
+    )

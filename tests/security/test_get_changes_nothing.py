@@ -130,6 +130,7 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         "thread_id": waiting_thread(session, world.brand_a.id or 0, appointment.shopper_id, None),
         "reply_id": saved_reply(session, world.brand_a.id or 0),
         "token": manage_token(app.config["SECRET_KEY"], appointment),
+        "hold_id": 999_999,  # a waitlist hold (none here: a 404, still a GET)
         "name": "try-on.jpg",  # a consultation's snapshot (none was sent: a 404 to everyone)
         "table": "shows",  # an analytics export (for a show's exports: a 404, still a GET)
         # The unsubscribe link of a show reminder: its page asks, only its POST unsubscribes.

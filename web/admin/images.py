@@ -16,7 +16,7 @@ from PIL.Image import Image as PILImage
 
 from sessions.errors import InvalidInput
 
-MAX_SIDE = {"products": 1200, "logos": 600, "covers": 1600, "snapshots": 1280}
+MAX_SIDE = {"products": 1200, "logos": 600, "covers": 1600, "snapshots": 1280, "people": 600}
 MAX_PIXELS = 40_000_000
 # Only what a brand or a camera snapshot needs: fewer decoders, less attack surface.
 FORMATS = ("JPEG", "PNG", "WEBP")

@@ -1,17 +1,23 @@
-"""Stores and associates: open stores, invite staff, languages, specialities, weekly hours."""
+"""Stores and associates: open stores, invite staff, languages, specialities, weekly hours,
+and each associate's consultation limits, bio and photo."""
 
 from __future__ import annotations
 
 from datetime import time
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
 from sessions import catalogue as cat
 from sessions.accounts import do_create_associate, do_create_user, do_set_user_active
-from sessions.brands import do_update_associate
-from sessions.errors import DomainError, NotFound
+from sessions.brands import (
+    ASSOCIATE_LIMITS,
+    check_associate_service,
+    do_set_associate_service,
+    do_update_associate,
+)
+from sessions.errors import DomainError, InvalidInput, NotFound
 from sessions.models import (
     AssociateProfile,
     AssociateStore,
@@ -24,6 +30,7 @@ from sessions.models import (
 from sessions.service.hours import WorkSpan, do_set_weekly_hours
 from web.admin import bp
 from web.admin.forms import Form, admin_brand, needs_login
+from web.admin.images import save_image
 from web.db import db
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -213,6 +220,32 @@ def _associate_page(brand: Brand, profile: AssociateProfile, form: Form) -> str:
     )
 
 
+# A face for the shopper's panel: a small picture is plenty (re-encoded to 600 px).
+MAX_PHOTO_BYTES = 2 * 1024 * 1024
+
+
+def _service_values(profile: AssociateProfile) -> dict[str, str]:
+    values = {name: str(getattr(profile, name)) for name, *_ in ASSOCIATE_LIMITS}
+    return values | {"bio": profile.bio}
+
+
+def _photo(form: Form) -> str | None:
+    """The uploaded photo, checked (a JPEG, PNG or WebP under 2 MB) and re-encoded."""
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return None
+    data = upload.read(MAX_PHOTO_BYTES + 1)
+    try:
+        if len(data) > MAX_PHOTO_BYTES:
+            raise InvalidInput(
+                f"Use a photo under {MAX_PHOTO_BYTES // (1024 * 1024)} MB.", field="photo"
+            )
+        return save_image(data, current_app.config["UPLOAD_DIR"], "people", field="photo")
+    except DomainError as exc:
+        form.absorb(exc, "photo")
+        return None
+
+
 @bp.get("/associates/<int:associate_id>")
 def associate(associate_id: int) -> Response | str:
     if (login := needs_login()) is not None:
@@ -223,6 +256,7 @@ def associate(associate_id: int) -> Response | str:
         "display_name": profile.display_name,
         "languages": profile.languages,
         "specialities": profile.specialities,
+        **_service_values(profile),
         **_hours_values(profile),
     }
     return _associate_page(brand, profile, Form(values=values))
@@ -267,6 +301,12 @@ def update_associate(associate_id: int) -> Response | str | tuple[str, int]:
     form = Form.from_request()
     store_ids = [int(s) for s in request.form.getlist("store_ids") if s.isdigit()]
     spans = _spans(form)
+    photo_path = _photo(form)
+    service = {name: form.get(name) for name, *_ in ASSOCIATE_LIMITS}
+    try:  # checked before anything is saved: a refused value leaves the associate as is
+        check_associate_service(bio=form.get("bio"), **service)
+    except DomainError as exc:
+        form.absorb(exc, "bio")
     if form.ok:
         try:
             do_update_associate(
@@ -276,6 +316,13 @@ def update_associate(associate_id: int) -> Response | str | tuple[str, int]:
                 languages=form.get("languages"),
                 specialities=form.get("specialities"),
                 store_ids=store_ids,
+            )
+            do_set_associate_service(
+                db(),
+                profile,
+                bio=form.get("bio"),
+                photo_path=photo_path,
+                **service,
             )
             do_set_weekly_hours(db(), profile, spans)
         except DomainError as exc:

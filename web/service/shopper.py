@@ -27,6 +27,7 @@ from sessions.models import (
     Store,
 )
 from sessions.service import appointments, messages_left, queue, ratings
+from sessions.service import waitlist as holds
 from web.db import db
 from web.identity import current_actor, ensure_shopper
 from web.service import bp, services
@@ -158,6 +159,7 @@ def manage(token: str) -> Page:
         live=live,
         token=token,
         booked=request.args.get("booked") == "1",
+        moved=request.args.get("moved") == "1",
         now=utcnow(),
         tz=ZoneInfo,
     )
@@ -204,6 +206,34 @@ def reschedule(token: str) -> Page:
 def waitlist(token: str) -> Page:
     appointments.do_join_waitlist(db(), _appointment(token))
     return redirect(url_for("service.manage", token=token))
+
+
+@bp.get("/appointments/<token>/hold/<int:hold_id>")
+def hold(token: str, hold_id: int) -> Page:
+    """The waitlist e-mail's link: the time held for this shopper, and one button to take it."""
+    appointment = _appointment(token)
+    held = holds.hold_of(db(), appointment, hold_id)
+    store = db().get(Store, appointment.store_id)
+    return render_template(
+        "booking/hold.html",
+        brand=db().get(Brand, appointment.brand_id),
+        appointment=appointment,
+        associate=db().get(AssociateProfile, appointment.associate_id),
+        store=store,
+        hold=held,
+        open=holds.is_open(held, utcnow()),
+        token=token,
+        tz=ZoneInfo,
+    )
+
+
+@bp.post("/appointments/<token>/hold/<int:hold_id>")
+def take_hold(token: str, hold_id: int) -> Page:
+    appointment = _appointment(token)
+    held = holds.hold_of(db(), appointment, hold_id)
+    holds.do_take_hold(db(), appointment, held)
+    services.flush_outbox()  # the "new time" e-mail with its calendar update
+    return redirect(url_for("service.manage", token=token, moved=1))
 
 
 @bp.get("/appointments/<token>/join")

@@ -5,7 +5,7 @@
 //   import { renderSlots, localTimes, talkNow, consultRoom, consoleToday } from "/static/js/consult.js";
 // The room uses media.js (relay publish/view) and live-room.js (chat + bag over Socket.IO).
 
-import { publish, view } from "./media.js";
+import { publish, takeSnapshot, view } from "./media.js";
 import { LiveRoom } from "./live-room.js";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -192,11 +192,17 @@ export function talkNow(section) {
   });
   section.querySelector("[data-leave]").addEventListener("click", async () => {
     stop();
-    if (requestId) await api("DELETE", `/api/queue/${requestId}`).catch(() => {});
-    requestId = null;
-    waiting.hidden = true;
-    form.hidden = false;
+    try {
+      if (requestId) await api("DELETE", `/api/queue/${requestId}`);
+      requestId = null;
+      waiting.hidden = true;
+      form.hidden = false;
+      section.querySelector("[data-left]").hidden = false;
+    } catch (err) {
+      showError(`You are still in line: ${err.message}`);
+    }
   });
+  form.addEventListener("submit", () => { section.querySelector("[data-left]").hidden = true; });
 }
 
 // --- the consultation room ----------------------------------------------------------
@@ -508,7 +514,45 @@ export function consultRoom(root) {
     try { show(await api("POST", `/api/consultations/${id}/end`)); } catch (err) { ui.state.textContent = err.message; }
   });
 
+  // A try-on snapshot (the associate's camera, taken by the relay): shown in the room's
+  // chat and kept in the shopper's thread (POST /console/live/<id>/snapshot).
+  function snapshotControl() {
+    const box = root.querySelector("[data-snapshot]");
+    if (!box) return;
+    const take = box.querySelector("[data-snapshot-take]");
+    const preview = box.querySelector("[data-snapshot-preview]");
+    const image = box.querySelector("[data-snapshot-image]");
+    const send = box.querySelector("[data-snapshot-send]");
+    const caption = box.querySelector("[data-snapshot-caption]");
+    const note = box.querySelector("[data-snapshot-state]");
+    let blob = null;
+    take.addEventListener("click", async () => {
+      note.textContent = "";
+      try {
+        blob = await takeSnapshot(await grant("publish", "associate")());
+        image.src = URL.createObjectURL(blob);
+        preview.hidden = false;
+      } catch (err) { note.textContent = err.message || "No picture yet."; }
+    });
+    send.addEventListener("click", async () => {
+      if (!blob) return;
+      const form = new FormData();
+      form.append("image", blob, "snapshot.jpg");
+      form.append("caption", caption.value);
+      const response = await fetch(`/console/live/${id}/snapshot`, {
+        method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf(), Accept: "application/json" },
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) { note.textContent = body.message || "The snapshot was not sent."; return; }
+      blob = null;
+      caption.value = "";
+      preview.hidden = true;
+      note.textContent = "Sent: the shopper sees it here and keeps it in their conversation with you.";
+    });
+  }
+
   transferControl();
+  snapshotControl();
   (async () => {
     if (side === "shopper") {
       try { await api("POST", `/api/consultations/${id}/arrive`); } catch (err) { ui.state.textContent = err.message; }
@@ -621,7 +665,7 @@ export function consoleToday(root, socketReady = null) {
       li.append(`${o.shopper_name} wants to ${o.mode} (${o.language.toUpperCase()}) — `, left, " ");
       const yes = el("button", { type: "button", class: "primary small" }, "Accept");
       yes.addEventListener("click", async () => {
-        try { const c = await api("POST", `/api/queue/${o.id}/accept`); window.location.assign(`/console/consult/${c.id}`); } catch (err) { say(err.message); refresh(); }
+        try { const c = await api("POST", `/api/queue/${o.id}/accept`); window.location.assign(`/console/consult/${c.id}`); } catch (err) { say(err.code === "offer_passed" || err.code === "offer_gone" ? err.message : `Not accepted: ${err.message}`); refresh(); }
       });
       const no = el("button", { type: "button", class: "small" }, "Pass");
       no.addEventListener("click", async () => { await api("POST", `/api/queue/${o.id}/decline`).catch((e) => say(e.message)); refresh(); });
@@ -677,6 +721,9 @@ export function consoleToday(root, socketReady = null) {
     socketReady.then((socket) => {
       if (!socket) return;
       for (const name of DAY_EVENTS) socket.on(name, (data) => {
+        if (name === "queue_offer_withdrawn" && data && data.reason === "left") {
+          say("The shopper left the queue: their request is withdrawn.");
+        }
         if (name === "consultation_transferred" && data && data.to_associate_id === me) {
           say("A colleague handed you a consultation: it is in Open consultations.");
         }

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 78106fcc4ac8
+Revision ID: 8e40e262f7f3
 Revises:
-Create Date: 2026-12-01 15:15:39.214403
+Create Date: 2026-12-01 15:22:46.288977
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "78106fcc4ac8"
+revision: str = "8e40e262f7f3"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("away_after_minutes", sa.Integer(), nullable=False),
         sa.Column("auto_answer_after_seconds", sa.Integer(), nullable=False),
         sa.Column("show_reminder_minutes", sa.Integer(), nullable=False),
+        sa.Column("waitlist_hold_minutes", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -619,25 +620,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "appointment_slots",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("appointment_id", sa.Integer(), nullable=False),
-        sa.Column("associate_id", sa.Integer(), nullable=False),
-        sa.Column("cell_start", sessions.models.base.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["appointment_id"], ["appointments.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(
-            ["associate_id"],
-            ["associate_profiles.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("associate_id", "cell_start"),
-    )
-    with op.batch_alter_table("appointment_slots", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_appointment_slots_appointment_id"), ["appointment_id"], unique=False
-        )
-
-    op.create_table(
         "live_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("brand_id", sa.Integer(), nullable=False),
@@ -1153,6 +1135,70 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "waitlist_holds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("appointment_id", sa.Integer(), nullable=False),
+        sa.Column("associate_id", sa.Integer(), nullable=False),
+        sa.Column("store_id", sa.Integer(), nullable=False),
+        sa.Column("starts_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("offered_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("held_until", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("held", "taken", "lapsed", name="holdstatus", native_enum=False, length=8),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["appointment_id"], ["appointments.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["associate_id"],
+            ["associate_profiles.id"],
+        ),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["entry_id"], ["waitlist_entries.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["store_id"],
+            ["stores.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("waitlist_holds", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_waitlist_holds_appointment_id"), ["appointment_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_waitlist_holds_associate_id"), ["associate_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_waitlist_holds_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_waitlist_holds_entry_id"), ["entry_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_waitlist_holds_held_until"), ["held_until"], unique=False
+        )
+
+    op.create_table(
+        "appointment_slots",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("appointment_id", sa.Integer(), nullable=False),
+        sa.Column("associate_id", sa.Integer(), nullable=False),
+        sa.Column("cell_start", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("hold_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["appointment_id"], ["appointments.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["associate_id"],
+            ["associate_profiles.id"],
+        ),
+        sa.ForeignKeyConstraint(["hold_id"], ["waitlist_holds.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("associate_id", "cell_start"),
+    )
+    with op.batch_alter_table("appointment_slots", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_appointment_slots_appointment_id"), ["appointment_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_appointment_slots_hold_id"), ["hold_id"], unique=False)
+
+    op.create_table(
         "bag_lines",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("bag_id", sa.Integer(), nullable=False),
@@ -1283,6 +1329,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_bag_lines_bag_id"))
 
     op.drop_table("bag_lines")
+    with op.batch_alter_table("appointment_slots", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_appointment_slots_hold_id"))
+        batch_op.drop_index(batch_op.f("ix_appointment_slots_appointment_id"))
+
+    op.drop_table("appointment_slots")
+    with op.batch_alter_table("waitlist_holds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_waitlist_holds_held_until"))
+        batch_op.drop_index(batch_op.f("ix_waitlist_holds_entry_id"))
+        batch_op.drop_index(batch_op.f("ix_waitlist_holds_brand_id"))
+        batch_op.drop_index(batch_op.f("ix_waitlist_holds_associate_id"))
+        batch_op.drop_index(batch_op.f("ix_waitlist_holds_appointment_id"))
+
+    op.drop_table("waitlist_holds")
     with op.batch_alter_table("video_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_video_requests_thread_id"))
         batch_op.drop_index(batch_op.f("ix_video_requests_shopper_id"))
@@ -1360,10 +1419,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_live_sessions_brand_id"))
 
     op.drop_table("live_sessions")
-    with op.batch_alter_table("appointment_slots", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_appointment_slots_appointment_id"))
-
-    op.drop_table("appointment_slots")
     with op.batch_alter_table("weekly_hours", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_weekly_hours_associate_id"))
 
