@@ -106,6 +106,8 @@ def do_update_brand_settings(
     away_after_minutes: object = None,
     auto_answer_after_seconds: object = None,
     show_reminder_minutes: object = None,
+    replay_price: object = None,
+    bag_outside_live: bool | None = None,
 ) -> Brand:
     """Save a brand's settings, the same checks from the admin page, the API and the CLI.
 
@@ -135,6 +137,10 @@ def do_update_brand_settings(
         if show_reminder_minutes in (None, "")
         else _whole_number(show_reminder_minutes, "show_reminder_minutes", 0, 24 * 60, "minutes")
     )
+    if replay_price not in (None, "") and replay_price not in ("live", "current"):
+        raise InvalidInput(
+            'A replay sells at the "live" price or the "current" one.', field="replay_price"
+        )
     brand.name = name.strip()[:120]
     brand.primary_color, brand.accent_color = colours
     brand.offline_message = offline_message.strip() or brand.offline_message
@@ -162,6 +168,10 @@ def do_update_brand_settings(
         )
     if reminder_minutes is not None:
         brand.show_reminder_minutes = reminder_minutes
+    if replay_price not in (None, ""):
+        brand.replay_price = str(replay_price)
+    if bag_outside_live is not None:
+        brand.bag_outside_live = bag_outside_live
     db.add(brand)
     db.commit()
     return brand

@@ -60,6 +60,11 @@ class Brand(SQLModel, table=True):
     # Shows: who asked to be reminded gets an e-mail this many minutes before the start
     # (0: only the "we are live" one).
     show_reminder_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # A replay sells at the price a product had when it was pinned live ("live") or at
+    # today's ("current"); the product page offers "add to bag" outside live sessions
+    # only when ``bag_outside_live`` is on (docs/shows.md, shoppable replay).
+    replay_price: str = Field(default="live", max_length=8)
+    bag_outside_live: bool = Field(default=False)
     created_at: datetime = utc_field(default_now=True)
 
 
