@@ -99,5 +99,5 @@ def test_a_shopper_and_a_colleague_of_another_brand_may_not_pin(cast: Cast, app:
     assert colleague.post(f"/api/live-sessions/{live_id}/pins", json=body).status_code == 201
     assert (
         colleague.post(f"/api/live-sessions/{live_id}/pins", json={"product_id": "x"}).status_code
-        == 400
+        == 422
     )

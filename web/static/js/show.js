@@ -94,15 +94,15 @@ function stopVideo() {
 
 // --- products ------------------------------------------------------------------
 
-function productCard(card) {
+function productCard(card, idPrefix = "variant") {
   const status = el("p", { class: "status", role: "status" });
-  const select = el("select", { id: `variant-${card.id}`, name: "variant_id" });
+  const select = el("select", { id: `${idPrefix}-${card.id}`, name: "variant_id" });
   for (const v of card.variants) {
     const label = `${v.size || "One size"}${v.colour ? ` · ${v.colour}` : ""} — ${v.stock} left`;
     select.append(el("option", { value: v.id, disabled: v.stock <= 0, text: label }));
   }
   const form = el("form", { "data-add-to-bag": true },
-    el("label", { for: `variant-${card.id}`, text: "Size / colour" }), select,
+    el("label", { for: `${idPrefix}-${card.id}`, text: "Size / colour" }), select,
     el("button", { type: "submit", class: "primary", text: "Add to bag" }), status);
   return el("article", { class: card.showing ? "product-card showing" : "product-card", "data-product-id": card.id },
     card.image_url ? el("img", { src: card.image_url, alt: "" }) : el("div", { class: "ph" }),
@@ -127,7 +127,7 @@ function renderPins() {
   const box = $("pinned");
   const cards = shownCards();
   box.replaceChildren(...(cards.length
-    ? cards.map(productCard)
+    ? cards.map((card) => productCard(card))
     : [el("p", { class: "empty", text: script ? "No product at this moment of the show." : "Products appear here when the host shows them." })]));
 }
 
@@ -216,7 +216,7 @@ function openSheet(productId) {
   if (!sheet) { toggleBag(true); return; }
   const card = productId ? shownCards().find((c) => c.id === Number(productId)) : null;
   $("sheet-title").textContent = card ? card.name : "Your bag";
-  $("sheet-product").replaceChildren(...(card ? [productCard(card)] : []));
+  $("sheet-product").replaceChildren(...(card ? [productCard(card, "sheet-variant")] : []));
   sheetReturn = document.activeElement;
   sheet.hidden = false;
   document.body.dataset.sheet = card ? "product" : "bag";
