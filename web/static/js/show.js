@@ -334,6 +334,7 @@ function seekTo(at) {
   replayVideo.play().catch(() => {}); // a browser may want a tap first: the controls are there
 }
 
+if (replayVideo) $("unmute").hidden = true; // the replay's own controls carry its sound
 if (script && replayVideo) {
   for (const event of ["timeupdate", "seeked", "loadedmetadata"]) replayVideo.addEventListener(event, renderReplay);
   $("timeline")?.addEventListener("click", (event) => {
