@@ -51,10 +51,12 @@ from sessions.models import (
     LiveSession,
     Product,
     SessionKind,
+    SessionStatus,
     StockReservation,
     Variant,
 )
 from sessions.outbound import UrlPolicy, check_redirect_url
+from sessions.shows.replay import replay_price
 
 log = logging.getLogger(__name__)
 MAX_QUANTITY = 10
@@ -297,6 +299,9 @@ def _reserve(
             )
         _check_cap(db, brand, shopper_id, variant.id, quantity)
         price = variant.price_minor if variant.price_minor is not None else product.price_minor
+        if live is not None and live.status is SessionStatus.ENDED and variant.price_minor is None:
+            # From a show's replay: the price it had when pinned live, if the brand says so.
+            price = replay_price(db, live, product, brand) or price
         offer = current_offer(db, live) if live is not None else None
         claimed = None
         if (

@@ -107,6 +107,8 @@ def do_update_brand_settings(
     auto_answer_after_seconds: object = None,
     show_reminder_minutes: object = None,
     waitlist_hold_minutes: object = None,
+    replay_price: object = None,
+    bag_outside_live: bool | None = None,
 ) -> Brand:
     """Save a brand's settings, the same checks from the admin page, the API and the CLI.
 
@@ -136,6 +138,10 @@ def do_update_brand_settings(
         if show_reminder_minutes in (None, "")
         else _whole_number(show_reminder_minutes, "show_reminder_minutes", 0, 24 * 60, "minutes")
     )
+    if replay_price not in (None, "") and replay_price not in ("live", "current"):
+        raise InvalidInput(
+            'A replay sells at the "live" price or the "current" one.', field="replay_price"
+        )
     brand.name = name.strip()[:120]
     brand.primary_color, brand.accent_color = colours
     brand.offline_message = offline_message.strip() or brand.offline_message
@@ -167,6 +173,10 @@ def do_update_brand_settings(
         brand.waitlist_hold_minutes = _whole_number(
             waitlist_hold_minutes, "waitlist_hold_minutes", 5, 7 * 24 * 60, "minutes"
         )
+    if replay_price not in (None, ""):
+        brand.replay_price = str(replay_price)
+    if bag_outside_live is not None:
+        brand.bag_outside_live = bag_outside_live
     db.add(brand)
     db.commit()
     return brand

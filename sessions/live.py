@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from sessions.access import Actor, access_host, access_join
 from sessions.analytics import events as analytics_events
 from sessions.catalogue import get_or_404
-from sessions.clock import utcnow
+from sessions.clock import as_utc, utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
@@ -43,7 +43,8 @@ HISTORY_LIMIT = 50
 # Per shopper and room: at most RATE_COUNT messages in RATE_WINDOW seconds.
 RATE_COUNT = 5
 RATE_WINDOW = 10
-MAX_PINS = 12
+# Pinned at once (the phone player shows them as cards over the video); a 4th is a 409.
+MAX_PINS = 3
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -138,11 +139,16 @@ def history(
 
 
 def pinned_cards(db: Session, live: LiveSession) -> list[dict[str, Any]]:
-    """Pinned products, most recent first."""
+    """Pinned products: the one "showing now" first, then the most recent first. Each
+    card says ``showing`` (the host marked it) and ``pinned_at``."""
     pins = db.exec(
         select(PinnedProduct)
         .where(PinnedProduct.live_session_id == live.id, col(PinnedProduct.unpinned_at).is_(None))
-        .order_by(col(PinnedProduct.pinned_at).desc(), col(PinnedProduct.id).desc())
+        .order_by(
+            col(PinnedProduct.showing).desc(),
+            col(PinnedProduct.pinned_at).desc(),
+            col(PinnedProduct.id).desc(),
+        )
     ).all()
     brand = db.get(Brand, live.brand_id)
     assert brand is not None
@@ -150,7 +156,10 @@ def pinned_cards(db: Session, live: LiveSession) -> list[dict[str, Any]]:
     for pin in pins:
         product = db.get(Product, pin.product_id)
         if product is not None and product.is_active:
-            cards.append(product_card(db, product, brand))
+            card = product_card(db, product, brand)
+            card["showing"] = bool(pin.showing)
+            card["pinned_at"] = as_utc(pin.pinned_at).isoformat()
+            cards.append(card)
     return cards
 
 
@@ -448,7 +457,9 @@ def do_pin(db: Session, actor: Actor, live: LiveSession, product_id: int) -> lis
         if count >= MAX_PINS:
             raise Conflict(f"Unpin a product first: at most {MAX_PINS} at a time.")
         assert live.id is not None and product.id is not None
-        pin = PinnedProduct(live_session_id=live.id, product_id=product.id)
+        pin = PinnedProduct(
+            live_session_id=live.id, product_id=product.id, price_minor=product.price_minor
+        )
     pin.pinned_at = utcnow()  # re-pinning brings it to the front
     db.add(pin)
     db.add(analytics_events.event_for(live, analytics_events.PIN, product_id=product.id))
@@ -466,10 +477,45 @@ def do_unpin(db: Session, actor: Actor, live: LiveSession, product_id: int) -> l
             col(PinnedProduct.product_id) == product.id,
             col(PinnedProduct.unpinned_at).is_(None),
         )
-        .values(unpinned_at=utcnow())
+        .values(unpinned_at=utcnow(), showing=False)
     )
     db.add(analytics_events.event_for(live, analytics_events.UNPIN, product_id=product.id))
     db.commit()
+    return _publish_pins(db, live)
+
+
+def do_show_now(
+    db: Session, actor: Actor, live: LiveSession, product_id: object
+) -> list[dict[str, Any]]:
+    """Mark one pinned product "showing now" (the others lose the mark); ``None`` clears
+    it. The product must be pinned: pin it first (409 otherwise)."""
+    access_host(actor, live)
+    target: int | None = None
+    if product_id is not None:
+        product = _brand_product(db, live, product_id)
+        pinned = db.exec(
+            select(PinnedProduct).where(
+                PinnedProduct.live_session_id == live.id,
+                PinnedProduct.product_id == product.id,
+                col(PinnedProduct.unpinned_at).is_(None),
+            )
+        ).first()
+        if pinned is None:
+            raise Conflict("Pin this product first: only a pinned product can be showing now.")
+        target = pinned.id
+    db.exec(
+        update(PinnedProduct)
+        .where(
+            col(PinnedProduct.live_session_id) == live.id,
+            col(PinnedProduct.unpinned_at).is_(None),
+        )
+        .values(showing=col(PinnedProduct.id) == target if target is not None else False)
+        .execution_options(synchronize_session=False)
+    )
+    chosen = product_id if isinstance(product_id, int) else None
+    db.add(analytics_events.event_for(live, analytics_events.SHOWING, product_id=chosen))
+    db.commit()
+    db.expire_all()  # the UPDATE went past the pins this session holds
     return _publish_pins(db, live)
 
 

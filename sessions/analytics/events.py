@@ -8,6 +8,7 @@ Kinds (``AnalyticsEvent.kind``):
   whose node died without a ``leave`` still ends at its last heartbeat.
 - ``product_click``: a viewer opened a product card (``product_id``).
 - ``pin`` / ``unpin``: the host pinned or unpinned a product.
+- ``showing``: the host marked a pinned product "showing now" (``product_id``; none: cleared).
 - ``hearts``: a batch of hearts (``value_minor`` holds the count).
 - ``add_to_bag``: ``value_minor`` = unit price x quantity, ``product_id``, ``mode``.
 - ``checkout_handoff``: ``value_minor`` = bag total, ``live_session_id`` = the session the
@@ -41,6 +42,7 @@ LEAVE = "leave"
 PRODUCT_CLICK = "product_click"
 PIN = "pin"
 UNPIN = "unpin"
+SHOWING = "showing"
 HEARTS = "hearts"
 ADD_TO_BAG = "add_to_bag"
 HANDOFF = "checkout_handoff"

@@ -63,6 +63,11 @@ class Brand(SQLModel, table=True):
     # A slot freed by a cancellation or a move is held this long for the next shopper
     # of the waitlist before it passes to the one after (sessions/service/waitlist.py).
     waitlist_hold_minutes: int = Field(default=120, ge=5, le=7 * 24 * 60)
+    # A replay sells at the price a product had when it was pinned live ("live") or at
+    # today's ("current"); the product page offers "add to bag" outside live sessions
+    # only when ``bag_outside_live`` is on (docs/shows.md, shoppable replay).
+    replay_price: str = Field(default="live", max_length=8)
+    bag_outside_live: bool = Field(default=False)
     created_at: datetime = utc_field(default_now=True)
 
 

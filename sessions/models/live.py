@@ -114,6 +114,11 @@ class PinnedProduct(SQLModel, table=True):
     product_id: int = Field(foreign_key="products.id", ondelete="CASCADE")
     pinned_at: datetime = utc_field(default_now=True)
     unpinned_at: datetime | None = utc_field(nullable=True)
+    # The one the host marked "showing now" (at most one pin of a session at a time).
+    showing: bool = Field(default=False)
+    # The product's price when it was pinned: a replay may sell at it (the brand's
+    # ``replay_price``), and the replay's product timeline shows it.
+    price_minor: int | None = Field(default=None, ge=0)
 
 
 class FlashOffer(SQLModel, table=True):

@@ -85,16 +85,21 @@ def test_associate_goes_live_and_shopper_on_phone_buys(
     console.locator("#messages").get_by_text("Does it come in burgundy?").wait_for()
 
     # Add the pinned product to the bag: the count rises, the stock drops on both screens.
-    card = phone.locator(".product-card[data-product-id]").first
-    card.get_by_label("Size / colour").select_option(label="S · Black — 5 left")
-    card.get_by_role("button", name="Add to bag").click()
+    # On the phone the card over the video opens the sheet with the sizes.
+    card = phone.locator(".player-side .product-card[data-product-id]").first
+    card.get_by_role("button", name="Shop Le Petit Sac").click()
+    sheet = phone.locator("#sheet")
+    sheet.get_by_label("Size / colour").select_option(label="S · Black — 5 left")
+    sheet.get_by_role("button", name="Add to bag").click()
     phone.wait_for_function("document.querySelector('[data-bag-count]').textContent.trim() === '1'")
-    card.locator("[data-stock]").get_by_text("9 in stock").wait_for()
+    sheet.locator("[data-stock]").get_by_text("9 in stock").wait_for()
+    card.locator("[data-stock]").get_by_text("9 in stock").wait_for(state="attached")
     console.locator("#pinned-list [data-stock]").get_by_text("9 in stock").wait_for()
     console.locator("#bag-feed").get_by_text("Le Petit Sac").wait_for()
 
     if take_screenshots():
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        phone.get_by_role("button", name="Close").click()
         phone.evaluate("window.scrollTo(0, 0)")
         phone.screenshot(path=str(SCREENSHOTS / "shopper-show-phone.png"))
         console.screenshot(path=str(SCREENSHOTS / "host-console.png"), full_page=True)

@@ -32,6 +32,7 @@ FIELDS = (
     "auto_answer_after_seconds",
     "show_reminder_minutes",
     "waitlist_hold_minutes",
+    "replay_price",
 )
 
 
@@ -64,6 +65,7 @@ def settings() -> Response | str | tuple[str, int]:
                 url_policy=UrlPolicy.from_mapping(current_app.config),
                 # An unticked box sends nothing: off.
                 record_consultations=form.get("record_consultations") == "1",
+                bag_outside_live=form.get("bag_outside_live") == "1",
                 **values,
             )
         except DomainError as exc:
@@ -127,4 +129,5 @@ def _form_for(brand: Brand) -> Form:
     form = Form(values={name: "" if v is None else str(v) for name, v in values.items()})
     form.values["embed_origins"] = brand.embed_origins
     form.values["record_consultations"] = "1" if brand.record_consultations else ""
+    form.values["bag_outside_live"] = "1" if brand.bag_outside_live else ""
     return form

@@ -63,6 +63,8 @@ class ProductCard(BaseModel):
     url: str
     stock: int
     variants: list[VariantCard]
+    showing: bool = Field(default=False, description='A pin the host marked "showing now"')
+    pinned_at: str | None = Field(default=None, description="A pin's time (ISO)")
 
 
 class ChatMessageOut(BaseModel):
@@ -258,6 +260,71 @@ def media_grant(live_session_id: int, body: LiveGrantIn) -> LiveGrantOut:
     return LiveGrantOut(
         relay_url=config["RELAY_URL"], grant=grant, room=room, ice_servers=config["ICE_SERVERS"]
     )
+
+
+# --- pins: the host's products on screen ------------------------------------------------
+
+
+class PinIn(Strict):
+    product_id: DbId
+
+
+class ShowingIn(Strict):
+    product_id: DbId | None = Field(
+        description="The pinned product showing now; null: none", default=None
+    )
+
+
+class PinnedOut(BaseModel):
+    pinned: list[ProductCard]
+
+
+@api_route(
+    bp,
+    "/live-sessions/<int:live_session_id>/pins",
+    "POST",
+    body=PinIn,
+    response=PinnedOut,
+    status=201,
+    tag="live",
+    summary=f"Pin a product (at most {live_actions.MAX_PINS} at once: 409 for one more)",
+    auth="staff",
+    example={"product_id": 1},
+)
+def pin_product(live_session_id: int, body: PinIn) -> PinnedOut:
+    pinned = live_actions.do_pin(db(), current_actor(), _live(live_session_id), body.product_id)
+    return PinnedOut.model_validate({"pinned": pinned})
+
+
+@api_route(
+    bp,
+    "/live-sessions/<int:live_session_id>/pins/<int:product_id>",
+    "DELETE",
+    response=PinnedOut,
+    tag="live",
+    summary="Unpin a product",
+    auth="staff",
+)
+def unpin_product(live_session_id: int, product_id: int) -> PinnedOut:
+    pinned = live_actions.do_unpin(db(), current_actor(), _live(live_session_id), product_id)
+    return PinnedOut.model_validate({"pinned": pinned})
+
+
+@api_route(
+    bp,
+    "/live-sessions/<int:live_session_id>/showing",
+    "POST",
+    body=ShowingIn,
+    response=PinnedOut,
+    tag="live",
+    summary='Mark a pinned product "showing now" (null clears it); 409 if it is not pinned',
+    auth="staff",
+    example={"product_id": None},
+)
+def show_now(live_session_id: int, body: ShowingIn) -> PinnedOut:
+    live = _live(live_session_id)
+    pinned = live_actions.do_show_now(db(), current_actor(), live, body.product_id)
+    return PinnedOut.model_validate({"pinned": pinned})
 
 
 # --- bag ----------------------------------------------------------------------------

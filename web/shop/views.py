@@ -8,9 +8,11 @@ from sqlmodel import select
 from sessions.access import access_join, access_see_show, can_see_product, can_watch_replay
 from sessions.catalogue import get_or_404
 from sessions.errors import NotFound
+from sessions.live import pinned_cards
 from sessions.models import Brand, Product, Show, ShowStatus
 from sessions.shows.calendar import show_calendar
 from sessions.shows.lifecycle import live_session_for_show
+from sessions.shows.replay import replay_script
 from web.db import db
 from web.identity import current_actor
 from web.shop import bp
@@ -22,6 +24,14 @@ from web.shop.cards import (
     pinned_or_featured,
     product_card,
 )
+
+
+def clock_text(seconds: float) -> str:
+    """12.5 -> "0:12", 3725 -> "1:02:05": a moment of a replay as a player shows it."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def brand_by_slug(slug: str) -> Brand:
@@ -60,7 +70,12 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str:
     access_see_show(actor, the_show)
     live = live_session_for_show(db(), the_show)
     access_join(actor, live)
-    cards = [product_card(db(), p, brand) for p in pinned_or_featured(db(), live, the_show)]
+    # The host's pins as the room has them ("showing now" first), else the show's products.
+    cards = pinned_cards(db(), live) or [
+        product_card(db(), p, brand) for p in pinned_or_featured(db(), live, the_show)
+    ]
+    replay = the_show.replay_path if can_watch_replay(actor, the_show) else None
+    script = replay_script(db(), the_show, live) if replay else None
     return render_template(
         "shop/show.html",
         show=the_show,
@@ -68,7 +83,9 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str:
         cards=cards,
         iso=iso,
         cancelled=the_show.status is ShowStatus.CANCELLED,
-        replay=the_show.replay_path if can_watch_replay(actor, the_show) else None,
+        replay=replay,
+        script=script,
+        clock=clock_text,
         remind={"email": "", "error": None} | extra,
         **shop_context(brand),
     )
@@ -90,6 +107,7 @@ def product(slug: str, product_id: int) -> str:
         "shop/product.html",
         product=item,
         card=product_card(db(), item, brand),
+        can_add=brand.bag_outside_live,
         **shop_context(brand),
     )
 

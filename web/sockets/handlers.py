@@ -377,6 +377,13 @@ def on_unpin(data: dict[str, Any]) -> Ack:
     return {"ok": True, "pinned": pinned}
 
 
+@event("show_now")
+def on_show_now(data: dict[str, Any]) -> Ack:
+    """Mark a pinned product "showing now" (``product_id``; null clears the mark)."""
+    pinned = live_actions.do_show_now(db(), _client().actor, _live(data), data.get("product_id"))
+    return {"ok": True, "pinned": pinned}
+
+
 @event("push_product")
 def on_push_product(data: dict[str, Any]) -> Ack:
     message = live_actions.do_push_product(

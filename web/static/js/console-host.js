@@ -170,16 +170,25 @@ async function sendSnapshot() {
 
 // --- pins and catalogue ------------------------------------------------------------
 
+const MAX_PINS = 3; // sessions/live.py: a 4th pin is refused (409) until one is unpinned
+
 function renderPins() {
   const list = $("pinned-list");
   list.replaceChildren(...(pins.length ? pins.map((card) => el("li", { "data-product-id": card.id },
     el("span", {}, el("strong", { text: card.name }), " ",
       el("span", { class: "muted", "data-stock": true, text: stockText(card.stock) })),
     el("span", {},
+      // One pin at a time is "showing now": the viewers' player puts it first, marked.
+      el("button", { type: "button", class: card.showing ? "small primary" : "small", text: "Showing now",
+        "aria-pressed": String(Boolean(card.showing)), "aria-label": `Showing now: ${card.name}`,
+        onclick: () => act(room.showNow(card.showing ? null : card.id)) }),
+      " ",
       el("button", { type: "button", class: "small", text: "Push to chat", onclick: () => act(room.pushProduct(card.id)) }),
       " ",
       el("button", { type: "button", class: "small", text: "Unpin", "aria-label": `Unpin ${card.name}`, onclick: () => act(room.unpin(card.id)) })),
   )) : [el("li", { class: "empty", text: "Nothing pinned. Search the catalogue below." })]));
+  const count = $("pins-count");
+  if (count) count.textContent = `${pins.length} of ${MAX_PINS} pinned`;
   const select = $("offer-product");
   select.replaceChildren(...pins.map((card) => el("option", { value: card.id, text: card.name })));
 }

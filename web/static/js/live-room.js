@@ -207,6 +207,10 @@ export class LiveRoom extends EventTarget {
 
   pin(productId) { return this._send("pin", { product_id: Number(productId) }); }
   unpin(productId) { return this._send("unpin", { product_id: Number(productId) }); }
+  // Mark a pinned product "showing now"; null clears the mark.
+  showNow(productId) {
+    return this._send("show_now", { product_id: productId === null ? null : Number(productId) });
+  }
   pushProduct(productId) { return this._send("push_product", { product_id: Number(productId) }); }
   deleteMessage(id) { return this._send("delete_message", { message_id: Number(id) }); }
   mute(shopperId, minutes) {

@@ -194,14 +194,17 @@ class Viewer extends MediaLink {
   async _playHls(path) {
     this._teardown();
     const url = new URL(path, this.info.relay_url).href;
-    if (this.video.canPlayType("application/vnd.apple.mpegurl")) {
-      this.video.src = url;
-    } else {
-      const Hls = await loadHls();
-      if (!Hls || !Hls.isSupported()) throw new Error("This browser cannot play the stream.");
+    // hls.js wherever Media Source works; the browser's own HLS only without it (older
+    // iPhones). Recent Chromium answers canPlayType for HLS yet fails on the relay's TS.
+    const Hls = await loadHls();
+    if (Hls && Hls.isSupported()) {
       this.hls = new Hls({ lowLatencyMode: true });
       this.hls.loadSource(url);
       this.hls.attachMedia(this.video);
+    } else if (this.video.canPlayType("application/vnd.apple.mpegurl")) {
+      this.video.src = url;
+    } else {
+      throw new Error("This browser cannot play the stream.");
     }
     this.video.play().catch(() => {});
     this._set("hls");

@@ -21,6 +21,8 @@ const featured = readJson("initial-pins", []);
 let pins = featured;
 const pinsOrFeatured = (pinned) => (pinned && pinned.length ? pinned : featured);
 let bag = readJson("initial-bag", { count: 0, total_minor: 0, currency, lines: [] });
+// A published replay: its chat and product timeline, on the recording's clock (seconds).
+const script = root.dataset.replay ? readJson("replay-script", { products: [], messages: [] }) : null;
 
 if (embedToken) apiHeaders["X-Vitrine-Embed"] = embedToken;
 
@@ -92,49 +94,60 @@ function stopVideo() {
 
 // --- products ------------------------------------------------------------------
 
-function productCard(card) {
+function productCard(card, idPrefix = "variant") {
   const status = el("p", { class: "status", role: "status" });
-  const select = el("select", { id: `variant-${card.id}`, name: "variant_id" });
+  const select = el("select", { id: `${idPrefix}-${card.id}`, name: "variant_id" });
   for (const v of card.variants) {
     const label = `${v.size || "One size"}${v.colour ? ` · ${v.colour}` : ""} — ${v.stock} left`;
     select.append(el("option", { value: v.id, disabled: v.stock <= 0, text: label }));
   }
   const form = el("form", { "data-add-to-bag": true },
-    el("label", { for: `variant-${card.id}`, text: "Size / colour" }), select,
+    el("label", { for: `${idPrefix}-${card.id}`, text: "Size / colour" }), select,
     el("button", { type: "submit", class: "primary", text: "Add to bag" }), status);
-  return el("article", { class: "product-card", "data-product-id": card.id },
+  return el("article", { class: card.showing ? "product-card showing" : "product-card", "data-product-id": card.id },
     card.image_url ? el("img", { src: card.image_url, alt: "" }) : el("div", { class: "ph" }),
     el("div", {},
+      card.showing ? el("p", { class: "showing-now", text: "Showing now" }) : null,
       el("h3", {}, el("a", { href: card.url, target: embedToken ? "_blank" : null, text: card.name })),
       el("p", { class: "price", text: money(card.price_minor, card.currency) }),
       el("p", { class: stockClass(card.stock), "data-stock": true, text: stockText(card.stock) }),
+      // The phone player: the sizes and "add to bag" open in the sheet, over the video.
+      el("button", { type: "button", class: "small primary shop-button", "data-open-sheet": true,
+        "aria-label": `Shop ${card.name}`, text: "Shop" }),
       form));
 }
 
 const stockClass = (stock) => (stock <= 0 ? "stock out" : stock <= 3 ? "stock low" : "stock");
 
+// What the player shows as pinned: the room's pins live; in a replay, what was pinned at
+// the recording's current second.
+const shownCards = () => (script ? replayCards() : pins);
+
 function renderPins() {
   const box = $("pinned");
-  box.replaceChildren(...(pins.length
-    ? pins.map(productCard)
-    : [el("p", { class: "empty", text: "Products appear here when the host shows them." })]));
+  const cards = shownCards();
+  box.replaceChildren(...(cards.length
+    ? cards.map((card) => productCard(card))
+    : [el("p", { class: "empty", text: script ? "No product at this moment of the show." : "Products appear here when the host shows them." })]));
 }
 
+const allCards = () => [...pins, ...(script ? script.products.map((item) => item.card) : [])];
+
 function applyStock({ product_id, variant_id, stock, product_stock }) {
-  for (const card of pins) {
+  for (const card of allCards()) {
     if (card.id !== product_id) continue;
     card.stock = product_stock;
     for (const v of card.variants) if (v.id === variant_id) v.stock = stock;
   }
-  const node = document.querySelector(`.product-card[data-product-id="${product_id}"]`);
-  if (!node) return;
-  const stockNode = node.querySelector("[data-stock]");
-  stockNode.textContent = stockText(product_stock);
-  stockNode.className = stockClass(product_stock);
-  const option = node.querySelector(`option[value="${variant_id}"]`);
-  if (option) {
-    option.disabled = stock <= 0;
-    option.textContent = option.textContent.replace(/— -?\d+ left$/, `— ${stock} left`);
+  for (const node of document.querySelectorAll(`.product-card[data-product-id="${product_id}"]`)) {
+    const stockNode = node.querySelector("[data-stock]");
+    stockNode.textContent = stockText(product_stock);
+    stockNode.className = stockClass(product_stock);
+    const option = node.querySelector(`option[value="${variant_id}"]`);
+    if (option) {
+      option.disabled = stock <= 0;
+      option.textContent = option.textContent.replace(/— -?\d+ left$/, `— ${stock} left`);
+    }
   }
 }
 
@@ -164,7 +177,7 @@ async function onAddToBag(event) {
 }
 
 function productStock({ variant_id, stock }) {
-  for (const card of pins) {
+  for (const card of allCards()) {
     if (card.variants.some((x) => x.id === variant_id)) return card.variants.reduce((sum, x) => sum + (x.id === variant_id ? stock : x.stock), 0);
   }
   return stock;
@@ -178,8 +191,10 @@ function renderBag(next) {
     node.textContent = String(bag.count);
     node.setAttribute("aria-label", `${bag.count} items in your bag`);
   }
-  const lines = document.querySelector("[data-bag-lines]");
-  if (lines) {
+  for (const node of document.querySelectorAll("[data-bag-count-text]")) {
+    node.textContent = bag.count === 1 ? "1 piece" : `${bag.count} pieces`;
+  }
+  for (const lines of document.querySelectorAll("[data-bag-lines]")) {
     lines.replaceChildren(...(bag.lines.length ? bag.lines.map((line) => el("li", { class: "bag-line" },
       line.image_url ? el("img", { src: line.image_url, alt: "" }) : el("div", { class: "ph" }),
       el("div", {}, el("strong", { text: line.name }), el("br"),
@@ -187,8 +202,32 @@ function renderBag(next) {
       el("span", { text: money(line.unit_price_minor * line.quantity, bag.currency) }),
     )) : [el("li", { class: "empty", text: "Your bag is empty." })]));
   }
-  const total = document.querySelector("[data-bag-total]");
-  if (total) total.textContent = money(bag.total_minor, bag.currency);
+  for (const total of document.querySelectorAll("[data-bag-total]")) {
+    total.textContent = money(bag.total_minor, bag.currency);
+  }
+}
+
+// --- the sheet: a product's sizes and the bag, over the playing video ---------------
+
+const sheet = $("sheet");
+let sheetReturn = null;
+
+function openSheet(productId) {
+  if (!sheet) { toggleBag(true); return; }
+  const card = productId ? shownCards().find((c) => c.id === Number(productId)) : null;
+  $("sheet-title").textContent = card ? card.name : "Your bag";
+  $("sheet-product").replaceChildren(...(card ? [productCard(card, "sheet-variant")] : []));
+  sheetReturn = document.activeElement;
+  sheet.hidden = false;
+  document.body.dataset.sheet = card ? "product" : "bag";
+  (sheet.querySelector("select") || sheet.querySelector("[data-close-sheet]")).focus();
+}
+
+function closeSheet() {
+  if (!sheet || sheet.hidden) return;
+  sheet.hidden = true;
+  delete document.body.dataset.sheet;
+  if (sheetReturn && document.contains(sheetReturn)) sheetReturn.focus();
 }
 
 function toggleBag(open) {
@@ -213,7 +252,7 @@ function messageItem(message) {
     item.append(el("div", { class: "chat-product" },
       card.image_url ? el("img", { src: card.image_url, alt: "", width: 40, height: 50 }) : null,
       el("span", {}, el("strong", { text: card.name }), " ", money(card.price_minor, card.currency))));
-    if (!pins.some((p) => p.id === card.id)) { pins.push(card); renderPins(); }
+    if (!script && !pins.some((p) => p.id === card.id)) { pins.push(card); renderPins(); }
   } else {
     item.append(el("span", { class: "body", text: message.body }));
   }
@@ -260,6 +299,80 @@ function renderOffer(offer) {
   offerTimer = setInterval(tick, 1000);
 }
 
+// --- the shoppable replay: chat and products in step with the recording ---------------
+
+const replayVideo = $("replay");
+let replayShown = { key: "", messages: -1 };
+
+function replayCards() {
+  const t = replayVideo ? replayVideo.currentTime : 0;
+  const seen = new Map(); // the latest pin of each product up to now, most recent first
+  for (const item of script.products) if (item.at <= t + 0.05) seen.set(item.card.id, item);
+  return [...seen.values()].sort((a, b) => b.at - a.at).slice(0, 3).map((item) => item.card);
+}
+
+function renderReplay() {
+  const t = replayVideo.currentTime;
+  const key = replayCards().map((c) => c.id).join(",");
+  if (key !== replayShown.key) { replayShown.key = key; renderPins(); }
+  const count = script.messages.filter((m) => m.at <= t + 0.05).length;
+  if (count !== replayShown.messages) {
+    replayShown.messages = count;
+    const box = $("messages");
+    box.replaceChildren(...script.messages.slice(0, count).map(messageItem));
+    box.scrollTop = box.scrollHeight;
+  }
+  for (const button of document.querySelectorAll("[data-seek]")) {
+    const at = Number(button.dataset.seek);
+    button.setAttribute("aria-current", String(at <= t + 0.05 && key.split(",")[0] === button.dataset.productId));
+  }
+}
+
+function seekTo(at) {
+  const start = Number(replayVideo.dataset.start || 0);
+  replayVideo.currentTime = Math.max(start, at);
+  replayVideo.play().catch(() => {}); // a browser may want a tap first: the controls are there
+}
+
+if (replayVideo) $("unmute").hidden = true; // the replay's own controls carry its sound
+if (script && replayVideo) {
+  for (const event of ["timeupdate", "seeked", "loadedmetadata"]) replayVideo.addEventListener(event, renderReplay);
+  $("timeline")?.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-seek]");
+    if (button) seekTo(Number(button.dataset.seek));
+  });
+}
+
+// --- the picture: portrait fills, landscape letterboxes; captions when there are some ---
+
+function watchShape(video) {
+  if (!video) return;
+  const stage = video.closest(".stage");
+  const shape = () => {
+    if (!video.videoWidth) return;
+    stage.dataset.orientation = video.videoHeight > video.videoWidth ? "portrait" : "landscape";
+  };
+  video.addEventListener("loadedmetadata", shape);
+  video.addEventListener("resize", shape);
+}
+watchShape($("player"));
+watchShape(replayVideo);
+
+// Captions: shown only when the video carries a text track (none is stored today).
+const captions = $("captions");
+function offerCaptions() {
+  const video = replayVideo || $("player");
+  if (!captions || !video || !video.textTracks.length) return;
+  captions.hidden = false;
+  captions.onclick = () => {
+    const track = video.textTracks[0];
+    track.mode = track.mode === "showing" ? "hidden" : "showing";
+    captions.setAttribute("aria-pressed", String(track.mode === "showing"));
+  };
+}
+(replayVideo || $("player"))?.textTracks?.addEventListener?.("addtrack", offerCaptions);
+offerCaptions();
+
 // --- wiring --------------------------------------------------------------------
 
 function makeSocket() {
@@ -285,20 +398,23 @@ room.addEventListener("joined", (event) => {
   }
   $("viewer-count").textContent = String(state.viewers);
   $("heart-count").textContent = String(state.hearts);
-  pins = pinsOrFeatured(state.pinned);
-  renderPins();
+  if (!script) { pins = pinsOrFeatured(state.pinned); renderPins(); }
   if (state.bag) renderBag(state.bag);
   renderOffer(state.offer);
   if (sessionStatus === "live") startVideo();
   renderState();
 });
-room.addEventListener("messages", (event) => addMessages(event.detail));
+// A replay plays its chat from the script, in step with the recording, not the room's.
+room.addEventListener("messages", (event) => { if (!script) addMessages(event.detail); });
 room.addEventListener("message_deleted", (event) => {
   document.querySelector(`[data-message-id="${event.detail.id}"]`)?.remove();
 });
 room.addEventListener("hearts", (event) => { $("heart-count").textContent = String(event.detail.total); });
 room.addEventListener("presence", (event) => { $("viewer-count").textContent = String(event.detail.viewers); });
-room.addEventListener("pins", (event) => { pins = pinsOrFeatured(event.detail.pinned); renderPins(); });
+room.addEventListener("pins", (event) => {
+  pins = pinsOrFeatured(event.detail.pinned);
+  if (!script) renderPins();
+});
 room.addEventListener("stock", (event) => applyStock(event.detail));
 room.addEventListener("offer", (event) => renderOffer(event.detail));
 room.addEventListener("bag", (event) => renderBag(event.detail));
@@ -324,8 +440,10 @@ room.addEventListener("show_state", (event) => {
   }
 });
 
-$("pinned").addEventListener("submit", onAddToBag);
-$("chat-form").addEventListener("submit", onChat);
+document.addEventListener("submit", (event) => {
+  if (event.target.closest("form[data-add-to-bag]")) onAddToBag(event);
+});
+$("chat-form")?.addEventListener("submit", onChat);
 // Product clicks for the show's analytics: opening a card's page, or its sizes once per card.
 const opened = new Set();
 $("pinned").addEventListener("click", (event) => {
@@ -349,10 +467,26 @@ $("unmute").addEventListener("click", (event) => {
   event.target.textContent = video.muted ? "Sound on" : "Sound off";
 });
 for (const link of document.querySelectorAll("[data-bag-link], [data-open-bag]")) {
-  link.addEventListener("click", (event) => { event.preventDefault(); toggleBag(true); });
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    if (sheet) openSheet(null); else toggleBag(true);
+  });
 }
 document.querySelector("[data-close-bag]")?.addEventListener("click", () => toggleBag(false));
-document.addEventListener("keydown", (event) => { if (event.key === "Escape") toggleBag(false); });
+document.querySelector("[data-close-sheet]")?.addEventListener("click", closeSheet);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") { toggleBag(false); closeSheet(); }
+});
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("[data-open-sheet]");
+  if (!button) return;
+  const card = button.closest(".product-card");
+  openSheet(card.dataset.productId);
+  if (!opened.has(card.dataset.productId)) {
+    opened.add(card.dataset.productId);
+    room.productClick(card.dataset.productId);
+  }
+});
 window.addEventListener("online", renderState);
 window.addEventListener("offline", renderState);
 
@@ -370,6 +504,15 @@ if (window.parent !== window) {
   new ResizeObserver(report).observe(document.body);
 }
 
+// The phone player fills the screen under the header, whatever height the header wraps to.
+const header = document.querySelector(".site-header");
+if (header && root.classList.contains("player-layout")) {
+  const fit = () => document.documentElement.style.setProperty("--header-h", `${header.offsetHeight}px`);
+  new ResizeObserver(fit).observe(header);
+  fit();
+}
+
 renderBag(bag);
 renderState();
+if (script) renderPins();
 room.connect();

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8e40e262f7f3
+Revision ID: 0f09b72b830e
 Revises:
-Create Date: 2026-12-01 15:22:46.288977
+Create Date: 2026-12-01 15:34:58.715907
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "8e40e262f7f3"
+revision: str = "0f09b72b830e"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -48,6 +48,8 @@ def upgrade() -> None:
         sa.Column("auto_answer_after_seconds", sa.Integer(), nullable=False),
         sa.Column("show_reminder_minutes", sa.Integer(), nullable=False),
         sa.Column("waitlist_hold_minutes", sa.Integer(), nullable=False),
+        sa.Column("replay_price", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("bag_outside_live", sa.Boolean(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -963,6 +965,8 @@ def upgrade() -> None:
         sa.Column("product_id", sa.Integer(), nullable=False),
         sa.Column("pinned_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("unpinned_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("showing", sa.Boolean(), nullable=False),
+        sa.Column("price_minor", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["live_session_id"], ["live_sessions.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["product_id"], ["products.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
