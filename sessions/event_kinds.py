@@ -376,3 +376,22 @@ declare(
     summary="a video request in a thread was made, accepted (its consultation is open), "
     "declined or cancelled: to the thread's shopper and the associate holding it",
 )
+
+
+# --- the shared bag of a 1:1 (a thread, its consultation room) --------------------------
+
+
+class SharedBagPayload(Payload):
+    thread_id: int
+    bag: dict[str, Any]  # as GET /api/threads/{id}/bag returns it
+    by: str  # who changed it: the shopper's or the associate's name
+
+
+declare(
+    "shared_bag",
+    SharedBagPayload,
+    A.SHOPPER,
+    A.BRAND_STAFF,
+    summary="the shared bag of a thread changed (added, quantity, removed, checked out): to "
+    "its shopper and the brand's staff (the inbox and the consultation room)",
+)

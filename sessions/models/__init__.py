@@ -35,6 +35,7 @@ from sessions.models.commerce import (
     StockReservation,
 )
 from sessions.models.escalation import VideoRequest, VideoRequestStatus, VideoSide
+from sessions.models.identity import SignInLink
 from sessions.models.live import (
     ChatMessage,
     FlashOffer,
@@ -106,6 +107,7 @@ __all__ = [
     "ShowReminder",
     "ShowReminderMail",
     "ShowStatus",
+    "SignInLink",
     "StockReservation",
     "Store",
     "Thread",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import ModuleType
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
@@ -313,6 +314,7 @@ def do_book(
         appointment_id=appointment.id,
         starts_at=starts_at.isoformat(),
     )
+    _activity().note_booked(db, appointment)
     return appointment
 
 
@@ -350,6 +352,7 @@ def do_reschedule(
     db.add(Reminder(appointment_id=appointment.id, kind=f"moved-{_stamp(now)}", due_at=now))
     _commit_or_conflict(db)
     _offer_to_waitlist(db, appointment.associate_id, freed, now)
+    _activity().note_moved(db, appointment)
     return appointment
 
 
@@ -415,6 +418,7 @@ def do_cancel(
         appointment_id=appointment.id,
         by=by,
     )
+    _activity().note_cancelled(db, appointment, by=by)
     return appointment
 
 
@@ -518,3 +522,10 @@ def appointments_between(
 
 
 # --- exceptions to the weekly hours -------------------------------------------------
+
+
+def _activity() -> ModuleType:
+    """The thread's notes (imported late: the thread's module reads slots from here)."""
+    from sessions.service import activity
+
+    return activity

@@ -299,4 +299,6 @@ DELIVERIES: dict[str, Handler] = {
     "thread_offer_withdrawn": _simple("thread_offer_withdrawn"),
     # video from a thread ("Show me on camera", "Try it on for you on camera")
     "video_request": _simple("video_request"),
+    # the shared bag of a 1:1, both sides
+    "shared_bag": _simple("shared_bag"),
 }
