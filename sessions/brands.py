@@ -106,6 +106,7 @@ def do_update_brand_settings(
     away_after_minutes: object = None,
     auto_answer_after_seconds: object = None,
     show_reminder_minutes: object = None,
+    signin_link_minutes: object = None,
 ) -> Brand:
     """Save a brand's settings, the same checks from the admin page, the API and the CLI.
 
@@ -162,6 +163,10 @@ def do_update_brand_settings(
         )
     if reminder_minutes is not None:
         brand.show_reminder_minutes = reminder_minutes
+    if signin_link_minutes not in (None, ""):  # a returning shopper's e-mailed link works this long
+        brand.signin_link_minutes = _whole_number(
+            signin_link_minutes, "signin_link_minutes", 5, 24 * 60, "minutes"
+        )
     db.add(brand)
     db.commit()
     return brand

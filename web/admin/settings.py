@@ -31,6 +31,7 @@ FIELDS = (
     "away_after_minutes",
     "auto_answer_after_seconds",
     "show_reminder_minutes",
+    "signin_link_minutes",
 )
 
 
