@@ -27,7 +27,8 @@ function start(root) {
   const leave = root.querySelector("[data-ask-leave]");
   const video = askVideo(root, { embedded: Boolean(embedToken) });
   const sheet = sheetOf(root);
-  const bag = sharedBag(root.querySelector("[data-shared-bag]"));  // shared with the associate
+  const bag = sharedBag(root.querySelector("[data-shared-bag]"),  // shared with the associate
+    { auth: embedToken ? { embed_token: embedToken } : undefined });
   signInForm(root, brandId);
   let thread = null;
   let socket = null;

@@ -12,7 +12,7 @@ const debounce = (fn, ms) => {
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 };
 
-export function sharedBag(root) {
+export function sharedBag(root, { auth } = {}) {
   if (!root) return { setThread() {} };
   const side = root.dataset.side || "shopper";
   const brandId = Number(root.dataset.brandId);
@@ -121,20 +121,29 @@ export function sharedBag(root) {
     });
   }
 
-  connectThreads({
-    connect: () => { root.dataset.live = "1"; load(); },
-    shared_bag: (d) => {
-      if (d.thread_id !== threadId) return;
-      render(d.bag);
-      if (d.by) status.textContent = `Updated by ${d.by}.`;
-    },
-  });
+  // Connected once there is a thread (so a shopper, and the socket is in their room).
+  let listening = false;
+  const listen = () => {
+    if (listening) return;
+    listening = true;
+    connectThreads({
+      connect: () => { root.dataset.live = "1"; load(); },
+      shared_bag: (d) => {
+        if (d.thread_id !== threadId) return;
+        render(d.bag);
+        if (d.by) status.textContent = `Updated by ${d.by}.`;
+      },
+    }, { auth });
+  };
 
   const setThread = (id) => {
     if (id === threadId && !root.hidden) return;
     threadId = id;
     root.hidden = !id;
-    if (id) { root.dataset.threadId = String(id); load(); }
+    if (!id) return;
+    root.dataset.threadId = String(id);
+    load();
+    listen();
   };
   if (threadId) setThread(threadId);
   return { setThread, side };
