@@ -583,3 +583,36 @@ def can_see_show_interaction(actor: Actor, live: LiveSession) -> bool:
 def access_see_show_interaction(actor: Actor, live: LiveSession) -> None:
     if not can_see_show_interaction(actor, live):
         raise NotFound(f"No show room with id {live.id}.")
+# --- a returning shopper: the e-mailed sign-in link, the shared bag --------------------
+
+
+def access_signin_link(actor: Actor) -> None:
+    """Ask for, or use, a shopper's e-mailed sign-in link: shoppers (and guests, who become
+    one); staff are signed in as staff and have no shopper identity to carry over."""
+    if actor.is_staff:
+        raise Forbidden("You are signed in as staff; sign out to continue as a shopper.")
+
+
+def can_edit_shared_bag(actor: Actor, thread: Thread) -> bool:
+    """The bag of a 1:1 (the thread's shopper's open bag at its brand): the shopper, and the
+    brand's staff who serve them (any associate of the brand may pick the thread up)."""
+    if actor.shopper_id is not None and actor.shopper_id == thread.shopper_id:
+        return True
+    return actor.is_staff and (actor.is_platform_admin or actor.brand_id == thread.brand_id)
+
+
+def access_shared_bag(actor: Actor, thread: Thread) -> None:
+    """Read and edit the shared bag of a thread; another shopper is told 404 (as for the
+    thread), another brand's staff 403."""
+    if can_edit_shared_bag(actor, thread):
+        return
+    if actor.is_staff:
+        raise Forbidden("This belongs to another brand.")
+    raise NotFound(f"No thread with id {thread.id}.")
+
+
+def access_shared_bag_checkout(actor: Actor, thread: Thread) -> None:
+    """Only the shopper checks out: the bag goes to their own cart."""
+    access_shared_bag(actor, thread)
+    if actor.shopper_id != thread.shopper_id:
+        raise Forbidden("Only the shopper checks out their bag.")

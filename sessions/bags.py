@@ -254,8 +254,12 @@ def do_add_to_bag(
     variant_id: object,
     quantity: object = 1,
     live: LiveSession | None = None,
+    for_shopper: int | None = None,
 ) -> Added:
-    """Reserve `quantity` of a variant for the shopper's bag, or raise SoldOut."""
+    """Reserve `quantity` of a variant for the shopper's bag, or raise SoldOut.
+
+    ``for_shopper``: the bag of a 1:1 thread, whose gate (``access_shared_bag``) the
+    caller passed (sessions/service/shared_bag.py)."""
     if not isinstance(variant_id, int) or isinstance(variant_id, bool):
         raise InvalidInput("Choose a size and colour.", field="variant_id")
     if not isinstance(quantity, int) or isinstance(quantity, bool):
@@ -270,7 +274,7 @@ def do_add_to_bag(
         access_join(actor, live)
         if live.brand_id != product.brand_id:
             raise InvalidInput("This product is not sold in this session.", field="variant_id")
-    shopper_id = _bag_shopper(actor, live)
+    shopper_id = for_shopper if for_shopper is not None else _bag_shopper(actor, live)
     brand = db.get(Brand, product.brand_id)
     assert brand is not None and variant.id is not None
     do_release_expired(db, variant_id=variant.id)
@@ -375,6 +379,17 @@ def _reserve(
             db.refresh(claimed)
             publish("offer", live.room, offer=offer_out(claimed), offer_id=claimed.id)
         publish_live_figures(db, live)
+    from sessions.service import activity  # late: the thread's module reads the bag
+
+    activity.note_added_to_bag(
+        db,
+        brand.id,
+        shopper_id,
+        product_name=product.name,
+        size=variant.size,
+        quantity=quantity,
+        by_staff=actor.name if actor.is_staff else None,
+    )
     return Added(bag=body, stock=stock)
 
 
@@ -510,6 +525,12 @@ def do_remove_line(
     line = get_or_404(db, BagLine, line_id, "bag line")
     bag = get_or_404(db, Bag, line.bag_id, "bag")
     access_bag(actor, bag, live)
+    return remove_line(db, line, bag, live)
+
+
+def remove_line(db: Session, line: BagLine, bag: Bag, live: LiveSession | None = None) -> dict:
+    """Remove a line whose bag's gate the caller passed; its stock goes back."""
+    line_id = line.id
     if bag.status is not BagStatus.OPEN:
         raise Conflict("This bag has already gone to checkout.")
     now = utcnow()

@@ -109,6 +109,7 @@ def do_update_brand_settings(
     waitlist_hold_minutes: object = None,
     replay_price: object = None,
     bag_outside_live: bool | None = None,
+    signin_link_minutes: object = None,
 ) -> Brand:
     """Save a brand's settings, the same checks from the admin page, the API and the CLI.
 
@@ -177,6 +178,10 @@ def do_update_brand_settings(
         brand.replay_price = str(replay_price)
     if bag_outside_live is not None:
         brand.bag_outside_live = bag_outside_live
+    if signin_link_minutes not in (None, ""):  # a returning shopper's e-mailed link works this long
+        brand.signin_link_minutes = _whole_number(
+            signin_link_minutes, "signin_link_minutes", 5, 24 * 60, "minutes"
+        )
     db.add(brand)
     db.commit()
     return brand

@@ -442,3 +442,22 @@ declare(
     A.ROOM,
     summary="the question answered on air is pinned over the video (None: unpinned)",
 )
+
+
+# --- the shared bag of a 1:1 (a thread, its consultation room) --------------------------
+
+
+class SharedBagPayload(Payload):
+    thread_id: int
+    bag: dict[str, Any]  # as GET /api/threads/{id}/bag returns it
+    by: str  # who changed it: the shopper's or the associate's name
+
+
+declare(
+    "shared_bag",
+    SharedBagPayload,
+    A.SHOPPER,
+    A.BRAND_STAFF,
+    summary="the shared bag of a thread changed (added, quantity, removed, checked out): to "
+    "its shopper and the brand's staff (the inbox and the consultation room)",
+)

@@ -264,3 +264,14 @@ def _attach_ics(message: EmailMessage, ics: bytes) -> None:
         filename="consultation.ics",
         params={"method": "REQUEST"},
     )
+
+
+def signin_message(*, brand_name: str, email: str, url: str, minutes: int) -> EmailMessage:
+    """The returning shopper's sign-in link (sessions/service/signin.py)."""
+    message = _addressed(Address(addr_spec=email), f"Continue your conversation with {brand_name}")
+    message.set_content(
+        f"Hello,\n\nOpen this link in the browser you want to continue on:\n\n{url}\n\n"
+        f"It works once, for {minutes} minutes. If you did not ask for it, ignore this "
+        f"e-mail: nothing happens without the link.\n\n{brand_name}\n"
+    )
+    return message

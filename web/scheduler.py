@@ -69,9 +69,10 @@ def route_queue(app: Flask) -> object:
 
 
 def send_reminders(app: Flask) -> object:
-    from web.service.services import links, mailer
+    from web.service.services import links, mailer, send_signin_links
 
-    return run_due_reminders(get_engine(app), mailer(app), utcnow(), links(app))
+    sent = run_due_reminders(get_engine(app), mailer(app), utcnow(), links(app))
+    return sent + send_signin_links(app)  # the returning shoppers' sign-in links too
 
 
 def pass_waitlist_holds(app: Flask) -> object:

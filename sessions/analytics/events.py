@@ -128,6 +128,13 @@ def do_record_join(
         )
     )
     db.commit()
+    if live.show_id is not None and actor.shopper_id is not None:
+        from sessions.models import Show
+        from sessions.service import activity  # the shopper's thread notes the show
+
+        show = db.get(Show, live.show_id)
+        if show is not None:
+            activity.note_show_watched(db, live.brand_id, actor.shopper_id, show_title=show.title)
     return True
 
 

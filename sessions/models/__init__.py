@@ -37,6 +37,7 @@ from sessions.models.commerce import (
     StockReservation,
 )
 from sessions.models.escalation import VideoRequest, VideoRequestStatus, VideoSide
+from sessions.models.identity import SignInLink
 from sessions.models.interaction import (
     Poll,
     PollAnswer,
@@ -121,6 +122,7 @@ __all__ = [
     "ShowReminder",
     "ShowReminderMail",
     "ShowStatus",
+    "SignInLink",
     "StockReservation",
     "Store",
     "Thread",

@@ -69,6 +69,9 @@ class Brand(SQLModel, table=True):
     replay_price: str = Field(default="live", max_length=8)
     bag_outside_live: bool = Field(default=False)
     created_at: datetime = utc_field(default_now=True)
+    # The e-mailed sign-in link of a returning shopper works this long, once
+    # (sessions/service/signin.py).
+    signin_link_minutes: int = Field(default=30, ge=5, le=24 * 60)
 
 
 class Store(SQLModel, table=True):
@@ -130,6 +133,9 @@ class Shopper(SQLModel, table=True):
     expires_at: datetime = Field(
         default_factory=lambda: utcnow() + GUEST_LIFETIME, sa_type=UTCDateTime, index=True
     )
+    # Set when the shopper opened a sign-in link sent to ``email``: only a verified
+    # e-mail decides who a browser is (sessions/service/signin.py).
+    email_verified_at: datetime | None = utc_field(nullable=True)
 
 
 class AssociateStatus(enum.StrEnum):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import ModuleType
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
@@ -320,6 +321,7 @@ def do_book(
         appointment_id=appointment.id,
         starts_at=starts_at.isoformat(),
     )
+    _activity().note_booked(db, appointment)
     return appointment
 
 
@@ -357,6 +359,7 @@ def do_reschedule(
     db.add(Reminder(appointment_id=appointment.id, kind=f"moved-{_stamp(now)}", due_at=now))
     _commit_or_conflict(db)
     _offer_to_waitlist(db, appointment.associate_id, freed, now, appointment.store_id)
+    _activity().note_moved(db, appointment)
     return appointment
 
 
@@ -424,6 +427,7 @@ def do_cancel(
         appointment_id=appointment.id,
         by=by,
     )
+    _activity().note_cancelled(db, appointment, by=by)
     return appointment
 
 
@@ -509,3 +513,10 @@ def appointments_between(
 
 
 # --- exceptions to the weekly hours -------------------------------------------------
+
+
+def _activity() -> ModuleType:
+    """The thread's notes (imported late: the thread's module reads slots from here)."""
+    from sessions.service import activity
+
+    return activity

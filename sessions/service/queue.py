@@ -35,9 +35,9 @@ from sessions.models import (
     SessionStatus,
     Store,
 )
-from sessions.service import routing
+from sessions.service import activity, routing
 from sessions.service.routing import next_opening
-from sessions.service.threads import do_note_in_thread, route_threads
+from sessions.service.threads import route_threads
 
 DEFAULT_ACCEPT_SECONDS = 30
 # What one chat takes on average when we have no history to go on.
@@ -431,8 +431,9 @@ def do_accept(
     publish_queue(db, request.brand_id)  # those behind move up
     profile = db.get(AssociateProfile, associate_id)
     name = profile.display_name if profile else "an associate"
-    channel = "Video" if request.mode == "video" else "Talk-now chat"
-    do_note_in_thread(db, request.brand_id, request.shopper_id, f"{channel} started with {name}")
+    activity.note_talk_now_started(
+        db, request.brand_id, request.shopper_id, mode=request.mode, associate_name=name
+    )
     return live
 
 

@@ -27,6 +27,7 @@ from sessions.models import (
     SessionKind,
     SessionStatus,
 )
+from sessions.service import activity
 from sessions.service.queue import do_route
 from sessions.service.routing import can_take
 from sessions.service.threads import do_note_in_thread, do_picture_in_thread, route_threads
@@ -171,7 +172,7 @@ def do_end_consultation(
         db.commit()
         publish("session_state", live.room, status="ended")
         if live.shopper_id is not None:
-            do_note_in_thread(db, live.brand_id, live.shopper_id, "Video ended", now=now)
+            activity.note_consultation_ended(db, live.brand_id, live.shopper_id, now=now)
         do_route(db, live.brand_id, now=now, changed=True)  # a freed place: shorter waits
         route_threads(db, live.brand_id, now=now)  # the freed place may take a chat
     return live

@@ -24,9 +24,11 @@ from sessions.models import (
     QueueStatus,
     Shopper,
     ShowReminder,
+    SignInLink,
 )
 from sessions.service import queue
 from sessions.service.appointments import manage_token
+from sessions.service.signin import link_token as signin_link_token
 from sessions.shows.reminders import unsubscribe_token
 from tests.factories import Factory
 from tests.security.consultation_world import (
@@ -97,6 +99,18 @@ def show_reminder(session: Session, world: World) -> ShowReminder:
     return reminder
 
 
+def signin_link(session: Session, world: World, shopper_id: int) -> SignInLink:
+    link = SignInLink(
+        brand_id=world.brand_a.id or 0,
+        shopper_id=shopper_id,
+        email="back@example.com",
+        expires_at=utcnow() + timedelta(minutes=30),
+    )
+    session.add(link)
+    session.commit()
+    return link
+
+
 def url_of(endpoint: str, rule: str, ids: dict[str, object]) -> str:
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -136,6 +150,10 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         # The unsubscribe link of a show reminder: its page asks, only its POST unsubscribes.
         "reminder_token": unsubscribe_token(
             app.config["SECRET_KEY"], show_reminder(session, world)
+        ),
+        # A returning shopper's e-mailed sign-in link: its page asks, only its POST signs in.
+        "signin_token": signin_link_token(
+            app.config["SECRET_KEY"], signin_link(session, world, appointment.shopper_id)
         ),
     }
     session.commit()  # end the read: on SQLite it would hold the write lock

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from sessions.clock import utcnow
 from sessions.models import AssociateProfile, SavedReply, Shopper, Thread, ThreadStatus
 
 
 def waiting_thread(db: Session, brand_id: int, shopper_id: int, offered_to: int | None) -> int:
-    thread = Thread(
-        brand_id=brand_id,
-        shopper_id=shopper_id,
-        status=ThreadStatus.WAITING,
-        offered_to=offered_to,
-        offered_at=utcnow() if offered_to else None,
-        waiting_since=utcnow(),
-    )
+    # A booking already made the shopper's thread (its note): that one waits then.
+    thread = db.exec(
+        select(Thread).where(Thread.brand_id == brand_id, Thread.shopper_id == shopper_id)
+    ).first() or Thread(brand_id=brand_id, shopper_id=shopper_id)
+    thread.status = ThreadStatus.WAITING
+    thread.offered_to = offered_to
+    thread.offered_at = utcnow() if offered_to else None
+    thread.waiting_since = utcnow()
     db.add(thread)
     db.commit()
     assert thread.id is not None

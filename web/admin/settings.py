@@ -33,6 +33,7 @@ FIELDS = (
     "show_reminder_minutes",
     "waitlist_hold_minutes",
     "replay_price",
+    "signin_link_minutes",
 )
 
 

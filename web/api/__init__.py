@@ -39,5 +39,7 @@ from web.api.service import (
     queue,  # noqa: F401
     replies,  # noqa: F401
     rooms,  # noqa: F401
+    shared_bag,  # noqa: F401
+    signin,  # noqa: F401
     threads,  # noqa: F401
 )

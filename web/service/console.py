@@ -8,7 +8,8 @@ from werkzeug.wrappers import Response
 from sessions.access import access_host
 from sessions.catalogue import get_or_404
 from sessions.errors import Forbidden, NotFound
-from sessions.models import AssociateProfile, Brand, LiveSession, SessionKind
+from sessions.models import AssociateProfile, Brand, LiveSession, SessionKind, Thread
+from sessions.service import threads
 from web.console.views import console_brand, signed_in_staff, to_login
 from web.db import db
 from web.identity import current_actor
@@ -50,7 +51,15 @@ def associate_room(live_session_id: int) -> Page:
         side="associate",
         mode="video",
         other_name="the shopper",
+        shared_thread=_thread_of(live),
     )
+
+
+def _thread_of(live: LiveSession) -> Thread | None:
+    """The shopper's thread with the brand: its shared bag is the room's."""
+    if live.shopper_id is None:
+        return None
+    return threads.thread_of(db(), live.brand_id, live.shopper_id)
 
 
 @bp.get("/console/inbox")

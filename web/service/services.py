@@ -47,6 +47,25 @@ def _send_due(app: Flask) -> None:
         log.exception("sending appointment e-mails failed; the scheduler will retry")
 
 
+def flush_signin_links() -> None:
+    """Send the sign-in link just stored, after its commit, without holding up the request."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    socketio.start_background_task(send_signin_links, app)
+
+
+def send_signin_links(app: Flask) -> int:
+    from sessions.service import signin
+
+    try:
+        config = app.config
+        return signin.run_due(
+            get_engine(app), mailer(app), config["PUBLIC_URL"], config["SECRET_KEY"]
+        )
+    except Exception:
+        log.exception("sending sign-in links failed; the scheduler will retry")
+        return 0
+
+
 def config_defaults() -> dict[str, Any]:
     return {
         "QUEUE_ACCEPT_SECONDS": 30,

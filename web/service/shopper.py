@@ -1,4 +1,5 @@
-"""The shopper's pages: book, manage by signed link, join, talk now, leave a message, rate."""
+"""The shopper's pages: book, manage by signed link, join, talk now, leave a message, rate,
+and the e-mailed sign-in link of a returning shopper."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
@@ -14,7 +15,7 @@ from werkzeug.wrappers import Response
 from sessions.access import access_join, access_shopper_side, media_claims
 from sessions.catalogue import get_or_404
 from sessions.clock import on_the_calendar, utcnow
-from sessions.errors import DomainError, Forbidden, InvalidInput, NotFound
+from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from sessions.models import (
     Appointment,
     AssociateProfile,
@@ -24,9 +25,10 @@ from sessions.models import (
     QueueRequest,
     SessionKind,
     Shopper,
+    SignInLink,
     Store,
 )
-from sessions.service import appointments, messages_left, queue, ratings
+from sessions.service import appointments, messages_left, queue, ratings, signin, threads
 from sessions.service import waitlist as holds
 from web.db import db
 from web.identity import current_actor, ensure_shopper
@@ -273,6 +275,9 @@ def room(live_session_id: int) -> Page:
         other_name=profile.display_name if profile else "your associate",
         # Told on the waiting screen, before the associate lets the shopper in.
         recorded=brand is not None and media_claims(live, brand).record,
+        shared_thread=threads.thread_of(db(), live.brand_id, live.shopper_id)
+        if live.shopper_id is not None
+        else None,
     )
 
 
@@ -404,3 +409,50 @@ def rate(slug: str, live_session_id: int) -> Page:
         return render_template("booking/rate.html", **context), exc.status
     context["done"] = True
     return render_template("booking/rate.html", **context)
+
+
+# --- a returning shopper: the e-mailed sign-in link ------------------------------------------
+
+
+_SIGNIN_SAYS = {
+    "used": "This sign-in link has already been used. Ask for a new one from the chat panel.",
+    "expired": "This sign-in link has expired. Ask for a new one from the chat panel.",
+}
+
+
+def _signin_page(token: str, link: SignInLink, state: str, status: int = 200) -> tuple[str, int]:
+    brand = db().get(Brand, link.brand_id)
+    page = render_template(
+        "shop/signin.html",
+        brand=brand,
+        token=token,
+        state=state,
+        email=link.email,
+        message=_SIGNIN_SAYS.get(state, ""),
+        staff=current_actor().is_staff,
+    )
+    return page, status
+
+
+@bp.get("/signin/<signin_token>")
+def signin_link(signin_token: str) -> Page:
+    """The e-mail's link: a page with one button; opening it changes nothing (a mail
+    scanner that follows links spends nothing)."""
+    link = signin.link_from_token(db(), current_app.config["SECRET_KEY"], signin_token)
+    state = signin.state_of(link)
+    return _signin_page(signin_token, link, state, 200 if state == "ready" else 410)
+
+
+@bp.post("/signin/<signin_token>")
+def signin_use(signin_token: str) -> Page:
+    link = signin.link_from_token(db(), current_app.config["SECRET_KEY"], signin_token)
+    try:
+        shopper = signin.do_use_link(db(), current_actor(), link)
+    except Conflict:
+        return _signin_page(signin_token, link, signin.state_of(link), 410)
+    session["shopper_token"] = shopper.token
+    session.permanent = True
+    g.pop("actor", None)
+    brand = db().get(Brand, link.brand_id)
+    assert brand is not None
+    return redirect(url_for("shop.brand_home", slug=brand.slug, signed_in=1), code=303)

@@ -306,4 +306,6 @@ DELIVERIES: dict[str, Handler] = {
     # live means pushed: the waiting screens and the console's counts
     "queue_position": _simple("queue_position"),
     "queue_waiting": _simple("queue_waiting"),
+    # the shared bag of a 1:1, both sides
+    "shared_bag": _simple("shared_bag"),
 }

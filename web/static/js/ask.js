@@ -7,6 +7,7 @@
 import { api, apiHeaders } from "./ui.js";
 import { MessageLog, connectThreads, randomId, typingNotifier } from "./thread-view.js";
 import { askVideo } from "./ask-video.js";
+import { sharedBag } from "./shared-bag.js";
 
 const panel = document.querySelector("[data-ask]");
 if (panel) start(panel);
@@ -26,6 +27,9 @@ function start(root) {
   const leave = root.querySelector("[data-ask-leave]");
   const video = askVideo(root, { embedded: Boolean(embedToken) });
   const sheet = sheetOf(root);
+  const bag = sharedBag(root.querySelector("[data-shared-bag]"),  // shared with the associate
+    { auth: embedToken ? { embed_token: embedToken } : undefined });
+  signInForm(root, brandId);
   let thread = null;
   let socket = null;
   let typingTimer = null;
@@ -36,6 +40,7 @@ function start(root) {
     leave.hidden = !t || t.status === "closed";
     if (!t) return;
     video.thread(t);
+    bag.setThread(t.id);
     log.showSeen(t.staff_read_id);  // "Seen" under my last message the associate read
     if (t.status === "assigned" && t.associate) {
       const where = t.associate.store ? `, ${t.associate.store}` : "";
@@ -179,4 +184,24 @@ function sheetOf(root) {
     },
     onOpen(fn) { opened = fn; },
   };
+}
+
+// "Continue on another device / Recognise me": a one-time link to the shopper's e-mail; the
+// browser that opens it becomes this shopper (the thread and the bag are there).
+function signInForm(root, brandId) {
+  const form = root.querySelector("[data-signin-request]");
+  if (!form) return;
+  const said = form.querySelector("[data-signin-status]");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    said.textContent = "";
+    try {
+      const sent = await api(`/api/brands/${brandId}/signin-link`, {
+        method: "POST", body: { email: form.elements.email.value.trim() },
+      });
+      said.textContent = `We sent a link to ${sent.sent_to}. It works once, for ${sent.minutes} minutes.`;
+    } catch (err) {
+      said.textContent = err.message;
+    }
+  });
 }

@@ -108,6 +108,14 @@ function productLink(card) {
   return el("a", { href: card.url, target: linkTarget(), rel: linkTarget() ? "noopener" : null, text: card.name });
 }
 
+// Other modules add their controls to every card drawn (shared-bag.js: "Add to bag").
+const cardHooks = [];
+const drawn = [];
+export function onProductCard(hook) {
+  cardHooks.push(hook);
+  for (const [box, card] of drawn) if (box.isConnected) hook(box, card);
+}
+
 // Photo, name (a link to its page), price, stock: filled in when the card arrives.
 export function productCard(productId) {
   const box = el("article", { class: "product-card thread-card", "data-product-card": productId },
@@ -120,6 +128,8 @@ export function productCard(productId) {
         el("p", { class: "thread-card-name" }, productLink(card)),
         el("p", { class: "price", text: money(card.price_minor, card.currency) }),
         el("p", { class: `stock ${card.stock_state}`, "data-stock": card.stock_state, text: STOCK_TEXT[card.stock_state](card.stock) })));
+    drawn.push([box, card]);
+    for (const hook of cardHooks) hook(box, card);
   });
   return box;
 }

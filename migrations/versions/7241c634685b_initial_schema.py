@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0f09b72b830e
+Revision ID: 7241c634685b
 Revises:
-Create Date: 2026-12-01 15:34:58.715907
+Create Date: 2026-12-01 15:38:42.481302
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "0f09b72b830e"
+revision: str = "7241c634685b"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("replay_price", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("bag_outside_live", sa.Boolean(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("signin_link_minutes", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("brands", schema=None) as batch_op:
@@ -79,6 +80,7 @@ def upgrade() -> None:
         sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("email_verified_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("shoppers", schema=None) as batch_op:
@@ -135,6 +137,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_products_brand_id"), ["brand_id"], unique=False)
+
+    op.create_table(
+        "signin_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("claimed_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("signin_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_signin_links_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_signin_links_email"), ["email"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_signin_links_shopper_id"), ["shopper_id"], unique=False
+        )
 
     op.create_table(
         "stores",
@@ -1506,6 +1531,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_stores_brand_id"))
 
     op.drop_table("stores")
+    with op.batch_alter_table("signin_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_signin_links_shopper_id"))
+        batch_op.drop_index(batch_op.f("ix_signin_links_email"))
+        batch_op.drop_index(batch_op.f("ix_signin_links_brand_id"))
+
+    op.drop_table("signin_links")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_products_brand_id"))
 
