@@ -583,6 +583,8 @@ def can_see_show_interaction(actor: Actor, live: LiveSession) -> bool:
 def access_see_show_interaction(actor: Actor, live: LiveSession) -> None:
     if not can_see_show_interaction(actor, live):
         raise NotFound(f"No show room with id {live.id}.")
+
+
 # --- a returning shopper: the e-mailed sign-in link, the shared bag --------------------
 
 
