@@ -30,6 +30,7 @@ ALLOWED: dict[str, list[tuple[str, str]]] = {
     ],
     "show.js": [("tick, 1000", "a clock: the flash offer's seconds"), ("() => {", "a clock")],
     "show-poll.js": [("() => {", "a clock: the open poll's seconds left")],
+    "shared-bag.js": [("() => fn(...args), ms)", "debounce of the product search typed")],
     "inbox-tools.js": [("() => fn(...args), ms)", "debounce of what the associate types")],
     # The media relay has no socket: ICE gathering's time limit, and the pause between its
     # status reads while the other side's camera is not on yet.
