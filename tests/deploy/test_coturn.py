@@ -1,5 +1,6 @@
-"""deploy/turnserver.conf, run by Debian's coturn: relay addresses are allocated with the
-credentials it configures, over UDP and over TLS, and refused with any other."""
+"""deploy/turnserver.conf, run by Debian's coturn: relay addresses are allocated with
+time-limited credentials minted from its static-auth-secret (sessions/turn.py, what every
+media grant carries), over UDP and over TLS, and refused when altered or expired."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from aioice import stun
 from aioice.turn import TurnClientUdpProtocol, create_turn_endpoint
 
+from sessions.turn import turn_credentials
 from tests.deploy.nginx import self_signed
 from tests.servers import ROOT, free_port, wait_port
 
@@ -73,9 +75,9 @@ def turn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Turn]:
             proc.wait()
 
 
-def _allocate(server: tuple[str, int], password: str, **options: object) -> tuple[str, int]:
-    username = configured("user").split(":", 1)[0]
-
+def _allocate(
+    server: tuple[str, int], username: str, password: str, **options: object
+) -> tuple[str, int]:
     async def run() -> tuple[str, int]:
         transport, _ = await asyncio.wait_for(
             create_turn_endpoint(
@@ -92,22 +94,41 @@ def _allocate(server: tuple[str, int], password: str, **options: object) -> tupl
     return asyncio.run(run())
 
 
+def _credentials(ttl: int = 600) -> tuple[str, str]:
+    return turn_credentials(configured("static-auth-secret"), "shopper:7", ttl)
+
+
 def test_a_relay_address_is_allocated_over_udp(turn: Turn) -> None:
-    password = configured("user").split(":", 1)[1]
-    host, port = _allocate(("127.0.0.1", turn.port), password)
+    host, port = _allocate(("127.0.0.1", turn.port), *_credentials())
     assert host == "127.0.0.1" and port in turn.relay_ports
 
 
 def test_a_relay_address_is_allocated_over_tls(turn: Turn) -> None:
-    password = configured("user").split(":", 1)[1]
     context = ssl.create_default_context(cafile=str(turn.cert))
-    host, port = _allocate(("127.0.0.1", turn.tls_port), password, transport="tcp", ssl=context)
+    server = ("127.0.0.1", turn.tls_port)
+    host, port = _allocate(server, *_credentials(), transport="tcp", ssl=context)
     assert host == "127.0.0.1" and port in turn.relay_ports
 
 
-def test_a_wrong_password_is_refused(turn: Turn) -> None:
+def test_an_altered_credential_is_refused(turn: Turn) -> None:
+    username, _ = _credentials()
     with pytest.raises(stun.TransactionFailed) as refused:
-        _allocate(("127.0.0.1", turn.port), "not-the-password")
+        _allocate(("127.0.0.1", turn.port), username, "bm90LXRoZS1obWFj")
+    assert refused.value.response.attributes["ERROR-CODE"][0] == 401
+
+
+def test_another_identity_with_the_same_password_is_refused(turn: Turn) -> None:
+    username, password = _credentials()
+    expiry = username.split(":", 1)[0]
+    with pytest.raises(stun.TransactionFailed) as refused:
+        _allocate(("127.0.0.1", turn.port), f"{expiry}:shopper:8", password)
+    assert refused.value.response.attributes["ERROR-CODE"][0] == 401
+
+
+def test_an_expired_credential_is_refused(turn: Turn) -> None:
+    username, password = turn_credentials(configured("static-auth-secret"), "shopper:7", -5)
+    with pytest.raises(stun.TransactionFailed) as refused:
+        _allocate(("127.0.0.1", turn.port), username, password)
     assert refused.value.response.attributes["ERROR-CODE"][0] == 401
 
 
@@ -116,7 +137,7 @@ def test_private_and_loopback_peers_are_out_of_reach(turn: Turn, peer: str) -> N
     """A TURN client may name any peer: coturn must refuse this host and private networks.
     Asked as a CreatePermission alone, so nothing would be sent to the peer even if it
     were allowed."""
-    user, password = configured("user").split(":", 1)
+    user, password = _credentials()
     server = ("127.0.0.1", turn.port)
 
     async def run() -> stun.TransactionFailed:

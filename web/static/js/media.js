@@ -5,8 +5,9 @@
 //   viewer.addEventListener("statechange", (e) => badge(e.detail));
 //   const sender = await publish(stream, () => fetchGrant("publish"));
 //
-// A grant ({relay_url, grant, room, ice_servers}) is good for one connection and a
-// minute, so both take a function that fetches a fresh one for every (re)connect.
+// A grant ({relay_url, grant, room, ice_servers, ice_transport_policy}) is good for one
+// connection and a minute (its TURN credentials, when the server has TURN_SECRET, longer),
+// so both take a function that fetches a fresh one for every (re)connect.
 // Signalling is non-trickle: the offer is posted once ICE gathering is complete.
 // The answer carries a peer token: the proof the relay wants to hang that peer up
 // (DELETE /signal/<peer>) and to tell its room's status while the grant is long gone.
@@ -24,6 +25,13 @@ const NO_PICTURE_MS = 8000;
 
 const asSource = (grant) => (typeof grant === "function" ? grant : async () => grant);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The grant's ICE servers (TURN credentials minted for this grant) and policy ("relay":
+// TURN only, the browser's own addresses never leave it).
+const rtcConfiguration = (info) => ({
+  iceServers: info.ice_servers || [],
+  iceTransportPolicy: info.ice_transport_policy === "relay" ? "relay" : "all",
+});
 
 function waitForIce(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -148,7 +156,7 @@ class Viewer extends MediaLink {
 
   async _connect() {
     this._teardown();
-    const pc = new RTCPeerConnection({ iceServers: this.info.ice_servers || [] });
+    const pc = new RTCPeerConnection(rtcConfiguration(this.info));
     this.pc = pc;
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
@@ -261,7 +269,7 @@ class Publisher extends MediaLink {
 
   async _connect() {
     this.info = await this.getGrant();
-    const pc = new RTCPeerConnection({ iceServers: this.info.ice_servers || [] });
+    const pc = new RTCPeerConnection(rtcConfiguration(this.info));
     this.pc = pc;
     for (const track of this.stream.getTracks()) {
       pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
