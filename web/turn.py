@@ -3,6 +3,7 @@ this grant's holder (coturn's REST scheme, sessions/turn.py)."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import current_app
@@ -19,7 +20,8 @@ def grant_ice(identity: str) -> dict[str, Any]:
             turn_urls=config["TURN_URLS"],
             turn_secret=config["TURN_SECRET"],
             ttl_seconds=config["TURN_TTL_SECONDS"],
-            identity=identity,
+            # A viewer not yet a shopper is "anonymous": give its credential a name of its own.
+            identity=f"guest-{secrets.token_hex(6)}" if identity == "anonymous" else identity,
         ),
         "ice_transport_policy": config["ICE_TRANSPORT_POLICY"],
     }

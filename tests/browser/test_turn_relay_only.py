@@ -139,7 +139,7 @@ def test_a_viewer_forced_to_relay_only_ice_plays_the_show_through_coturn(
     (server,) = [s for s in grant["ice_servers"] if s.get("username")]
     assert server["urls"] == [turn.url]
     expiry, identity = server["username"].split(":", 1)
-    assert expiry.isdigit() and identity.startswith(("shopper-", "anonymous"))
+    assert expiry.isdigit() and identity.startswith(("shopper-", "guest-"))
     # The browser used it as told: only relayed candidates offered, a relayed pair chosen.
     assert stats["policy"] == "relay"
     candidates = re.findall(r"a=candidate:\S+ \d+ \S+ \d+ \S+ \d+ typ (\w+)", stats["offered"])
