@@ -105,6 +105,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Guests a client address may create: raise it for events behind one shared NAT.
         "GUEST_RATE_LIMIT": os.environ.get("GUEST_RATE_LIMIT", "20 per hour"),
         "GUEST_LIFETIME_DAYS": int(os.environ.get("GUEST_LIFETIME_DAYS", "30")),
+        # How long an embed page's signed token (its guest, for its brand) works.
+        "EMBED_TOKEN_SECONDS": int(os.environ.get("EMBED_TOKEN_SECONDS", "14400")),
         "CHAT_RATE_LIMIT": os.environ.get("CHAT_RATE_LIMIT", "5 per 10 seconds"),
         "HEART_RATE_LIMIT": os.environ.get("HEART_RATE_LIMIT", "30 per 3 seconds"),
         # Keys in Redis start with this: one per deployment sharing a Redis.
