@@ -165,8 +165,9 @@ class RelayServer:
         internal_token: str = "",
         env: dict[str, str] | None = None,
         log: IO[bytes] | None = None,
+        port: int | None = None,  # a restarted relay comes back on its port
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,

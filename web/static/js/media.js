@@ -131,6 +131,9 @@ class Viewer extends MediaLink {
         await this._watch();
       } catch (err) {
         if (this.closed) return;
+        // The lost peer is gone for good (a restarted relay never knew it): its token
+        // would make every status request from now on a 401.
+        this._teardown();
         if (err instanceof RelayError && err.code === "room_full") {
           const status = await this._status().catch(() => ({}));
           if (status.hls) { await this._playHls(status.hls); return; }
