@@ -94,7 +94,9 @@ def web(
         "TURN_TTL_SECONDS": "600",
         "ICE_TRANSPORT_POLICY": "relay",
     }
-    with WebServer(database_url, tmp_path, async_mode="gevent", env=env) as server:
+    with WebServer(
+        database_url, tmp_path, async_mode="gevent", env=env, ready_timeout=90
+    ) as server:
         yield server
 
 

@@ -56,7 +56,7 @@ def test_requests_during_a_postgres_restart_get_503_and_the_node_recovers(
         brand_id = brand.id
     engine.dispose()
 
-    with WebServer(postgres.url, tmp_path, create_schema=False) as web:
+    with WebServer(postgres.url, tmp_path, create_schema=False, ready_timeout=90) as web:
         http = requests.Session()
         assert http.get(f"{web.url}/api/brands", timeout=10).status_code == 200
         page = http.get(f"{web.url}/b/aurele", timeout=10)

@@ -41,7 +41,9 @@ def test_a_single_node_keeps_serving_its_rooms_without_redis(
         "RATE_LIMIT_PREFIX": f"fault-{uuid.uuid4().hex[:10]}",
     }
     room = {"session_id": seeded.live_id}
-    with WebServer(database_url, tmp_path, redis_url=redis_instance.url, env=env) as web:
+    with WebServer(
+        database_url, tmp_path, redis_url=redis_instance.url, env=env, ready_timeout=90
+    ) as web:
         host = RoomClient(web.url, staff_http(web.url, seeded.host_email)).connect()
         viewer = RoomClient(web.url, guest_http(web.url, seeded.live_id)).connect()
         late: RoomClient | None = None

@@ -86,7 +86,7 @@ def test_viewers_come_back_to_picture_after_a_relay_restart(
     camera.start()
     env = {"RELAY_URL": relay.url, "RELAY_INTERNAL_TOKEN": RELAY_TOKEN}
     try:
-        with WebServer(database_url, tmp_path, env=env) as web:
+        with WebServer(database_url, tmp_path, env=env, ready_timeout=90) as web:
             page = chromium.new_context(**DESKTOP).new_page()
             page.goto(f"{web.url}/b/{brand.slug}/shows/{show.id}")
             video_is_playing(page, "#player", timeout=45_000)
