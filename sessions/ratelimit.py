@@ -9,9 +9,11 @@ declares limiters and hits them, without knowing where the counts live.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
@@ -44,6 +46,23 @@ class _SweepingMemoryStorage(MemoryStorage):
         self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
+def _storage_errors() -> tuple[type[Exception], ...]:
+    from limits.errors import StorageError
+
+    errors: tuple[type[Exception], ...] = (StorageError, ConnectionError, TimeoutError)
+    try:
+        import redis
+
+        errors += (redis.RedisError,)
+    except ImportError:  # no Redis client: only the in-process storage is in use
+        pass
+    return errors
+
+
+_STORAGE_ERRORS = _storage_errors()
+log = logging.getLogger(__name__)
+
+
 class _Backend:
     """The one storage every limiter in this process shares."""
 
@@ -52,6 +71,24 @@ class _Backend:
         self.where: tuple[str | None, str] = (None, DEFAULT_PREFIX)
         self.storage: Storage = _SweepingMemoryStorage()
         self.strategy = MovingWindowRateLimiter(self.storage)
+        # While a shared storage (Redis) is out of reach: this process's own counts.
+        self.fallback = MovingWindowRateLimiter(_SweepingMemoryStorage())
+        self.down = False
+
+    def run(self, method: str, *args: Any) -> Any:
+        """The strategy's `method`; on a storage error, the same on this process's counts
+        (limits still hold per node, the node keeps serving)."""
+        try:
+            result = getattr(self.strategy, method)(*args)
+        except _STORAGE_ERRORS as exc:
+            if not self.down:
+                log.warning("rate-limit storage unreachable, counting in this process: %s", exc)
+            self.down = True
+            return getattr(self.fallback, method)(*args)
+        if self.down:
+            log.warning("rate-limit storage reachable again")
+        self.down = False
+        return result
 
     def use(self, url: str | None, key_prefix: str) -> None:
         with self._lock:
@@ -99,7 +136,7 @@ class RateLimiter:
 
     def allow(self, key: str) -> bool:
         """Count one hit; False when the key is over its limit (the hit is not counted)."""
-        return _backend.strategy.hit(self.item, self.namespace, key)
+        return bool(_backend.run("hit", self.item, self.namespace, key))
 
     def hit(self, key: str) -> None:
         """Count one hit, or raise TooManyRequests saying how long to wait."""
@@ -113,10 +150,10 @@ class RateLimiter:
         (a booking that loses its slot to another shopper sends no mail, so it must
         not spend the mail budget).
         """
-        if not _backend.strategy.test(self.item, self.namespace, key):
+        if not _backend.run("test", self.item, self.namespace, key):
             raise self._refusal(key)
 
     def _refusal(self, key: str) -> TooManyRequests:
-        stats = _backend.strategy.get_window_stats(self.item, self.namespace, key)
+        stats = _backend.run("get_window_stats", self.item, self.namespace, key)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         return TooManyRequests(self.message.format(wait=wait))

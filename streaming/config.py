@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sessions.turn import parse_urls
 
 DEV_SECRET = "dev-media-secret"
 
@@ -32,6 +35,13 @@ class RelayConfig:
     internal_token: str = ""
     # Spent grant nonces are kept here when set, so every relay refuses a replay.
     redis_url: str | None = None
+    # coturn's static-auth-secret and URLs: each peer connection gets TURN credentials of
+    # its own (sessions/turn.py), as the browsers do from the web app.
+    turn_secret: str = ""
+    turn_urls: tuple[str, ...] = ()
+    turn_ttl_seconds: int = 43200
+    # Behind 1:1 NAT (a cloud VM): the public IPv4 address the answers announce too.
+    public_ip: str = ""
 
     @classmethod
     def from_env(
@@ -54,6 +64,20 @@ class RelayConfig:
             raise ConfigError(f"RELAY_ICE_SERVERS is not JSON: {exc}") from None
         if not isinstance(ice_servers, list):
             raise ConfigError("RELAY_ICE_SERVERS must be a JSON list")
+        try:
+            turn_urls = tuple(parse_urls(env.get("TURN_URLS", "")))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        turn_secret = env.get("TURN_SECRET", "")
+        if turn_urls and not turn_secret:
+            raise ConfigError("TURN_URLS needs TURN_SECRET (coturn's static-auth-secret)")
+        public_ip = env.get("RELAY_PUBLIC_IP", "").strip()
+        if public_ip:
+            try:
+                if ipaddress.ip_address(public_ip).version != 4:
+                    raise ValueError
+            except ValueError:
+                raise ConfigError("RELAY_PUBLIC_IP must be an IPv4 address") from None
         origins_text = env.get("RELAY_ALLOWED_ORIGINS", "*" if dev else "")
         origins = tuple(o.strip() for o in origins_text.split(",") if o.strip())
         return cls(
@@ -67,4 +91,8 @@ class RelayConfig:
             dev=dev,
             internal_token=env.get("RELAY_INTERNAL_TOKEN", ""),
             redis_url=env.get("RELAY_REDIS_URL") or env.get("REDIS_URL") or None,
+            turn_secret=turn_secret,
+            turn_urls=turn_urls,
+            turn_ttl_seconds=int(env.get("TURN_TTL_SECONDS", "43200")),
+            public_ip=public_ip,
         )

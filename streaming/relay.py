@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
 from sessions.grants import Grant, GrantError, Role, verify_grant
+from sessions.turn import ice_servers
 
 from .config import RelayConfig
 from .encoder import VideoCodec
@@ -85,6 +87,32 @@ def check_role(role: Role, directions: list[tuple[str, str]]) -> None:
         raise RelayError(403, "role_not_allowed", "a view grant cannot send media")
 
 
+_HOST_CANDIDATE = re.compile(
+    r"^a=candidate:(\S+) (\d+) (udp|tcp) (\d+) (\d+\.\d+\.\d+\.\d+) (\d+) typ host(.*)$",
+    re.IGNORECASE,
+)
+
+
+def announce_public_ip(sdp: str, public_ip: str) -> str:
+    """Behind 1:1 NAT (a cloud VM): next to each IPv4 host candidate, the same port at the
+    public address, as a server-reflexive candidate (what STUN would have found). Browsers
+    outside reach the relay there; the NAT maps it back to the host candidate's socket."""
+    lines: list[str] = []
+    for line in sdp.splitlines():
+        lines.append(line)
+        match = _HOST_CANDIDATE.match(line)
+        if match is None or match.group(5) == public_ip:
+            continue
+        foundation, component, transport, priority, address, port, _ = match.groups()
+        # Type preference 100 (server reflexive) in place of host's 126 (RFC 8445 5.1.2.1).
+        reflexive = int(priority) - (126 << 24) + (100 << 24)
+        lines.append(
+            f"a=candidate:{foundation}n {component} {transport} {reflexive} {public_ip} {port}"
+            f" typ srflx raddr {address} rport {port}"
+        )
+    return "\r\n".join(lines) + "\r\n"
+
+
 class Relay:
     def __init__(self, config: RelayConfig) -> None:
         self.config = config
@@ -93,9 +121,18 @@ class Relay:
         self._nonces = make_ledger(config.redis_url)
         # Room -> public, as the publisher's grant said (or the room's marker file).
         self._public: dict[str, bool] = {}
-        self._rtc_config = RTCConfiguration(
-            iceServers=[RTCIceServer(**server) for server in config.ice_servers]
+
+    def _rtc_configuration(self, identity: str) -> RTCConfiguration:
+        """The configured ICE servers, and TURN credentials minted for this peer."""
+        config = self.config
+        servers = ice_servers(
+            config.ice_servers,
+            turn_urls=config.turn_urls,
+            turn_secret=config.turn_secret,
+            ttl_seconds=config.turn_ttl_seconds,
+            identity=f"relay-{identity}",
         )
+        return RTCConfiguration(iceServers=[RTCIceServer(**server) for server in servers])
 
     # -- grants ----------------------------------------------------------------
 
@@ -172,7 +209,7 @@ class Relay:
             grant.room,
             grant.role,
             grant.identity,
-            RTCPeerConnection(self._rtc_config),
+            RTCPeerConnection(self._rtc_configuration(grant.identity)),
             secrets.token_urlsafe(24),
         )
         self.peers[peer.peer_id] = peer
@@ -190,8 +227,11 @@ class Relay:
         except Exception as exc:  # aiortc raises plain exceptions for unusable offers
             await self.close_peer(peer.peer_id)
             raise RelayError(400, "bad_offer", f"the offer could not be answered: {exc}") from None
+        answer_sdp = description.sdp
+        if self.config.public_ip:
+            answer_sdp = announce_public_ip(answer_sdp, self.config.public_ip)
         return {
-            "sdp": description.sdp,
+            "sdp": answer_sdp,
             "type": description.type,
             "peer_id": peer.peer_id,
             "peer_token": peer.token,

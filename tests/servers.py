@@ -66,10 +66,12 @@ class WebServer:
         env: dict[str, str] | None = None,
         create_schema: bool = True,
         log: IO[bytes] | None = None,
+        ready_timeout: float = 30.0,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
+        self.ready_timeout = ready_timeout  # raise it where the test's machine is shared
         self.env = {
             **os.environ,
             "VITRINE_ENV": "testing",
@@ -115,7 +117,11 @@ class WebServer:
 
     def start(self) -> WebServer:
         self.spawn()
-        return self.wait_ready()
+        try:
+            return self.wait_ready(self.ready_timeout)
+        except BaseException:
+            self.stop()  # a node too slow to come up must not outlive the test
+            raise
 
     def spawn(self) -> WebServer:
         """Start the process without waiting for it (start several, then wait for each)."""
@@ -165,8 +171,9 @@ class RelayServer:
         internal_token: str = "",
         env: dict[str, str] | None = None,
         log: IO[bytes] | None = None,
+        port: int | None = None,  # a restarted relay comes back on its port
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,

@@ -171,7 +171,7 @@ def test_the_example_environment_starts_a_web_node_and_a_relay(
         monkeypatch.setenv(name, value)
     config = load_config()
     assert config["VITRINE_ENV"] == "production" and config["TRUSTED_PROXY_COUNT"] == 1
-    assert config["ICE_SERVERS"][0]["username"] == "vitrine"
+    assert config["TURN_URLS"][0] == "turn:turn.example.com:3478" and config["TURN_SECRET"]
     relay = RelayConfig.from_env(env)
-    assert relay.ice_servers[0]["urls"] == ["turn:turn.example.com:3478"]
+    assert relay.turn_urls == tuple(config["TURN_URLS"]) and relay.turn_secret
     assert relay.redis_url == env["REDIS_URL"]

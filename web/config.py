@@ -91,6 +91,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Opens the relay's internal routes (full status, metrics); the relay has the same.
         "RELAY_INTERNAL_TOKEN": relay_token,
         "ICE_SERVERS": json.loads(os.environ.get("ICE_SERVERS", "[]")),
+        # coturn's static-auth-secret: each media grant carries TURN credentials of its own
+        # for TURN_URLS, valid TURN_TTL_SECONDS (sessions/turn.py). Unset: no TURN handed out.
+        "TURN_SECRET": os.environ.get("TURN_SECRET", ""),
+        "TURN_URLS": os.environ.get("TURN_URLS", ""),
+        "TURN_TTL_SECONDS": int(os.environ.get("TURN_TTL_SECONDS", "43200")),
+        # "relay": browsers use TURN only (their address never reaches the relay).
+        "ICE_TRANSPORT_POLICY": os.environ.get("ICE_TRANSPORT_POLICY", "all"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(var_dir / "uploads")),
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
@@ -102,6 +109,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Guests a client address may create: raise it for events behind one shared NAT.
         "GUEST_RATE_LIMIT": os.environ.get("GUEST_RATE_LIMIT", "20 per hour"),
         "GUEST_LIFETIME_DAYS": int(os.environ.get("GUEST_LIFETIME_DAYS", "30")),
+        # How long an embed page's signed token (its guest, for its brand) works.
+        "EMBED_TOKEN_SECONDS": int(os.environ.get("EMBED_TOKEN_SECONDS", "14400")),
         "CHAT_RATE_LIMIT": os.environ.get("CHAT_RATE_LIMIT", "5 per 10 seconds"),
         "HEART_RATE_LIMIT": os.environ.get("HEART_RATE_LIMIT", "30 per 3 seconds"),
         # Keys in Redis start with this: one per deployment sharing a Redis.
@@ -141,6 +150,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         raise ConfigError("MEDIA_GRANT_SECRET must be set in production.")
     _check_limits(config)
     _check_observability(config)
+    _check_turn(config)
     if config["ALLOW_PRIVATE_WEBHOOK_HOSTS"] and config["VITRINE_ENV"] == "production":
         raise ConfigError("ALLOW_PRIVATE_WEBHOOK_HOSTS is for tests; never in production.")
     return config
@@ -177,3 +187,20 @@ def _check_observability(config: dict[str, Any]) -> None:
         raise ConfigError('LOG_FORMAT must be "json" or "text".')
     if not isinstance(logging.getLevelName(config["LOG_LEVEL"]), int):
         raise ConfigError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR.")
+
+
+def _check_turn(config: dict[str, Any]) -> None:
+    """TURN_URLS becomes a list; a policy or TTL typo stops the node at start."""
+    from sessions.turn import parse_urls
+
+    if isinstance(config["TURN_URLS"], str):
+        try:
+            config["TURN_URLS"] = parse_urls(config["TURN_URLS"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    if config["ICE_TRANSPORT_POLICY"] not in ("all", "relay"):
+        raise ConfigError('ICE_TRANSPORT_POLICY must be "all" or "relay".')
+    if config["TURN_TTL_SECONDS"] < 60:
+        raise ConfigError("TURN_TTL_SECONDS must be at least 60.")
+    if config["TURN_URLS"] and not config["TURN_SECRET"]:
+        raise ConfigError("TURN_URLS needs TURN_SECRET (coturn's static-auth-secret).")

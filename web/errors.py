@@ -6,12 +6,15 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from sessions.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+# Seconds a client should wait before retrying while the database is out of reach.
+DATABASE_RETRY_AFTER = 5
 
 _CODES = {
     400: "bad_request",
@@ -76,7 +79,29 @@ def register_error_handlers(app: Flask) -> None:
             response = error_response(503, "busy", "We are very busy. Please try again.")
             response.headers["Retry-After"] = "1"
             return response
+        return database_unavailable(exc)
+
+    @app.errorhandler(DBAPIError)
+    def on_database_error(exc: DBAPIError) -> Response:
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):
+            return database_unavailable(exc)
         return on_unexpected(exc)
+
+    def database_unavailable(exc: DBAPIError) -> Response:
+        # PostgreSQL restarting or out of reach (connection refused, terminated by the
+        # administrator): not a bug, and over in seconds. The pool's pre-ping replaces the
+        # dead connections on the next request, so the node recovers by itself.
+        log.error(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            str(exc.orig).strip().splitlines()[0] if exc.orig else exc,
+        )
+        response = error_response(
+            503, "database_unavailable", "We cannot reach our database right now. Try again soon."
+        )
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
 
     @app.errorhandler(RecursionError)
     def on_too_deep(exc: RecursionError) -> Response:

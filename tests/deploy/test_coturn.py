@@ -1,81 +1,30 @@
-"""deploy/turnserver.conf, run by Debian's coturn: relay addresses are allocated with the
-credentials it configures, over UDP and over TLS, and refused with any other."""
+"""deploy/turnserver.conf, run by Debian's coturn: relay addresses are allocated with
+time-limited credentials minted from its static-auth-secret (sessions/turn.py, what every
+media grant carries), over UDP and over TLS, and refused when altered or expired."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import ssl
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from aioice import stun
 from aioice.turn import TurnClientUdpProtocol, create_turn_endpoint
 
-from tests.deploy.nginx import self_signed
-from tests.servers import ROOT, free_port, wait_port
-
-CONFIG = ROOT / "deploy" / "turnserver.conf"
-TURNSERVER = shutil.which("turnserver") or "/usr/bin/turnserver"
-
-
-def configured(name: str) -> str:
-    """The value of `name=...` in the shipped config."""
-    for line in CONFIG.read_text().splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip() == name:
-            return value.strip()
-    raise AssertionError(f"deploy/turnserver.conf has no {name}=")
-
-
-@dataclass
-class Turn:
-    port: int
-    tls_port: int
-    relay_ports: range
-    cert: Path
-    log: Path
+from sessions.turn import turn_credentials
+from tests.deploy.coturn import TurnServer, configured
 
 
 @pytest.fixture(scope="module")
-def turn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Turn]:
-    folder = tmp_path_factory.mktemp("coturn")
-    cert, key = self_signed(folder)
-    port, tls_port = free_port(), free_port()
-    low = 40000 + port % 20000  # a band of UDP ports; coturn skips any in use
-    relay_ports = range(low, low + 20)
-    log = folder / "turn.log"
-    # The shipped file, with this machine's loopback, free ports, a test certificate and
-    # files in the test's folder instead of the host's.
-    cmd = [
-        TURNSERVER, "-c", str(CONFIG),
-        "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1",
-        "--listening-port", str(port), "--tls-listening-port", str(tls_port),
-        "--min-port", str(relay_ports.start), "--max-port", str(relay_ports.stop - 1),
-        "--cert", str(cert), "--pkey", str(key),
-        "--pidfile", str(folder / "turn.pid"), "--userdb", str(folder / "turndb"),
-        "--log-file", str(log), "--no-stdout-log",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_port(port, proc)
-        wait_port(tls_port, proc)
-        yield Turn(port, tls_port, relay_ports, cert, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def turn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TurnServer]:
+    with TurnServer(tmp_path_factory.mktemp("coturn")) as server:
+        yield server
 
 
-def _allocate(server: tuple[str, int], password: str, **options: object) -> tuple[str, int]:
-    username = configured("user").split(":", 1)[0]
-
+def _allocate(
+    server: tuple[str, int], username: str, password: str, **options: object
+) -> tuple[str, int]:
     async def run() -> tuple[str, int]:
         transport, _ = await asyncio.wait_for(
             create_turn_endpoint(
@@ -92,31 +41,50 @@ def _allocate(server: tuple[str, int], password: str, **options: object) -> tupl
     return asyncio.run(run())
 
 
-def test_a_relay_address_is_allocated_over_udp(turn: Turn) -> None:
-    password = configured("user").split(":", 1)[1]
-    host, port = _allocate(("127.0.0.1", turn.port), password)
+def _credentials(ttl: int = 600) -> tuple[str, str]:
+    return turn_credentials(configured("static-auth-secret"), "shopper:7", ttl)
+
+
+def test_a_relay_address_is_allocated_over_udp(turn: TurnServer) -> None:
+    host, port = _allocate(("127.0.0.1", turn.port), *_credentials())
     assert host == "127.0.0.1" and port in turn.relay_ports
 
 
-def test_a_relay_address_is_allocated_over_tls(turn: Turn) -> None:
-    password = configured("user").split(":", 1)[1]
+def test_a_relay_address_is_allocated_over_tls(turn: TurnServer) -> None:
     context = ssl.create_default_context(cafile=str(turn.cert))
-    host, port = _allocate(("127.0.0.1", turn.tls_port), password, transport="tcp", ssl=context)
+    server = ("127.0.0.1", turn.tls_port)
+    host, port = _allocate(server, *_credentials(), transport="tcp", ssl=context)
     assert host == "127.0.0.1" and port in turn.relay_ports
 
 
-def test_a_wrong_password_is_refused(turn: Turn) -> None:
+def test_an_altered_credential_is_refused(turn: TurnServer) -> None:
+    username, _ = _credentials()
     with pytest.raises(stun.TransactionFailed) as refused:
-        _allocate(("127.0.0.1", turn.port), "not-the-password")
+        _allocate(("127.0.0.1", turn.port), username, "bm90LXRoZS1obWFj")
+    assert refused.value.response.attributes["ERROR-CODE"][0] == 401
+
+
+def test_another_identity_with_the_same_password_is_refused(turn: TurnServer) -> None:
+    username, password = _credentials()
+    expiry = username.split(":", 1)[0]
+    with pytest.raises(stun.TransactionFailed) as refused:
+        _allocate(("127.0.0.1", turn.port), f"{expiry}:shopper:8", password)
+    assert refused.value.response.attributes["ERROR-CODE"][0] == 401
+
+
+def test_an_expired_credential_is_refused(turn: TurnServer) -> None:
+    username, password = turn_credentials(configured("static-auth-secret"), "shopper:7", -5)
+    with pytest.raises(stun.TransactionFailed) as refused:
+        _allocate(("127.0.0.1", turn.port), username, password)
     assert refused.value.response.attributes["ERROR-CODE"][0] == 401
 
 
 @pytest.mark.parametrize("peer", ["10.1.2.3", "192.168.1.20", "172.20.0.5", "127.0.0.1"])
-def test_private_and_loopback_peers_are_out_of_reach(turn: Turn, peer: str) -> None:
+def test_private_and_loopback_peers_are_out_of_reach(turn: TurnServer, peer: str) -> None:
     """A TURN client may name any peer: coturn must refuse this host and private networks.
     Asked as a CreatePermission alone, so nothing would be sent to the peer even if it
     were allowed."""
-    user, password = configured("user").split(":", 1)
+    user, password = _credentials()
     server = ("127.0.0.1", turn.port)
 
     async def run() -> stun.TransactionFailed:

@@ -36,6 +36,7 @@ from web.api.spec import api_route
 from web.db import db
 from web.identity import current_actor, ensure_shopper, offer_guest_key
 from web.relay import grant_claims
+from web.turn import grant_ice
 
 log = logging.getLogger(__name__)
 checkout_bp = Blueprint("checkout", __name__)
@@ -146,6 +147,10 @@ class LiveGrantOut(BaseModel):
     grant: str
     room: str
     ice_servers: list[Any]
+    ice_transport_policy: Literal["all", "relay"] = Field(
+        "all",
+        description='"relay": TURN only (RTCConfiguration.iceTransportPolicy)',
+    )
 
 
 class BagQuery(Strict):
@@ -258,7 +263,10 @@ def media_grant(live_session_id: int, body: LiveGrantIn) -> LiveGrantOut:
         **grant_claims(live),
     )
     return LiveGrantOut(
-        relay_url=config["RELAY_URL"], grant=grant, room=room, ice_servers=config["ICE_SERVERS"]
+        relay_url=config["RELAY_URL"],
+        grant=grant,
+        room=room,
+        **grant_ice(current_actor().identity),
     )
 
 

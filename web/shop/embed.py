@@ -16,35 +16,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Response, current_app, g, render_template, request, send_from_directory, session
+from flask import (
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from sessions.access import Actor, access_join, access_see_show, can_watch_replay
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.embedding import embed_origins
-from sessions.errors import NotFound
+from sessions.errors import NotAuthenticated, NotFound
 from sessions.models import Brand, Shopper, Show, ShowStatus
 from sessions.shows.lifecycle import live_session_for_show
 from web.db import db
-from web.extensions import EMBED_HEADER  # with the CSRF rule it opens
-from web.identity import current_actor, offer_guest_key, shopper_actor
+from web.extensions import EMBED_HEADER, csrf  # with the CSRF rule it opens
+from web.identity import GUEST_KEY, current_actor, offer_guest_key, shopper_actor
 from web.security_headers import allow_framing_by
 from web.shop import bp
 from web.shop.cards import bag_view, iso, open_bag, pinned_or_featured, product_card
 
 _SALT = "vitrine-embed-guest"
-# Longer than any show, short enough that a token copied out of a page soon stops working.
-EMBED_TOKEN_MAX_AGE = 12 * 3600
 
 
 @dataclass(frozen=True)
 class EmbedGuest:
-    """Who an embed token stands for: a shopper, or a guest key not used yet."""
+    """Who an embed token stands for: a shopper, or a guest key not used yet, at one brand."""
 
     key: str
     actor: Actor | None
+    brand_id: int
     expires_at: datetime | None = None
 
 
@@ -52,8 +62,9 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
-def embed_token_for(key: str) -> str:
-    return _serializer().dumps(key)
+def embed_token_for(key: str, brand_id: int) -> str:
+    """Signed, valid EMBED_TOKEN_SECONDS, and for this brand only (`k` key, `b` brand)."""
+    return _serializer().dumps({"k": key, "b": brand_id})
 
 
 def guest_from_embed_token(token: object) -> EmbedGuest | None:
@@ -62,17 +73,21 @@ def guest_from_embed_token(token: object) -> EmbedGuest | None:
     if not isinstance(token, str) or not token:
         return None
     try:
-        key = _serializer().loads(token, max_age=EMBED_TOKEN_MAX_AGE)
+        claims = _serializer().loads(token, max_age=current_app.config["EMBED_TOKEN_SECONDS"])
     except BadSignature:  # also SignatureExpired
         return None
-    if not isinstance(key, str):
+    if not isinstance(claims, dict):
+        return None
+    key, brand_id = claims.get("k"), claims.get("b")
+    if not isinstance(key, str) or not isinstance(brand_id, int):
         return None
     shopper = db().exec(select(Shopper).where(Shopper.token == key)).first()
     if shopper is None:
-        return EmbedGuest(key=key, actor=None)
+        return EmbedGuest(key=key, actor=None, brand_id=brand_id)
     if shopper.expires_at <= utcnow():
         return None
-    return EmbedGuest(key=key, actor=shopper_actor(shopper), expires_at=shopper.expires_at)
+    actor = shopper_actor(shopper)
+    return EmbedGuest(key=key, actor=actor, brand_id=brand_id, expires_at=shopper.expires_at)
 
 
 @bp.get("/embed/shows/<int:show_id>")
@@ -87,7 +102,7 @@ def embed_show(show_id: int) -> str:
     access_see_show(actor, show)
     access_join(actor, live)
     key = offer_guest_key()  # a key, not a row: this GET creates no shopper
-    token = embed_token_for(key) if key else ""
+    token = embed_token_for(key, brand.id or 0) if key else ""
     cards = [product_card(db(), p, brand) for p in pinned_or_featured(db(), live, show)]
     bag = bag_view(db(), open_bag(db(), brand.id or 0, actor.shopper_id), brand)
     return render_template(
@@ -122,8 +137,65 @@ def _embed_identity() -> None:
     guest = guest_from_embed_token(token)
     if guest is None:
         return
+    named = _request_brand_id()
+    if named is not None and named != guest.brand_id:
+        return  # bound to the brand whose page handed it out: anonymous elsewhere
+    g.embed_brand_id = guest.brand_id
     if guest.actor is None:
         g.guest_key = guest.key  # the first action makes the shopper (ensure_shopper)
     else:
         g.actor = guest.actor
         g.shopper_expires_at = guest.expires_at
+
+
+def _request_brand_id() -> int | None:
+    """The brand a request is about, where its address or body names one: the brand it
+    names, or the brand of the live session, show or consultation in its path."""
+    from sessions.models import LiveSession, Variant
+
+    args = request.view_args or {}
+    if "live_session_id" in args or "consultation_id" in args:
+        live = db().get(LiveSession, args.get("live_session_id") or args.get("consultation_id"))
+        return live.brand_id if live is not None else None
+    if "show_id" in args:
+        show = db().get(Show, args["show_id"])
+        return show.brand_id if show is not None else None
+    if "brand_id" in args:
+        return int(args["brand_id"])
+    fields: dict[str, object] = dict(request.args)
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        fields.update(body)
+    try:
+        if fields.get("brand_id") is not None:
+            return int(str(fields["brand_id"]))
+        if fields.get("live_session_id") is not None:
+            live = db().get(LiveSession, int(str(fields["live_session_id"])))
+            return live.brand_id if live is not None else None
+        if fields.get("variant_id") is not None:
+            variant = db().get(Variant, int(str(fields["variant_id"])))
+            return variant.brand_id if variant is not None else None
+    except (TypeError, ValueError):
+        return None  # the route's own validation answers 400
+    return None
+
+
+@bp.post("/embed/checkout")
+@csrf.exempt
+def embed_checkout() -> WerkzeugResponse:
+    """ "Go to checkout" from inside the embed: the form posts the embed's token to the top
+    window, which becomes the same shopper in Vitrine's own cookie and opens that bag.
+
+    No CSRF token (the iframe has no cookie to keep one in): the signed, brand-bound,
+    short-lived embed token read from the page is the proof. A signed-in account keeps
+    its own session; a guest cookie is replaced by the embed's shopper (its bag is the
+    one being checked out)."""
+    guest = guest_from_embed_token(request.form.get("embed_token"))
+    if guest is None:
+        raise NotAuthenticated("This checkout link has expired: reload the page and try again.")
+    brand = db().get(Brand, guest.brand_id)
+    if brand is None:
+        raise NotFound("No such brand.")
+    if "user_id" not in session:
+        session[GUEST_KEY] = guest.key
+    return redirect(url_for("shop.bag", slug=brand.slug), code=303)

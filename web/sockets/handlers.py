@@ -55,6 +55,8 @@ class Client:
     guest_key: str | None = None
     # The browser's pseudonym in analytics (the same in every tab, before and after acting).
     viewer_key: str | None = None
+    # Connected with an embed token: the brand it is for (its rooms only).
+    embed_brand_id: int | None = None
 
 
 _clients: dict[str, Client] = {}
@@ -158,6 +160,7 @@ def _connecting_client(auth: Any) -> Client:
             actor=guest.actor or actor,
             guest_key=None if guest.actor else guest.key,
             viewer_key=analytics.viewer_key_of(guest.key),
+            embed_brand_id=guest.brand_id,
         )
     return Client(actor=actor, guest_key=identity.guest_key())
 
@@ -230,6 +233,8 @@ def on_join(data: dict[str, Any]) -> Ack:
     live = _live(data, must_have_joined=False)
     last_id = _int(data, "last_id", required=False)
     client = _client()
+    if client.embed_brand_id is not None and client.embed_brand_id != live.brand_id:
+        raise Forbidden("This embed is for another brand's shows.")
     actor = client.actor
     live_actions.check_can_enter(db(), actor, live)
     assert live.id is not None

@@ -141,6 +141,10 @@ class ConsultationGrantOut(BaseModel):
     grant: str
     room: str
     ice_servers: list[dict[str, object]]
+    ice_transport_policy: Literal["all", "relay"] = Field(
+        "all",
+        description='"relay": TURN only (RTCConfiguration.iceTransportPolicy)',
+    )
 
 
 class MessageIn(Strict):

@@ -5,8 +5,9 @@
 //   viewer.addEventListener("statechange", (e) => badge(e.detail));
 //   const sender = await publish(stream, () => fetchGrant("publish"));
 //
-// A grant ({relay_url, grant, room, ice_servers}) is good for one connection and a
-// minute, so both take a function that fetches a fresh one for every (re)connect.
+// A grant ({relay_url, grant, room, ice_servers, ice_transport_policy}) is good for one
+// connection and a minute (its TURN credentials, when the server has TURN_SECRET, longer),
+// so both take a function that fetches a fresh one for every (re)connect.
 // Signalling is non-trickle: the offer is posted once ICE gathering is complete.
 // The answer carries a peer token: the proof the relay wants to hang that peer up
 // (DELETE /signal/<peer>) and to tell its room's status while the grant is long gone.
@@ -24,6 +25,13 @@ const NO_PICTURE_MS = 8000;
 
 const asSource = (grant) => (typeof grant === "function" ? grant : async () => grant);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The grant's ICE servers (TURN credentials minted for this grant) and policy ("relay":
+// TURN only, the browser's own addresses never leave it).
+const rtcConfiguration = (info) => ({
+  iceServers: info.ice_servers || [],
+  iceTransportPolicy: info.ice_transport_policy === "relay" ? "relay" : "all",
+});
 
 function waitForIce(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -123,6 +131,9 @@ class Viewer extends MediaLink {
         await this._watch();
       } catch (err) {
         if (this.closed) return;
+        // The lost peer is gone for good (a restarted relay never knew it): its token
+        // would make every status request from now on a 401.
+        this._teardown();
         if (err instanceof RelayError && err.code === "room_full") {
           const status = await this._status().catch(() => ({}));
           if (status.hls) { await this._playHls(status.hls); return; }
@@ -148,7 +159,7 @@ class Viewer extends MediaLink {
 
   async _connect() {
     this._teardown();
-    const pc = new RTCPeerConnection({ iceServers: this.info.ice_servers || [] });
+    const pc = new RTCPeerConnection(rtcConfiguration(this.info));
     this.pc = pc;
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
@@ -264,7 +275,7 @@ class Publisher extends MediaLink {
 
   async _connect() {
     this.info = await this.getGrant();
-    const pc = new RTCPeerConnection({ iceServers: this.info.ice_servers || [] });
+    const pc = new RTCPeerConnection(rtcConfiguration(this.info));
     this.pc = pc;
     for (const track of this.stream.getTracks()) {
       pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
