@@ -25,6 +25,9 @@ import requests
 from tests.schema import install_schema
 
 ROOT = Path(__file__).resolve().parent.parent
+# Importing the app takes seconds, and a minute on two cores shared by several test runs:
+# generous, since a server that answers sooner costs nothing more.
+START_TIMEOUT = 90.0
 START_ATTEMPTS = 3  # a port taken between free_port() and the server's bind: try another
 
 
@@ -82,7 +85,7 @@ def _await_ready(
         time.sleep(0.05)  # polling a port: there is no event to await
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = START_TIMEOUT) -> None:
     """Until `url` answers over HTTP (any status); the process is killed if it never does."""
 
     def answers() -> bool:
@@ -95,7 +98,7 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) ->
     _await_ready(answers, proc, timeout, url)
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = START_TIMEOUT) -> None:
     """Until something accepts TCP connections on 127.0.0.1:port; the process is killed if
     nothing does."""
 
@@ -136,7 +139,7 @@ class ServerProcess:
         )
         return self
 
-    def wait_ready(self, timeout: float = 30.0) -> Self:
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> Self:
         for attempt in range(1, START_ATTEMPTS + 1):
             assert self.proc is not None
             try:
