@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # The suite runs in parallel, one worker per core (at most 4: each starts servers and
-# Chromium); a test file stays on one worker, so its module fixtures start once.
+# Chromium). Each worker takes a contiguous run of tests (a module's fixtures start once)
+# and an idle one takes work from the other's end, so a long test file does not finish alone.
 PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n : 4 )))
 PYTEST_ARGS ?=
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: run test install lint format typecheck test-sqlite test-postgres browser-deps deploy-tools services migrate seed bench clean help
 
