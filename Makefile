@@ -5,7 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# The suite runs in parallel, one worker per core (at most 4: each starts servers and
+# Chromium). Each worker takes a contiguous run of tests (a module's fixtures start once)
+# and an idle one takes work from the other's end, so a long test file does not finish alone.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n : 4 )))
 PYTEST_ARGS ?=
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: run test install lint format typecheck test-sqlite test-postgres browser-deps deploy-tools services migrate seed bench clean help
 
@@ -61,14 +66,14 @@ typecheck: install
 	$(BIN)/mypy sessions web streaming bench
 
 test-sqlite: install browser-deps deploy-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-postgres: install browser-deps deploy-tools services
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) $(PYTEST_ARGS)
 
 test: install browser-deps deploy-tools services lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/relay_bench.py

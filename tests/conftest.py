@@ -25,10 +25,11 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from sessions import ratelimit
-from sessions.db import create_all, make_engine, normalise_url
+from sessions.db import make_engine, normalise_url
 from sessions.events import Event, bus
 from sessions.passwords import use_fast_hashing_for_tests
 from tests.factories import Factory
+from tests.schema import install_schema
 from web import create_app
 from web.scheduler import stop as stop_scheduler
 from web.sockets import shutdown as shutdown_live_rooms
@@ -61,7 +62,9 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{normalise_url(POSTGRES_URL)}{sep}options=-csearch_path%3D{schema}"
+    # A test's commits need not wait for the disk (on a crash the schema is thrown away).
+    options = f"-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
+    yield f"{normalise_url(POSTGRES_URL)}{sep}options={options}"
     drop_schema(admin, schema)
     admin.dispose()
 
@@ -104,7 +107,7 @@ def app_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str,
 def running_app(config: dict[str, Any]) -> Iterator[Flask]:
     """An app on a fresh schema, its loops and scheduler stopped when the test ends."""
     app = create_app(config)
-    create_all(app.extensions["vitrine.engine"])
+    install_schema(app.extensions["vitrine.engine"])
     if not app.config["REDIS_URL"]:
         ratelimit.reset()  # counts live in this process: each test starts with full budgets
     try:

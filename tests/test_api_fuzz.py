@@ -125,6 +125,9 @@ def sign_in(case: schemathesis.Case, app: Flask, role: str) -> None:
         case.cookies = {**(case.cookies or {}), "vitrine_session": cookie}
 
 
+# One test here is a whole budget of cases (~100 operations x 15): minutes on a loaded
+# machine, more than the suite's per-test timeout, which is there to catch hangs.
+FUZZ_TIMEOUT = 900
 FUZZ = settings(
     max_examples=15,
     deadline=None,
@@ -138,6 +141,7 @@ def _fuzz_as(role: str) -> Any:
     """One test per role (schemathesis' lazy schema cannot take a parametrised fixture)."""
 
     @pytest.mark.slow
+    @pytest.mark.timeout(FUZZ_TIMEOUT)
     @schema.parametrize()
     @FUZZ
     def test(case: schemathesis.Case, app: Flask) -> None:
@@ -254,6 +258,7 @@ def _linked_schema(app: Flask) -> BaseOpenAPISchema:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(FUZZ_TIMEOUT)
 @pytest.mark.parametrize("role", ["brand_admin", "shopper"])
 def test_no_5xx_following_links(app: Flask, factory: Factory, session: Session, role: str) -> None:
     engine = app.extensions["vitrine.engine"]

@@ -3,10 +3,7 @@ and see each other's camera through the real relay."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +12,7 @@ from sqlmodel import Session
 
 from tests.booking.conftest import SmtpServer, staff
 from tests.factories import Factory
-from tests.servers import ROOT, WebServer, free_port, wait_http
+from tests.servers import RelayServer, WebServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,21 +24,8 @@ VIDEO_PLAYS = """() => {
 
 @pytest.fixture
 def relay_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "MEDIA_GRANT_SECRET": "test-media-secret",
-        "RELAY_ALLOWED_ORIGINS": "*",
-        "RELAY_MEDIA_DIR": str(tmp_path / "media"),
-    }
-    cmd = [sys.executable, "-m", "streaming", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with RelayServer(tmp_path / "media", env={"RELAY_ALLOWED_ORIGINS": "*"}) as relay:
+        yield relay.url
 
 
 def test_book_mail_join_and_meet_with_video_both_ways(

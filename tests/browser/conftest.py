@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from sessions.db import create_all, make_engine
+from sessions.db import make_engine
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401
 from tests.factories import Factory
-from tests.servers import ROOT, WebServer, free_port, wait_http
+from tests.schema import install_schema
+from tests.servers import ROOT, RelayServer, WebServer, stop_process
 
 GRANT_SECRET = "test-media-secret"
 RELAY_TOKEN = "test-relay-internal-token"  # web node and relay share it
@@ -51,36 +52,21 @@ class Relay:
 
 @pytest.fixture
 def relay(tmp_path: Path) -> Iterator[Relay]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "MEDIA_GRANT_SECRET": GRANT_SECRET,
-        "RELAY_MEDIA_DIR": str(tmp_path / "media"),
-        "RELAY_ALLOWED_ORIGINS": "*",
-        "RELAY_INTERNAL_TOKEN": RELAY_TOKEN,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streaming", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
+    server = RelayServer(
+        tmp_path / "media",
+        grant_secret=GRANT_SECRET,
+        internal_token=RELAY_TOKEN,
+        env={"RELAY_ALLOWED_ORIGINS": "*"},
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/healthz", proc)
-        yield Relay(url, proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with server:
+        assert server.proc is not None
+        yield Relay(server.url, server.proc)
 
 
 @pytest.fixture
 def db_session(database_url: str) -> Iterator[Session]:
     engine = make_engine(database_url)
-    create_all(engine)
+    install_schema(engine)
     with Session(engine, expire_on_commit=False) as session:
         yield session
     engine.dispose()
@@ -142,12 +128,7 @@ def synthetic_camera(relay: Relay) -> Iterator[Any]:
 
     yield start
     for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -23,7 +21,7 @@ from streaming.media_files import write_marker
 from streaming.synthetic import publish
 from tests.conftest import login
 from tests.factories import Factory
-from tests.servers import ROOT, free_port, wait_http
+from tests.servers import RelayServer
 
 from .conftest import (
     INTERNAL,
@@ -294,26 +292,15 @@ async def _recv_offer() -> str:
 
 def test_the_relays_access_log_keeps_no_grant(tmp_path: Path) -> None:
     """A grant in a `<video src>` query is a credential: the log has the path only."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MEDIA_GRANT_SECRET": SECRET,
-        "RELAY_MEDIA_DIR": str(tmp_path / "media"),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streaming", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_http(f"{url}/healthz", proc)
-        grant = issue_grant(SECRET, room="consult-log", role="view", identity="t")
-        response = requests.get(f"{url}/rooms/consult-log/thumbnail.jpg?grant={grant}", timeout=5)
-        assert response.status_code == 404  # a valid grant, no thumbnail yet
-    finally:
-        proc.terminate()
-        _, log = proc.communicate(timeout=20)
+    log_path = tmp_path / "relay.log"
+    with log_path.open("wb") as log_file:
+        relay = RelayServer(tmp_path / "media", grant_secret=SECRET, log=log_file)
+        with relay:
+            grant = issue_grant(SECRET, room="consult-log", role="view", identity="t")
+            response = requests.get(
+                f"{relay.url}/rooms/consult-log/thumbnail.jpg?grant={grant}", timeout=5
+            )
+            assert response.status_code == 404  # a valid grant, no thumbnail yet
+    log = log_path.read_bytes()
     assert b"GET /rooms/consult-log/thumbnail.jpg" in log
     assert grant.encode() not in log and grant.split(".")[1].encode() not in log

@@ -12,11 +12,12 @@ from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 from sqlmodel import Session
 
-from sessions.db import create_all, make_engine
+from sessions.db import make_engine
 from sessions.models import AssociateProfile, Brand, LiveSession, Product, Show, User, Variant
 from sessions.shows import lifecycle
 from tests.conftest import login
 from tests.factories import OPERATOR, Factory
+from tests.schema import install_schema
 from web.extensions import socketio
 from web.sockets import state
 
@@ -113,7 +114,7 @@ class Seeded:
 @pytest.fixture
 def seeded(database_url: str) -> Iterator[Seeded]:
     engine = make_engine(database_url)
-    create_all(engine)
+    install_schema(engine)
     with Session(engine, expire_on_commit=False) as session:
         factory = Factory(session)
         brand = factory.brand()
