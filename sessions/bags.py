@@ -32,12 +32,13 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from sessions import stockflags
 from sessions.access import Actor, access_bag, access_join, can_host
 from sessions.analytics import events as analytics_events
 from sessions.analytics.live import publish_live_figures
 from sessions.brands import CART_URL_PLACEHOLDERS
 from sessions.catalogue import get_or_404
-from sessions.clock import utcnow
+from sessions.clock import as_utc, utcnow
 from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SoldOut
 from sessions.events import publish
 from sessions.live import claim_offer, current_offer, offer_out
@@ -245,6 +246,36 @@ def _line_for(db: Session, bag: Bag, variant_id: int, price: int) -> BagLine | N
     ).first()
 
 
+def _check_input(variant_id: object, quantity: object) -> tuple[int, int]:
+    if not isinstance(variant_id, int) or isinstance(variant_id, bool):
+        raise InvalidInput("Choose a size and colour.", field="variant_id")
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidInput("The quantity is a whole number.", field="quantity")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"Add between 1 and {MAX_QUANTITY}.", field="quantity")
+    return variant_id, quantity
+
+
+def refuse_if_known_sold_out(
+    actor: Actor, variant_id: object, quantity: object = 1, live: LiveSession | None = None
+) -> None:
+    """The sold-out fast path: raise SoldOut, touching no table, for a variant known at
+    zero (sessions/stockflags.py); return when it is not known (ask the database).
+
+    Callers run it before turning a guest into a shopper row, so a refused tap writes
+    nothing at all. The same access rule as the long way applies first.
+    """
+    variant, _ = _check_input(variant_id, quantity)
+    brand_id = stockflags.known_sold_out(variant)
+    if brand_id is None:
+        return
+    if live is not None:
+        access_join(actor, live)
+        if live.brand_id != brand_id:
+            raise InvalidInput("This product is not sold in this session.", field="variant_id")
+    raise SoldOut("Sold out.", variant_id=variant, stock=0)
+
+
 def do_add_to_bag(
     db: Session,
     actor: Actor,
@@ -254,12 +285,8 @@ def do_add_to_bag(
     live: LiveSession | None = None,
 ) -> Added:
     """Reserve `quantity` of a variant for the shopper's bag, or raise SoldOut."""
-    if not isinstance(variant_id, int) or isinstance(variant_id, bool):
-        raise InvalidInput("Choose a size and colour.", field="variant_id")
-    if not isinstance(quantity, int) or isinstance(quantity, bool):
-        raise InvalidInput("The quantity is a whole number.", field="quantity")
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput(f"Add between 1 and {MAX_QUANTITY}.", field="quantity")
+    variant_id, quantity = _check_input(variant_id, quantity)
+    refuse_if_known_sold_out(actor, variant_id, quantity, live)
     variant = get_or_404(db, Variant, variant_id, "size or colour")
     product = db.get(Product, variant.product_id)
     if product is None or not product.is_active:
@@ -271,8 +298,37 @@ def do_add_to_bag(
     shopper_id = _bag_shopper(actor, live)
     brand = db.get(Brand, product.brand_id)
     assert brand is not None and variant.id is not None
-    do_release_expired(db, variant_id=variant.id)
     return _reserve(db, actor, brand, product, variant, quantity, shopper_id, live)
+
+
+def _refuse(db: Session, brand: Brand, variant_id: int, quantity: int) -> SoldOut:
+    """After a failed take: what is left, and the sold-out flag when it is zero.
+
+    The flag's generation is read before the stock, inside the transaction of the failed
+    UPDATE: a rise committed before the read shows in `left`; one committed after it
+    clears after its commit, moving the generation, and the mark is refused.
+    """
+    seen = stockflags.generation()
+    left = db.exec(select(Variant.stock).where(Variant.id == variant_id)).one()
+    if left == 0:
+        # Trusted until the first live reservation of the variant may give a unit back.
+        first = db.exec(
+            select(StockReservation.expires_at)
+            .where(
+                StockReservation.variant_id == variant_id,
+                col(StockReservation.released_at).is_(None),
+                col(StockReservation.converted_at).is_(None),
+            )
+            .order_by(col(StockReservation.expires_at))
+            .limit(1)
+        ).first()
+        horizon = as_utc(first).timestamp() if first is not None else float("inf")
+        assert brand.id is not None
+        stockflags.mark_sold_out(variant_id, brand.id, horizon, seen)
+    db.rollback()
+    return SoldOut(
+        "Sold out." if left == 0 else f"Only {left} left.", variant_id=variant_id, stock=left
+    )
 
 
 def _reserve(
@@ -287,14 +343,13 @@ def _reserve(
 ) -> Added:
     assert variant.id is not None and brand.id is not None
     try:
-        if not _take_stock(db, variant.id, quantity):
-            db.rollback()
-            left = db.exec(select(Variant.stock).where(Variant.id == variant.id)).one()
-            raise SoldOut(
-                "Sold out." if left == 0 else f"Only {left} left.",
-                variant_id=variant.id,
-                stock=left,
-            )
+        # Expired reservations are given back only when the take fails (and by the
+        # sweeper): a sale's winners do not pay for a sweep.
+        if not _take_stock(db, variant.id, quantity) and (
+            not do_release_expired(db, variant_id=variant.id)
+            or not _take_stock(db, variant.id, quantity)
+        ):
+            raise _refuse(db, brand, variant.id, quantity)
         _check_cap(db, brand, shopper_id, variant.id, quantity)
         price = variant.price_minor if variant.price_minor is not None else product.price_minor
         offer = current_offer(db, live) if live is not None else None
@@ -476,6 +531,7 @@ def do_release_expired(
         if line is not None:
             touched.append((line, reservation.variant_id))
     db.commit()
+    stockflags.stock_rose({reservation.variant_id for reservation in due})
     _publish_released(db, touched)
     return len(due)
 
@@ -520,6 +576,7 @@ def do_remove_line(
     if db.get(BagLine, line_id) is not None:  # a line without live reservations
         db.delete(line)
     db.commit()
+    stockflags.stock_rose({line.variant_id})
     brand = db.get(Brand, bag.brand_id)
     assert brand is not None
     variant = db.get(Variant, line.variant_id)
