@@ -9,6 +9,11 @@ emitted at once to the room as one `message` packet: no database, no access
 checks, no batching. Point to point (bench/service_inbox.py): a client names its
 rooms when it connects (`auth={"rooms": [...]}`), and `POST /emit` emits one event
 to the rooms it names. This is what "just send it" costs.
+
+The floor of bench/flash_sale.py: with ``--database URL`` (or ``DATABASE_URL``),
+``GET /floor/<variant_id>`` does one indexed SELECT (the variant's stock, by primary
+key) through the same engine settings as a Vitrine node (sessions/db.py) and answers
+a small JSON body: a minimal Flask view on the same gevent server.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from flask import Flask, request  # noqa: E402
@@ -57,6 +65,29 @@ def on_chat(data: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True}
 
 
+_engine: Any = None
+
+
+@app.get("/floor/<int:variant_id>")
+def floor(variant_id: int) -> dict[str, Any]:
+    """One indexed SELECT on a pooled connection: what any database-backed view pays."""
+    from sqlalchemy import text
+
+    with _engine.connect() as conn:
+        stock = conn.execute(
+            text("SELECT stock FROM variants WHERE id = :id"), {"id": variant_id}
+        ).scalar_one()
+    return {"variant_id": variant_id, "stock": stock}
+
+
+def use_database(url: str) -> None:
+    global _engine
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from sessions.db import make_engine
+
+    _engine = make_engine(url)
+
+
 @app.get("/health")
 def health() -> str:
     return "ok"
@@ -65,5 +96,8 @@ def health() -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--database", default=os.environ.get("DATABASE_URL"))
     args = parser.parse_args()
+    if args.database:
+        use_database(args.database)
     socketio.run(app, host="127.0.0.1", port=args.port, log_output=False)
