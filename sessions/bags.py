@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from sessions import stockflags
@@ -146,8 +147,36 @@ def stock_out(db: Session, variant: Variant) -> dict[str, Any]:
     }
 
 
-def _publish_bag(db: Session, bag: Bag, brand: Brand, live: LiveSession | None) -> dict:
-    body = bag_out(db, bag, brand)
+def _single_line_bag(
+    bag: Bag, line: BagLine, variant: Variant, product: Product, expires: datetime, brand: Brand
+) -> dict[str, Any]:
+    """bag_out of a bag that holds exactly `line` (made in this transaction)."""
+    return {
+        "id": bag.id,
+        "count": line.quantity,
+        "total_minor": line.quantity * line.unit_price_minor,
+        "currency": brand.currency,
+        "lines": [
+            {
+                "id": line.id,
+                "product_id": product.id,
+                "variant_id": variant.id,
+                "name": product.name,
+                "size": variant.size,
+                "colour": variant.colour,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "image_url": f"/uploads/{product.image_path}" if product.image_path else None,
+                "expires_at": expires.isoformat(),
+            }
+        ],
+    }
+
+
+def _publish_bag(
+    db: Session, bag: Bag, brand: Brand, live: LiveSession | None, body: dict | None = None
+) -> dict:
+    body = body if body is not None else bag_out(db, bag, brand)
     room = live.room if live is not None else None
     publish("bag", room, audience=f"shopper:{bag.shopper_id}", bag=body)
     if live is not None and live.kind is SessionKind.CONSULTATION:
@@ -174,14 +203,19 @@ def _bag_shopper(actor: Actor, live: LiveSession | None) -> int:
     return actor.shopper_id
 
 
-def _take_stock(db: Session, variant_id: int, quantity: int) -> bool:
-    result = db.exec(
+def _take_stock(db: Session, variant_id: int, quantity: int) -> int | None:
+    """The stock left after taking `quantity`, or None when there was not enough.
+
+    One statement: the conditional UPDATE returns the new stock (RETURNING, on SQLite
+    and PostgreSQL alike), so no read follows it."""
+    left = db.execute(
         update(Variant)
         .where(col(Variant.id) == variant_id, col(Variant.stock) >= quantity)
         .values(stock=col(Variant.stock) - quantity)
+        .returning(col(Variant.stock))
         .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)
+    ).scalar()
+    return None if left is None else int(left)
 
 
 def held_by(db: Session, shopper_id: int, variant_id: int) -> int:
@@ -221,11 +255,12 @@ def _check_cap(db: Session, brand: Brand, shopper_id: int, variant_id: int, quan
     )
 
 
-def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> Bag:
-    """The shopper's open bag; a unique partial index settles two first adds racing."""
+def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> tuple[Bag, bool]:
+    """The shopper's open bag, and whether this call made it; a unique partial index
+    settles two first adds racing."""
     bag = open_bag(db, brand_id, shopper_id)
     if bag is not None:
-        return bag
+        return bag, False
     try:
         with db.begin_nested():
             bag = Bag(brand_id=brand_id, shopper_id=shopper_id)
@@ -233,7 +268,8 @@ def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> Bag:
     except IntegrityError:  # another request opened it a moment ago: use that one
         bag = open_bag(db, brand_id, shopper_id)
         assert bag is not None
-    return bag
+        return bag, False
+    return bag, True
 
 
 def _line_for(db: Session, bag: Bag, variant_id: int, price: int) -> BagLine | None:
@@ -345,10 +381,10 @@ def _reserve(
     try:
         # Expired reservations are given back only when the take fails (and by the
         # sweeper): a sale's winners do not pay for a sweep.
-        if not _take_stock(db, variant.id, quantity) and (
-            not do_release_expired(db, variant_id=variant.id)
-            or not _take_stock(db, variant.id, quantity)
-        ):
+        left = _take_stock(db, variant.id, quantity)
+        if left is None and do_release_expired(db, variant_id=variant.id):
+            left = _take_stock(db, variant.id, quantity)
+        if left is None:
             raise _refuse(db, brand, variant.id, quantity)
         _check_cap(db, brand, shopper_id, variant.id, quantity)
         price = variant.price_minor if variant.price_minor is not None else product.price_minor
@@ -360,11 +396,12 @@ def _reserve(
             and claim_offer(db, offer, quantity)
         ):
             price, claimed = offer.price_minor, offer
-        bag = _open_or_new_bag(db, brand.id, shopper_id)
+        bag, new_bag = _open_or_new_bag(db, brand.id, shopper_id)
         assert bag.id is not None
         now = utcnow()
         expires = now + timedelta(minutes=brand.reservation_minutes)
-        line = _line_for(db, bag, variant.id, price)
+        line = None if new_bag else _line_for(db, bag, variant.id, price)
+        new_line = line is None
         if line is None:
             line = BagLine(
                 bag_id=bag.id,
@@ -380,17 +417,19 @@ def _reserve(
             line.quantity += quantity
         db.add(line)
         db.flush()
-        # Adding again keeps the whole line: its earlier reservations run as long as the new one.
-        db.exec(
-            update(StockReservation)
-            .where(
-                col(StockReservation.bag_line_id) == line.id,
-                col(StockReservation.released_at).is_(None),
-                col(StockReservation.converted_at).is_(None),
+        if not new_line:
+            # Adding again keeps the whole line: its earlier reservations run as long as
+            # the new one.
+            db.exec(
+                update(StockReservation)
+                .where(
+                    col(StockReservation.bag_line_id) == line.id,
+                    col(StockReservation.released_at).is_(None),
+                    col(StockReservation.converted_at).is_(None),
+                )
+                .values(expires_at=expires)
+                .execution_options(synchronize_session=False)
             )
-            .values(expires_at=expires)
-            .execution_options(synchronize_session=False)
-        )
         db.add(
             StockReservation(
                 variant_id=variant.id, bag_line_id=line.id, quantity=quantity, expires_at=expires
@@ -407,9 +446,12 @@ def _reserve(
     except IntegrityError:  # the CHECK constraint caught what the UPDATE should have
         db.rollback()
         raise SoldOut("Sold out.", variant_id=variant.id) from None
-    db.refresh(variant)
+    # What the request holds already: the stock the UPDATE returned, and for a bag made
+    # just now its one line (no reads after the commit but the product's total).
+    set_committed_value(variant, "stock", left)
     stock = stock_out(db, variant)
-    body = _publish_bag(db, bag, brand, live)
+    only = _single_line_bag(bag, line, variant, product, expires, brand) if new_bag else None
+    body = _publish_bag(db, bag, brand, live, only)
     if live is not None:
         publish("stock", live.room, **stock)
         publish(
