@@ -6,7 +6,8 @@
 Same async mode as a Vitrine node (gevent), under `socketio.run` or gunicorn's
 worker. Fan-out (bench/chat_fanout.py): a client `join`s a room; every `chat` is
 emitted at once to the room as one `message` packet: no database, no access
-checks, no batching. Point to point (bench/service_inbox.py): a client names its
+checks, no batching (with ``--batch-ms N``, one ``messages`` packet per room every N ms,
+as Vitrine frames them). Point to point (bench/service_inbox.py): a client names its
 rooms when it connects (`auth={"rooms": [...]}`), and `POST /emit` emits one event
 to the rooms it names. This is what "just send it" costs.
 
@@ -58,11 +59,30 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True}
 
 
+BATCH_MS = 0  # --batch-ms: 0 emits each message at once
+_pending: dict[str, list[dict[str, Any]]] = {}
+
+
 @socketio.on("chat")
 def on_chat(data: dict[str, Any]) -> dict[str, Any]:
     message = {"id": data.get("client_id"), "body": data["body"], "author": request.sid}  # type: ignore[attr-defined]
-    socketio.emit("message", message, to=str(data["session_id"]))
+    room = str(data["session_id"])
+    if BATCH_MS:
+        _pending.setdefault(room, []).append(message)
+    else:
+        socketio.emit("message", message, to=room)
     return {"ok": True}
+
+
+def _flush_batches() -> None:
+    """Every BATCH_MS, one `messages` packet per room with what came in: Vitrine's framing
+    (web/sockets/delivery.py) without its storage and checks."""
+    while True:
+        socketio.sleep(BATCH_MS / 1000)
+        for room in list(_pending):
+            batch = _pending.pop(room, [])
+            if batch:
+                socketio.emit("messages", batch, to=room)
 
 
 _engine: Any = None
@@ -97,7 +117,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--batch-ms", type=int, default=0)
     args = parser.parse_args()
+    if args.batch_ms:
+        BATCH_MS = args.batch_ms
+        socketio.start_background_task(_flush_batches)
     if args.database:
         use_database(args.database)
     socketio.run(app, host="127.0.0.1", port=args.port, log_output=False)
