@@ -87,6 +87,53 @@ class Phase:
         return float(np.percentile(values, q)) if values else float("nan")
 
 
+class LiveSocket(RawSocket):
+    """A RawSocket whose frames are read all the time: pings answered while it waits for
+    the race (a joined socket that does not answer is closed by the server), acks handed
+    to whoever waits for them."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        super().__init__(ws)
+        self.waiting: dict[str, asyncio.Future[Any]] = {}
+        self.reader: asyncio.Task[None] | None = None
+
+    def start(self) -> LiveSocket:
+        self.reader = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            frame = msg.data
+            if frame == "2":
+                await self.ws.send_str("3")
+            elif frame.startswith("43"):
+                digits = len(frame) - len(frame[2:].lstrip("0123456789")) - 2
+                ack_id = frame[2 : 2 + digits]
+                future = self.waiting.pop(ack_id, None)
+                if future is not None and not future.done():
+                    future.set_result(json.loads(frame[2 + digits :])[0])
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(ConnectionError("socket closed"))
+
+    async def call(self, event: str, data: dict[str, Any]) -> Any:
+        if self.reader is None:
+            return await super().call(event, data)
+        self.acks += 1
+        ack_id = str(self.acks)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.waiting[ack_id] = future
+        await self.ws.send_str(f"42{ack_id}" + json.dumps([event, data]))
+        return await future
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
+
+
 def seed(database_url: str, stock: int) -> Seeded:
     engine = make_engine(database_url)
     create_all(engine)
@@ -182,7 +229,7 @@ async def _races(
         for _ in range(buyers)
     ]
     live = seeded.live_id
-    sockets: list[RawSocket] = []
+    sockets: list[LiveSocket] = []
     try:
 
         async def prepare(s: aiohttp.ClientSession) -> str:
@@ -237,8 +284,10 @@ async def _races(
         phases.append(http)
         if with_socket:
 
-            async def open_and_join(s: aiohttp.ClientSession) -> RawSocket:
-                sock = await RawSocket.open(s, base)
+            async def open_and_join(s: aiohttp.ClientSession) -> LiveSocket:
+                opened = await LiveSocket.open(s, base)
+                assert isinstance(opened, LiveSocket)
+                sock = opened.start()
                 ack = await sock.call("join", {"session_id": live})
                 assert ack["ok"], ack
                 return sock
@@ -248,7 +297,7 @@ async def _races(
             )
             tap = {"session_id": live, "variant_id": seeded.socket_variant}
 
-            async def socket_tap(sock: RawSocket) -> tuple:
+            async def socket_tap(sock: LiveSocket) -> tuple:
                 start = time.perf_counter()
                 ack = await sock.call("add_to_bag", tap)
                 return ack.get("ok"), ack, time.perf_counter() - start
@@ -266,7 +315,7 @@ async def _races(
         return phases
     finally:
         for sock in sockets:
-            await sock.ws.close()
+            await sock.close()
         for s in sessions:
             await s.close()
 
@@ -401,6 +450,7 @@ def main() -> None:
     parser.add_argument("--arrival-seconds", type=float, default=10.0)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-socket", action="store_true")
     parser.add_argument("--no-show-start", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the phases here")
@@ -409,7 +459,8 @@ def main() -> None:
     results: dict[str, list[Phase]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        results["SQLite"] = run("SQLite", f"sqlite:///{workdir / 'sale.db'}", args, workdir)
+        if not args.no_sqlite:
+            results["SQLite"] = run("SQLite", f"sqlite:///{workdir / 'sale.db'}", args, workdir)
         if not args.no_postgres:
             url, drop = _postgres(args.postgres)
             try:
