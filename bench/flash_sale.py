@@ -337,6 +337,13 @@ async def _show_start(base: str, seeded: Seeded, shoppers: int, arrival_s: float
         entry: list[Any] = [s, None]
         opened.append(entry)  # type: ignore[arg-type]
         start = time.perf_counter()
+        try:
+            return await _open_show(s, entry, start)
+        except (AssertionError, aiohttp.ClientError, ConnectionError, TypeError) as exc:
+            # A 500, a refused or dropped socket: counted under "other", timed all the same.
+            return False, {"error": repr(exc)}, time.perf_counter() - start
+
+    async def _open_show(s: aiohttp.ClientSession, entry: list[Any], start: float) -> tuple:
         async with s.get(f"{base}{seeded.show_path}") as r:
             await r.read()
             assert r.status == 200, r.status
@@ -353,6 +360,9 @@ async def _show_start(base: str, seeded: Seeded, shoppers: int, arrival_s: float
             "show start", [functools.partial(arrive, n) for n in range(shoppers)]
         )
         phase.other = sum(1 for r in results if not r[0])
+        errors = sorted({r[1].get("error", "")[:80] for r in results if not r[0]})
+        if errors:
+            print(f"show start: {phase.other} failed: {errors[:5]}", file=sys.stderr)
         return phase
     finally:
         for s, sock in opened:

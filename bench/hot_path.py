@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from sessions import ratelimit  # noqa: E402
@@ -99,14 +99,26 @@ def _bare_floor(app: Flask) -> None:
         return {"stock": row.scalar_one()}
 
 
-def _timed(fn: Callable[[int], None], n: int) -> tuple[float, float]:
-    """Mean CPU ms and mean wall ms of one call. On a loaded machine the wall time also
-    counts the waits for a core; the CPU time (this process) does not, but it leaves out
-    what the database server spends (PostgreSQL) and the waits on disk and network."""
-    cpu, wall = time.process_time(), time.perf_counter()
+STATEMENTS = [0]  # SQL statements sent (BEGIN and COMMIT included), counted by an engine hook
+
+
+def _count(*_: Any) -> None:
+    STATEMENTS[0] += 1
+
+
+def _timed(fn: Callable[[int], None], n: int) -> tuple[float, float, float]:
+    """Mean CPU ms, mean wall ms and SQL statements of one call. On a loaded machine the
+    wall time also counts the waits for a core; the CPU time (this process) does not, but
+    it leaves out what the database server spends (PostgreSQL) and the waits on disk and
+    network. The statement count does not depend on the machine at all."""
+    cpu, wall, sent = time.process_time(), time.perf_counter(), STATEMENTS[0]
     for i in range(n):
         fn(i)
-    return (time.process_time() - cpu) / n * 1000, (time.perf_counter() - wall) / n * 1000
+    return (
+        (time.process_time() - cpu) / n * 1000,
+        (time.perf_counter() - wall) / n * 1000,
+        (STATEMENTS[0] - sent) / n,
+    )
 
 
 @contextmanager
@@ -130,16 +142,20 @@ def _profiled(name: str, outdir: Path | None) -> Iterator[None]:
 
 def measure(
     database_url: str, requests: int, profile: Path | None
-) -> dict[str, tuple[float, float]]:
+) -> dict[str, tuple[float, float, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         app = create_app(_config(database_url, workdir))
         create_all(app.extensions["vitrine.engine"])
+        engine = app.extensions["vitrine.engine"]
+        event.listen(engine, "before_cursor_execute", _count)
+        event.listen(engine, "commit", _count)
+        event.listen(engine, "rollback", _count)
         ratelimit.reset()
         _bare_floor(app)
         seeded = Seeded(app, requests)
         live = seeded.live_id
-        results: dict[str, tuple[float, float]] = {}
+        results: dict[str, tuple[float, float, float]] = {}
         # Guests made beforehand: their first GET (a guest key) is not what is measured.
         pool = [_guest(app, live) for _ in range(requests * 2 + 1)]
 
@@ -213,7 +229,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args()
     use_fast_hashing_for_tests()
-    rows: dict[str, dict[str, tuple[float, float]]] = {}
+    rows: dict[str, dict[str, tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         rows["SQLite"] = measure(f"sqlite:///{Path(tmp) / 'hot.db'}", args.requests, args.profile)
     if not args.no_postgres:
@@ -236,22 +252,20 @@ def postgres_schema(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def print_table(rows: dict[str, dict[str, tuple[float, float]]], requests: int) -> None:
-    print(f"in-process cost per request, ms: CPU / wall (mean of {requests}, no network)")
+def print_table(rows: dict[str, dict[str, tuple[float, float, float]]], requests: int) -> None:
+    print(f"in-process cost per request (mean of {requests}, no network)")
     print()
     names = list(next(iter(rows.values())))
-    print(
-        "| request | "
-        + " | ".join(rows)
-        + " | "
-        + " | ".join(f"{db} CPU / floor" for db in rows)
-        + " |"
-    )
-    print("|---|" + "---|" * (2 * len(rows)))
+    head = [f"{db} CPU / wall ms | {db} SQL statements | {db} CPU / floor" for db in rows]
+    print("| request | " + " | ".join(head) + " |")
+    print("|---|" + "---|---|---|" * len(rows))
     for name in names:
-        cells = [f"{rows[db][name][0]:.2f} / {rows[db][name][1]:.2f}" for db in rows]
-        ratios = [f"{rows[db][name][0] / rows[db]['bare floor'][0]:.1f}" for db in rows]
-        print(f"| {name} | " + " | ".join(cells + ratios) + " |")
+        cells = []
+        for db in rows:
+            cpu, wall, sql = rows[db][name]
+            floor = rows[db]["bare floor"][0]
+            cells += [f"{cpu:.2f} / {wall:.2f}", f"{sql:.1f}", f"{cpu / floor:.1f}"]
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
