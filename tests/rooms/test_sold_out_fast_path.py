@@ -117,7 +117,7 @@ def test_removing_a_line_ends_the_flag(
     app: Flask, room: Room, session: Session, flags: str
 ) -> None:
     buyer = sell_out(app, room)
-    status, body = add(buyer, room, 0)  # bad input still answers 422 on a flagged variant
+    status, _ = add(buyer, room, 0)  # bad input still answers 422 on a flagged variant
     assert status == 422
     line_id = buyer.get(f"/api/bag?brand_id={room.brand.id}").json["lines"][0]["id"]
     assert buyer.delete(f"/api/bag/lines/{line_id}").status_code == 200
