@@ -78,6 +78,7 @@ test: install browser-deps deploy-tools services lint typecheck
 bench: install
 	$(BIN)/python bench/relay_bench.py
 	$(BIN)/python bench/chat_fanout.py
+	$(BIN)/python bench/hot_path.py
 	$(BIN)/python bench/flash_sale.py
 
 clean:

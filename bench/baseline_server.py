@@ -6,9 +6,15 @@
 Same async mode as a Vitrine node (gevent), under `socketio.run` or gunicorn's
 worker. Fan-out (bench/chat_fanout.py): a client `join`s a room; every `chat` is
 emitted at once to the room as one `message` packet: no database, no access
-checks, no batching. Point to point (bench/service_inbox.py): a client names its
+checks, no batching (with ``--batch-ms N``, one ``messages`` packet per room every N ms,
+as Vitrine frames them). Point to point (bench/service_inbox.py): a client names its
 rooms when it connects (`auth={"rooms": [...]}`), and `POST /emit` emits one event
 to the rooms it names. This is what "just send it" costs.
+
+The floor of bench/flash_sale.py: with ``--database URL`` (or ``DATABASE_URL``),
+``GET /floor/<variant_id>`` does one indexed SELECT (the variant's stock, by primary
+key) through the same engine settings as a Vitrine node (sessions/db.py) and answers
+a small JSON body: a minimal Flask view on the same gevent server.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from flask import Flask, request  # noqa: E402
@@ -50,11 +59,53 @@ def on_join(data: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True}
 
 
+BATCH_MS = 0  # --batch-ms: 0 emits each message at once
+_pending: dict[str, list[dict[str, Any]]] = {}
+
+
 @socketio.on("chat")
 def on_chat(data: dict[str, Any]) -> dict[str, Any]:
     message = {"id": data.get("client_id"), "body": data["body"], "author": request.sid}  # type: ignore[attr-defined]
-    socketio.emit("message", message, to=str(data["session_id"]))
+    room = str(data["session_id"])
+    if BATCH_MS:
+        _pending.setdefault(room, []).append(message)
+    else:
+        socketio.emit("message", message, to=room)
     return {"ok": True}
+
+
+def _flush_batches() -> None:
+    """Every BATCH_MS, one `messages` packet per room with what came in: Vitrine's framing
+    (web/sockets/delivery.py) without its storage and checks."""
+    while True:
+        socketio.sleep(BATCH_MS / 1000)
+        for room in list(_pending):
+            batch = _pending.pop(room, [])
+            if batch:
+                socketio.emit("messages", batch, to=room)
+
+
+_engine: Any = None
+
+
+@app.get("/floor/<int:variant_id>")
+def floor(variant_id: int) -> dict[str, Any]:
+    """One indexed SELECT on a pooled connection: what any database-backed view pays."""
+    from sqlalchemy import text
+
+    with _engine.connect() as conn:
+        stock = conn.execute(
+            text("SELECT stock FROM variants WHERE id = :id"), {"id": variant_id}
+        ).scalar_one()
+    return {"variant_id": variant_id, "stock": stock}
+
+
+def use_database(url: str) -> None:
+    global _engine
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from sessions.db import make_engine
+
+    _engine = make_engine(url)
 
 
 @app.get("/health")
@@ -65,5 +116,12 @@ def health() -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--database", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--batch-ms", type=int, default=0)
     args = parser.parse_args()
+    if args.batch_ms:
+        BATCH_MS = args.batch_ms
+        socketio.start_background_task(_flush_batches)
+    if args.database:
+        use_database(args.database)
     socketio.run(app, host="127.0.0.1", port=args.port, log_output=False)

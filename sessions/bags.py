@@ -30,14 +30,16 @@ from urllib.parse import quote
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from sessions import stockflags
 from sessions.access import Actor, access_bag, access_join, can_host
 from sessions.analytics import events as analytics_events
 from sessions.analytics.live import publish_live_figures
 from sessions.brands import CART_URL_PLACEHOLDERS
 from sessions.catalogue import get_or_404
-from sessions.clock import utcnow
+from sessions.clock import as_utc, utcnow
 from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SoldOut
 from sessions.events import publish
 from sessions.live import claim_offer, current_offer, offer_out
@@ -147,8 +149,36 @@ def stock_out(db: Session, variant: Variant) -> dict[str, Any]:
     }
 
 
-def _publish_bag(db: Session, bag: Bag, brand: Brand, live: LiveSession | None) -> dict:
-    body = bag_out(db, bag, brand)
+def _single_line_bag(
+    bag: Bag, line: BagLine, variant: Variant, product: Product, expires: datetime, brand: Brand
+) -> dict[str, Any]:
+    """bag_out of a bag that holds exactly `line` (made in this transaction)."""
+    return {
+        "id": bag.id,
+        "count": line.quantity,
+        "total_minor": line.quantity * line.unit_price_minor,
+        "currency": brand.currency,
+        "lines": [
+            {
+                "id": line.id,
+                "product_id": product.id,
+                "variant_id": variant.id,
+                "name": product.name,
+                "size": variant.size,
+                "colour": variant.colour,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "image_url": f"/uploads/{product.image_path}" if product.image_path else None,
+                "expires_at": expires.isoformat(),
+            }
+        ],
+    }
+
+
+def _publish_bag(
+    db: Session, bag: Bag, brand: Brand, live: LiveSession | None, body: dict | None = None
+) -> dict:
+    body = body if body is not None else bag_out(db, bag, brand)
     room = live.room if live is not None else None
     publish("bag", room, audience=f"shopper:{bag.shopper_id}", bag=body)
     if live is not None and live.kind is SessionKind.CONSULTATION:
@@ -175,14 +205,19 @@ def _bag_shopper(actor: Actor, live: LiveSession | None) -> int:
     return actor.shopper_id
 
 
-def _take_stock(db: Session, variant_id: int, quantity: int) -> bool:
-    result = db.exec(
+def _take_stock(db: Session, variant_id: int, quantity: int) -> int | None:
+    """The stock left after taking `quantity`, or None when there was not enough.
+
+    One statement: the conditional UPDATE returns the new stock (RETURNING, on SQLite
+    and PostgreSQL alike), so no read follows it."""
+    left = db.execute(
         update(Variant)
         .where(col(Variant.id) == variant_id, col(Variant.stock) >= quantity)
         .values(stock=col(Variant.stock) - quantity)
+        .returning(col(Variant.stock))
         .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)
+    ).scalar()
+    return None if left is None else int(left)
 
 
 def held_by(db: Session, shopper_id: int, variant_id: int) -> int:
@@ -222,11 +257,12 @@ def _check_cap(db: Session, brand: Brand, shopper_id: int, variant_id: int, quan
     )
 
 
-def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> Bag:
-    """The shopper's open bag; a unique partial index settles two first adds racing."""
+def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> tuple[Bag, bool]:
+    """The shopper's open bag, and whether this call made it; a unique partial index
+    settles two first adds racing."""
     bag = open_bag(db, brand_id, shopper_id)
     if bag is not None:
-        return bag
+        return bag, False
     try:
         with db.begin_nested():
             bag = Bag(brand_id=brand_id, shopper_id=shopper_id)
@@ -234,7 +270,8 @@ def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> Bag:
     except IntegrityError:  # another request opened it a moment ago: use that one
         bag = open_bag(db, brand_id, shopper_id)
         assert bag is not None
-    return bag
+        return bag, False
+    return bag, True
 
 
 def _line_for(db: Session, bag: Bag, variant_id: int, price: int) -> BagLine | None:
@@ -245,6 +282,36 @@ def _line_for(db: Session, bag: Bag, variant_id: int, price: int) -> BagLine | N
             BagLine.unit_price_minor == price,
         )
     ).first()
+
+
+def _check_input(variant_id: object, quantity: object) -> tuple[int, int]:
+    if not isinstance(variant_id, int) or isinstance(variant_id, bool):
+        raise InvalidInput("Choose a size and colour.", field="variant_id")
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidInput("The quantity is a whole number.", field="quantity")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"Add between 1 and {MAX_QUANTITY}.", field="quantity")
+    return variant_id, quantity
+
+
+def refuse_if_known_sold_out(
+    actor: Actor, variant_id: object, quantity: object = 1, live: LiveSession | None = None
+) -> None:
+    """The sold-out fast path: raise SoldOut, touching no table, for a variant known at
+    zero (sessions/stockflags.py); return when it is not known (ask the database).
+
+    Callers run it before turning a guest into a shopper row, so a refused tap writes
+    nothing at all. The same access rule as the long way applies first.
+    """
+    variant, _ = _check_input(variant_id, quantity)
+    brand_id = stockflags.known_sold_out(variant)
+    if brand_id is None:
+        return
+    if live is not None:
+        access_join(actor, live)
+        if live.brand_id != brand_id:
+            raise InvalidInput("This product is not sold in this session.", field="variant_id")
+    raise SoldOut("Sold out.", variant_id=variant, stock=0)
 
 
 def do_add_to_bag(
@@ -260,12 +327,8 @@ def do_add_to_bag(
 
     ``for_shopper``: the bag of a 1:1 thread, whose gate (``access_shared_bag``) the
     caller passed (sessions/service/shared_bag.py)."""
-    if not isinstance(variant_id, int) or isinstance(variant_id, bool):
-        raise InvalidInput("Choose a size and colour.", field="variant_id")
-    if not isinstance(quantity, int) or isinstance(quantity, bool):
-        raise InvalidInput("The quantity is a whole number.", field="quantity")
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput(f"Add between 1 and {MAX_QUANTITY}.", field="quantity")
+    variant_id, quantity = _check_input(variant_id, quantity)
+    refuse_if_known_sold_out(actor, variant_id, quantity, live)
     variant = get_or_404(db, Variant, variant_id, "size or colour")
     product = db.get(Product, variant.product_id)
     if product is None or not product.is_active:
@@ -277,8 +340,37 @@ def do_add_to_bag(
     shopper_id = for_shopper if for_shopper is not None else _bag_shopper(actor, live)
     brand = db.get(Brand, product.brand_id)
     assert brand is not None and variant.id is not None
-    do_release_expired(db, variant_id=variant.id)
     return _reserve(db, actor, brand, product, variant, quantity, shopper_id, live)
+
+
+def _refuse(db: Session, brand: Brand, variant_id: int, quantity: int) -> SoldOut:
+    """After a failed take: what is left, and the sold-out flag when it is zero.
+
+    The flag's generation is read before the stock, inside the transaction of the failed
+    UPDATE: a rise committed before the read shows in `left`; one committed after it
+    clears after its commit, moving the generation, and the mark is refused.
+    """
+    seen = stockflags.generation()
+    left = db.exec(select(Variant.stock).where(Variant.id == variant_id)).one()
+    if left == 0:
+        # Trusted until the first live reservation of the variant may give a unit back.
+        first = db.exec(
+            select(StockReservation.expires_at)
+            .where(
+                StockReservation.variant_id == variant_id,
+                col(StockReservation.released_at).is_(None),
+                col(StockReservation.converted_at).is_(None),
+            )
+            .order_by(col(StockReservation.expires_at))
+            .limit(1)
+        ).first()
+        horizon = as_utc(first).timestamp() if first is not None else float("inf")
+        assert brand.id is not None
+        stockflags.mark_sold_out(variant_id, brand.id, horizon, seen)
+    db.rollback()
+    return SoldOut(
+        "Sold out." if left == 0 else f"Only {left} left.", variant_id=variant_id, stock=left
+    )
 
 
 def _reserve(
@@ -293,14 +385,13 @@ def _reserve(
 ) -> Added:
     assert variant.id is not None and brand.id is not None
     try:
-        if not _take_stock(db, variant.id, quantity):
-            db.rollback()
-            left = db.exec(select(Variant.stock).where(Variant.id == variant.id)).one()
-            raise SoldOut(
-                "Sold out." if left == 0 else f"Only {left} left.",
-                variant_id=variant.id,
-                stock=left,
-            )
+        # Expired reservations are given back only when the take fails (and by the
+        # sweeper): a sale's winners do not pay for a sweep.
+        left = _take_stock(db, variant.id, quantity)
+        if left is None and do_release_expired(db, variant_id=variant.id):
+            left = _take_stock(db, variant.id, quantity)
+        if left is None:
+            raise _refuse(db, brand, variant.id, quantity)
         _check_cap(db, brand, shopper_id, variant.id, quantity)
         price = variant.price_minor if variant.price_minor is not None else product.price_minor
         if live is not None and live.status is SessionStatus.ENDED and variant.price_minor is None:
@@ -314,11 +405,12 @@ def _reserve(
             and claim_offer(db, offer, quantity)
         ):
             price, claimed = offer.price_minor, offer
-        bag = _open_or_new_bag(db, brand.id, shopper_id)
+        bag, new_bag = _open_or_new_bag(db, brand.id, shopper_id)
         assert bag.id is not None
         now = utcnow()
         expires = now + timedelta(minutes=brand.reservation_minutes)
-        line = _line_for(db, bag, variant.id, price)
+        line = None if new_bag else _line_for(db, bag, variant.id, price)
+        new_line = line is None
         if line is None:
             line = BagLine(
                 bag_id=bag.id,
@@ -334,17 +426,19 @@ def _reserve(
             line.quantity += quantity
         db.add(line)
         db.flush()
-        # Adding again keeps the whole line: its earlier reservations run as long as the new one.
-        db.exec(
-            update(StockReservation)
-            .where(
-                col(StockReservation.bag_line_id) == line.id,
-                col(StockReservation.released_at).is_(None),
-                col(StockReservation.converted_at).is_(None),
+        if not new_line:
+            # Adding again keeps the whole line: its earlier reservations run as long as
+            # the new one.
+            db.exec(
+                update(StockReservation)
+                .where(
+                    col(StockReservation.bag_line_id) == line.id,
+                    col(StockReservation.released_at).is_(None),
+                    col(StockReservation.converted_at).is_(None),
+                )
+                .values(expires_at=expires)
+                .execution_options(synchronize_session=False)
             )
-            .values(expires_at=expires)
-            .execution_options(synchronize_session=False)
-        )
         db.add(
             StockReservation(
                 variant_id=variant.id, bag_line_id=line.id, quantity=quantity, expires_at=expires
@@ -361,9 +455,12 @@ def _reserve(
     except IntegrityError:  # the CHECK constraint caught what the UPDATE should have
         db.rollback()
         raise SoldOut("Sold out.", variant_id=variant.id) from None
-    db.refresh(variant)
+    # What the request holds already: the stock the UPDATE returned, and for a bag made
+    # just now its one line (no reads after the commit but the product's total).
+    set_committed_value(variant, "stock", left)
     stock = stock_out(db, variant)
-    body = _publish_bag(db, bag, brand, live)
+    only = _single_line_bag(bag, line, variant, product, expires, brand) if new_bag else None
+    body = _publish_bag(db, bag, brand, live, only)
     if live is not None:
         publish("stock", live.room, **stock)
         publish(
@@ -496,6 +593,7 @@ def do_release_expired(
         if line is not None:
             touched.append((line, reservation.variant_id))
     db.commit()
+    stockflags.stock_rose({reservation.variant_id for reservation in due})
     _publish_released(db, touched)
     return len(due)
 
@@ -546,6 +644,7 @@ def remove_line(db: Session, line: BagLine, bag: Bag, live: LiveSession | None =
     if db.get(BagLine, line_id) is not None:  # a line without live reservations
         db.delete(line)
     db.commit()
+    stockflags.stock_rose({line.variant_id})
     brand = db.get(Brand, bag.brand_id)
     assert brand is not None
     variant = db.get(Variant, line.variant_id)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
+from sessions import stockflags
 from sessions.clock import utcnow
 from sessions.errors import Conflict, InvalidInput, NotFound
 from sessions.events import publish
@@ -201,6 +202,8 @@ def do_set_stock(db: Session, variant: Variant, stock: int) -> Variant:
     variant.stock = stock
     db.add(variant)
     db.commit()
+    assert variant.id is not None
+    stockflags.stock_rose([variant.id])  # a restock ends a sold-out flag at once
     publish(
         "stock",
         None,

@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing.map import Map
 
-from sessions import ratelimit
+from sessions import ratelimit, stockflags
 from sessions.events import set_strict
 from web import db as web_db
 from web import input_guard, logs, metrics, proxy, scheduler, security_headers
@@ -37,6 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web_db.init_app(app)
     # Chat, hearts and abuse limits: shared by every node through Redis when it is set.
     ratelimit.configure(app.config["REDIS_URL"], app.config["RATE_LIMIT_PREFIX"])
+    # Sold-out flags of the add-to-bag fast path: never the truth, see sessions/stockflags.py.
+    stockflags.configure(
+        app.config["REDIS_URL"], app.config["SOCKETIO_CHANNEL"], app.config["DATABASE_URL"]
+    )
     csrf.init_app(app)
     socketio.init_app(
         app,

@@ -371,6 +371,8 @@ def get_bag(query: BagQuery) -> BagOut:
 )
 def add_to_bag(body: AddToBagIn) -> AddedOut:
     live = _optional_live(body.live_session_id)
+    # Sold out and known to be: refused before a guest becomes a shopper row.
+    bags.refuse_if_known_sold_out(current_actor(), body.variant_id, body.quantity, live)
     actor = current_actor() if live is not None and can_host(current_actor(), live) else None
     actor = actor or ensure_shopper()
     added = bags.do_add_to_bag(

@@ -417,11 +417,13 @@ def on_start_offer(data: dict[str, Any]) -> Ack:
 @event("add_to_bag")
 def on_add_to_bag(data: dict[str, Any]) -> Ack:
     live = _live(data)
+    quantity = data.get("quantity", 1)
+    bags.refuse_if_known_sold_out(_client().actor, data.get("variant_id"), quantity, live)
     added = bags.do_add_to_bag(
         db(),
         _acting(),
         variant_id=data.get("variant_id"),
-        quantity=data.get("quantity", 1),
+        quantity=quantity,
         live=live,
     )
     return {"ok": True, "bag": added.bag, "stock": added.stock}
