@@ -235,6 +235,33 @@ def _publish_changed(db: Session, thread: Thread) -> None:
     out = thread_out(db, thread)
     publish("thread_changed", None, f"shopper:{thread.shopper_id}", thread=out)
     publish("thread_changed", None, f"brand:{thread.brand_id}", thread=out)
+    if thread.status is not ThreadStatus.WAITING:
+        _publish_line_moved(db, thread)
+
+
+# Enough for any real line; a longer one hears its place on its own next change.
+LINE_PUSH_LIMIT = 50
+
+
+def _publish_line_moved(db: Session, left: Thread) -> None:
+    """A thread left the line (taken, closed, left): each shopper still waiting behind it
+    moved up, and is told their new place and wait (live means pushed: nobody polls)."""
+    since = left.waiting_since or left.created_at
+    behind = db.exec(
+        select(Thread)
+        .where(
+            Thread.brand_id == left.brand_id,
+            Thread.status == ThreadStatus.WAITING,
+            col(Thread.id) != left.id,
+            col(Thread.waiting_since) >= since,
+        )
+        .order_by(col(Thread.waiting_since), col(Thread.id))
+        .limit(LINE_PUSH_LIMIT)
+    ).all()
+    for waiting in behind:
+        publish(
+            "thread_changed", None, f"shopper:{waiting.shopper_id}", thread=thread_out(db, waiting)
+        )
 
 
 # --- storing messages ---------------------------------------------------------------------

@@ -232,3 +232,26 @@ def test_a_waiting_shopper_sees_their_place_and_an_honest_wait(
     assert threads.place_in_line(session, first.thread) is None
     assert threads.place_in_line(session, second.thread) == (1, 300)
     assert threads.place_in_line(session, third.thread) == (2, 600)
+
+
+def test_those_behind_are_told_their_new_place_when_the_first_is_taken(
+    session: Session, team: Team, factory: Factory, events: list[Event]
+) -> None:
+    team.anna.max_parallel_chats = 1
+    session.add(team.anna)
+    session.commit()
+    queue.do_set_status(session, team.anna, AssociateStatus.ONLINE)
+    first = threads.do_ask(session, shopper_actor(factory.shopper()), team.brand, body="a")
+    second = threads.do_ask(session, shopper_actor(factory.shopper()), team.brand, body="b")
+    third = threads.do_ask(session, shopper_actor(factory.shopper()), team.brand, body="c")
+    events.clear()
+    threads.do_accept_thread(session, associate_actor(team.anna), first.thread)
+    told = {
+        e.audience: e.data["thread"]["position"]
+        for e in sent(events, "thread_changed")
+        if e.audience != f"brand:{team.brand.id}"
+    }
+    # Pushed, not polled: each shopper behind hears their new place.
+    assert told[f"shopper:{second.thread.shopper_id}"] == 1
+    assert told[f"shopper:{third.thread.shopper_id}"] == 2
+    assert told[f"shopper:{first.thread.shopper_id}"] is None  # taken: no longer in line
