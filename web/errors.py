@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from sessions.errors import DomainError
@@ -80,6 +81,15 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Retry-After"] = "1"
             return response
         return database_unavailable(exc)
+
+    @app.errorhandler(PoolTimeout)
+    def on_pool_exhausted(exc: PoolTimeout) -> Response:
+        # Every connection of the pool is busy past its timeout (a flash sale's burst on
+        # PostgreSQL): the node is overloaded, not broken; a retry in a second will do.
+        log.warning("connection pool exhausted on %s %s", request.method, request.path)
+        response = error_response(503, "busy", "We are very busy. Please try again.")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(DBAPIError)
     def on_database_error(exc: DBAPIError) -> Response:
