@@ -88,6 +88,7 @@ class ShowMailKind(enum.StrEnum):
     CONFIRM = "confirm"  # at once: "we will remind you", with the .ics
     BEFORE = "before"  # the brand's show_reminder_minutes before the start, with the .ics
     LIVE = "live"  # when the host goes live: "we are live"
+    CANCELLED = "cancelled"  # the brand cancelled it: "it will not take place", the .ics updated
 
 
 class ShowReminderMail(SQLModel, table=True):
@@ -101,7 +102,7 @@ class ShowReminderMail(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     reminder_id: int = Field(foreign_key="show_reminders.id", index=True, ondelete="CASCADE")
-    kind: ShowMailKind = Field(sa_column=enum_column(ShowMailKind, 8))
+    kind: ShowMailKind = Field(sa_column=enum_column(ShowMailKind, 12))
     claimed_at: datetime | None = utc_field(nullable=True)
     sent_at: datetime | None = utc_field(nullable=True)
     attempts: int = Field(default=0)

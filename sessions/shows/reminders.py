@@ -76,6 +76,10 @@ class ShowLinks:
     def show_url(self, brand: Brand, show: Show) -> str:
         return f"{self.public_url.rstrip('/')}/b/{brand.slug}/shows/{show.id}"
 
+    def brand_url(self, brand: Brand) -> str:
+        """The brand's home, which lists its shows to come."""
+        return f"{self.public_url.rstrip('/')}/b/{brand.slug}"
+
     def unsubscribe_url(self, reminder: ShowReminder) -> str:
         token = unsubscribe_token(self.secret, reminder)
         return f"{self.public_url.rstrip('/')}/show-reminders/{token}"
@@ -216,6 +220,8 @@ def is_due(
         return show.status is ShowStatus.SCHEDULED
     if kind is K.LIVE:
         return show.status is ShowStatus.LIVE
+    if kind is K.CANCELLED:
+        return show.status is ShowStatus.CANCELLED
     due = before_due_at(show, minutes)
     return (
         show.status is ShowStatus.SCHEDULED
@@ -260,6 +266,8 @@ def due_mail_ids(engine: Engine, now: datetime, limit: int = 500) -> list[int]:
                         & (col(Show.status) == ShowStatus.SCHEDULED),
                         (col(ShowReminderMail.kind) == K.LIVE)
                         & (col(Show.status) == ShowStatus.LIVE),
+                        (col(ShowReminderMail.kind) == K.CANCELLED)
+                        & (col(Show.status) == ShowStatus.CANCELLED),
                     )
                 )
             ).all()
@@ -409,6 +417,14 @@ def show_message(
         text = (
             f"Hello,\n\n“{show.title}” by {brand.name} starts in {lead} ({when}).\n\n"
             f"Watch it here: {page}\n"
+        )
+    elif kind is K.CANCELLED:
+        subject = f"Cancelled: {show.title}"
+        text = (
+            f"Hello,\n\nWe are sorry: {brand.name}'s live show “{show.title}”, planned for "
+            f"{when}, has been cancelled and will not take place.\n\n"
+            f"The calendar file attached takes it out of your calendar.\n"
+            f"{brand.name}'s other shows: {links.brand_url(brand)}\n"
         )
     else:
         subject = f"We are live: {show.title}"

@@ -6,6 +6,7 @@ an unsubscribe link whose GET changes nothing; the form and the API rate-limited
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -103,6 +104,17 @@ def rows(engine: Engine, show_id: int | None) -> list[ShowReminderMail]:
         )
 
 
+def confirmations_marked_sent(engine: Engine, show_id: int | None) -> None:
+    """Until the request's flush has written down "sent" for each confirmation: it does so
+    just after the SMTP server has the message, and no event tells a test when."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if all(m.sent_at for m in rows(engine, show_id) if m.kind.value == "confirm"):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the confirmations were not marked sent")
+
+
 def test_confirmation_then_before_the_start_then_live_each_once(
     cast: Cast, app: Flask, engine: Engine, smtp: SmtpServer
 ) -> None:
@@ -150,9 +162,14 @@ def test_confirmation_then_before_the_start_then_live_each_once(
         ("confirm", 1),
         ("before", 1),
         ("live", 1),
+        ("cancelled", 0),  # the show went ahead: never due
     ]
     # Sent (its sender may still be writing down "sent" for the last one: claimed till then).
-    assert all(m.sent_at is not None or m.claimed_at is not None for m in rows(engine, show_id))
+    assert all(
+        m.sent_at is not None or m.claimed_at is not None
+        for m in rows(engine, show_id)
+        if m.kind.value != "cancelled"
+    )
     assert len(smtp.inbox.messages) == 3
 
 
@@ -183,16 +200,43 @@ def test_a_show_moved_later_is_reminded_at_its_new_time(
     assert subjects[1] == "The autumn edit starts in 14 minutes"
 
 
-def test_a_cancelled_show_reminds_nobody(
+def test_a_cancelled_show_is_announced_once_and_reminds_nobody_after(
     cast: Cast, engine: Engine, smtp: SmtpServer, session: Session
 ) -> None:
     show = upcoming(cast, 60)
     do_ask_reminder(session, cast.actors["shopper"], show, "a@example.com")
+    do_ask_reminder(session, cast.actors["shopper"], show, "b@example.com")
     lifecycle.do_cancel_show(session, cast.actors["admin"], show)
+    # Each who asked hears it once, however many nodes run the job, and nothing else:
+    # no confirmation, no "starts soon", no "we are live".
+    assert run_as_nodes(engine, smtp, utcnow()) == 2
+    told = smtp.inbox.wait_for(2)
+    assert sorted(m["To"].addresses[0].addr_spec for m in told) == [
+        "a@example.com",
+        "b@example.com",
+    ]
+    assert {m["Subject"] for m in told} == {"Cancelled: The autumn edit"}
+    assert "has been cancelled and will not take place" in text_of(told[0])
+    assert str(calendar_of(told[0])["STATUS"]) == "CANCELLED"  # the calendar drops it
+    assert unsubscribe_link(told[0]).startswith(f"{PUBLIC}/show-reminders/")
+    assert run_as_nodes(engine, smtp, show.starts_at - timedelta(minutes=10)) == 0
+    assert len(smtp.inbox.messages) == 2
+
+
+def test_cancelling_over_the_api_tells_them_at_once(
+    cast: Cast, app: Flask, smtp: SmtpServer
+) -> None:
+    show = upcoming(cast, 60)
+    shopper = cast.client(app, "shopper")
     assert (
-        run_due_show_mails(engine, mailer(smtp), LINKS, show.starts_at - timedelta(minutes=10)) == 0
+        shopper.post(f"/api/shows/{show.id}/reminders", json={"email": "c@example.com"}).status_code
+        == 201
     )
-    assert smtp.inbox.messages == []
+    assert smtp.inbox.wait_for(1)[0]["Subject"].endswith("we will remind you of The autumn edit")
+    admin = cast.client(app, "admin")
+    assert admin.post(f"/api/shows/{show.id}/cancel").status_code == 200
+    # Sent by the request's own flush, not at the scheduler's next tick.
+    assert smtp.inbox.wait_for(2)[1]["Subject"] == "Cancelled: The autumn edit"
 
 
 def test_the_unsubscribe_link_asks_then_does(
@@ -210,6 +254,7 @@ def test_the_unsubscribe_link_asks_then_does(
     admin = cast.client(app, "admin")
     assert admin.get(f"/api/shows/{show_id}/reminders").json == {"show_id": show_id, "count": 2}
 
+    confirmations_marked_sent(engine, show_id)  # the flush's last write, then look
     before = snapshot(engine)
     page = app.test_client().get(path)  # a mail client's preview, a link scanner: nothing
     assert page.status_code == 200 and "Stop the reminders" in page.get_data(as_text=True)
@@ -400,4 +445,4 @@ def test_two_nodes_running_the_job_send_each_mail_once_at_its_time(
     assert smtp.inbox.wait_for(3)[2]["Subject"] == "We are live: The autumn edit"
     ran(nodes, 5)
     assert len(smtp.inbox.messages) == 3
-    assert [m.attempts for m in rows(engine, show_id)] == [1, 1, 1]
+    assert [m.attempts for m in rows(engine, show_id)] == [1, 1, 1, 0]  # (not cancelled)

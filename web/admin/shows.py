@@ -32,6 +32,7 @@ from web.admin.images import save_image
 from web.db import db
 from web.identity import current_actor
 from web.relay import internal_headers
+from web.shows import flush_show_mails
 
 
 def _default_timezone(brand: Brand) -> str:
@@ -295,6 +296,7 @@ def show_transition(show_id: int, button: str) -> Response | str | tuple[str, in
         lifecycle.ACTIONS[action](db(), actor, show)
     except DomainError as exc:
         return _refused(brand, actor, show, exc)
+    flush_show_mails()  # a cancellation tells whoever asked to be reminded, now
     flash(f"“{show.title}” {DONE[action]}.")
     return _back(show)
 

@@ -78,6 +78,7 @@ def end_show(show_id: int) -> ShowStateOut:
 def _admin_action(show_id: int, action: ShowAction) -> ShowOut:
     show = _show(show_id)
     lifecycle.ACTIONS[action](db(), current_actor(), show)
+    flush_show_mails()  # a cancellation tells whoever asked to be reminded, now
     return show_out(db(), show, current_actor())
 
 

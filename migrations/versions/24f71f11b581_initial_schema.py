@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7241c634685b
+Revision ID: 24f71f11b581
 Revises:
-Create Date: 2026-12-01 15:38:42.481302
+Create Date: 2026-12-01 16:03:40.782127
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "7241c634685b"
+revision: str = "24f71f11b581"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -726,7 +726,15 @@ def upgrade() -> None:
         sa.Column("reminder_id", sa.Integer(), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum("confirm", "before", "live", name="showmailkind", native_enum=False, length=8),
+            sa.Enum(
+                "confirm",
+                "before",
+                "live",
+                "cancelled",
+                name="showmailkind",
+                native_enum=False,
+                length=12,
+            ),
             nullable=False,
         ),
         sa.Column("claimed_at", sessions.models.base.UTCDateTime(), nullable=True),
