@@ -101,8 +101,9 @@ def test_opening_a_product_card_on_the_show_page_counts_a_click(
     page = chromium.new_context(**PHONE).new_page()
     page.goto(f"{web_only.url}/b/{brand.slug}/shows/{show.id}")
     page.wait_for_function("document.getElementById('viewer-count').textContent === '1'")  # joined
-    sizes = page.locator(f".product-card[data-product-id='{product.id}'] select")
-    sizes.select_option(index=1)
+    # On a phone the card over the video opens the sheet ("Shop"): that is opening it.
+    page.locator(f".product-card[data-product-id='{product.id}'] [data-open-sheet]").click()
+    page.locator("#sheet").wait_for(state="visible")
 
     def clicks() -> int:
         count = seed.session.exec(

@@ -164,16 +164,23 @@ function sheetOf(root) {
   const badge = button.querySelector("[data-ask-unread]");
   let opened = () => {};
   let count = 0;
+  // The phone player: the video fills the screen, so the open sheet takes its lower part
+  // and the video shrinks above it, still in view and playing (vitrine.css, .ask-open).
+  const phonePlayer = () =>
+    document.body.classList.contains("player-page") && matchMedia("(max-width: 959px)").matches;
   const setOpen = (open) => {
     sheet.hidden = !open;
     button.setAttribute("aria-expanded", String(open));
-    if (!open) return;
+    document.body.classList.toggle("ask-open", open && phonePlayer());
+    if (!open) { if (phonePlayer()) button.focus({ preventScroll: true }); return; }
     count = 0;
     if (badge) badge.hidden = true;
-    sheet.scrollIntoView({ block: "nearest" });
+    if (phonePlayer()) window.scrollTo({ top: 0 });
+    else sheet.scrollIntoView({ block: "nearest" });
     opened();
   };
   button.addEventListener("click", () => setOpen(sheet.hidden));
+  sheet.querySelector("[data-ask-close]")?.addEventListener("click", () => setOpen(false));
   return {
     isOpen: () => !sheet.hidden,
     unread() {
