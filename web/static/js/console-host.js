@@ -57,14 +57,85 @@ async function startCamera() {
     if (stream) for (const track of stream.getTracks()) track.stop();
     stream = next;
     $("preview").srcObject = stream;
+    renderCheck(stream);
     await listDevices();
     $("start-camera").textContent = "Restart camera";
     if (!publisher) setBadge("waiting", "Camera on · not live");
   } catch (err) {
-    showError(err.name === "NotAllowedError"
-      ? "The browser was not allowed to use the camera. Allow it in the address bar and try again."
-      : `The camera could not start: ${err.message}`);
+    const words = {
+      NotAllowedError: "Permission denied: the browser was not allowed to use the camera and microphone. Allow them in the address bar and try again.",
+      NotFoundError: "No camera or microphone was found. Plug one in and try again.",
+      OverconstrainedError: "The chosen camera or microphone is no longer there. Choose another one.",
+      NotReadableError: "The camera or microphone is in use by another application. Close it and try again.",
+    }[err.name] || `The camera could not start: ${err.message}`;
+    showError(words);
+    $("check-error").textContent = words;
   }
+}
+
+// --- the pre-show check: devices by name, the microphone's level, the uplink -----------
+
+let audio = null;
+let levelSource = null;
+let levelTimer = null;
+
+function renderCheck(current) {
+  $("check-error").textContent = "";
+  const [video] = current.getVideoTracks();
+  const [mic] = current.getAudioTracks();
+  $("check-camera").textContent = video ? video.label || "Camera on" : "No camera in use";
+  $("check-microphone").textContent = mic ? mic.label || "Microphone on" : "No microphone in use";
+  watchLevel(current);
+}
+
+// The microphone's loudness (RMS of the waveform) on a <meter>, from a Web Audio analyser.
+function watchLevel(current) {
+  if (!current.getAudioTracks().length) return;
+  audio = audio || new AudioContext();
+  audio.resume().catch(() => {});
+  const analyser = audio.createAnalyser();
+  analyser.fftSize = 1024;
+  levelSource?.disconnect();
+  levelSource = audio.createMediaStreamSource(current);
+  levelSource.connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  clearInterval(levelTimer);
+  levelTimer = setInterval(() => {
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const sample of samples) sum += sample * sample;
+    const level = Math.min(1, Math.sqrt(sum / samples.length) * 4);
+    const meter = $("mic-level");
+    meter.value = level;
+    meter.textContent = `${Math.round(level * 100)}%`;
+    $("mic-level-words").textContent = level < 0.05 ? "silent" : level > 0.8 ? "loud" : "sound";
+  }, 100);
+}
+
+// The uplink, honestly: what the browser reports it sent to the relay (getStats), once live.
+let uplinkTimer = null;
+let lastSent = null;
+
+async function measureUplink() {
+  const pc = publisher?.pc;
+  if (!pc) return;
+  let bytes = 0;
+  let at = 0;
+  const report = await pc.getStats();
+  report.forEach((entry) => {
+    if (entry.type === "outbound-rtp") { bytes += entry.bytesSent || 0; at = entry.timestamp; }
+  });
+  if (lastSent && at > lastSent.at) {
+    const kbps = ((bytes - lastSent.bytes) * 8) / (at - lastSent.at);
+    $("check-uplink").textContent = `Sending ${Math.round(kbps)} kbit/s to the video server (measured by your browser).`;
+  }
+  lastSent = { bytes, at };
+}
+
+function watchUplink() {
+  clearInterval(uplinkTimer);
+  lastSent = null;
+  uplinkTimer = setInterval(() => measureUplink().catch(() => {}), 2000);
 }
 
 // --- the show's state: go live, end (the server offers exactly the moves allowed) --------
@@ -106,6 +177,7 @@ async function goLive(event) {
       renderShowStatus("live");
     }
     publisher = await publish(stream, grant("publish"));
+    watchUplink();
     publisher.addEventListener("statechange", (e) => renderPublisher(e.detail));
     renderPublisher(publisher.state);
     status = "live";
@@ -340,6 +412,7 @@ room.addEventListener("show_state", (event) => {
 room.addEventListener("error", (event) => showError(event.detail.message));
 
 $("start-camera").addEventListener("click", startCamera);
+$("check-start").addEventListener("click", startCamera);
 $("camera").addEventListener("change", () => { if (stream) startCamera(); });
 $("microphone").addEventListener("change", () => { if (stream) startCamera(); });
 $("go-live-form")?.addEventListener("submit", goLive);

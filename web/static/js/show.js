@@ -58,6 +58,10 @@ function renderState() {
   badge.textContent = LABELS[state];
   document.body.dataset.connection = state;
   const message = $("stage-message");
+  // Early, before a scheduled show: the slate stands in for the stage message.
+  const early = state === "waiting" && root.dataset.showStatus === "scheduled";
+  if ($("slate")) $("slate").hidden = !early;
+  if (early) { message.hidden = true; return; }
   if (state === "ended" && document.getElementById("replay")) {
     badge.textContent = "Replay"; // the recording plays in place of the live picture
     message.hidden = true;
@@ -496,7 +500,17 @@ setInterval(() => {
     const target = Date.parse(node.dataset.countdown);
     node.textContent = target > Date.now() ? `in ${untilText(target)}` : "any moment now";
   }
+  tickSlate();
 }, 1000);
+
+// The slate's countdown: a local clock tick; going live is pushed (show_state).
+function tickSlate() {
+  const node = $("slate-countdown");
+  if (!node || $("slate").hidden) return;
+  const target = Date.parse(node.dataset.slateCountdown);
+  node.textContent = target > Date.now() ? `Starts in ${untilText(target)}` : "Starting any moment";
+}
+tickSlate();
 
 // Tell an embedding page how tall we are.
 if (window.parent !== window) {
