@@ -49,7 +49,9 @@ class BaselineRelay:
                     transceiver.sender.replaceTrack(self.media_relay.subscribe(source))
         await pc.setLocalDescription(await pc.createAnswer())
         answer = pc.localDescription
-        return web.json_response({"sdp": answer.sdp, "type": answer.type, "peer_id": peer_id})
+        # peer_token: what streaming.synthetic.publish reads from a Vitrine answer.
+        answer_body = {"sdp": answer.sdp, "type": answer.type, "peer_id": peer_id, "peer_token": ""}
+        return web.json_response(answer_body)
 
     async def close_all(self, app: web.Application) -> None:
         for pc in self.peers.values():
