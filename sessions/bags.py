@@ -657,6 +657,56 @@ def remove_line(db: Session, line: BagLine, bag: Bag, live: LiveSession | None =
     return _publish_bag(db, bag, brand, room_live)
 
 
+def check_quantity(quantity: object) -> int:
+    """A line's new quantity: a whole number from 0 (removes the line) to MAX_QUANTITY."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidInput("The quantity is a whole number.", field="quantity")
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"Choose between 0 and {MAX_QUANTITY}.", field="quantity")
+    return quantity
+
+
+def do_set_line_quantity(
+    db: Session, actor: Actor, line_id: int, *, quantity: object, live: LiveSession | None = None
+) -> dict:
+    """A line of one's bag gets a new quantity (0 removes it); 409 when stock lacks."""
+    quantity = check_quantity(quantity)
+    line = get_or_404(db, BagLine, line_id, "bag line")
+    bag = get_or_404(db, Bag, line.bag_id, "bag")
+    access_bag(actor, bag, live)
+    return set_line_quantity(db, actor, line, bag, quantity)
+
+
+def set_line_quantity(db: Session, actor: Actor, line: BagLine, bag: Bag, quantity: int) -> dict:
+    """The new quantity of a line whose bag's gate the caller passed (the shopper's own
+    bag, the shared bag of a thread): more reserves the difference; fewer gives the
+    line's stock back (clearing the sold-out flag) and reserves the new quantity again,
+    at today's price. The line's room is told the stock, the shopper the bag."""
+    if bag.status is not BagStatus.OPEN:
+        raise Conflict("This bag has already gone to checkout.")
+    variant_id, current = line.variant_id, line.quantity
+    room_live = db.get(LiveSession, line.live_session_id) if line.live_session_id else None
+    if quantity == current:
+        brand = db.get(Brand, bag.brand_id)
+        assert brand is not None
+        return bag_out(db, bag, brand)
+    if quantity > current:
+        body = do_add_to_bag(
+            db, actor, variant_id=variant_id, quantity=quantity - current, for_shopper=bag.shopper_id
+        ).bag
+    else:
+        body = remove_line(db, line, bag)
+        if quantity > 0:
+            body = do_add_to_bag(
+                db, actor, variant_id=variant_id, quantity=quantity, for_shopper=bag.shopper_id
+            ).bag
+    variant = db.get(Variant, variant_id)
+    if variant is not None and room_live is not None:
+        db.refresh(variant)
+        publish("stock", room_live.room, **stock_out(db, variant))
+    return body
+
+
 def shopper_bag(db: Session, actor: Actor, brand: Brand, live: LiveSession | None = None) -> dict:
     """The actor's bag at a brand (or, for the host of a consultation, the shopper's)."""
     assert brand.id is not None
