@@ -657,6 +657,114 @@ def remove_line(db: Session, line: BagLine, bag: Bag, live: LiveSession | None =
     return _publish_bag(db, bag, brand, room_live)
 
 
+def check_quantity(quantity: object) -> int:
+    """A line's new quantity: a whole number from 0 (removes the line) to MAX_QUANTITY."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidInput("The quantity is a whole number.", field="quantity")
+    if not 0 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(f"Choose between 0 and {MAX_QUANTITY}.", field="quantity")
+    return quantity
+
+
+def do_set_line_quantity(
+    db: Session, actor: Actor, line_id: int, *, quantity: object, live: LiveSession | None = None
+) -> dict:
+    """A line of one's bag gets a new quantity (0 removes it); 409 when stock lacks."""
+    quantity = check_quantity(quantity)
+    line = get_or_404(db, BagLine, line_id, "bag line")
+    bag = get_or_404(db, Bag, line.bag_id, "bag")
+    access_bag(actor, bag, live)
+    return set_line_quantity(db, actor, line, bag, quantity)
+
+
+def set_line_quantity(db: Session, actor: Actor, line: BagLine, bag: Bag, quantity: int) -> dict:
+    """The new quantity of a line whose bag's gate the caller passed (the shopper's own
+    bag, the shared bag of a thread): more reserves the difference; fewer gives the
+    line's stock back (clearing the sold-out flag) and reserves the new quantity again,
+    at today's price. The line's room is told the stock, the shopper the bag."""
+    if bag.status is not BagStatus.OPEN:
+        raise Conflict("This bag has already gone to checkout.")
+    variant_id, current = line.variant_id, line.quantity
+    room_live = db.get(LiveSession, line.live_session_id) if line.live_session_id else None
+    if quantity == current:
+        brand = db.get(Brand, bag.brand_id)
+        assert brand is not None
+        return bag_out(db, bag, brand)
+    if quantity > current:
+        body = do_add_to_bag(
+            db,
+            actor,
+            variant_id=variant_id,
+            quantity=quantity - current,
+            live=room_live if room_live and room_live.status is SessionStatus.LIVE else None,
+            for_shopper=bag.shopper_id,
+        ).bag
+    elif quantity == 0:
+        body = remove_line(db, line, bag)
+    else:
+        body = _give_back_part(db, line, bag, current - quantity, room_live)
+    variant = db.get(Variant, variant_id)
+    if variant is not None and room_live is not None:
+        db.refresh(variant)
+        publish("stock", room_live.room, **stock_out(db, variant))
+    return body
+
+
+def _give_back_part(
+    db: Session, line: BagLine, bag: Bag, units: int, room_live: LiveSession | None
+) -> dict:
+    """Fewer of a line: ``units`` go back to stock in one transaction, newest reservation
+    first; the line keeps its price, its show and its place (no new line, no second
+    add-to-bag in the analytics)."""
+    now = utcnow()
+    reservations = db.exec(
+        select(StockReservation)
+        .where(
+            StockReservation.bag_line_id == line.id,
+            col(StockReservation.released_at).is_(None),
+            col(StockReservation.converted_at).is_(None),
+        )
+        .order_by(col(StockReservation.id).desc())
+    ).all()
+    left = units
+    for reservation in reservations:
+        if left <= 0:
+            break
+        if reservation.quantity <= left:
+            _release(db, reservation, now)  # back to stock (by us, or a sweeper just now)
+            left -= reservation.quantity
+            continue
+        # Part of this reservation: conditional, so a sweeper racing us gives back nothing twice.
+        taken = db.exec(
+            update(StockReservation)
+            .where(
+                col(StockReservation.id) == reservation.id,
+                col(StockReservation.released_at).is_(None),
+                col(StockReservation.converted_at).is_(None),
+            )
+            .values(quantity=col(StockReservation.quantity) - left)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:
+            db.exec(
+                update(Variant)
+                .where(col(Variant.id) == reservation.variant_id)
+                .values(stock=col(Variant.stock) + left)
+                .execution_options(synchronize_session=False)
+            )
+            line.quantity -= left
+            db.add(line)
+            left = 0
+    if left > 0:
+        db.rollback()
+        raise Conflict("This line changed meanwhile; reload the bag.")
+    db.commit()
+    stockflags.stock_rose({line.variant_id})
+    brand = db.get(Brand, bag.brand_id)
+    assert brand is not None
+    return _publish_bag(db, bag, brand, room_live)
+
+
 def shopper_bag(db: Session, actor: Actor, brand: Brand, live: LiveSession | None = None) -> dict:
     """The actor's bag at a brand (or, for the host of a consultation, the shopper's)."""
     assert brand.id is not None

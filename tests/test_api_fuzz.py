@@ -219,6 +219,14 @@ LINKS: list[tuple[str, str, str, str, str, dict[str, str]]] = [
         "DELETE",
         {"line_id": "$response.body#/bag/lines/0/id"},
     ),
+    (
+        "/api/bag/lines",
+        "POST",
+        "201",
+        "/api/bag/lines/{line_id}",
+        "PATCH",
+        {"line_id": "$response.body#/bag/lines/0/id"},
+    ),
 ]
 
 

@@ -88,29 +88,11 @@ def do_remove(db: Session, actor: Actor, thread: Thread, line_id: int) -> dict[s
 def do_set_quantity(
     db: Session, actor: Actor, thread: Thread, line_id: int, *, quantity: object
 ) -> dict[str, Any]:
-    """A line's new quantity (0 removes it): more reserves the difference; fewer gives the
-    line's stock back and reserves the new quantity again, at today's price."""
+    """A line's new quantity (0 removes it): ``bags.set_line_quantity``, told to both sides."""
     access_shared_bag(actor, thread)
-    if not isinstance(quantity, int) or isinstance(quantity, bool):
-        raise InvalidInput("The quantity is a whole number.", field="quantity")
-    if not 0 <= quantity <= bags.MAX_QUANTITY:
-        raise InvalidInput(f"Choose between 0 and {bags.MAX_QUANTITY}.", field="quantity")
+    quantity = bags.check_quantity(quantity)
     line, bag = _own_line(db, thread, line_id)
-    variant_id, current = line.variant_id, line.quantity
-    if quantity == current:
+    if quantity == line.quantity:
         return bag_of(db, thread)
-    if quantity > current:
-        bags.do_add_to_bag(
-            db,
-            actor,
-            variant_id=variant_id,
-            quantity=quantity - current,
-            for_shopper=thread.shopper_id,
-        )
-    else:
-        bags.remove_line(db, line, bag)
-        if quantity > 0:
-            bags.do_add_to_bag(
-                db, actor, variant_id=variant_id, quantity=quantity, for_shopper=thread.shopper_id
-            )
+    bags.set_line_quantity(db, actor, line, bag, quantity)
     return publish_bag(db, thread, actor.name)

@@ -15,13 +15,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from sessions import bags
 from sessions.clock import utcnow
 from sessions.events import Event
 from sessions.grants import verify_grant
 from sessions.models import (
+    AnalyticsEvent,
+    BagLine,
     Brand,
     CheckoutHandoff,
     LiveSession,
@@ -106,6 +108,64 @@ def test_removing_a_line_and_nobody_elses(app: Flask, room: Room, session: Sessi
     assert refused.status_code == 403 and refused.json["error"] == "forbidden"
     assert http.delete(f"/api/bag/lines/{line_id}").json["lines"] == []
     assert stock_of(session, room.variant.id) == 5
+
+
+def test_changing_a_quantity_reserves_or_gives_back_the_difference(
+    app: Flask, room: Room, session: Session, events: list[Event]
+) -> None:
+    http = shopper_client(app, room)
+    line_id = add(http, room, 2, live_session_id=room.id).json["bag"]["lines"][0]["id"]
+    url = f"/api/bag/lines/{line_id}"
+    more = http.patch(url, json={"quantity": 4})
+    assert more.status_code == 200, more.json
+    assert [line["quantity"] for line in more.json["lines"]] == [4] and more.json["count"] == 4
+    assert stock_of(session, room.variant.id) == 1
+    stock_events = [e for e in events if e.kind == "stock"]
+    assert stock_events[-1].room == room.live.room and stock_events[-1].data["stock"] == 1
+    refused = http.patch(url, json={"quantity": 6})
+    assert refused.status_code == 409 and refused.json["message"] == "Only 1 left."
+    assert http.patch(url, json={"quantity": 5}).json["count"] == 5
+    # Sold out, and known to be: the next tap is refused from the flag...
+    other = shopper_client(app, room)
+    assert add(other, room, 1).json["error"] == "sold_out"
+    adds_before = added_to_bag_events(session)
+    fewer = http.patch(url, json={"quantity": 1})
+    assert fewer.status_code == 200 and fewer.json["count"] == 1
+    assert stock_of(session, room.variant.id) == 4
+    # Fewer is the same line (its price, its show), not a new one added again.
+    assert [line["id"] for line in fewer.json["lines"]] == [line_id]
+    assert session.get(BagLine, line_id).live_session_id == room.id  # type: ignore[union-attr]
+    assert added_to_bag_events(session) == adds_before
+    reserved = session.exec(
+        select(func.sum(StockReservation.quantity)).where(
+            StockReservation.bag_line_id == line_id,
+            col(StockReservation.released_at).is_(None),
+        )
+    ).one()
+    assert reserved == 1
+    session.commit()
+    # ... until the stock goes back, which clears it.
+    assert add(other, room, 1).status_code == 201
+    new_id = fewer.json["lines"][0]["id"]
+    assert other.patch(f"/api/bag/lines/{new_id}", json={"quantity": 2}).status_code == 403
+    for bad in (11, -1, None, 1.5, "two"):
+        answer = http.patch(f"/api/bag/lines/{new_id}", json={"quantity": bad})
+        assert answer.status_code == 422 and answer.json["message"], bad
+    assert http.patch("/api/bag/lines/999999", json={"quantity": 1}).status_code == 404
+    assert http.patch(f"/api/bag/lines/{new_id}", json={"quantity": 0}).json["lines"] == []
+    assert stock_of(session, room.variant.id) == 4  # the other shopper still holds one
+
+
+def added_to_bag_events(session: Session) -> int:
+    count = session.exec(select(func.count()).where(AnalyticsEvent.kind == "add_to_bag")).one()
+    session.commit()  # end the read: on SQLite an open transaction holds the write lock
+    return int(count)
+
+
+def test_set_line_quantity_in_the_domain(room: Room, session: Session) -> None:
+    with pytest.raises(bags.InvalidInput):
+        bags.check_quantity(bags.MAX_QUANTITY + 1)
+    assert bags.check_quantity(0) == 0
 
 
 def test_in_a_consultation_the_associate_adds_to_the_shoppers_bag(

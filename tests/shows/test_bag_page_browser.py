@@ -1,6 +1,7 @@
 """The bag page and the product page in real Chromium: a brand that sells outside live
-sessions offers "add to bag" on its product pages; the bag page removes a line (its stock
-goes back) and the total and count follow. A brand that does not, offers no such form."""
+sessions offers "add to bag" on its product pages; the bag page changes a quantity
+(− / number / +) and removes a line (its stock goes back), and the total and count
+follow. A brand that does not, offers no such form."""
 
 from __future__ import annotations
 
@@ -52,6 +53,17 @@ def test_add_from_the_product_page_then_remove_on_the_bag_page(
     page.goto(f"{web_only.url}/b/{slug}/bag")
     assert "€2,450.00" in page.inner_text("[data-bag-total]")
     assert axe_violations(page) == []
+    page.get_by_role("button", name="One more Le sac Lune").tap()  # − / number / +
+    page.get_by_text("Quantity updated.").wait_for()
+    page.wait_for_function("document.querySelector('[data-bag-count]').textContent.trim() === '2'")
+    assert "€4,900.00" in page.inner_text("[data-bag-total]")
+    assert page.input_value("[data-line-quantity]") == "2"
+    box = page.get_by_role("button", name="One fewer Le sac Lune").bounding_box()
+    assert box is not None and box["width"] >= 44 and box["height"] >= 44
+    seed.session.expire_all()
+    variant = seed.session.exec(select(Variant).where(Variant.product_id == lune_id)).first()
+    assert variant is not None and variant.stock == 1
+    seed.session.commit()
     page.get_by_role("button", name="Remove Le sac Lune").tap()
     page.get_by_text("Your bag is empty.").wait_for()
     assert page.inner_text("[data-bag-total]").strip() == "€0.00"

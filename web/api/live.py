@@ -164,6 +164,12 @@ class AddToBagIn(Strict):
     live_session_id: DbId | None = None
 
 
+class LineQuantityIn(Strict):
+    quantity: Annotated[int, Field(ge=0, le=bags.MAX_QUANTITY)] = Field(
+        description="0 removes the line"
+    )
+
+
 class AddedOut(BaseModel):
     bag: BagOut
     stock: StockOut
@@ -392,6 +398,22 @@ def add_to_bag(body: AddToBagIn) -> AddedOut:
 )
 def remove_bag_line(line_id: int) -> BagOut:
     return BagOut.model_validate(bags.do_remove_line(db(), current_actor(), line_id))
+
+
+@api_route(
+    bp,
+    "/bag/lines/<int:line_id>",
+    "PATCH",
+    body=LineQuantityIn,
+    response=BagOut,
+    tag="bag",
+    summary="Change a line's quantity (0 removes it; 409 sold_out when stock lacks)",
+    auth="shopper",
+    example={"quantity": 2},
+)
+def set_bag_line_quantity(line_id: int, body: LineQuantityIn) -> BagOut:
+    out = bags.do_set_line_quantity(db(), current_actor(), line_id, quantity=body.quantity)
+    return BagOut.model_validate(out)
 
 
 def _post_webhook(handoff: bags.Handoff, policy: UrlPolicy) -> int | None:
