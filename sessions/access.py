@@ -63,6 +63,8 @@ class Actor:
     shopper_id: int | None = None
     brand_id: int | None = None
     associate_id: int | None = None
+    # Private shows whose access code this browser entered (kept in its signed session).
+    show_passes: frozenset[int] = frozenset()
 
     @property
     def is_staff(self) -> bool:
@@ -146,13 +148,17 @@ def can_join(actor: Actor, live: LiveSession) -> bool:
     if can_host(actor, live):
         return True
     if live.kind is SessionKind.SHOW:
-        return True
+        # A private show: whoever entered its access code (the brand's staff passed above).
+        return not live.private or live.show_id in actor.show_passes
     return actor.shopper_id is not None and actor.shopper_id == live.shopper_id
 
 
 def access_join(actor: Actor, live: LiveSession) -> None:
-    """Watch a show (anyone), or enter a consultation (its shopper and associate only)."""
+    """Watch a show (anyone; a private one: whoever entered its code), or enter a
+    consultation (its shopper and associate only)."""
     if not can_join(actor, live):
+        if live.kind is SessionKind.SHOW:
+            raise Forbidden("This show is private: enter its access code.", code="private_show")
         raise Forbidden("This consultation is private.")
 
 
@@ -217,6 +223,29 @@ def access_show_replay(actor: Actor, show: Show) -> None:
 def access_show_reminders(actor: Actor, show: Show) -> None:
     """How many asked to be reminded of a show: its brand's staff (never the addresses)."""
     access_brand_staff(actor, show.brand_id)
+
+
+def can_list_show(actor: Actor, show: Show) -> bool:
+    """In a brand's lists of shows: a private one only to the brand's staff (its invitees
+    reach it by the link they were given)."""
+    if show.private and not (
+        actor.is_staff and (actor.is_platform_admin or actor.brand_id == show.brand_id)
+    ):
+        return False
+    return can_see_show(actor, show)
+
+
+def access_show_private(actor: Actor, show: Show) -> None:
+    """Make a show private (set or change its access code) or public again: its brand's admin."""
+    access_brand_admin(actor, show.brand_id)
+
+
+def access_show_invitee(actor: Actor, show: Show) -> None:
+    """Act on a private show outside its room (ask to be reminded of it): its brand's
+    staff, or whoever entered its access code — the rule ``can_join`` applies in the room."""
+    staff = actor.is_staff and (actor.is_platform_admin or actor.brand_id == show.brand_id)
+    if show.private and not staff and show.id not in actor.show_passes:
+        raise Forbidden("This show is private: enter its access code.", code="private_show")
 
 
 def can_see_show(actor: Actor, show: Show) -> bool:
@@ -506,7 +535,8 @@ class MediaClaims:
 
 
 def media_claims(live: LiveSession, brand: Brand) -> MediaClaims:
-    """A show is public (every show is: there are no private shows yet) and recorded,
+    """A show is public (a private one too: its HLS and replay URLs are unguessable and
+    reached only through the join gate, its page) and recorded,
     its recording becoming the replay. A consultation is between one shopper and the
     brand's staff: never public, recorded only when the brand turned
     ``record_consultations`` on (and the consultation page then tells the shopper)."""

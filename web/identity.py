@@ -12,6 +12,7 @@ client address; a shopper's token expires unless used (``Shopper.expires_at``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import secrets
 from datetime import datetime, timedelta
@@ -36,7 +37,31 @@ def current_actor() -> Actor:
     return actor
 
 
+SHOW_PASSES = "show_passes"
+
+
+def show_passes() -> frozenset[int]:
+    """The private shows whose access code this browser entered (signed session)."""
+    raw = session.get(SHOW_PASSES)
+    if not isinstance(raw, list):
+        return frozenset()
+    return frozenset(x for x in raw if isinstance(x, int))
+
+
+def remember_show_pass(show_id: int) -> None:
+    """Keep the pass to a private show in the signed session (after the right code)."""
+    session[SHOW_PASSES] = sorted(show_passes() | {show_id})[-50:]
+    session.permanent = True
+    g.pop("actor", None)
+
+
 def _load_actor() -> Actor:
+    actor = _load_base_actor()
+    passes = show_passes()
+    return dataclasses.replace(actor, show_passes=passes) if passes else actor
+
+
+def _load_base_actor() -> Actor:
     user = signed_in_user()
     if user is not None:
         return actor_for_user(user)

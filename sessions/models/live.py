@@ -51,6 +51,8 @@ class LiveSession(SQLModel, table=True):
     # Consultations: the shopper is on the waiting screen, for the associate to admit.
     shopper_arrived_at: datetime | None = utc_field(nullable=True)
     created_at: datetime = utc_field(default_now=True)
+    # Shows: invite-only (the show's access code), mirrored from Show.access_code_hash.
+    private: bool = Field(default=False)
 
 
 class MessageKind(enum.StrEnum):

@@ -49,6 +49,14 @@ class Show(SQLModel, table=True):
     replay_start_seconds: float = Field(default=0, ge=0)
     replay_end_seconds: float | None = Field(default=None, ge=0)
     created_at: datetime = utc_field(default_now=True)
+    # A private show (invite-only): its access code, hashed (werkzeug's scrypt); None is a
+    # public show. Set only by ``sessions.shows.private.do_set_show_private``, which
+    # mirrors it on the show's live session (``LiveSession.private``) for the join gate.
+    access_code_hash: str | None = Field(default=None, max_length=255)
+
+    @property
+    def private(self) -> bool:
+        return self.access_code_hash is not None
 
 
 class ShowHost(SQLModel, table=True):

@@ -746,7 +746,11 @@ def shows_to_mention(ctx: Context) -> list[Show]:
     """The brand's show live now, if any, and its earliest scheduled one still to come."""
     live = ctx.db.exec(
         select(Show)
-        .where(Show.brand_id == ctx.brand.id, Show.status == ShowStatus.LIVE)
+        .where(
+            Show.brand_id == ctx.brand.id,
+            Show.status == ShowStatus.LIVE,
+            col(Show.access_code_hash).is_(None),
+        )
         .order_by(col(Show.starts_at), col(Show.id))
     ).first()
     upcoming = ctx.db.exec(
@@ -755,6 +759,7 @@ def shows_to_mention(ctx: Context) -> list[Show]:
             Show.brand_id == ctx.brand.id,
             Show.status == ShowStatus.SCHEDULED,
             Show.starts_at >= ctx.now,
+            col(Show.access_code_hash).is_(None),
         )
         .order_by(col(Show.starts_at), col(Show.id))
     ).first()

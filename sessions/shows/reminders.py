@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from sessions.access import Actor, access_see_show
+from sessions.access import Actor, access_see_show, access_show_invitee
 from sessions.accounts import normalise_email
 from sessions.clock import utcnow
 from sessions.errors import Conflict, Forbidden, NotFound
@@ -128,6 +128,7 @@ def do_ask_reminder(
     Asking twice is asking once (the second answer says so and sends nothing); asking
     again after unsubscribing starts over with a new confirmation."""
     access_see_show(actor, show)
+    access_show_invitee(actor, show)
     _refuse_unless_upcoming(show)
     address = normalise_email(email if isinstance(email, str) else "")
     if client:

@@ -23,7 +23,7 @@ from sessions.models import (
     ShowProduct,
     Store,
 )
-from sessions.shows import lifecycle
+from sessions.shows import lifecycle, private
 from sessions.shows.lifecycle import STATUS_WORDS, ShowAction
 from sessions.shows.reminders import reminder_count, reminder_counts
 from web.admin import bp
@@ -344,6 +344,26 @@ def trim_replay(show_id: int) -> Response | str | tuple[str, int]:
             return redirect(url_for("admin.edit_show", show_id=show.id))
     values = _show_values(show, _default_timezone(brand)) | form.values
     return _form_page(brand, Form(values=values, errors=form.errors), show), 422
+
+
+@bp.post("/shows/<int:show_id>/private")
+def show_private(show_id: int) -> Response | str | tuple[str, int]:
+    """Make a show private with an access code (or change it), or public again."""
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    show = _show_of(brand, show_id)
+    form = Form.from_request()
+    code = None if request.form.get("make") == "public" else form.get("access_code")
+    try:
+        private.do_set_show_private(db(), actor, show, code)
+    except DomainError as exc:
+        db().rollback()
+        form.absorb(exc, "access_code")
+        values = _show_values(show, _default_timezone(brand))
+        return _form_page(brand, Form(values=values, errors=form.errors), show), exc.status
+    flash("The show is private: share its link and its code." if show.private else "It is public.")
+    return redirect(url_for("admin.edit_show", show_id=show.id))
 
 
 def is_editable(show: Show) -> bool:

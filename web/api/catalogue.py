@@ -10,8 +10,8 @@ from sessions.access import (
     access_brand_admin,
     access_see_show,
     access_show_programme,
+    can_list_show,
     can_see_product,
-    can_see_show,
 )
 from sessions.accounts import do_create_associate
 from sessions.brands import do_rotate_webhook_secret, do_update_brand_settings
@@ -395,7 +395,7 @@ def list_shows(brand_id: int, query: ShowQuery) -> list[ShowOut]:
     if query.status:
         stmt = stmt.where(Show.status == query.status)
     rows = db().exec(stmt.order_by(col(Show.starts_at))).all()
-    return [show_out(db(), s, actor) for s in rows if can_see_show(actor, s)]
+    return [show_out(db(), s, actor) for s in rows if can_list_show(actor, s)]
 
 
 @api_route(

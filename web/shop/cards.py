@@ -77,8 +77,11 @@ class BrandShows:
 
 
 def brand_shows(db: Session, brand_id: int) -> BrandShows:
+    # Private shows are never listed (their invitees have the link).
     shows = db.exec(
-        select(Show).where(Show.brand_id == brand_id).order_by(col(Show.starts_at))
+        select(Show)
+        .where(Show.brand_id == brand_id, col(Show.access_code_hash).is_(None))
+        .order_by(col(Show.starts_at))
     ).all()
     now = utcnow()
     live = [s for s in shows if s.status is ShowStatus.LIVE]

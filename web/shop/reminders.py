@@ -33,7 +33,8 @@ def remind_me(slug: str, show_id: int) -> Response | tuple[str, int]:
         )
     except DomainError as exc:
         db().rollback()
-        return show_page(brand, show, email=email[:254], error=exc.message), exc.status
+        page = show_page(brand, show, email=email[:254], error=exc.message)
+        return page if isinstance(page, tuple) else (page, exc.status)
     if asked.new:
         flush_show_mails()
         flash(

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from sqlmodel import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from sessions.access import access_join, access_see_show, can_see_product, can_watch_replay
 from sessions.catalogue import get_or_404
-from sessions.errors import NotFound
+from sessions.errors import DomainError, Forbidden, NotFound
 from sessions.live import pinned_cards
 from sessions.models import Brand, Product, Show, ShowStatus
 from sessions.shows.calendar import show_calendar
 from sessions.shows.lifecycle import live_session_for_show
+from sessions.shows.private import check_access_code
 from sessions.shows.replay import replay_script
 from web.db import db
-from web.identity import current_actor
+from web.identity import current_actor, remember_show_pass
 from web.shop import bp
 from web.shop.cards import (
     bag_view,
@@ -63,13 +65,25 @@ def brand_home(slug: str) -> str:
     )
 
 
-def show_page(brand: Brand, the_show: Show, **extra: object) -> str:
+def code_page(brand: Brand, the_show: Show, error: str | None, status: int) -> tuple[str, int]:
+    """A private show to someone without its code: the form asking for it."""
+    page = render_template("shop/show_code.html", show=the_show, error=error, **shop_context(brand))
+    return page, status
+
+
+def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str, int]:
     """The show page: the live picture (or the published replay), chat, products, and
-    "remind me" while the show is upcoming."""
+    "remind me" while the show is upcoming; a private show's code form (403) to whoever
+    has not entered its code."""
     actor = current_actor()
     access_see_show(actor, the_show)
     live = live_session_for_show(db(), the_show)
-    access_join(actor, live)
+    try:
+        access_join(actor, live)
+    except Forbidden as exc:
+        if exc.code != "private_show":
+            raise
+        return code_page(brand, the_show, None, exc.status)
     # The host's pins as the room has them ("showing now" first), else the show's products.
     cards = pinned_cards(db(), live) or [
         product_card(db(), p, brand) for p in pinned_or_featured(db(), live, the_show)
@@ -92,9 +106,26 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str:
 
 
 @bp.get("/b/<slug>/shows/<int:show_id>")
-def show(slug: str, show_id: int) -> str:
+def show(slug: str, show_id: int) -> str | tuple[str, int]:
     brand = brand_by_slug(slug)
     return show_page(brand, show_of_brand(brand, show_id))
+
+
+@bp.post("/b/<slug>/shows/<int:show_id>/code")
+def enter_show_code(slug: str, show_id: int) -> WerkzeugResponse | tuple[str, int]:
+    """The access code of a private show: right, the browser keeps a pass (signed session)
+    and goes to the show; wrong, the form again (403, with the message); 429 when over
+    the rate limit (sessions/shows/private.py)."""
+    brand = brand_by_slug(slug)
+    the_show = show_of_brand(brand, show_id)
+    access_see_show(current_actor(), the_show)
+    try:
+        check_access_code(the_show, request.form.get("code", ""), request.remote_addr or "")
+    except DomainError as exc:
+        return code_page(brand, the_show, exc.message, exc.status)
+    assert the_show.id is not None
+    remember_show_pass(the_show.id)
+    return redirect(url_for("shop.show", slug=slug, show_id=show_id))
 
 
 @bp.get("/b/<slug>/products/<int:product_id>")

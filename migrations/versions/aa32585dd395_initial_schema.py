@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 24f71f11b581
+Revision ID: aa32585dd395
 Revises:
-Create Date: 2026-12-01 16:03:40.782127
+Create Date: 2026-12-01 16:20:08.112479
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "24f71f11b581"
+revision: str = "aa32585dd395"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -310,6 +310,7 @@ def upgrade() -> None:
         sa.Column("replay_start_seconds", sa.Float(), nullable=False),
         sa.Column("replay_end_seconds", sa.Float(), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("access_code_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["store_id"],
@@ -672,6 +673,7 @@ def upgrade() -> None:
         sa.Column("peak_viewers", sa.Integer(), nullable=False),
         sa.Column("shopper_arrived_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("private", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["appointment_id"],
             ["appointments.id"],
