@@ -75,6 +75,20 @@ def test_migrate_and_seed_demo(cli_env: dict[str, str]) -> None:
     engine.dispose()
 
 
+def test_migrate_on_a_database_of_a_schema_revision_that_is_gone_says_what_to_do(
+    cli_env: dict[str, str],
+) -> None:
+    invoke("migrate")
+    engine = make_engine(cli_env["DATABASE_URL"])
+    with engine.begin() as connection:  # as a development database of an earlier schema
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'e357c181049f'")
+    engine.dispose()
+    result = CliRunner().invoke(main, ["migrate"])
+    assert result.exit_code == 1
+    assert "schema revision this version does not know" in result.output
+    assert "var/vitrine.db" in result.output and "Traceback" not in result.output
+
+
 def test_create_brand_and_refuse_duplicate(cli_env: dict[str, str]) -> None:
     invoke("migrate")
     out = invoke(

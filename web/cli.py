@@ -46,7 +46,10 @@ def migrate() -> None:
     """Create the database or bring it to the latest schema."""
     config = _config()
     _ensure_sqlite_dir(config["DATABASE_URL"])
-    migrations.upgrade(config["DATABASE_URL"])
+    try:
+        migrations.upgrade(config["DATABASE_URL"])
+    except migrations.UnknownSchema as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo("Database is up to date.")
 
 
