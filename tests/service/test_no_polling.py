@@ -25,6 +25,8 @@ ALLOWED: dict[str, list[tuple[str, str]]] = {
     "countdown.js": [("tick, 1000", "a clock")],
     "consult.js": [("tick, 1000", "a clock: the seconds left on each offer")],
     "console-host.js": [
+        ("() => {", "the pre-show microphone meter: the local audio, read nothing"),
+        ("() => measureUplink()", "the uplink: the browser's own getStats, nothing asked"),
         ("tick, 1000", "a clock: the flash offer's seconds"),
         ("search, 250", "debounce of what the host types"),
     ],
