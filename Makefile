@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n
 PYTEST_ARGS ?=
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
-.PHONY: run test install lint format typecheck test-sqlite test-postgres browser-deps deploy-tools services migrate seed bench clean help
+.PHONY: messages compile-messages run test install lint format typecheck test-sqlite test-postgres browser-deps deploy-tools services migrate seed bench clean help
 
 help:
 	@echo "make run    - install, migrate, seed the demo brand, start web + media relay"
@@ -30,7 +30,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	-@$(BIN)/pip uninstall -y -q gevent-websocket 2>/dev/null
 	@touch $(STAMP)
 
-install: $(STAMP) web/static/vendor/.stamp
+# Compiled catalogues (.mo) are built, never committed: the .po files are the source.
+MO := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
+
+install: $(STAMP) web/static/vendor/.stamp $(MO)
+
+web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BIN)/pybabel -q compile -d web/translations -l $*
+
+compile-messages: $(MO)
+
+# Extract every marked string and add the new ones to each language's catalogue.
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k N_ -k t -k tn:1,2 -o web/translations/messages.pot \
+		--no-location --sort-output --project=Vitrine .
+	$(BIN)/pybabel -q update -i web/translations/messages.pot -d web/translations \
+		--no-fuzzy-matching --ignore-obsolete
 
 web/static/vendor/.stamp: package.json package-lock.json
 	scripts/vendor-assets
@@ -71,7 +86,8 @@ test-sqlite: install browser-deps deploy-tools
 test-postgres: install browser-deps deploy-tools services
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) $(PYTEST_ARGS)
 
-test: install browser-deps deploy-tools services lint typecheck
+# The catalogues are compiled first (install builds the .mo files): a fresh clone has none.
+test: install compile-messages browser-deps deploy-tools services lint typecheck
 	$(PYTEST) $(PYTEST_ARGS)
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) $(PYTEST_ARGS)
 

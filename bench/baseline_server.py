@@ -105,7 +105,16 @@ def use_database(url: str) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from sessions.db import make_engine
 
-    _engine = make_engine(url)
+    # The same pool as the node beside it (flash_sale.py sets both alike).
+    pool = {
+        key: int(os.environ[name])
+        for key, name in (
+            ("pool_size", "DATABASE_POOL_SIZE"),
+            ("max_overflow", "DATABASE_MAX_OVERFLOW"),
+        )
+        if name in os.environ and not url.startswith("sqlite")
+    }
+    _engine = make_engine(url, **pool)
 
 
 @app.get("/health")

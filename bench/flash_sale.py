@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import functools
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,10 @@ LOG = Path(tempfile.gettempdir()) / "flash_sale.log"
 PREPARE_CONCURRENCY = 50
 # A saturated node answers late rather than never: measure the lateness, do not cut it.
 TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=300, sock_read=300)
+# An answer that never comes (a socket the node dropped without closing, an event whose
+# handler failed without an ack) is counted under "other" after this, so a run ends.
+ANSWER_TIMEOUT = 300.0
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @dataclass
@@ -80,6 +85,7 @@ class Phase:
     other: int = 0
     final_stock: int | None = None
     generator_cpu: float = 0.0  # share of one core used by this process over the phase
+    load: str = ""  # the machine's load average (1 / 5 / 15 min) at the phase's end
     wall_s: float = 0.0
 
     def p(self, q: float, which: str = "times_ms") -> float:
@@ -169,12 +175,16 @@ def stock_of(database_url: str, variant_id: int) -> int:
 class Floor:
     """bench/baseline_server.py with the database: the bare floor."""
 
-    def __init__(self, database_url: str, log: Any) -> None:
+    def __init__(self, database_url: str, log: Any, env: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, str(ROOT / "bench/baseline_server.py"), "--port", str(self.port)]
         self.proc = subprocess.Popen(
-            [*cmd, "--database", database_url], cwd=ROOT, stdout=log, stderr=log
+            [*cmd, "--database", database_url],
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            env={**os.environ, **env},
         )
         wait_http(f"{self.url}/health", self.proc)
 
@@ -198,7 +208,7 @@ async def _phase(name: str, calls: list[Callable[[], Awaitable[tuple]]]) -> tupl
     cpu, wall = time.process_time(), time.perf_counter()
     results = await asyncio.gather(*(call() for call in calls))
     wall = time.perf_counter() - wall
-    phase = Phase(name, [r[-1] * 1000 for r in results], wall_s=wall)
+    phase = Phase(name, [r[-1] * 1000 for r in results], wall_s=wall, load=_load())
     phase.generator_cpu = (time.process_time() - cpu) / wall
     return phase, list(results)
 
@@ -215,7 +225,7 @@ def _split(phase: Phase, results: list, won: Callable[[Any], bool | None]) -> No
 
 
 async def _races(
-    base: str, floor: str, seeded: Seeded, buyers: int, with_socket: bool
+    nodes: list[str], floors: list[str], seeded: Seeded, buyers: int, with_socket: bool
 ) -> list[Phase]:
     # Each buyer is a browser with the show open: its own keep-alive connection to the
     # node (and to the floor), opened while preparing, so the race measures requests,
@@ -231,49 +241,68 @@ async def _races(
     live = seeded.live_id
     sockets: list[LiveSocket] = []
     try:
+        # A sticky load balancer: buyer n always on node n mod N (and its floor likewise).
+        def node(n: int) -> str:
+            return nodes[n % len(nodes)]
 
-        async def prepare(s: aiohttp.ClientSession) -> str:
+        def floor(n: int) -> str:
+            return floors[n % len(floors)]
+
+        async def prepare(n: int, s: aiohttp.ClientSession) -> str:
+            base = node(n)
             async with s.get(f"{base}/api/live-sessions/{live}") as r:
                 assert r.status == 200, await r.text()
             async with s.get(f"{base}/login") as r:
                 page = await r.text()
-            async with s.get(f"{floor}/health") as r:
+            async with s.get(f"{floor(n)}/health") as r:
                 await r.read()
             return page.split('name="csrf-token" content="')[1].split('"')[0]
 
-        tokens = await _gather_limited([prepare(s) for s in sessions], PREPARE_CONCURRENCY)
+        tokens = await _gather_limited(
+            [prepare(n, s) for n, s in enumerate(sessions)], PREPARE_CONCURRENCY
+        )
 
         async def timed(s: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> tuple:
             start = time.perf_counter()
             async with s.request(method, url, **kw) as r:
-                body = await r.json()
+                try:
+                    body = await r.json()
+                except aiohttp.ContentTypeError:  # a 500 page: counted, not fatal
+                    body = {"error": f"http {r.status}"}
             return r.status, body, time.perf_counter() - start
 
         phases = []
-        floor_phase, _ = await _phase(
+        floor_phase, floor_results = await _phase(
             "floor",
             [
-                functools.partial(timed, s, "GET", f"{floor}/floor/{seeded.http_variant}")
-                for s in sessions
+                functools.partial(timed, s, "GET", f"{floor(n)}/floor/{seeded.http_variant}")
+                for n, s in enumerate(sessions)
             ],
         )
+        floor_phase.other = sum(1 for r in floor_results if r[0] != 200)
         phases.append(floor_phase)
-        state, _ = await _phase(
+        state, state_results = await _phase(
             "state GET",
             [
-                functools.partial(timed, s, "GET", f"{base}/api/live-sessions/{live}")
-                for s in sessions
+                functools.partial(timed, s, "GET", f"{node(n)}/api/live-sessions/{live}")
+                for n, s in enumerate(sessions)
             ],
         )
+        state.other = sum(1 for r in state_results if r[0] != 200)
         phases.append(state)
         body = {"variant_id": seeded.http_variant, "quantity": 1, "live_session_id": live}
         http, results = await _phase(
             "HTTP add-to-bag",
             [
                 functools.partial(
-                    timed, s, "POST", f"{base}/api/bag/lines", json=body, headers={"X-CSRFToken": t}
+                    timed,
+                    s,
+                    "POST",
+                    f"{node(n)}/api/bag/lines",
+                    json=body,
+                    headers={"X-CSRFToken": t},
                 )
-                for s, t in zip(sessions, tokens, strict=True)
+                for n, (s, t) in enumerate(zip(sessions, tokens, strict=True))
             ],
         )
         _split(
@@ -284,8 +313,8 @@ async def _races(
         phases.append(http)
         if with_socket:
 
-            async def open_and_join(s: aiohttp.ClientSession) -> LiveSocket:
-                opened = await LiveSocket.open(s, base)
+            async def open_and_join(n: int, s: aiohttp.ClientSession) -> LiveSocket:
+                opened = await LiveSocket.open(s, node(n))
                 assert isinstance(opened, LiveSocket)
                 sock = opened.start()
                 ack = await sock.call("join", {"session_id": live})
@@ -293,13 +322,16 @@ async def _races(
                 return sock
 
             sockets = await _gather_limited(
-                [open_and_join(s) for s in sessions], PREPARE_CONCURRENCY
+                [open_and_join(n, s) for n, s in enumerate(sessions)], PREPARE_CONCURRENCY
             )
             tap = {"session_id": live, "variant_id": seeded.socket_variant}
 
             async def socket_tap(sock: LiveSocket) -> tuple:
                 start = time.perf_counter()
-                ack = await sock.call("add_to_bag", tap)
+                try:
+                    ack = await asyncio.wait_for(sock.call("add_to_bag", tap), ANSWER_TIMEOUT)
+                except (TimeoutError, ConnectionError) as exc:  # counted under "other"
+                    ack = {"ok": False, "error": repr(exc)}
                 return ack.get("ok"), ack, time.perf_counter() - start
 
             by_socket, results = await _phase(
@@ -320,7 +352,7 @@ async def _races(
             await s.close()
 
 
-async def _show_start(base: str, seeded: Seeded, shoppers: int, arrival_s: float) -> Phase:
+async def _show_start(nodes: list[str], seeded: Seeded, shoppers: int, arrival_s: float) -> Phase:
     """New shoppers arrive evenly over `arrival_s`: page, state, socket, join with history."""
     connector = aiohttp.TCPConnector(limit=0)  # new browsers: new connections
     opened: list[tuple[aiohttp.ClientSession, RawSocket | None]] = []
@@ -338,12 +370,22 @@ async def _show_start(base: str, seeded: Seeded, shoppers: int, arrival_s: float
         opened.append(entry)  # type: ignore[arg-type]
         start = time.perf_counter()
         try:
-            return await _open_show(s, entry, start)
-        except (AssertionError, aiohttp.ClientError, ConnectionError, TypeError) as exc:
+            return await asyncio.wait_for(
+                _open_show(nodes[n % len(nodes)], s, entry, start), ANSWER_TIMEOUT
+            )
+        except (
+            AssertionError,
+            aiohttp.ClientError,
+            ConnectionError,
+            TypeError,
+            TimeoutError,
+        ) as exc:
             # A 500, a refused or dropped socket: counted under "other", timed all the same.
             return False, {"error": repr(exc)}, time.perf_counter() - start
 
-    async def _open_show(s: aiohttp.ClientSession, entry: list[Any], start: float) -> tuple:
+    async def _open_show(
+        base: str, s: aiohttp.ClientSession, entry: list[Any], start: float
+    ) -> tuple:
         async with s.get(f"{base}{seeded.show_path}") as r:
             await r.read()
             assert r.status == 200, r.status
@@ -372,31 +414,71 @@ async def _show_start(base: str, seeded: Seeded, shoppers: int, arrival_s: float
         await connector.close()
 
 
+def nodes_for(database: str, args: argparse.Namespace) -> int:
+    if args.nodes is not None:
+        return int(args.nodes)
+    return 1 if database == "SQLite" else os.cpu_count() or 1
+
+
 def run(name: str, database_url: str, args: argparse.Namespace, workdir: Path) -> list[Phase]:
     seeded = seed(database_url, args.stock)
+    count = nodes_for(name, args)
     env = {"CHAT_RATE_LIMIT": "1000000 per second", "LOG_LEVEL": "WARNING"}
-    with (
-        LOG.open("ab") as log,
-        WebServer(database_url, workdir, create_schema=False, log=log, env=env) as node,
-    ):
-        floor = Floor(database_url, log)
+    # PostgreSQL's max_connections is shared by every process (and here by other work
+    # on the machine): each node and each floor gets the same small pool.
+    size, overflow = args.pg_pool.split(",")
+    pool = {"DATABASE_POOL_SIZE": size, "DATABASE_MAX_OVERFLOW": overflow}
+    env |= pool
+    # One process per node, as deployed (deploy/gunicorn.conf.py: one gevent worker per
+    # node; more nodes share Redis behind a sticky balancer, docs/scaling.md).
+    redis = REDIS_URL if count > 1 else None
+    with LOG.open("ab") as log:
+        nodes = [
+            WebServer(
+                database_url,
+                workdir / f"node{i}",
+                create_schema=False,
+                log=log,
+                env=env,
+                redis_url=redis,
+                gunicorn=args.gunicorn,
+            )
+            for i in range(count)
+        ]
+        for node in nodes:
+            (workdir / f"node{nodes.index(node)}").mkdir(parents=True, exist_ok=True)
+            node.spawn()
+        floors: list[Floor] = []
         try:
+            for node in nodes:
+                node.wait_ready(node.ready_timeout)
+            floors = [Floor(database_url, log, pool) for _ in nodes]
+            urls = [node.url for node in nodes]
+            print(f"{name}: {len(nodes)} node(s) {urls}, load {_load()}", file=sys.stderr)
             phases = asyncio.run(
-                _races(node.url, floor.url, seeded, args.buyers, not args.no_socket)
+                _races(urls, [f.url for f in floors], seeded, args.buyers, not args.no_socket)
             )
             if not args.no_show_start:
                 phases.append(
-                    asyncio.run(_show_start(node.url, seeded, args.shoppers, args.arrival_seconds))
+                    asyncio.run(_show_start(urls, seeded, args.shoppers, args.arrival_seconds))
                 )
         finally:
-            floor.stop()
+            for f in floors:
+                f.stop()
+            for node in nodes:
+                node.stop()
     for phase in phases:
         if phase.name == "HTTP add-to-bag":
             phase.final_stock = stock_of(database_url, seeded.http_variant)
         if phase.name == "Socket.IO add_to_bag":
             phase.final_stock = stock_of(database_url, seeded.socket_variant)
-    print(f"\n{name}: done", file=sys.stderr)
+    print(f"\n{name}: done, load {_load()}", file=sys.stderr)
     return phases
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
 def _postgres(admin_url: str) -> tuple[str, Callable[[], None]]:
@@ -416,15 +498,21 @@ def _postgres(admin_url: str) -> tuple[str, Callable[[], None]]:
 def report(results: dict[str, list[Phase]], args: argparse.Namespace) -> bool:
     print(
         f"flash sale: {args.buyers} concurrent taps on a variant with {args.stock} left; "
-        f"show start: {args.shoppers} shoppers over {args.arrival_seconds:g} s"
+        f"show start: {args.shoppers} shoppers over {args.arrival_seconds:g} s; "
+        + ", ".join(
+            f"{db}: {nodes_for(db, args)} web node(s) and as many floor processes" for db in results
+        )
+        + (" (gunicorn)" if args.gunicorn else "")
+        + f"; GROUP_COMMIT_MS={os.environ.get('GROUP_COMMIT_MS', '2')}"
     )
+    print(f"load average at the end (1 / 5 / 15 min): {_load()}")
     print()
     print(
         "| database | request | ok | sold out | other | stock after | p50 ms | p99 ms "
         "| winners p50 / p99 ms | losers p50 / p99 ms | floor p99 ms | p99 / floor "
-        "| generator CPU |"
+        "| generator CPU | load avg |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok = True
     for database, phases in results.items():
         floor = next(p for p in phases if p.name == "floor")
@@ -447,6 +535,7 @@ def report(results: dict[str, list[Phase]], args: argparse.Namespace) -> bool:
                 f"{floor.p(99):.0f}",
                 f"{p.p(99) / floor.p(99):.2f}" if p.name != "show start" else "",
                 f"{p.generator_cpu:.0%}",
+                p.load,
             ]
             print("| " + " | ".join(cells) + " |")
     return ok
@@ -464,6 +553,21 @@ def main() -> None:
     parser.add_argument("--no-socket", action="store_true")
     parser.add_argument("--no-show-start", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the phases here")
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=None,
+        help="web nodes (one process each; more than one share Redis); default as deployed: "
+        "one on SQLite (one node only, docs/scaling.md), one per core on PostgreSQL",
+    )
+    parser.add_argument(
+        "--pg-pool",
+        default="5,5",
+        help="PostgreSQL pool size,overflow of each node and floor (default 5,5)",
+    )
+    parser.add_argument(
+        "--gunicorn", action="store_true", help="start each node with gunicorn (as deployed)"
+    )
     args = parser.parse_args()
     use_fast_hashing_for_tests()
     results: dict[str, list[Phase]] = {}

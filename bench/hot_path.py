@@ -16,6 +16,12 @@ of one request over ``--requests`` (each add-to-bag by its own shopper):
 - ``bare floor``: a one-line view doing one indexed SELECT, registered on the same
   app but skipping nothing the app does around every request (see below).
 
+Then the **per-request fixed costs**, each timed alone in the same app (mean CPU ms):
+the request through WSGI and every middleware to an empty view; the cookie session
+opened and saved; the CSRF token checked; the guest looked up (``current_actor``, with
+its connection checkout); a pooled connection checked out and back, and with an empty
+transaction (BEGIN, COMMIT); the JSON encoding of a state GET's and an add-to-bag's body.
+
 With ``--profile DIR``, each request kind is also run under pyinstrument and its
 text report written to ``DIR/<kind>.txt`` (docs/performance.md quotes the top).
 """
@@ -23,6 +29,7 @@ text report written to ``DIR/<kind>.txt`` (docs/performance.md quotes the top).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -98,6 +105,10 @@ def _bare_floor(app: Flask) -> None:
         row = db().execute(text("SELECT stock FROM variants WHERE id = :id"), {"id": variant_id})
         return {"stock": row.scalar_one()}
 
+    @app.get("/bench/empty")
+    def bench_empty() -> dict[str, Any]:
+        return {}
+
 
 STATEMENTS = [0]  # SQL statements sent (BEGIN and COMMIT included), counted by an engine hook
 
@@ -106,7 +117,7 @@ def _count(*_: Any) -> None:
     STATEMENTS[0] += 1
 
 
-def _timed(fn: Callable[[int], None], n: int) -> tuple[float, float, float]:
+def _timed(fn: Callable[[int], object], n: int) -> tuple[float, float, float]:
     """Mean CPU ms, mean wall ms and SQL statements of one call. On a loaded machine the
     wall time also counts the waits for a core; the CPU time (this process) does not, but
     it leaves out what the database server spends (PostgreSQL) and the waits on disk and
@@ -212,6 +223,7 @@ def measure(
                 results[name] = _timed(fn, requests)
         for sio in sockets:
             sio.disconnect()
+        results.update(fixed_costs(app, pool[-1], live, seeded.plenty, requests))
         from web.scheduler import stop as stop_scheduler
         from web.sockets import shutdown
 
@@ -236,6 +248,71 @@ def main() -> None:
         with postgres_schema(args.postgres) as url:
             rows["PostgreSQL"] = measure(url, args.requests, None)
     print_table(rows, args.requests)
+    print(f"\nload average (1, 5, 15 min): {os.getloadavg()}")
+
+
+def fixed_costs(
+    app: Flask, guest: tuple[FlaskClient, str], live: int, variant: int, n: int
+) -> dict[str, tuple[float, float, float]]:
+    """What every request pays around its own work, each part timed alone."""
+    from flask import g, request
+    from flask_wtf.csrf import validate_csrf
+
+    from web.db import db
+    from web.identity import current_actor
+
+    http, token = guest
+    engine = app.extensions["vitrine.engine"]
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    held = http.get_cookie(cookie_name)
+    assert held is not None
+    headers = {"Cookie": f"{cookie_name}={held.value}"}
+    state_body = http.get(f"/api/live-sessions/{live}").get_json()
+    added = http.post(
+        "/api/bag/lines",
+        json={"variant_id": variant, "quantity": 1, "live_session_id": live},
+        headers={"X-CSRFToken": token},
+    )
+    assert added.status_code == 201, added.get_data(as_text=True)
+    added_body = added.get_json()
+
+    out: dict[str, tuple[float, float, float]] = {}
+
+    def empty(_: int) -> None:
+        assert http.get("/bench/empty").status_code == 200
+
+    def cookie_session(_: int) -> None:
+        with app.test_request_context("/", headers=headers):
+            opened = app.session_interface.open_session(app, request)
+            assert opened is not None
+            opened.modified = True  # saved as a request that writes it does
+            app.session_interface.save_session(app, opened, app.response_class())
+
+    out["fixed: WSGI + middleware, empty view"] = _timed(empty, n)
+    out["fixed: cookie session open + save"] = _timed(cookie_session, n)
+    with app.test_request_context("/", headers=headers):
+        out["fixed: CSRF token check"] = _timed(lambda _: validate_csrf(token), n)
+
+        def guest_lookup(_: int) -> None:
+            g.pop("actor", None)
+            current_actor()
+            db().rollback()  # the connection goes back, as at the request's end
+
+        out["fixed: guest lookup (current_actor)"] = _timed(guest_lookup, n)
+
+    def checkout(_: int) -> None:
+        with engine.connect():
+            pass
+
+    def empty_transaction(_: int) -> None:
+        with engine.begin():
+            pass
+
+    out["fixed: connection checkout + return"] = _timed(checkout, n)
+    out["fixed: checkout + BEGIN + COMMIT"] = _timed(empty_transaction, n)
+    out["fixed: JSON of a state GET body"] = _timed(lambda _: app.json.dumps(state_body), n)
+    out["fixed: JSON of an add-to-bag body"] = _timed(lambda _: app.json.dumps(added_body), n)
+    return out
 
 
 @contextmanager

@@ -1,9 +1,17 @@
-"""Vitrine relay vs aiortc's stock MediaRelay, same synthetic source, same run.
+"""Vitrine relay vs aiortc's stock MediaRelay, and one relay vs origin + edge, same run.
 
     .venv/bin/python bench/relay_bench.py [--viewers 1,4,8] [--seconds 5]
+        [--systems vitrine,mediarelay,edge]
 
-Both relays are measured in the same run, one after the other, at the same viewer
-counts, priority and window. For each relay it starts the relay as its own
+Three systems: ``vitrine`` (one relay process), ``mediarelay`` (aiortc's stock
+``MediaRelay``, the baseline) and ``edge`` (an origin relay and an edge relay that
+pulls the room from it, ``streaming/edge.py``: the viewers are split evenly between
+the two processes, so the row says what two relay processes of one show carry
+against one alone; relay CPU is the two processes' sum, and "per process" columns
+give the viewers and CPU of each).
+
+The systems are measured in the same run, one after the other, at the same viewer
+counts, priority and window. For each it starts the relay (or relays) as its own
 process and one synthetic 640x480 30 fps publisher (``bench/relay/publisher.py``),
 then for each viewer count load-generator processes of receive-only viewers (see
 ``bench/relay/load.py``); after a warm-up it measures over a window:
@@ -20,7 +28,10 @@ then for each viewer count load-generator processes of receive-only viewers (see
 - the publisher-to-viewer delay from the stamped send time to arrival.
 
 Every viewer decodes, which costs the load generator CPU: keep viewer counts small
-on a 2-core machine.
+on a 2-core machine, or give ``--decoders N`` (N decoding viewers per load process,
+the others counting frames from RTP headers; frames %, fps and delays are then the
+decoding viewers'). The load average is printed with the table: on a shared machine
+it says how much else ran.
 """
 
 from __future__ import annotations
@@ -35,8 +46,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,21 +59,31 @@ PYTHON = sys.executable
 SECRET = "bench-secret"
 ROOM = "bench"
 FPS = 30
-VIEWERS_PER_WORKER = 4  # decoding viewers per load process
-LOG = Path("/tmp/relay_bench.log")  # stderr of every child, for when a run fails
+VIEWERS_PER_WORKER = 4  # viewers per load process (all decoding, unless --decoders)
+# --decoders: decoding viewers per load process; the others count frames from RTP
+# headers (bench/relay/load.py), so a load process holds many more of them.
+DECODERS: int | None = None
+COUNTING_VIEWERS_PER_WORKER = 40
+LOG = Path("/tmp/relay_bench.log")
+SYSTEMS = ("vitrine", "mediarelay", "edge")  # stderr of every child, for when a run fails
+
+
+INTERNAL_TOKEN = "bench-internal-token"  # the edge's pull route wants the web nodes' token
 
 
 @dataclass
 class Result:
     system: str
     viewers: int
-    cpu_percent: float  # total relay CPU over the window, % of one core
+    cpu_percent: float  # total relay CPU over the window (all its processes), % of one core
     frames_ratio: float  # publisher frames decoded per viewer / publisher frames sent
     source_fps: float  # publisher frames sent in the window / window
     machine_cpu: float
     p50: float | None
     p99: float | None
     connected: int
+    processes: int = 1  # relay processes serving the viewers
+    process_cpu: tuple[float, ...] = ()  # each relay process's CPU, % of one core
 
 
 def free_port() -> int:
@@ -89,7 +111,12 @@ def _renice_load() -> None:
 
 def spawn(*args: str, stdin: bool = False, priority: bool = False) -> subprocess.Popen[str]:
     """Start a child; ``priority`` children (relay, publisher) get ``--nice``."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MEDIA_GRANT_SECRET": SECRET}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MEDIA_GRANT_SECRET": SECRET,
+        "RELAY_INTERNAL_TOKEN": INTERNAL_TOKEN,
+    }
     return subprocess.Popen(
         [PYTHON, *args],
         cwd=ROOT,
@@ -122,40 +149,89 @@ def wait_until_listening(port: int, timeout: float = 15) -> None:
     raise RuntimeError(f"nothing listening on {port}")
 
 
-@contextmanager
-def relay_process(
-    system: str, media_dir: Path
-) -> Iterator[tuple[str, psutil.Process, subprocess.Popen[str]]]:
+@dataclass
+class Setup:
+    """What one system runs: viewers go to ``urls`` in turn (one per relay process)."""
+
+    urls: list[str]
+    relays: list[psutil.Process]
+    publisher: subprocess.Popen[str]
+
+
+def start_relay(system: str, media_dir: Path) -> tuple[str, subprocess.Popen[str]]:
     port = free_port()
-    if system == "vitrine":
-        os.environ["RELAY_MEDIA_DIR"] = str(media_dir)
-        process = spawn(
-            "-m", "streaming", "--port", str(port), "--log-level", "WARNING", priority=True
-        )
-    else:
+    if system == "mediarelay":
         process = spawn(
             "-m", "bench.relay.baseline", "--port", str(port), "--grant-secret", SECRET,
             priority=True,
         )  # fmt: skip
+    else:
+        media_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["RELAY_MEDIA_DIR"] = str(media_dir)
+        process = spawn(
+            "-m", "streaming", "--port", str(port), "--log-level", "WARNING", priority=True
+        )
     try:
         wait_until_listening(port)
-        url = f"http://127.0.0.1:{port}"
+    except BaseException:
+        stop(process)
+        raise
+    return f"http://127.0.0.1:{port}", process
+
+
+def pull_room(edge: str, origin: str) -> None:
+    """Tell the edge to pull the bench's room from the origin, as a web node would."""
+    request = urllib.request.Request(
+        f"{edge}/rooms/{ROOM}/pull",
+        data=json.dumps({"origin": origin}).encode(),
+        headers={"Authorization": f"Bearer {INTERNAL_TOKEN}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:
+        if response.status not in (200, 201):
+            raise RuntimeError(f"the edge refused to pull: {response.status}")
+
+
+def wait_edge_live(edge: str, timeout: float = 20) -> None:
+    """Until the edge gets the origin's frames (its subscription is up)."""
+    request = urllib.request.Request(
+        f"{edge}/rooms/{ROOM}/pull", headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            if json.loads(response.read())["state"] == "live":
+                return
+        time.sleep(0.2)  # another process's state: nothing to await here
+    raise RuntimeError("the edge never got the origin's frames")
+
+
+@contextmanager
+def relay_process(system: str, media_dir: Path) -> Iterator[Setup]:
+    with ExitStack() as stack:
+        url, process = start_relay("mediarelay" if system == "mediarelay" else "vitrine", media_dir)
+        stack.callback(stop, process)
+        processes = [process]
         # A public, recorded show (as the web app says of shows): the relay writes the
         # recording and HLS it would in production.
         publisher = spawn(
             "-m", "bench.relay.publisher", "--relay", url, "--room", ROOM,
             "--grant-secret", SECRET, stdin=True, priority=True,
         )  # fmt: skip
-        try:
-            assert publisher.stdout is not None
-            if publisher.stdout.readline().strip() != "ready":
-                raise RuntimeError("the publisher failed to connect")
-            time.sleep(2)  # frames flow
-            yield url, psutil.Process(process.pid), publisher
-        finally:
-            stop(publisher)
-    finally:
-        stop(process)
+        stack.callback(stop, publisher)
+        assert publisher.stdout is not None
+        if publisher.stdout.readline().strip() != "ready":
+            raise RuntimeError("the publisher failed to connect")
+        urls = [url]
+        if system == "edge":
+            edge_url, edge = start_relay("vitrine", media_dir / "edge")
+            stack.callback(stop, edge)
+            pull_room(edge_url, url)
+            wait_edge_live(edge_url)
+            urls.append(edge_url)
+            processes.append(edge)
+        time.sleep(2)  # frames flow
+        yield Setup(urls, [psutil.Process(p.pid) for p in processes], publisher)
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -163,24 +239,22 @@ def cpu_seconds(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def measure(
-    system: str,
-    url: str,
-    relay: psutil.Process,
-    publisher: subprocess.Popen[str],
-    viewers: int,
-    seconds: float,
-    warmup: float,
-) -> Result:
+def measure(system: str, setup: Setup, viewers: int, seconds: float, warmup: float) -> Result:
+    publisher = setup.publisher
     workers: list[subprocess.Popen[str]] = []
     if viewers:
-        count = math.ceil(viewers / VIEWERS_PER_WORKER)
+        # At least one load process per relay, and as many viewers on each relay.
+        per_worker = VIEWERS_PER_WORKER if DECODERS is None else COUNTING_VIEWERS_PER_WORKER
+        count = max(math.ceil(viewers / per_worker), len(setup.urls))
+        count += -count % len(setup.urls)
         for index in range(count):
             share = viewers // count + (1 if index < viewers % count else 0)
+            url = setup.urls[index % len(setup.urls)]
             workers.append(
                 spawn(
                     "-m", "bench.relay.load", "--relay", url, "--room", ROOM,
-                    "--grant-secret", SECRET, "--viewers", str(share), "--decoders", str(share),
+                    "--grant-secret", SECRET, "--viewers", str(share),
+                    "--decoders", str(share if DECODERS is None else min(DECODERS, share)),
                     stdin=True,
                 )
             )  # fmt: skip
@@ -196,10 +270,14 @@ def measure(
             assert process.stdin is not None
             process.stdin.write(f"{start} {end}\n")
             process.stdin.flush()
-        cpu_before = cpu_seconds(relay)
+        cpu_before = [cpu_seconds(relay) for relay in setup.relays]
         psutil.cpu_percent()
         time.sleep(max(0.0, end - time.time()))
-        cpu = (cpu_seconds(relay) - cpu_before) / seconds * 100
+        per_process = tuple(
+            (cpu_seconds(relay) - before) / seconds * 100
+            for relay, before in zip(setup.relays, cpu_before, strict=True)
+        )
+        cpu = sum(per_process)
         machine = psutil.cpu_percent() * psutil.cpu_count()
         assert publisher.stdout is not None
         sent = set(json.loads(publisher.stdout.readline()))
@@ -217,9 +295,13 @@ def measure(
         for worker in workers:
             stop(worker)
     # Against the publisher's own frame numbers: what it sent in the window.
-    ratio = sum(decoded) / (len(sent) * viewers) if sent and viewers else 0.0
+    # Over the decoding viewers (all of them unless --decoders).
+    ratio = sum(decoded) / (len(sent) * len(decoded)) if sent and decoded else 0.0
     p50, p99 = percentile(delays, 50), percentile(delays, 99)
-    return Result(system, viewers, cpu, ratio, len(sent) / seconds, machine, p50, p99, connected)
+    return Result(
+        system, viewers, cpu, ratio, len(sent) / seconds, machine, p50, p99, connected,
+        processes=len(setup.relays), process_cpu=per_process,
+    )  # fmt: skip
 
 
 def percentile(values: list[int], pct: float) -> float | None:
@@ -257,7 +339,7 @@ def print_table(results: list[Result]) -> None:
     header = (
         f"{'relay':<11}{'viewers':>8}{'connected':>10}{'relay CPU %':>12}"
         f"{'CPU %/viewer':>13}{'µs/frame':>9}{'src fps':>8}{'viewer fps':>11}{'frames %':>9}"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'box CPU %':>10}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'box CPU %':>10}{'viewers/proc':>13}  CPU % per process"
     )
     print(header)
     print("-" * len(header))
@@ -270,7 +352,11 @@ def print_table(results: list[Result]) -> None:
             f"{r.cpu_percent:>12.1f}{fmt(pv, 2):>13}{fmt(us):>9}{r.source_fps:>8.1f}"
             f"{fmt(viewer_fps, 1):>11}{fmt(r.frames_ratio * 100 if r.viewers else None, 1):>9}"
             f"{fmt(r.p50):>8}{fmt(r.p99):>8}{r.machine_cpu:>10.0f}"
+            f"{r.viewers / r.processes:>13.1f}  {' + '.join(f'{c:.0f}' for c in r.process_cpu)}"
         )
+    print(
+        f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     print()
     base = {r.viewers: r for r in results if r.system == "mediarelay" and r.viewers}
     ours = {r.viewers: r for r in results if r.system == "vitrine" and r.viewers}
@@ -291,6 +377,16 @@ def print_table(results: list[Result]) -> None:
         if theirs_us and mine_us:
             print(f"; per delivered frame {theirs_us / mine_us:.1f}x", end="")
         print()
+    alone = {r.viewers: r for r in results if r.system == "vitrine" and r.viewers}
+    fanned = {r.viewers: r for r in results if r.system == "edge" and r.viewers}
+    for n in sorted(set(alone) & set(fanned)):
+        one, two = alone[n], fanned[n]
+        print(
+            f"{n} viewers: one relay {one.cpu_percent:.0f}% CPU, {one.frames_ratio * 100:.1f}% of"
+            f" frames, p99 {fmt(one.p99)} ms; origin + edge {two.cpu_percent:.0f}%"
+            f" ({' + '.join(f'{c:.0f}' for c in two.process_cpu)}),"
+            f" {two.frames_ratio * 100:.1f}% of frames, p99 {fmt(two.p99)} ms"
+        )
 
 
 def main() -> None:
@@ -300,25 +396,40 @@ def main() -> None:
     parser.add_argument("--viewers", default="1,4,8", help="comma-separated viewer counts")
     parser.add_argument("--seconds", type=float, default=5, help="measuring window per row")
     parser.add_argument("--warmup", type=float, default=2, help="seconds before each window")
-    parser.add_argument("--only", choices=["vitrine", "mediarelay"])
+    parser.add_argument(
+        "--systems",
+        default="vitrine,mediarelay,edge",
+        help="comma-separated, of vitrine (one relay), mediarelay (the baseline), edge"
+        " (origin + edge relay, viewers split between them)",
+    )
+    parser.add_argument("--only", choices=SYSTEMS, help="one system (same as --systems X)")
     parser.add_argument(
         "--nice", type=int, default=0, help="niceness increment for every child (e.g. -10 as root)"
     )
+    parser.add_argument(
+        "--decoders",
+        type=int,
+        help="decoding viewers per load process (the rest count RTP frames; for large counts)",
+    )
     args = parser.parse_args()
-    global NICE
+    global NICE, DECODERS
     NICE = args.nice
+    DECODERS = args.decoders
     counts = [int(n) for n in args.viewers.split(",") if n.strip()]
     results: list[Result] = []
     # The relay records and segments while it runs: keep that out of the tree.
     scratch = tempfile.TemporaryDirectory(prefix="relay-bench-")
     media_dir = Path(scratch.name)
-    # Same counts, window, warm-up and priority for both relays.
-    for system in ("vitrine", "mediarelay"):
-        if args.only and system != args.only:
-            continue
-        with relay_process(system, media_dir) as (url, relay, publisher):
+    systems = (
+        [args.only] if args.only else [s.strip() for s in args.systems.split(",") if s.strip()]
+    )
+    if unknown := set(systems) - set(SYSTEMS):
+        parser.error(f"unknown systems: {', '.join(sorted(unknown))}")
+    # Same counts, window, warm-up and priority for every system.
+    for system in [s for s in SYSTEMS if s in systems]:
+        with relay_process(system, media_dir / system) as setup:
             for n in [0, *counts]:
-                result = measure(system, url, relay, publisher, n, args.seconds, args.warmup)
+                result = measure(system, setup, n, args.seconds, args.warmup)
                 results.append(result)
                 print(
                     f"{system} {n} viewers: cpu {result.cpu_percent:.0f}% "

@@ -11,8 +11,11 @@ The rules, in one place:
 - a shopper (guest) sees public brand pages, watches shows, and touches only
   their own bag, appointments and consultations;
 - media: a show's host camera is published by its hosts and viewed by anyone
-  who may join; a consultation has two cameras, each side publishes its own and
-  views the other's, and its shopper gets neither grant before being admitted;
+  who may join; its co-host camera (one at a time) is published by the co-host alone
+  — the associate invited, or the browser that accepted the guest link — until the
+  host removes them; the hosts and the brand's admin invite, mute and remove co-hosts;
+  a consultation has two cameras, each side publishes its own and views the other's,
+  and its shopper gets neither grant before being admitted;
 - a bag is seen by its shopper, by its brand's admins, and by the host of a
   consultation of that brand with that shopper (never a bag at another brand).
 Wrong role or wrong brand: Forbidden (403). Nobody signed in where staff is
@@ -23,13 +26,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
-from sessions.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from sessions.errors import N_, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from sessions.events import Address, Audience
 from sessions.models import (
     AssociateProfile,
     Bag,
     Brand,
+    CohostKind,
+    CohostStatus,
     LiveSession,
     Product,
     QueueRequest,
@@ -38,9 +44,11 @@ from sessions.models import (
     SessionKind,
     SessionStatus,
     Show,
+    ShowCohost,
     ShowStatus,
     Thread,
     User,
+    Variant,
 )
 
 
@@ -65,6 +73,8 @@ class Actor:
     associate_id: int | None = None
     # Private shows whose access code this browser entered (kept in its signed session).
     show_passes: frozenset[int] = frozenset()
+    # Co-host invitations (guest links) this browser accepted (its signed session).
+    cohost_passes: frozenset[int] = frozenset()
 
     @property
     def is_staff(self) -> bool:
@@ -184,7 +194,7 @@ def access_queue_request(actor: Actor, request: QueueRequest) -> None:
     Someone else's request answers 404, not 403: ids are sequential, and whether
     another shopper is waiting is nobody else's business."""
     if actor.shopper_id is None or actor.shopper_id != request.shopper_id:
-        raise NotFound(f"No request with id {request.id}.")
+        raise NotFound(N_("No request with id %(id)s."), params={"id": request.id})
 
 
 # --- shows: who moves a show through its lifecycle (sessions/shows/lifecycle.py) -------
@@ -235,6 +245,12 @@ def can_list_show(actor: Actor, show: Show) -> bool:
     return can_see_show(actor, show)
 
 
+def access_show_invitees(actor: Actor, show: Show) -> None:
+    """Invite people to a private show with personal links, see who came, revoke a link:
+    its brand's admin."""
+    access_brand_admin(actor, show.brand_id)
+
+
 def access_show_private(actor: Actor, show: Show) -> None:
     """Make a show private (set or change its access code) or public again: its brand's admin."""
     access_brand_admin(actor, show.brand_id)
@@ -266,11 +282,19 @@ def can_watch_replay(actor: Actor, show: Show) -> bool:
     return over and actor.is_staff and (actor.is_platform_admin or actor.brand_id == show.brand_id)
 
 
+def access_replay_captions(actor: Actor, show: Show, live: LiveSession) -> None:
+    """Read a replay's captions: whoever may watch the replay (a private show's: whoever
+    may join it too); to anyone else they do not exist (404)."""
+    if not can_watch_replay(actor, show):
+        raise NotFound(N_("This show has no replay to caption."))
+    access_join(actor, live)
+
+
 def access_see_show(actor: Actor, show: Show) -> None:
     """Read a show (page, API, calendar file, remind me): a draft answers 404 to anyone
     outside its brand's staff, as if it did not exist yet."""
     if not can_see_show(actor, show):
-        raise NotFound(f"No show with id {show.id}.")
+        raise NotFound(N_("No show with id %(id)s."), params={"id": show.id})
 
 
 # --- threads (the shopper's conversation with the brand) --------------------------------
@@ -292,7 +316,7 @@ def access_thread(actor: Actor, thread: Thread) -> None:
         return
     if actor.is_staff:
         raise Forbidden("This belongs to another brand.")
-    raise NotFound(f"No thread with id {thread.id}.")
+    raise NotFound(N_("No thread with id %(id)s."), params={"id": thread.id})
 
 
 def access_thread_staff(actor: Actor, thread: Thread) -> None:
@@ -412,6 +436,92 @@ def can_see_product(actor: Actor, product: Product) -> bool:
     return actor.is_staff and (actor.is_platform_admin or actor.brand_id == product.brand_id)
 
 
+# --- co-hosts: a second camera on a show (sessions/shows/cohost.py) --------------------
+
+
+def can_manage_cohost(actor: Actor, show: Show, host_ids: set[int] | frozenset[int]) -> bool:
+    """Invite, mute and remove a show's co-host: its hosts, its brand's admin, a platform
+    admin; not another associate of the brand."""
+    if actor.is_platform_admin:
+        return True
+    if not actor.is_staff or actor.brand_id != show.brand_id:
+        return False
+    return actor.kind is ActorKind.BRAND_ADMIN or (
+        actor.associate_id is not None and actor.associate_id in host_ids
+    )
+
+
+def access_cohost_manage(actor: Actor, show: Show, host_ids: set[int] | frozenset[int]) -> None:
+    check_signed_in_staff(actor)
+    if not can_manage_cohost(actor, show, host_ids):
+        raise Forbidden("Only this show's hosts or its brand's admin may manage its co-host.")
+
+
+def access_cohost_link(cohost: ShowCohost | None, now: datetime) -> ShowCohost:
+    """A guest link (found by its token's hash) that may still be accepted: unused,
+    unexpired, not withdrawn. Anyone holding it may; that is what the link is for."""
+    if cohost is None or cohost.kind is not CohostKind.GUEST:
+        raise NotFound("This invitation link is not valid.", code="cohost_link_unknown")
+    if cohost.used_at is not None or cohost.status is not CohostStatus.INVITED:
+        raise Forbidden("This invitation link has already been used.", code="cohost_link_used")
+    if cohost.expires_at <= now:
+        raise Forbidden("This invitation link has expired.", code="cohost_link_expired")
+    return cohost
+
+
+def is_cohost(actor: Actor, cohost: ShowCohost) -> bool:
+    """The invited associate signed in, or the browser that accepted the guest link."""
+    if cohost.kind is CohostKind.ASSOCIATE:
+        return actor.associate_id is not None and actor.associate_id == cohost.associate_id
+    return cohost.id is not None and cohost.id in actor.cohost_passes
+
+
+def can_see_cohost_invitation(actor: Actor, cohost: ShowCohost) -> bool:
+    """An associate's invitation to co-host, on their console: the associate themself,
+    signed in as staff, while it stands (not removed, not withdrawn)."""
+    return (
+        actor.is_staff
+        and cohost.kind is CohostKind.ASSOCIATE
+        and is_cohost(actor, cohost)
+        and cohost.status not in (CohostStatus.REMOVED, CohostStatus.WITHDRAWN)
+    )
+
+
+def access_cohost_stage(actor: Actor, cohost: ShowCohost) -> None:
+    """Open the co-host page, publish the co-host camera, say it is on air: the co-host
+    themself while the invitation stands (an associate's needs no acceptance step)."""
+    if not is_cohost(actor, cohost):
+        if cohost.kind is CohostKind.ASSOCIATE and not actor.is_staff:
+            raise NotAuthenticated("Sign in as the invited associate to co-host.")
+        raise Forbidden("You are not this show's co-host.", code="not_cohost")
+    if cohost.status is CohostStatus.REMOVED:
+        raise Forbidden("The host removed you from this show.", code="cohost_removed")
+    if cohost.status is CohostStatus.WITHDRAWN:
+        raise Forbidden("This invitation was withdrawn.", code="cohost_withdrawn")
+
+
+def access_cohost_publish(actor: Actor, cohost: ShowCohost, live: LiveSession) -> str:
+    """A publish grant for the co-host camera: the co-host, while the show is on air.
+    Returns the relay room (the show's: the grant's slot says which camera)."""
+    access_cohost_stage(actor, cohost)
+    if live.status is not SessionStatus.LIVE:
+        raise Forbidden("The show is not on air yet.", code="not_live")
+    return live.room
+
+
+def access_tryon_ask(actor: Actor, product: Product) -> None:
+    """Try it on for me: a shopper, on a product they may see."""
+    if actor.shopper_id is None:
+        raise Forbidden("Only a shopper asks; staff answer from the console.", code="not_shopper")
+    if not can_see_product(actor, product):
+        raise NotFound("This product is no longer available.")
+
+
+def access_store_stock(actor: Actor, brand_id: int) -> None:
+    """Shelf stock per store is catalogue: the brand's admin edits it."""
+    access_brand_admin(actor, brand_id)
+
+
 # --- media on the relay ---------------------------------------------------------
 
 
@@ -475,6 +585,22 @@ def can_see_room_bag(actor: Actor, live: LiveSession) -> bool:
     return live.kind is SessionKind.CONSULTATION and can_host(actor, live)
 
 
+def access_add_outside_live(actor: Actor, brand: Brand) -> None:
+    """Add to the bag from a product page, outside any show, replay or consultation: only
+    at a brand that sells so (``Brand.bag_outside_live``, its settings). Everyone alike:
+    the brand's choice is about the shop, not about who asks (a consultation's shared bag
+    goes through ``access_shared_bag``)."""
+    if not brand.bag_outside_live:
+        raise Forbidden(
+            N_(
+                "%(brand)s adds pieces to the bag during its live shows, replays "
+                "and consultations only."
+            ),
+            params={"brand": brand.name},
+            code="bag_outside_live",
+        )
+
+
 def access_bag(actor: Actor, bag: Bag, live: LiveSession | None = None) -> None:
     """A bag is its shopper's; in a consultation of the bag's brand with that shopper,
     the host's too; the brand's admins may look at any of the brand's bags."""
@@ -506,6 +632,33 @@ def access_manage_user(actor: Actor, user: User) -> None:
     access_brand_admin(actor, user.brand_id)
 
 
+def access_manage_staff(actor: Actor, brand_id: int) -> None:
+    """Invite staff to a brand, resend or revoke an invitation: the brand's admin."""
+    access_brand_admin(actor, brand_id)
+
+
+def access_change_role(actor: Actor, user: User) -> None:
+    """Make an associate a brand admin or the other way: their brand's admin (themself
+    included; the action keeps at least one active admin per brand), or a platform admin.
+    A platform admin's own role is not a brand's to change."""
+    check_signed_in_staff(actor)
+    if user.role is Role.PLATFORM_ADMIN:
+        raise Forbidden("A platform admin's role is not changed here.")
+    if actor.is_platform_admin:
+        return
+    if user.brand_id is None:
+        raise Forbidden("Only a platform admin may do this.")
+    access_brand_admin(actor, user.brand_id)
+
+
+def access_two_factor(actor: Actor) -> None:
+    """Turn one's own two-factor sign-in on or off: brand admins (and platform admins),
+    who hold the keys to a brand; associates sign in with their password alone."""
+    check_signed_in_staff(actor)
+    if actor.kind is ActorKind.ASSOCIATE:
+        raise Forbidden("Two-factor sign-in is for brand admins.")
+
+
 def can_receive(actor: Actor, address: Address) -> bool:
     """May this person's sockets hear events sent to a shopper, an associate, a brand's
     staff or one staff member? Only the shopper themself, the associate themself, that
@@ -534,15 +687,16 @@ class MediaClaims:
         return {"public": self.public, "record": self.record}
 
 
-def media_claims(live: LiveSession, brand: Brand) -> MediaClaims:
+def media_claims(live: LiveSession, brand: Brand, consented: bool = False) -> MediaClaims:
     """A show is public (a private one too: its HLS and replay URLs are unguessable and
     reached only through the join gate, its page) and recorded,
     its recording becoming the replay. A consultation is between one shopper and the
     brand's staff: never public, recorded only when the brand turned
-    ``record_consultations`` on (and the consultation page then tells the shopper)."""
+    ``record_consultations`` on and its shopper said yes when asked (``consented``,
+    sessions/privacy/consent.py)."""
     if live.kind is SessionKind.SHOW:
         return MediaClaims(public=True, record=True)
-    return MediaClaims(public=False, record=brand.record_consultations)
+    return MediaClaims(public=False, record=brand.record_consultations and consented)
 
 
 def can_see_snapshot(actor: Actor, live: LiveSession) -> bool:
@@ -560,6 +714,12 @@ def access_snapshot(actor: Actor, live: LiveSession) -> None:
         if not actor.is_staff and actor.shopper_id is None:
             raise NotAuthenticated("This picture belongs to a private consultation.")
         raise Forbidden("This picture belongs to a private consultation.")
+
+
+def access_variant_reference_colour(actor: Actor, variant: Variant) -> None:
+    """Keep a variant's measured reference colour: its brand's staff (the associate holding
+    the piece and the card, or an admin), since the value comes from the camera, not a form."""
+    access_brand_staff(actor, variant.brand_id)
 
 
 def access_brand_analytics(actor: Actor, brand_id: int) -> None:
@@ -612,7 +772,7 @@ def can_see_show_interaction(actor: Actor, live: LiveSession) -> bool:
 
 def access_see_show_interaction(actor: Actor, live: LiveSession) -> None:
     if not can_see_show_interaction(actor, live):
-        raise NotFound(f"No show room with id {live.id}.")
+        raise NotFound(N_("No show room with id %(id)s."), params={"id": live.id})
 
 
 # --- a returning shopper: the e-mailed sign-in link, the shared bag --------------------
@@ -640,7 +800,7 @@ def access_shared_bag(actor: Actor, thread: Thread) -> None:
         return
     if actor.is_staff:
         raise Forbidden("This belongs to another brand.")
-    raise NotFound(f"No thread with id {thread.id}.")
+    raise NotFound(N_("No thread with id %(id)s."), params={"id": thread.id})
 
 
 def access_shared_bag_checkout(actor: Actor, thread: Thread) -> None:
@@ -648,3 +808,44 @@ def access_shared_bag_checkout(actor: Actor, thread: Thread) -> None:
     access_shared_bag(actor, thread)
     if actor.shopper_id != thread.shopper_id:
         raise Forbidden("Only the shopper checks out their bag.")
+
+
+# --- privacy: a shopper's data, consent, the audit log (sessions/privacy/) -------------
+
+
+def access_shopper_data(actor: Actor, shopper_id: int, brand_id: int | None) -> int | None:
+    """Export or erase a shopper's data; returns the brand it is limited to (None: all).
+
+    The shopper themself: everything Vitrine holds about them. A brand's admin, on the
+    shopper's request to the brand: the shopper's rows at their own brand only. A platform
+    admin: everything, or one brand's. Associates and other shoppers: refused."""
+    if not actor.is_staff:
+        if actor.shopper_id is None:
+            raise NotAuthenticated("Open this page in the browser you shop with.")
+        if actor.shopper_id != shopper_id:
+            raise Forbidden("This is another shopper's data.")
+        return None
+    if actor.is_platform_admin:
+        return brand_id
+    if actor.kind is not ActorKind.BRAND_ADMIN:
+        raise Forbidden("Only a brand admin may do this.")
+    if brand_id is not None and brand_id != actor.brand_id:
+        raise Forbidden("This belongs to another brand.")
+    return actor.brand_id
+
+
+def access_consent(actor: Actor, live: LiveSession) -> None:
+    """Say yes or no to keeping a consultation's media: its shopper alone."""
+    if live.kind is not SessionKind.CONSULTATION:
+        raise InvalidInput("Consent is asked in a consultation.", code="not_a_consultation")
+    if actor.is_staff:
+        raise Forbidden("Only the shopper answers for themself.")
+    if actor.shopper_id is None:
+        raise NotAuthenticated("Open the consultation from its link to answer.")
+    if actor.shopper_id != live.shopper_id:
+        raise NotFound(N_("No consultation with id %(id)s."), params={"id": live.id})
+
+
+def access_audit_log(actor: Actor, brand_id: int) -> None:
+    """Read who changed what at a brand: its admins (and platform admins)."""
+    access_brand_admin(actor, brand_id)

@@ -31,17 +31,20 @@ from urllib.parse import quote
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
-from sessions import stockflags
-from sessions.access import Actor, access_bag, access_join, can_host
+from sessions import groupcommit, stockflags
+from sessions.access import Actor, access_add_outside_live, access_bag, access_join, can_host
 from sessions.analytics import events as analytics_events
-from sessions.analytics.live import publish_live_figures
+from sessions.analytics.live import live_figures
+from sessions.brand_texts import names_by_language
 from sessions.brands import CART_URL_PLACEHOLDERS
 from sessions.catalogue import get_or_404
 from sessions.clock import as_utc, utcnow
 from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SoldOut
 from sessions.events import publish
+from sessions.i18n import N_
 from sessions.live import claim_offer, current_offer, offer_out
 from sessions.models import (
     AnalyticsEvent,
@@ -50,11 +53,13 @@ from sessions.models import (
     BagStatus,
     Brand,
     CheckoutHandoff,
+    FlashOffer,
     LiveSession,
     Product,
     SessionKind,
     SessionStatus,
     StockReservation,
+    Thread,
     Variant,
 )
 from sessions.outbound import UrlPolicy, check_redirect_url
@@ -120,6 +125,7 @@ def bag_out(db: Session, bag: Bag | None, brand: Brand) -> dict[str, Any]:
                 "product_id": product.id,
                 "variant_id": variant.id,
                 "name": product.name,
+                "names": names_by_language(db, "product", product.id, "name"),
                 "size": variant.size,
                 "colour": variant.colour,
                 "quantity": line.quantity,
@@ -150,7 +156,13 @@ def stock_out(db: Session, variant: Variant) -> dict[str, Any]:
 
 
 def _single_line_bag(
-    bag: Bag, line: BagLine, variant: Variant, product: Product, expires: datetime, brand: Brand
+    bag: Bag,
+    line: BagLine,
+    variant: Variant,
+    product: Product,
+    expires: datetime,
+    brand: Brand,
+    names: dict[str, str],
 ) -> dict[str, Any]:
     """bag_out of a bag that holds exactly `line` (made in this transaction)."""
     return {
@@ -164,6 +176,7 @@ def _single_line_bag(
                 "product_id": product.id,
                 "variant_id": variant.id,
                 "name": product.name,
+                "names": names,
                 "size": variant.size,
                 "colour": variant.colour,
                 "quantity": line.quantity,
@@ -201,7 +214,7 @@ def _bag_shopper(actor: Actor, live: LiveSession | None) -> int:
         assert live.shopper_id is not None
         return live.shopper_id
     if actor.shopper_id is None:
-        raise Forbidden("Reload the page to use your bag.", code="not_identified")
+        raise Forbidden(N_("Reload the page to use your bag."), code="not_identified")
     return actor.shopper_id
 
 
@@ -247,10 +260,10 @@ def _check_cap(db: Session, brand: Brand, shopper_id: int, variant_id: int, quan
     held = held_by(db, shopper_id, variant_id)
     if held + quantity <= brand.max_per_client:
         return
-    db.rollback()
     cap = brand.max_per_client
     raise OverLimit(
-        f"At most {cap} of this piece per client.",
+        N_("At most %(n)s of this piece per client."),
+        params={"n": cap},
         variant_id=variant_id,
         max_per_client=cap,
         held=held,
@@ -286,11 +299,13 @@ def _line_for(db: Session, bag: Bag, variant_id: int, price: int) -> BagLine | N
 
 def _check_input(variant_id: object, quantity: object) -> tuple[int, int]:
     if not isinstance(variant_id, int) or isinstance(variant_id, bool):
-        raise InvalidInput("Choose a size and colour.", field="variant_id")
+        raise InvalidInput(N_("Choose a size and colour."), field="variant_id")
     if not isinstance(quantity, int) or isinstance(quantity, bool):
-        raise InvalidInput("The quantity is a whole number.", field="quantity")
+        raise InvalidInput(N_("The quantity is a whole number."), field="quantity")
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput(f"Add between 1 and {MAX_QUANTITY}.", field="quantity")
+        raise InvalidInput(
+            N_("Add between 1 and %(n)s."), params={"n": MAX_QUANTITY}, field="quantity"
+        )
     return variant_id, quantity
 
 
@@ -310,8 +325,24 @@ def refuse_if_known_sold_out(
     if live is not None:
         access_join(actor, live)
         if live.brand_id != brand_id:
-            raise InvalidInput("This product is not sold in this session.", field="variant_id")
-    raise SoldOut("Sold out.", variant_id=variant, stock=0)
+            raise InvalidInput(N_("This product is not sold in this session."), field="variant_id")
+    raise SoldOut(N_("Sold out."), variant_id=variant, stock=0)
+
+
+def refuse_outside_live(
+    db: Session, actor: Actor, variant_id: object, quantity: object, live: LiveSession | None
+) -> None:
+    """Run before a guest becomes a shopper row: an add from a product page (no session)
+    at a brand that sells only in its shows and consultations is refused, writing nothing.
+    ``do_add_to_bag`` asks the same gate again."""
+    if live is not None:
+        return
+    variant_id, _quantity = _check_input(variant_id, quantity)
+    variant = db.get(Variant, variant_id)
+    product = db.get(Product, variant.product_id) if variant is not None else None
+    brand = db.get(Brand, product.brand_id) if product is not None else None
+    if brand is not None:
+        access_add_outside_live(actor, brand)
 
 
 def do_add_to_bag(
@@ -329,26 +360,42 @@ def do_add_to_bag(
     caller passed (sessions/service/shared_bag.py)."""
     variant_id, quantity = _check_input(variant_id, quantity)
     refuse_if_known_sold_out(actor, variant_id, quantity, live)
-    variant = get_or_404(db, Variant, variant_id, "size or colour")
-    product = db.get(Product, variant.product_id)
-    if product is None or not product.is_active:
-        raise NotFound("This product is no longer available.")
-    if live is not None:
-        access_join(actor, live)
-        if live.brand_id != product.brand_id:
-            raise InvalidInput("This product is not sold in this session.", field="variant_id")
-    shopper_id = for_shopper if for_shopper is not None else _bag_shopper(actor, live)
-    brand = db.get(Brand, product.brand_id)
-    assert brand is not None and variant.id is not None
-    return _reserve(db, actor, brand, product, variant, quantity, shopper_id, live)
+    # Announced before the reads below, so a group commit's leader waits for this one.
+    batcher = groupcommit.batcher(db.get_bind())  # type: ignore[arg-type]
+    batcher.arriving()
+    try:
+        variant = get_or_404(db, Variant, variant_id, N_("size or colour"))
+        product = db.get(Product, variant.product_id)
+        if product is None or not product.is_active:
+            raise NotFound(N_("This product is no longer available."))
+        if live is not None:
+            access_join(actor, live)
+            if live.brand_id != product.brand_id:
+                raise InvalidInput(
+                    N_("This product is not sold in this session."), field="variant_id"
+                )
+        brand = db.get(Brand, product.brand_id)
+        assert brand is not None and variant.id is not None
+        if live is None and for_shopper is None:  # from the product page: the brand's choice
+            access_add_outside_live(actor, brand)
+        shopper_id = for_shopper if for_shopper is not None else _bag_shopper(actor, live)
+        # The request's own transaction (its reads) ends here: the reservation runs in the
+        # group commit's, and on SQLite an open transaction holds the write lock.
+        db.commit()
+    except BaseException:
+        batcher.left()
+        raise
+    return _reserve(db, actor, brand, product, variant, quantity, shopper_id, live, batcher)
 
 
-def _refuse(db: Session, brand: Brand, variant_id: int, quantity: int) -> SoldOut:
+def _refuse(db: Session, batch: groupcommit.Batch, brand: Brand, variant_id: int) -> SoldOut:
     """After a failed take: what is left, and the sold-out flag when it is zero.
 
     The flag's generation is read before the stock, inside the transaction of the failed
     UPDATE: a rise committed before the read shows in `left`; one committed after it
-    clears after its commit, moving the generation, and the mark is refused.
+    clears after its commit, moving the generation, and the mark is refused. The mark
+    itself waits for the transaction's commit (``after_commit``): inside a group commit
+    the zero may be the batch's own takes, real only once the batch commits.
     """
     seen = stockflags.generation()
     left = db.exec(select(Variant.stock).where(Variant.id == variant_id)).one()
@@ -365,11 +412,140 @@ def _refuse(db: Session, brand: Brand, variant_id: int, quantity: int) -> SoldOu
             .limit(1)
         ).first()
         horizon = as_utc(first).timestamp() if first is not None else float("inf")
-        assert brand.id is not None
-        stockflags.mark_sold_out(variant_id, brand.id, horizon, seen)
-    db.rollback()
-    return SoldOut(
-        "Sold out." if left == 0 else f"Only {left} left.", variant_id=variant_id, stock=left
+        brand_id = brand.id
+        assert brand_id is not None
+        batch.after_commit(lambda: stockflags.mark_sold_out(variant_id, brand_id, horizon, seen))
+    if left == 0:
+        return SoldOut(N_("Sold out."), variant_id=variant_id, stock=left)
+    return SoldOut(N_("Only %(n)s left."), params={"n": left}, variant_id=variant_id, stock=left)
+
+
+@dataclass
+class _Reserved:
+    """What the reservation's transaction leaves for the answer and the events."""
+
+    left: int
+    product_stock: int
+    bag: Bag
+    new_bag: bool
+    line: BagLine
+    expires: datetime
+    claimed_id: int | None
+    names: dict[str, str] | None  # the product's names, for a bag made just now
+    figures: dict[str, Any] | None  # the host's live figures, read in the same transaction
+    released: list[tuple[BagLine, int]]
+    has_thread: bool
+
+
+def _reserve_in(
+    db: Session,
+    batch: groupcommit.Batch,
+    actor: Actor,
+    brand: Brand,
+    product: Product,
+    variant: Variant,
+    quantity: int,
+    shopper_id: int,
+    live: LiveSession | None,
+) -> _Reserved:
+    """The reservation's whole unit of work, in the (maybe shared) transaction of `db`.
+
+    It neither commits nor rolls back: it raises to refuse, and its savepoint goes.
+    `variant`, `product`, `brand` and `live` belong to the caller's session and are only
+    read (loaded, not expired: the caller committed with expire_on_commit off)."""
+    assert variant.id is not None and brand.id is not None and product.id is not None
+    variant_id, brand_id = variant.id, brand.id
+    released: list[tuple[BagLine, int]] = []
+    # Expired reservations are given back only when the take fails (and by the
+    # sweeper): a sale's winners do not pay for a sweep.
+    left = _take_stock(db, variant_id, quantity)
+    if left is None:
+        due, released = _release_due(db, variant_id=variant_id)
+        if due:
+            rose = {variant_id}
+            batch.after_commit(lambda: stockflags.stock_rose(rose))
+            left = _take_stock(db, variant_id, quantity)
+    if left is None:
+        raise _refuse(db, batch, brand, variant_id)
+    _check_cap(db, brand, shopper_id, variant_id, quantity)
+    price = variant.price_minor if variant.price_minor is not None else product.price_minor
+    if live is not None and live.status is SessionStatus.ENDED and variant.price_minor is None:
+        # From a show's replay: the price it had when pinned live, if the brand says so.
+        price = replay_price(db, live, product, brand) or price
+    offer = current_offer(db, live) if live is not None else None
+    claimed_id = None
+    if offer is not None and offer.product_id == product.id and claim_offer(db, offer, quantity):
+        price, claimed_id = offer.price_minor, offer.id
+    bag, new_bag = _open_or_new_bag(db, brand_id, shopper_id)
+    assert bag.id is not None
+    now = utcnow()
+    expires = now + timedelta(minutes=brand.reservation_minutes)
+    line = None if new_bag else _line_for(db, bag, variant_id, price)
+    new_line = line is None
+    if line is None:
+        line = BagLine(
+            bag_id=bag.id,
+            variant_id=variant_id,
+            quantity=quantity,
+            unit_price_minor=price,
+            currency=product.currency,
+            live_session_id=live.id if live else None,
+            flash_offer_id=claimed_id,
+            added_by_user_id=actor.user_id,
+        )
+    else:
+        line.quantity += quantity
+    db.add(line)
+    db.flush()
+    if not new_line:
+        # Adding again keeps the whole line: its earlier reservations run as long as
+        # the new one.
+        db.exec(
+            update(StockReservation)
+            .where(
+                col(StockReservation.bag_line_id) == line.id,
+                col(StockReservation.released_at).is_(None),
+                col(StockReservation.converted_at).is_(None),
+            )
+            .values(expires_at=expires)
+            .execution_options(synchronize_session=False)
+        )
+    db.add(
+        StockReservation(
+            variant_id=variant_id, bag_line_id=line.id, quantity=quantity, expires_at=expires
+        )
+    )
+    bag.updated_at = now
+    db.add(bag)
+    added = _analytics(
+        brand_id, "add_to_bag", live, shopper_id, price * quantity, f"variant:{variant_id}"
+    )
+    added.product_id, added.mode = product.id, analytics_events.mode_of(live)
+    db.add(added)
+    db.flush()
+    # Read here, in the transaction that holds the lock anyway, rather than in one more
+    # transaction after the commit (on SQLite each is one more turn of the write lock).
+    product_stock = db.exec(
+        select(func.sum(Variant.stock)).where(Variant.product_id == product.id)
+    ).one()
+    has_thread = (
+        db.exec(
+            select(Thread.id).where(Thread.brand_id == brand_id, Thread.shopper_id == shopper_id)
+        ).first()
+        is not None
+    )
+    return _Reserved(
+        left=left,
+        product_stock=int(product_stock or 0),
+        bag=bag,
+        new_bag=new_bag,
+        line=line,
+        expires=expires,
+        claimed_id=claimed_id,
+        names=names_by_language(db, "product", product.id, "name") if new_bag else None,
+        figures=live_figures(db, live) if live is not None else None,
+        released=released,
+        has_thread=has_thread,
     )
 
 
@@ -382,84 +558,45 @@ def _reserve(
     quantity: int,
     shopper_id: int,
     live: LiveSession | None,
+    batcher: groupcommit.Batcher,
 ) -> Added:
+    """Run the reservation in a group commit (announced by the caller) and answer from
+    what it returned."""
     assert variant.id is not None and brand.id is not None
     try:
-        # Expired reservations are given back only when the take fails (and by the
-        # sweeper): a sale's winners do not pay for a sweep.
-        left = _take_stock(db, variant.id, quantity)
-        if left is None and do_release_expired(db, variant_id=variant.id):
-            left = _take_stock(db, variant.id, quantity)
-        if left is None:
-            raise _refuse(db, brand, variant.id, quantity)
-        _check_cap(db, brand, shopper_id, variant.id, quantity)
-        price = variant.price_minor if variant.price_minor is not None else product.price_minor
-        if live is not None and live.status is SessionStatus.ENDED and variant.price_minor is None:
-            # From a show's replay: the price it had when pinned live, if the brand says so.
-            price = replay_price(db, live, product, brand) or price
-        offer = current_offer(db, live) if live is not None else None
-        claimed = None
-        if (
-            offer is not None
-            and offer.product_id == product.id
-            and claim_offer(db, offer, quantity)
-        ):
-            price, claimed = offer.price_minor, offer
-        bag, new_bag = _open_or_new_bag(db, brand.id, shopper_id)
-        assert bag.id is not None
-        now = utcnow()
-        expires = now + timedelta(minutes=brand.reservation_minutes)
-        line = None if new_bag else _line_for(db, bag, variant.id, price)
-        new_line = line is None
-        if line is None:
-            line = BagLine(
-                bag_id=bag.id,
-                variant_id=variant.id,
-                quantity=quantity,
-                unit_price_minor=price,
-                currency=product.currency,
-                live_session_id=live.id if live else None,
-                flash_offer_id=claimed.id if claimed else None,
-                added_by_user_id=actor.user_id,
-            )
-        else:
-            line.quantity += quantity
-        db.add(line)
-        db.flush()
-        if not new_line:
-            # Adding again keeps the whole line: its earlier reservations run as long as
-            # the new one.
-            db.exec(
-                update(StockReservation)
-                .where(
-                    col(StockReservation.bag_line_id) == line.id,
-                    col(StockReservation.released_at).is_(None),
-                    col(StockReservation.converted_at).is_(None),
-                )
-                .values(expires_at=expires)
-                .execution_options(synchronize_session=False)
-            )
-        db.add(
-            StockReservation(
-                variant_id=variant.id, bag_line_id=line.id, quantity=quantity, expires_at=expires
-            )
+        done = batcher.run(
+            lambda session, batch: _reserve_in(
+                session, batch, actor, brand, product, variant, quantity, shopper_id, live
+            ),
+            key=variant.id,
+            announced=True,
+            own=db,
         )
-        bag.updated_at = now
-        db.add(bag)
-        added = _analytics(
-            brand.id, "add_to_bag", live, shopper_id, price * quantity, f"variant:{variant.id}"
-        )
-        added.product_id, added.mode = product.id, analytics_events.mode_of(live)
-        db.add(added)
-        db.commit()
     except IntegrityError:  # the CHECK constraint caught what the UPDATE should have
-        db.rollback()
-        raise SoldOut("Sold out.", variant_id=variant.id) from None
+        raise SoldOut(N_("Sold out."), variant_id=variant.id) from None
+    # The caller's session may hold its own copies of the rows the reservation changed
+    # in another session (a line whose quantity grew, its bag): read them afresh.
+    for model, ident in ((Bag, done.bag.id), (BagLine, done.line.id)):
+        held = db.identity_map.get(identity_key(model, ident))
+        if held is not None:
+            db.expire(held)
+    if done.released:
+        _publish_released(db, done.released)
     # What the request holds already: the stock the UPDATE returned, and for a bag made
-    # just now its one line (no reads after the commit but the product's total).
-    set_committed_value(variant, "stock", left)
-    stock = stock_out(db, variant)
-    only = _single_line_bag(bag, line, variant, product, expires, brand) if new_bag else None
+    # just now its one line (no reads after the commit).
+    set_committed_value(variant, "stock", done.left)
+    stock: dict[str, Any] = {
+        "product_id": variant.product_id,
+        "variant_id": variant.id,
+        "stock": done.left,
+        "product_stock": done.product_stock,
+    }
+    bag, line = done.bag, done.line
+    only = (
+        _single_line_bag(bag, line, variant, product, done.expires, brand, done.names or {})
+        if done.new_bag
+        else None
+    )
     body = _publish_bag(db, bag, brand, live, only)
     if live is not None:
         publish("stock", live.room, **stock)
@@ -472,21 +609,24 @@ def _reserve(
             colour=variant.colour,
             quantity=quantity,
         )
-        if claimed is not None:
-            db.refresh(claimed)
-            publish("offer", live.room, offer=offer_out(claimed), offer_id=claimed.id)
-        publish_live_figures(db, live)
-    from sessions.service import activity  # late: the thread's module reads the bag
+        if done.claimed_id is not None:
+            claimed = db.get(FlashOffer, done.claimed_id, populate_existing=True)
+            if claimed is not None:
+                publish("offer", live.room, offer=offer_out(claimed), offer_id=claimed.id)
+        if done.figures is not None:
+            publish("live_figures", live.room, audience="hosts", **done.figures)
+    if done.has_thread:
+        from sessions.service import activity  # late: the thread's module reads the bag
 
-    activity.note_added_to_bag(
-        db,
-        brand.id,
-        shopper_id,
-        product_name=product.name,
-        size=variant.size,
-        quantity=quantity,
-        by_staff=actor.name if actor.is_staff else None,
-    )
+        activity.note_added_to_bag(
+            db,
+            brand.id,
+            shopper_id,
+            product_name=product.name,
+            size=variant.size,
+            quantity=quantity,
+            by_staff=actor.name if actor.is_staff else None,
+        )
     return Added(bag=body, stock=stock)
 
 
@@ -568,10 +708,11 @@ def _release(db: Session, reservation: StockReservation, now: datetime) -> BagLi
     return line
 
 
-def do_release_expired(
+def _release_due(
     db: Session, *, variant_id: int | None = None, bag_id: int | None = None, limit: int = 500
-) -> int:
-    """Return the stock of expired reservations; tell the bags and rooms concerned."""
+) -> tuple[list[StockReservation], list[tuple[BagLine, int]]]:
+    """Give back the stock of expired reservations, in the caller's transaction: the
+    reservations released, and the lines touched (for the events after the commit)."""
     now = utcnow()
     query = select(StockReservation).where(
         col(StockReservation.released_at).is_(None),
@@ -585,13 +726,21 @@ def do_release_expired(
             BagLine.bag_id == bag_id
         )
     due = list(db.exec(query.limit(limit)).all())
-    if not due:
-        return 0
     touched: list[tuple[BagLine, int]] = []
     for reservation in due:
         line = _release(db, reservation, now)
         if line is not None:
             touched.append((line, reservation.variant_id))
+    return due, touched
+
+
+def do_release_expired(
+    db: Session, *, variant_id: int | None = None, bag_id: int | None = None, limit: int = 500
+) -> int:
+    """Return the stock of expired reservations; tell the bags and rooms concerned."""
+    due, touched = _release_due(db, variant_id=variant_id, bag_id=bag_id, limit=limit)
+    if not due:
+        return 0
     db.commit()
     stockflags.stock_rose({reservation.variant_id for reservation in due})
     _publish_released(db, touched)
@@ -620,8 +769,8 @@ def _publish_released(db: Session, touched: list[tuple[BagLine, int]]) -> None:
 def do_remove_line(
     db: Session, actor: Actor, line_id: int, live: LiveSession | None = None
 ) -> dict:
-    line = get_or_404(db, BagLine, line_id, "bag line")
-    bag = get_or_404(db, Bag, line.bag_id, "bag")
+    line = get_or_404(db, BagLine, line_id, N_("bag line"))
+    bag = get_or_404(db, Bag, line.bag_id, N_("bag"))
     access_bag(actor, bag, live)
     return remove_line(db, line, bag, live)
 
@@ -630,7 +779,7 @@ def remove_line(db: Session, line: BagLine, bag: Bag, live: LiveSession | None =
     """Remove a line whose bag's gate the caller passed; its stock goes back."""
     line_id = line.id
     if bag.status is not BagStatus.OPEN:
-        raise Conflict("This bag has already gone to checkout.")
+        raise Conflict(N_("This bag has already gone to checkout."))
     now = utcnow()
     reservations = db.exec(
         select(StockReservation).where(
@@ -660,9 +809,11 @@ def remove_line(db: Session, line: BagLine, bag: Bag, live: LiveSession | None =
 def check_quantity(quantity: object) -> int:
     """A line's new quantity: a whole number from 0 (removes the line) to MAX_QUANTITY."""
     if not isinstance(quantity, int) or isinstance(quantity, bool):
-        raise InvalidInput("The quantity is a whole number.", field="quantity")
+        raise InvalidInput(N_("The quantity is a whole number."), field="quantity")
     if not 0 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput(f"Choose between 0 and {MAX_QUANTITY}.", field="quantity")
+        raise InvalidInput(
+            N_("Choose between 0 and %(n)s."), params={"n": MAX_QUANTITY}, field="quantity"
+        )
     return quantity
 
 
@@ -671,8 +822,8 @@ def do_set_line_quantity(
 ) -> dict:
     """A line of one's bag gets a new quantity (0 removes it); 409 when stock lacks."""
     quantity = check_quantity(quantity)
-    line = get_or_404(db, BagLine, line_id, "bag line")
-    bag = get_or_404(db, Bag, line.bag_id, "bag")
+    line = get_or_404(db, BagLine, line_id, N_("bag line"))
+    bag = get_or_404(db, Bag, line.bag_id, N_("bag"))
     access_bag(actor, bag, live)
     return set_line_quantity(db, actor, line, bag, quantity)
 
@@ -683,7 +834,7 @@ def set_line_quantity(db: Session, actor: Actor, line: BagLine, bag: Bag, quanti
     line's stock back (clearing the sold-out flag) and reserves the new quantity again,
     at today's price. The line's room is told the stock, the shopper the bag."""
     if bag.status is not BagStatus.OPEN:
-        raise Conflict("This bag has already gone to checkout.")
+        raise Conflict(N_("This bag has already gone to checkout."))
     variant_id, current = line.variant_id, line.quantity
     room_live = db.get(LiveSession, line.live_session_id) if line.live_session_id else None
     if quantity == current:
@@ -757,7 +908,7 @@ def _give_back_part(
             left = 0
     if left > 0:
         db.rollback()
-        raise Conflict("This line changed meanwhile; reload the bag.")
+        raise Conflict(N_("This line changed meanwhile; reload the bag."))
     db.commit()
     stockflags.stock_rose({line.variant_id})
     brand = db.get(Brand, bag.brand_id)
@@ -836,20 +987,20 @@ def prepare_checkout(
     policy = url_policy or UrlPolicy()
     assert brand.id is not None
     if actor.shopper_id is None:  # a guest who has not acted yet has no bag
-        raise Conflict("Your bag is empty.", code="empty_bag")
+        raise Conflict(N_("Your bag is empty."), code="empty_bag")
     bag = open_bag(db, brand.id, actor.shopper_id)
     if bag is None:
-        raise Conflict("Your bag is empty.", code="empty_bag")
+        raise Conflict(N_("Your bag is empty."), code="empty_bag")
     access_bag(actor, bag)
     do_release_expired(db, bag_id=bag.id)
     body = bag_out(db, bag, brand)
     if not body["lines"]:
-        raise Conflict("Your bag is empty: reservations may have expired.", code="empty_bag")
+        raise Conflict(N_("Your bag is empty: reservations may have expired."), code="empty_bag")
     webhook_url = brand.checkout_webhook_url if brand.webhook_secret else None
     if brand.checkout_webhook_url and webhook_url is None:
         log.warning("brand %s: checkout webhook has no signing secret; not called", brand.slug)
     if not brand.checkout_url_template and not webhook_url:
-        raise CheckoutNotSetUp("This brand has not set up checkout yet.")
+        raise CheckoutNotSetUp(N_("This brand has not set up checkout yet."))
     skus = []
     for line in body["lines"]:
         variant = db.get(Variant, line["variant_id"])
@@ -893,9 +1044,9 @@ def do_complete_checkout(
     db: Session, handoff: Handoff, brand: Brand, *, status_code: int | None = None
 ) -> CheckoutHandoff:
     """Record the hand-off, close the bag, and keep its stock (the shop sells it now)."""
-    bag = get_or_404(db, Bag, handoff.bag_id, "bag")
+    bag = get_or_404(db, Bag, handoff.bag_id, N_("bag"))
     if bag.status is not BagStatus.OPEN:
-        raise Conflict("This bag has already gone to checkout.")
+        raise Conflict(N_("This bag has already gone to checkout."))
     assert brand.id is not None
     now = utcnow()
     line_ids = select(BagLine.id).where(BagLine.bag_id == bag.id)

@@ -8,9 +8,11 @@ import string
 
 from sqlmodel import Session, select
 
-from sessions.errors import InvalidInput
+from sessions.access import Actor
+from sessions.errors import N_, InvalidInput
 from sessions.models import AssociateProfile, AssociateStore, Brand, Store
 from sessions.outbound import UrlPolicy, check_brand_url
+from sessions.privacy import audit
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # What a checkout cart URL may contain between braces (filled in at checkout).
@@ -22,6 +24,10 @@ _SAMPLE_VALUES = {
     "currency": "EUR",
     "brand": "brand",
 }
+
+
+# Retention periods a brand may set, in days (ten years at most).
+MAX_RETENTION_DAYS = 3650
 
 
 def _check_colour(value: str, field: str) -> str:
@@ -43,7 +49,11 @@ def _check_cart_template(value: str | None, policy: UrlPolicy) -> str | None:
         filled = value.format_map(_SAMPLE_VALUES)
     except (ValueError, KeyError, IndexError):
         allowed = ", ".join("{" + name + "}" for name in CART_URL_PLACEHOLDERS)
-        raise InvalidInput(f"Use only these placeholders: {allowed}.", field=field) from None
+        raise InvalidInput(
+            N_("Use only these placeholders: %(allowed)s."),
+            params={"allowed": allowed},
+            field=field,
+        ) from None
     check_brand_url(filled, field, policy, must_resolve=False)
     return value
 
@@ -59,7 +69,8 @@ def check_max_per_client(value: object) -> int:
         raise InvalidInput("Enter a whole number of pieces.", field="max_per_client")
     if not 1 <= value <= MAX_PER_CLIENT_LIMIT:
         raise InvalidInput(
-            f"Allow between 1 and {MAX_PER_CLIENT_LIMIT} pieces per client.",
+            N_("Allow between 1 and %(n)s pieces per client."),
+            params={"n": MAX_PER_CLIENT_LIMIT},
             field="max_per_client",
         )
     return value
@@ -70,10 +81,11 @@ def new_webhook_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def do_rotate_webhook_secret(db: Session, brand: Brand) -> str:
+def do_rotate_webhook_secret(db: Session, brand: Brand, *, by: Actor | None = None) -> str:
     """Replace the webhook's signing secret; return it (the only time it is shown)."""
     brand.webhook_secret = new_webhook_secret()
     db.add(brand)
+    audit.record(db, by, "webhook_secret.rotate", f"brand:{brand.id}", brand_id=brand.id)
     db.commit()
     return brand.webhook_secret
 
@@ -83,7 +95,11 @@ def _whole_number(value: object, field: str, low: int, high: int, unit: str) -> 
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidInput(f"Enter a whole number of {unit}, {low} to {high}.", field=field)
+        raise InvalidInput(
+            N_("Enter a whole number of %(unit)s, %(low)s to %(high)s."),
+            params={"unit": unit, "low": low, "high": high},
+            field=field,
+        )
     return value
 
 
@@ -110,6 +126,10 @@ def do_update_brand_settings(
     replay_price: object = None,
     bag_outside_live: bool | None = None,
     signin_link_minutes: object = None,
+    chat_retention_days: object = None,
+    recording_retention_days: object = None,
+    guest_retention_days: object = None,
+    by: Actor | None = None,
 ) -> Brand:
     """Save a brand's settings, the same checks from the admin page, the API and the CLI.
 
@@ -143,6 +163,16 @@ def do_update_brand_settings(
         raise InvalidInput(
             'A replay sells at the "live" price or the "current" one.', field="replay_price"
         )
+    retention = {  # days each is kept (sessions/privacy/retention.py)
+        name: _whole_number(value, name, 1, MAX_RETENTION_DAYS, "days")
+        for name, value in (
+            ("chat_retention_days", chat_retention_days),
+            ("recording_retention_days", recording_retention_days),
+            ("guest_retention_days", guest_retention_days),
+        )
+        if value not in (None, "")
+    }
+    before = brand.model_dump()
     brand.name = name.strip()[:120]
     brand.primary_color, brand.accent_color = colours
     brand.offline_message = offline_message.strip() or brand.offline_message
@@ -182,7 +212,19 @@ def do_update_brand_settings(
         brand.signin_link_minutes = _whole_number(
             signin_link_minutes, "signin_link_minutes", 5, 24 * 60, "minutes"
         )
+    for name, days in retention.items():
+        setattr(brand, name, days)
+    if retention.get("guest_retention_days", brand.guest_retention_days) != before.get(
+        "guest_retention_days"
+    ):
+        brand.purged_at = None  # a new period: the next purge looks at every guest again
     db.add(brand)
+    diff = audit.changes(before, brand.model_dump())
+    diff.pop("purged_at", None)
+    if "webhook_secret" in diff:  # never the secret itself in the log
+        diff["webhook_secret"] = ["…", "a new secret"]
+    if diff:
+        audit.record(db, by, "settings.update", f"brand:{brand.id}", diff, brand_id=brand.id)
     db.commit()
     return brand
 
@@ -239,9 +281,15 @@ def check_associate_service(*, bio: str, **limits: object) -> dict[str, int]:
     """The limits as numbers (those given), or InvalidInput naming the first wrong field."""
     unknown = set(limits) - {name for name, *_ in ASSOCIATE_LIMITS}
     if unknown:
-        raise InvalidInput(f"Unknown setting: {sorted(unknown)[0]}.", field=sorted(unknown)[0])
+        raise InvalidInput(
+            N_("Unknown setting: %(unknown)s."),
+            params={"unknown": sorted(unknown)[0]},
+            field=sorted(unknown)[0],
+        )
     if len(bio.strip()) > MAX_BIO:
-        raise InvalidInput(f"Keep the bio under {MAX_BIO} characters.", field="bio")
+        raise InvalidInput(
+            N_("Keep the bio under %(n)s characters."), params={"n": MAX_BIO}, field="bio"
+        )
     return {
         name: _whole_number(limits[name], name, low, high, unit)
         for name, low, high, unit in ASSOCIATE_LIMITS

@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from sessions import stockflags
+from sessions.access import Actor
 from sessions.clock import utcnow
-from sessions.errors import Conflict, InvalidInput, NotFound
+from sessions.errors import N_, Conflict, InvalidInput, NotFound
 from sessions.events import publish
+from sessions.i18n import Phrase
 from sessions.models import (
     LiveSession,
     PinnedProduct,
@@ -26,6 +28,7 @@ from sessions.models import (
     Variant,
 )
 from sessions.money import MAX_STOCK, check_price_minor
+from sessions.privacy import audit
 
 T = TypeVar("T")
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
@@ -39,7 +42,9 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"'{name}' is not a known time zone.", field="timezone") from None
+        raise InvalidInput(
+            N_("'%(name)s' is not a known time zone."), params={"name": name}, field="timezone"
+        ) from None
     return name
 
 
@@ -68,7 +73,10 @@ class ProductSpec:
 def get_or_404(db: Session, model: type[T], ident: int, what: str) -> T:
     row = db.get(model, ident)
     if row is None:
-        raise NotFound(f"No {what} with id {ident}.")
+        # ``what`` is an N_() phrase of the caller's ("bag line"): translated where shown.
+        raise NotFound(
+            N_("No %(what)s with id %(id)s."), params={"what": Phrase(what), "id": ident}
+        )
     return row
 
 
@@ -93,7 +101,9 @@ def _check_skus_free(db: Session, brand_id: int, skus: list[str], exclude: int |
     query = select(Variant).where(Variant.brand_id == brand_id, col(Variant.sku).in_(skus))
     for variant in db.exec(query).all():
         if variant.product_id != exclude:
-            raise Conflict(f"SKU '{variant.sku}' is already used.", field="variants")
+            raise Conflict(
+                N_("SKU '%(sku)s' is already used."), params={"sku": variant.sku}, field="variants"
+            )
 
 
 def _check_amounts(price_minor: int | None, variants: list[VariantSpec]) -> None:
@@ -106,7 +116,9 @@ def _check_amounts(price_minor: int | None, variants: list[VariantSpec]) -> None
 
 def _check_stock(stock: int) -> None:
     if not 0 <= stock <= MAX_STOCK:
-        raise InvalidInput(f"Stock goes from 0 to {MAX_STOCK}.", field="stock")
+        raise InvalidInput(
+            N_("Stock goes from 0 to %(n)s."), params={"n": MAX_STOCK}, field="stock"
+        )
 
 
 def add_product(db: Session, *, brand_id: int, spec: ProductSpec) -> Product:
@@ -155,14 +167,21 @@ def do_create_product(db: Session, *, brand_id: int, spec: ProductSpec) -> Produ
     return product
 
 
-def do_update_product(db: Session, product: Product, **changes: object) -> Product:
+def do_update_product(
+    db: Session, product: Product, *, by: Actor | None = None, **changes: object
+) -> Product:
     price = changes.get("price_minor")
     check_price_minor(price if isinstance(price, int) else None)
+    before = product.model_dump()
     for name, value in changes.items():
         if value is not None:
             setattr(product, name, value)
     product.updated_at = utcnow()
     db.add(product)
+    diff = audit.changes(before, {k: getattr(product, k) for k in changes if k != "updated_at"})
+    if diff:  # the price on its own line: "who changed prices" is asked most
+        action = "price.set" if set(diff) == {"price_minor"} else "product.update"
+        audit.record(db, by, action, f"product:{product.id}", diff, brand_id=product.brand_id)
     db.commit()
     return product
 
@@ -186,21 +205,29 @@ def do_add_variant(db: Session, product: Product, spec: VariantSpec) -> Variant:
     return variant
 
 
-def do_set_variant_price(db: Session, variant: Variant, price_minor: int | None) -> Variant:
+def do_set_variant_price(
+    db: Session, variant: Variant, price_minor: int | None, *, by: Actor | None = None
+) -> Variant:
     """A variant's own price (None: the product's)."""
     check_price_minor(price_minor)
+    diff = audit.changes({"price_minor": variant.price_minor}, {"price_minor": price_minor})
     variant.price_minor = price_minor
     db.add(variant)
+    if diff:
+        audit.record(db, by, "price.set", f"variant:{variant.id}", diff, brand_id=variant.brand_id)
     db.commit()
     return variant
 
 
-def do_set_stock(db: Session, variant: Variant, stock: int) -> Variant:
+def do_set_stock(db: Session, variant: Variant, stock: int, *, by: Actor | None = None) -> Variant:
     if stock < 0:
         raise InvalidInput("Stock cannot be negative.", field="stock")
     _check_stock(stock)
+    diff = audit.changes({"stock": variant.stock}, {"stock": stock})
     variant.stock = stock
     db.add(variant)
+    if diff:
+        audit.record(db, by, "stock.set", f"variant:{variant.id}", diff, brand_id=variant.brand_id)
     db.commit()
     assert variant.id is not None
     stockflags.stock_rose([variant.id])  # a restock ends a sold-out flag at once

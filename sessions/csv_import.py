@@ -5,7 +5,9 @@ Columns (header names, any order, case-insensitive):
 
     product (required), sku (required), price (required, e.g. 1250.00),
     size, colour, colour_hex (#rrggbb), stock (integer, default 0),
-    variant_price, category, description, slug, currency
+    variant_price, category, description, slug, currency,
+    store_stock (shelf stock per store, "Paris Rue Cambon=3; Lyon=1": the brand's store
+    names, for "try it on for me"; ``stock`` stays the online stock)
 
 Used by the admin's import page (preview, then confirm) and by ``vitrine import-csv``.
 """
@@ -19,10 +21,13 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from sessions.access import Actor
 from sessions.catalogue import ProductSpec, VariantSpec, add_product
-from sessions.errors import InvalidInput, NotFound
-from sessions.models import Brand, Variant
+from sessions.errors import N_, InvalidInput, NotFound
+from sessions.models import Brand, Store, Variant
 from sessions.money import BadAmount, parse_count, parse_price
+from sessions.privacy import audit
+from sessions.service.tryon import set_shelf
 
 REQUIRED = ("product", "sku", "price")
 KNOWN = (
@@ -36,6 +41,7 @@ KNOWN = (
     "description",
     "slug",
     "currency",
+    "store_stock",
 )
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_ROWS = 5000
@@ -66,6 +72,7 @@ class CatalogueRow:
     description: str = ""
     slug: str = ""
     currency: str = ""
+    store_stock: dict[str, int] = field(default_factory=dict)
 
     @property
     def product_key(self) -> str:
@@ -97,6 +104,21 @@ class _RowReader:
         except BadAmount as exc:
             self.errors.append(RowError(self.line, name, f"'{value[:40]}' {exc}"))
             return None
+
+    def shelves(self, name: str) -> dict[str, int]:
+        """``Store=3; Other store=1`` → {"store": 3, "other store": 1} (names lower-cased)."""
+        out: dict[str, int] = {}
+        for part in (self.raw.get(name) or "").split(";"):
+            if not part.strip():
+                continue
+            store, sep, number = part.rpartition("=")
+            try:
+                if not sep or not store.strip():
+                    raise BadAmount("use the form Store name=3; Other store=1")
+                out[store.strip().lower()] = parse_count(number.strip())
+            except BadAmount as exc:
+                self.errors.append(RowError(self.line, name, f"'{part.strip()[:40]}' {exc}"))
+        return out
 
     def count(self, name: str) -> int:
         value = (self.raw.get(name) or "").strip()
@@ -134,6 +156,7 @@ def _read_row(line: int, raw: dict[str, str]) -> tuple[CatalogueRow | None, list
         description=r.text("description", 5000),
         slug=r.text("slug", 120),
         currency=currency,
+        store_stock=r.shelves("store_stock"),
     )
     return (None if r.errors else row), r.errors
 
@@ -197,6 +220,34 @@ def check_against_catalogue(db: Session, brand_id: int, rows: list[CatalogueRow]
     ]
 
 
+def check_stores(db: Session, brand_id: int, rows: list[CatalogueRow]) -> list[RowError]:
+    """Rows naming a store the brand does not have."""
+    names = {s.name.strip().lower() for s in stores_of_brand(db, brand_id)}
+    return [
+        RowError(r.line, "store_stock", f"no store named '{name}' at this brand")
+        for r in rows
+        for name in r.store_stock
+        if name not in names
+    ]
+
+
+def stores_of_brand(db: Session, brand_id: int) -> list[Store]:
+    return list(db.exec(select(Store).where(Store.brand_id == brand_id)).all())
+
+
+def _stage_shelves(db: Session, brand_id: int, rows: list[CatalogueRow]) -> None:
+    """The shelf counts of the new variants, in the import's one transaction."""
+    stores = {s.name.strip().lower(): s for s in stores_of_brand(db, brand_id)}
+    for row in rows:
+        if not row.store_stock:
+            continue
+        variant = db.exec(
+            select(Variant).where(Variant.brand_id == brand_id, Variant.sku == row.sku)
+        ).one()
+        for name, quantity in row.store_stock.items():
+            set_shelf(db, variant, stores[name], quantity)
+
+
 def group_products(rows: list[CatalogueRow], default_currency: str) -> list[ProductSpec]:
     specs: dict[str, ProductSpec] = {}
     for row in rows:
@@ -224,24 +275,37 @@ def group_products(rows: list[CatalogueRow], default_currency: str) -> list[Prod
     return list(specs.values())
 
 
-def do_import_catalogue(db: Session, brand_id: int, rows: list[CatalogueRow]) -> int:
+def do_import_catalogue(
+    db: Session, brand_id: int, rows: list[CatalogueRow], *, by: Actor | None = None
+) -> int:
     """Create every product of ``rows`` in one transaction; on any problem, create none.
 
     Returns how many products were created.
     """
     brand = db.get(Brand, brand_id)
     if brand is None:
-        raise NotFound(f"No brand with id {brand_id}.")
-    conflicts = check_against_catalogue(db, brand_id, rows)
+        raise NotFound(N_("No brand with id %(id)s."), params={"id": brand_id})
+    conflicts = check_against_catalogue(db, brand_id, rows) + check_stores(db, brand_id, rows)
     if conflicts:
         raise InvalidInput(
-            f"Nothing was imported: {conflicts[0]}",
+            N_("Nothing was imported: %(conflicts)s"),
+            params={"conflicts": conflicts[0]},
             errors=[str(e) for e in conflicts],
         )
     try:
         specs = group_products(rows, brand.currency)
         for spec in specs:
             add_product(db, brand_id=brand_id, spec=spec)
+        db.flush()
+        _stage_shelves(db, brand_id, rows)
+        audit.record(
+            db,
+            by,
+            "catalogue.import",
+            f"brand:{brand_id}",
+            {"products": len(specs)},
+            brand_id=brand_id,
+        )
         db.commit()
     except BaseException:
         db.rollback()

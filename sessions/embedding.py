@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
-from sessions.errors import InvalidInput
+from sessions.errors import N_, InvalidInput
 from sessions.models import Brand
 
 MAX_ORIGINS = 20
@@ -25,12 +25,16 @@ def check_origin(raw: str, *, allow_http: bool) -> str:
     """``https://shop.example.com[:port]``, normalised; anything else is refused."""
     value = raw.strip().rstrip("/").lower()
     schemes = ("https", "http") if allow_http else ("https",)
-    message = f"“{raw.strip()[:80]}” is not an origin like https://shop.example.com."
+    not_origin = InvalidInput(
+        N_("“%(origin)s” is not an origin like https://shop.example.com."),
+        params={"origin": raw.strip()[:80]},
+        field="embed_origins",
+    )
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError:
-        raise InvalidInput(message, field="embed_origins") from None
+        raise not_origin from None
     host = parts.hostname or ""
     if (
         parts.scheme not in schemes
@@ -42,8 +46,10 @@ def check_origin(raw: str, *, allow_http: bool) -> str:
         or value != f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
     ):
         if parts.scheme == "http" and not allow_http:
-            message = "Use https:// origins (http:// only in development)."
-        raise InvalidInput(message, field="embed_origins")
+            raise InvalidInput(
+                N_("Use https:// origins (http:// only in development)."), field="embed_origins"
+            )
+        raise not_origin
     return value
 
 
@@ -53,7 +59,9 @@ def parse_origins(raw: list[str] | str, *, allow_http: bool) -> list[str]:
         dict.fromkeys(check_origin(o, allow_http=allow_http) for o in items if o.strip())
     )
     if len(origins) > MAX_ORIGINS:
-        raise InvalidInput(f"List at most {MAX_ORIGINS} origins.", field="embed_origins")
+        raise InvalidInput(
+            N_("List at most %(n)s origins."), params={"n": MAX_ORIGINS}, field="embed_origins"
+        )
     return origins
 
 

@@ -6,16 +6,34 @@ a Socket.IO error event. Anything else escaping a handler is a bug.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from sessions.i18n import N_ as N_  # re-exported: one marker for the whole domain
+from sessions.i18n import english
 
 
 class DomainError(Exception):
+    """``message`` is an English msgid marked ``N_()``, with ``%(name)s`` placeholders
+    filled from ``params`` (`InvalidInput(N_("Keep it under %(n)s."), params={"n": 80})`).
+    The domain knows no language: ``message`` is the English text (logs, the CLI, tests);
+    the web layer translates ``msgid`` and fills it again in the reader's language."""
+
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        **details: Any,
+    ) -> None:
+        self.msgid = message
+        self.params = dict(params or {})
+        self.message = english(message, self.params)
+        super().__init__(self.message)
         if code is not None:
             self.code = code
         self.details = details

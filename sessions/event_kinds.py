@@ -103,6 +103,18 @@ declare(
 )
 
 
+class RelayMovedPayload(Payload):
+    relay_url: str  # the relay the room is on now, as browsers reach it
+
+
+declare(
+    "relay_moved",
+    RelayMovedPayload,
+    A.ROOM,
+    summary="the room's relay stopped and its rooms moved: publishers and viewers take a new grant",
+)
+
+
 # --- shows: the lifecycle (sessions/shows/lifecycle.py) ----------------------------------
 
 
@@ -265,6 +277,36 @@ declare(
     SessionsEndedPayload,
     A.USER,
     summary="a staff member signed out, changed password or was deactivated: close their sockets",
+)
+
+
+# --- privacy (sessions/privacy/) ---------------------------------------------------------
+
+
+class ConsentPayload(Payload):
+    live_session_id: int
+    accepted: bool
+    recording: bool  # the consultation will be recorded (the brand records, the shopper agreed)
+    at: str  # ISO time of the answer
+
+
+declare(
+    "consent",
+    ConsentPayload,
+    A.HOSTS,
+    summary="the shopper said yes or no to keeping the consultation's recording and pictures",
+)
+
+
+class ShopperErasedPayload(Payload):
+    shopper_id: int
+
+
+declare(
+    "shopper_erased",
+    ShopperErasedPayload,
+    A.SHOPPER,
+    summary="a shopper's data was erased: close their sockets, on every node",
 )
 
 
@@ -460,4 +502,50 @@ declare(
     A.BRAND_STAFF,
     summary="the shared bag of a thread changed (added, quantity, removed, checked out): to "
     "its shopper and the brand's staff (the inbox and the consultation room)",
+)
+
+
+# --- a show's co-host (sessions/shows/cohost.py) -----------------------------------------
+
+
+class CohostPayload(Payload):
+    cohost_id: int
+    name: str  # what viewers read under the co-host's picture
+    invited_as: str  # associate or guest
+    status: str  # invited, accepted, removed or withdrawn
+    on_air: bool  # their camera reaches the relay
+    muted: bool  # silenced by the host at the relay
+
+
+declare(
+    "cohost",
+    CohostPayload,
+    A.ROOM,
+    summary="a show's co-host was invited, accepted, went on or off air, was muted or removed",
+)
+
+
+class CohostInvitationPayload(Payload):
+    show_id: int
+    cohost_id: int
+    title: str  # the show's
+    url: str  # the associate's co-host page
+
+
+class CohostInvitationWithdrawnPayload(Payload):
+    show_id: int
+    cohost_id: int
+
+
+declare(
+    "cohost_invitation",
+    CohostInvitationPayload,
+    A.ASSOCIATE,
+    summary="an associate was invited to co-host a show: to their consoles, with their page",
+)
+declare(
+    "cohost_invitation_withdrawn",
+    CohostInvitationWithdrawnPayload,
+    A.ASSOCIATE,
+    summary="an associate's co-host invitation was withdrawn or they were removed",
 )

@@ -2,7 +2,7 @@
 the relay trusts only what such a grant says.
 
 A grant is ``<payload>.<signature>``: the payload is base64url JSON
-``{"room", "role", "identity", "exp", "nonce", "public", "record"}`` and the signature is
+``{"room", "role", "identity", "exp", "nonce", "public", "record", "slot"}`` and the signature is
 HMAC-SHA256 of the encoded payload with the secret both processes share
 (``MEDIA_GRANT_SECRET``). In the manner of LiveKit's access tokens, but with
 nothing to install: the relay needs only the standard library to check one.
@@ -25,6 +25,11 @@ from typing import Literal
 Role = Literal["publish", "view"]
 ROLES: tuple[Role, ...] = ("publish", "view")
 DEFAULT_TTL_SECONDS = 60
+# Publishers a show's relay room carries at once: slot 0 is the host's camera, slot 1 a
+# co-host's (an associate or an invited guest). A view grant receives every slot.
+HOST_SLOT = 0
+COHOST_SLOT = 1
+PUBLISHER_SLOTS = 2
 
 
 class GrantError(Exception):
@@ -49,6 +54,8 @@ class Grant:
     # keeps a recording (shows; a consultation only when the brand turned it on).
     public: bool = False
     record: bool = False
+    # Which publisher of the room a publish grant is for (HOST_SLOT or COHOST_SLOT).
+    slot: int = HOST_SLOT
 
     def allows(self, room: str, role: Role) -> bool:
         """A view grant never publishes; a grant for one room opens no other."""
@@ -78,9 +85,12 @@ def issue_grant(
     now: float | None = None,
     public: bool = False,
     record: bool = False,
+    slot: int = HOST_SLOT,
 ) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    if not 0 <= slot < PUBLISHER_SLOTS:
+        raise ValueError(f"no publisher slot {slot!r}")
     if not secret:
         raise ValueError("a grant secret is required")
     issued = time.time() if now is None else now
@@ -92,6 +102,7 @@ def issue_grant(
         "nonce": secrets.token_urlsafe(12),
         "public": bool(public),
         "record": bool(record),
+        "slot": slot,
     }
     payload = _b64encode(json.dumps(body, separators=(",", ":")).encode())
     return f"{payload}.{_sign(secret, payload)}"
@@ -119,11 +130,14 @@ def verify_grant(secret: str, token: str, *, now: float | None = None) -> Grant:
             nonce=str(body["nonce"]),
             public=body.get("public") is True,
             record=body.get("record") is True,
+            slot=body.get("slot", HOST_SLOT),
         )
     except (ValueError, KeyError, TypeError):
         raise GrantError("malformed grant") from None
     if grant.role not in ROLES:
         raise GrantError("unknown grant role")
+    if type(grant.slot) is not int or not 0 <= grant.slot < PUBLISHER_SLOTS:
+        raise GrantError("unknown publisher slot")
     if (time.time() if now is None else now) >= grant.exp:
         raise GrantError("grant expired")
     return grant

@@ -17,10 +17,12 @@ from sqlmodel import Session, col, select
 
 from sessions.access import Actor, access_host, access_join
 from sessions.analytics import events as analytics_events
+from sessions.brand_texts import names_by_language
 from sessions.catalogue import get_or_404
 from sessions.clock import as_utc, utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
+from sessions.i18n import N_
 from sessions.models import (
     Brand,
     ChatMessage,
@@ -36,6 +38,7 @@ from sessions.models import (
     Show,
     Variant,
 )
+from sessions.privacy import audit
 from sessions.ratelimit import RateLimiter
 
 MAX_MESSAGE_LENGTH = 500
@@ -52,7 +55,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def live_or_404(db: Session, live_session_id: int) -> LiveSession:
-    return get_or_404(db, LiveSession, live_session_id, "live session")
+    return get_or_404(db, LiveSession, live_session_id, N_("live session"))
 
 
 def product_card(db: Session, product: Product, brand: Brand) -> dict[str, Any]:
@@ -63,6 +66,7 @@ def product_card(db: Session, product: Product, brand: Brand) -> dict[str, Any]:
     return {
         "id": product.id,
         "name": product.name,
+        "names": names_by_language(db, "product", product.id, "name"),
         "price_minor": product.price_minor,
         "currency": product.currency,
         "image_url": f"/uploads/{product.image_path}" if product.image_path else None,
@@ -98,6 +102,7 @@ def message_out(
             if msg.attachment_path
             else None
         ),
+        "colour": msg.colour_report,  # a corrected snapshot's figures, else None
         "created_at": msg.created_at.isoformat(),
     }
 
@@ -212,7 +217,7 @@ def check_can_enter(db: Session, actor: Actor, live: LiveSession) -> None:
     if actor.shopper_id is not None:
         sanction = active_sanction(db, live, actor.shopper_id)
         if sanction is not None and sanction.kind is SanctionKind.BAN:
-            raise Forbidden("You can no longer take part in this session.", code="banned")
+            raise Forbidden(N_("You can no longer take part in this session."), code="banned")
 
 
 # --- chat ---------------------------------------------------------------------
@@ -222,7 +227,7 @@ def check_can_enter(db: Session, actor: Actor, live: LiveSession) -> None:
 chat_limiter = RateLimiter(
     "chat",
     f"{RATE_COUNT} per {RATE_WINDOW} seconds",
-    "You are sending messages too fast; wait {wait} s.",
+    N_("You are sending messages too fast; wait %(wait)s s."),
 )
 
 
@@ -237,18 +242,22 @@ def blocked_word_in(text: str, blocked_words: str) -> str | None:
 
 def clean_body(body: object) -> str:
     if not isinstance(body, str):
-        raise InvalidInput("A message is text.", field="body")
+        raise InvalidInput(N_("A message is text."), field="body")
     text = _CONTROL.sub("", body).strip()
     if not text:
-        raise InvalidInput("Write something first.", field="body")
+        raise InvalidInput(N_("Write something first."), field="body")
     if len(text) > MAX_MESSAGE_LENGTH:
-        raise InvalidInput(f"Keep messages under {MAX_MESSAGE_LENGTH} characters.", field="body")
+        raise InvalidInput(
+            N_("Keep messages under %(n)s characters."),
+            params={"n": MAX_MESSAGE_LENGTH},
+            field="body",
+        )
     return text
 
 
 def _check_open(live: LiveSession) -> None:
     if live.status is SessionStatus.ENDED:
-        raise Conflict("This session has ended.", code="ended")
+        raise Conflict(N_("This session has ended."), code="ended")
 
 
 def do_send_message(
@@ -264,10 +273,10 @@ def do_send_message(
     access_join(actor, live)
     _check_open(live)
     if actor.user_id is None and actor.shopper_id is None:
-        raise Forbidden("Reload the page to take part in the chat.", code="not_identified")
+        raise Forbidden(N_("Reload the page to take part in the chat."), code="not_identified")
     text = clean_body(body)
     if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
-        raise InvalidInput("client_id must be a short string.", field="client_id")
+        raise InvalidInput(N_("client_id must be a short string."), field="client_id")
     if client_id:
         previous = db.exec(
             select(ChatMessage).where(
@@ -281,12 +290,17 @@ def do_send_message(
         assert actor.shopper_id is not None
         sanction = active_sanction(db, live, actor.shopper_id)
         if sanction is not None:
-            until = f" until {sanction.until:%H:%M} UTC" if sanction.until else ""
-            raise Forbidden(f"The host has muted you{until}.", code=sanction.kind.value)
+            if sanction.until is None:
+                raise Forbidden(N_("The host has muted you."), code=sanction.kind.value)
+            raise Forbidden(
+                N_("The host has muted you until %(time)s UTC."),
+                params={"time": f"{sanction.until:%H:%M}"},
+                code=sanction.kind.value,
+            )
         brand = db.get(Brand, live.brand_id)
         if brand is not None and blocked_word_in(text, brand.blocked_words):
             raise InvalidInput(
-                "This message contains a word the brand does not allow.", code="blocked_word"
+                N_("This message contains a word the brand does not allow."), code="blocked_word"
             )
         if limiter is not None:
             # End the read first (as threads do): the limiter may wait on Redis, or start
@@ -339,7 +353,7 @@ def do_delete_message(db: Session, actor: Actor, live: LiveSession, message_id: 
     access_host(actor, live)
     msg = db.get(ChatMessage, message_id)
     if msg is None or msg.live_session_id != live.id:
-        raise NotFound("No such message in this session.")
+        raise NotFound(N_("No such message in this session."))
     if msg.deleted_at is None:
         msg.deleted_at = utcnow()
         msg.deleted_by = actor.user_id
@@ -363,9 +377,11 @@ def do_sanction(
     access_host(actor, live)
     assert actor.user_id is not None
     if db.get(Shopper, shopper_id) is None:
-        raise NotFound("No such shopper.")
+        raise NotFound(N_("No such shopper."))
     if minutes is not None and not (isinstance(minutes, int) and 1 <= minutes <= 24 * 60):
-        raise InvalidInput("Give the minutes as a whole number from 1 to 1440.", field="minutes")
+        raise InvalidInput(
+            N_("Give the minutes as a whole number from 1 to 1440."), field="minutes"
+        )
     until = utcnow() + timedelta(minutes=minutes) if minutes else None
     assert live.id is not None
     sanction = RoomSanction(
@@ -376,6 +392,10 @@ def do_sanction(
         by_user_id=actor.user_id,
     )
     db.add(sanction)
+    detail = {"live_session_id": live.id, "minutes": minutes}
+    audit.record(
+        db, actor, f"sanction.{kind.value}", f"shopper:{shopper_id}", detail, brand_id=live.brand_id
+    )
     db.commit()
     publish(
         "sanction",
@@ -401,6 +421,14 @@ def do_unmute(db: Session, actor: Actor, live: LiveSession, shopper_id: int) -> 
             col(RoomSanction.lifted_at).is_(None),
         )
         .values(lifted_at=now)
+    )
+    audit.record(
+        db,
+        actor,
+        "sanction.unmute",
+        f"shopper:{shopper_id}",
+        {"live_session_id": live.id},
+        brand_id=live.brand_id,
     )
     db.commit()
     publish(
@@ -429,10 +457,10 @@ def muted_shoppers(db: Session, live: LiveSession) -> set[int]:
 
 def _brand_product(db: Session, live: LiveSession, product_id: object) -> Product:
     if not isinstance(product_id, int) or isinstance(product_id, bool):
-        raise InvalidInput("product_id must be a number.", field="product_id")
+        raise InvalidInput(N_("product_id must be a number."), field="product_id")
     product = db.get(Product, product_id)
     if product is None or product.brand_id != live.brand_id or not product.is_active:
-        raise NotFound("No such product in this brand's catalogue.")
+        raise NotFound(N_("No such product in this brand's catalogue."))
     return product
 
 
@@ -455,7 +483,9 @@ def do_pin(db: Session, actor: Actor, live: LiveSession, product_id: int) -> lis
     if pin is None:
         count = len(pinned_cards(db, live))
         if count >= MAX_PINS:
-            raise Conflict(f"Unpin a product first: at most {MAX_PINS} at a time.")
+            raise Conflict(
+                N_("Unpin a product first: at most %(n)s at a time."), params={"n": MAX_PINS}
+            )
         assert live.id is not None and product.id is not None
         pin = PinnedProduct(
             live_session_id=live.id, product_id=product.id, price_minor=product.price_minor
@@ -501,7 +531,7 @@ def do_show_now(
             )
         ).first()
         if pinned is None:
-            raise Conflict("Pin this product first: only a pinned product can be showing now.")
+            raise Conflict(N_("Pin this product first: only a pinned product can be showing now."))
         target = pinned.id
     db.exec(
         update(PinnedProduct)
@@ -539,11 +569,15 @@ def do_start_offer(
         ("seconds", seconds, 1, 3600),
     ):
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise InvalidInput(f"{name} must be a whole number from {low} to {high}.", field=name)
+            raise InvalidInput(
+                N_("%(name)s must be a whole number from %(low)s to %(high)s."),
+                params={"name": name, "low": low, "high": high},
+                field=name,
+            )
     assert isinstance(price_minor, int) and isinstance(quantity, int)
     assert isinstance(seconds, int) and live.id is not None and product.id is not None
     if current_offer(db, live) is not None:
-        raise Conflict("An offer is already running; let it end first.")
+        raise Conflict(N_("An offer is already running; let it end first."))
     now = utcnow()
     offer = FlashOffer(
         live_session_id=live.id,

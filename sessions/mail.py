@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from sessions.i18n import format_moment, language_or_default, translator
+
 log = logging.getLogger(__name__)
 
 
@@ -96,14 +98,18 @@ class Invitation:
     join_url: str
     manage_url: str
     sequence: int = 0
+    # The shopper's language (the booking's): the e-mails and the .ics are written in it.
+    language: str = "en"
 
 
-def _local(when: datetime, zone: str) -> str:
-    local = when.astimezone(ZoneInfo(zone))
-    return local.strftime("%A %d %B %Y, %H:%M ") + (local.tzname() or zone) + f" ({zone})"
+def _local(when: datetime, zone: str, lang: str = "en") -> str:
+    """A moment in a zone, as the reader's language writes it, with the zone's name."""
+    return format_moment(when, zone, lang)
 
 
 def build_ics(invite: Invitation, *, cancelled: bool = False) -> bytes:
+    _ = translator(invite.language).gettext
+    names = {"brand": invite.brand_name, "associate": invite.associate_name}
     cal = Calendar()
     cal.add("prodid", "-//Vitrine//Consultations//EN")
     cal.add("version", "2.0")
@@ -115,10 +121,12 @@ def build_ics(invite: Invitation, *, cancelled: bool = False) -> bytes:
     event.add("dtstamp", datetime.now(ZoneInfo("UTC")))
     event.add("dtstart", invite.starts_at.astimezone(zone))
     event.add("dtend", invite.ends_at.astimezone(zone))
-    event.add("summary", f"{invite.brand_name}: video consultation with {invite.associate_name}")
+    event.add("summary", _("%(brand)s: video consultation with %(associate)s") % names)
     event.add(
         "description",
-        f"Join your consultation: {invite.join_url}\nReschedule or cancel: {invite.manage_url}",
+        _("Join your consultation: %(url)s") % {"url": invite.join_url}
+        + "\n"
+        + _("Reschedule or cancel: %(url)s") % {"url": invite.manage_url},
     )
     event.add("location", invite.join_url)
     event.add("url", invite.join_url)
@@ -154,109 +162,192 @@ def _addressed(to: Address, subject: str) -> EmailMessage:
     return message
 
 
-def _message(invite: Invitation, subject: str, text: str) -> EmailMessage:
-    message = _addressed(recipient(invite.shopper_name, invite.shopper_email), subject)
-    message.set_content(text)
+def tag_language(message: EmailMessage, lang: str | None) -> EmailMessage:
+    """Content-Language, once the body is complete (setting the content drops Content-*)."""
+    del message["Content-Language"]
+    message["Content-Language"] = language_or_default(lang).replace("_", "-")
     return message
 
 
-def _when(invite: Invitation) -> str:
-    line = _local(invite.starts_at, invite.shopper_timezone)
+def _message(invite: Invitation, subject: str, text: str) -> EmailMessage:
+    message = _addressed(recipient(invite.shopper_name, invite.shopper_email), subject)
+    message.set_content(text)
+    return tag_language(message, invite.language)
+
+
+def _when(invite: Invitation, at: datetime | None = None) -> str:
+    """When, in the shopper's zone, and in the store's too when it differs."""
+    at = at or invite.starts_at
+    _ = translator(invite.language).gettext
+    line = _local(at, invite.shopper_timezone, invite.language)
     if invite.shopper_timezone != invite.store_timezone:
-        line += f"\n(at the store: {_local(invite.starts_at, invite.store_timezone)})"
+        store = _local(at, invite.store_timezone, invite.language)
+        line += "\n" + _("(at the store: %(when)s)") % {"when": store}
     return line
 
 
+def _names(invite: Invitation) -> dict[str, str]:
+    return {
+        "name": invite.shopper_name,
+        "brand": invite.brand_name,
+        "associate": invite.associate_name,
+        "store": invite.store_name,
+        "when": _when(invite),
+        "join": invite.join_url,
+        "manage": invite.manage_url,
+    }
+
+
+def _hello(invite: Invitation) -> str:
+    _ = translator(invite.language).gettext
+    return _("Hello %(name)s,") % {"name": invite.shopper_name} + "\n\n"
+
+
 def confirmation_message(invite: Invitation) -> EmailMessage:
+    _ = translator(invite.language).gettext
+    names = _names(invite)
     text = (
-        f"Hello {invite.shopper_name},\n\n"
-        f"Your video consultation with {invite.associate_name} ({invite.store_name}) "
-        f"is booked for\n{_when(invite)}.\n\n"
-        f"Join at the time: {invite.join_url}\n"
-        f"Reschedule or cancel: {invite.manage_url}\n\n{invite.brand_name}\n"
+        _hello(invite)
+        + _("Your video consultation with %(associate)s (%(store)s) is booked for\n%(when)s.")
+        % names
+        + "\n\n"
+        + _("Join at the time: %(join)s") % names
+        + "\n"
+        + _("Reschedule or cancel: %(url)s") % {"url": invite.manage_url}
+        + f"\n\n{invite.brand_name}\n"
     )
-    message = _message(invite, f"Your consultation with {invite.brand_name} is booked", text)
+    message = _message(invite, _("Your consultation with %(brand)s is booked") % names, text)
     _attach_ics(message, build_ics(invite))
     return message
 
 
 def reminder_message(invite: Invitation, kind: str) -> EmailMessage:
-    lead = {"24h": "tomorrow", "15m": "in 15 minutes"}.get(kind, "soon")
+    _ = translator(invite.language).gettext
+    names = _names(invite)
+    if kind == "24h":
+        starts = _("Your consultation with %(associate)s starts tomorrow,") % names
+        subject = _("Reminder: your consultation starts tomorrow")
+    elif kind == "15m":
+        starts = _("Your consultation with %(associate)s starts in 15 minutes,") % names
+        subject = _("Reminder: your consultation starts in 15 minutes")
+    else:
+        starts = _("Your consultation with %(associate)s starts soon,") % names
+        subject = _("Reminder: your consultation starts soon")
     text = (
-        f"Hello {invite.shopper_name},\n\n"
-        f"A reminder: your consultation with {invite.associate_name} starts {lead},\n"
-        f"{_when(invite)}.\n\nJoin: {invite.join_url}\n"
-        f"Reschedule or cancel: {invite.manage_url}\n\n{invite.brand_name}\n"
+        _hello(invite)
+        + starts
+        + f"\n{names['when']}.\n\n"
+        + _("Join: %(join)s") % names
+        + "\n"
+        + _("Reschedule or cancel: %(url)s") % {"url": invite.manage_url}
+        + f"\n\n{invite.brand_name}\n"
     )
-    message = _message(invite, f"Reminder: your consultation starts {lead}", text)
+    message = _message(invite, subject, text)
     _attach_ics(message, build_ics(invite))
     return message
 
 
 def moved_message(invite: Invitation) -> EmailMessage:
+    _ = translator(invite.language).gettext
+    names = _names(invite)
     text = (
-        f"Hello {invite.shopper_name},\n\nYour consultation with {invite.associate_name} "
-        f"now takes place\n{_when(invite)}.\n\nJoin: {invite.join_url}\n"
-        f"Reschedule or cancel: {invite.manage_url}\n\n{invite.brand_name}\n"
+        _hello(invite)
+        + _("Your consultation with %(associate)s now takes place\n%(when)s.") % names
+        + "\n\n"
+        + _("Join: %(join)s") % names
+        + "\n"
+        + _("Reschedule or cancel: %(url)s") % {"url": invite.manage_url}
+        + f"\n\n{invite.brand_name}\n"
     )
-    message = _message(invite, "Your consultation has a new time", text)
+    message = _message(invite, _("Your consultation has a new time"), text)
     _attach_ics(message, build_ics(invite))
     return message
 
 
 def cancelled_message(invite: Invitation, *, by_associate: bool, reason: str) -> EmailMessage:
+    _ = translator(invite.language).gettext
+    names = _names(invite)
     if by_associate:
-        opening = f"{invite.associate_name} had to cancel your consultation of\n{_when(invite)}."
+        opening = _("%(associate)s had to cancel your consultation of\n%(when)s.") % names
         if reason:
-            opening += f"\n\nTheir message: {reason}"
+            opening += "\n\n" + _("Their message: %(reason)s") % {"reason": reason}
     else:
-        opening = f"Your consultation of\n{_when(invite)}\nis cancelled, as you asked."
-    text = f"Hello {invite.shopper_name},\n\n{opening}\n\n{invite.brand_name}\n"
-    message = _message(invite, "Your consultation is cancelled", text)
+        opening = _("Your consultation of\n%(when)s\nis cancelled, as you asked.") % names
+    text = f"{_hello(invite)}{opening}\n\n{invite.brand_name}\n"
+    message = _message(invite, _("Your consultation is cancelled"), text)
     _attach_ics(message, build_ics(invite, cancelled=True))
     return message
 
 
 def waitlist_message(invite: Invitation, book_url: str) -> EmailMessage:
+    _ = translator(invite.language).gettext
+    names = _names(invite)
     text = (
-        f"Hello {invite.shopper_name},\n\nAn earlier time has opened with "
-        f"{invite.associate_name}. Your current booking is {_when(invite)}.\n\n"
-        f"Move it: {invite.manage_url}\nSee all times: {book_url}\n\n{invite.brand_name}\n"
+        _hello(invite)
+        + _("An earlier time has opened with %(associate)s. Your current booking is %(when)s.")
+        % names
+        + "\n\n"
+        + _("Move it: %(manage)s") % names
+        + "\n"
+        + _("See all times: %(url)s") % {"url": book_url}
+        + f"\n\n{invite.brand_name}\n"
     )
-    return _message(invite, "An earlier consultation time is free", text)
+    return _message(invite, _("An earlier consultation time is free"), text)
 
 
 def waitlist_hold_message(
     invite: Invitation, *, held_start: datetime, held_until: datetime, take_url: str
 ) -> EmailMessage:
     """An earlier time held for the shopper: the link takes it in one step."""
-    held = _local(held_start, invite.shopper_timezone)
-    if invite.shopper_timezone != invite.store_timezone:
-        held += f"\n(at the store: {_local(held_start, invite.store_timezone)})"
+    _ = translator(invite.language).gettext
+    names = _names(invite)
+    held = _when(invite, held_start)
+    until = _local(held_until, invite.shopper_timezone, invite.language)
     text = (
-        f"Hello {invite.shopper_name},\n\nAn earlier time has opened with "
-        f"{invite.associate_name}, and we are holding it for you:\n{held}.\n\n"
-        f"It is yours if you take it before {_local(held_until, invite.shopper_timezone)}; "
-        f"after that it goes to the next person waiting.\n\n"
-        f"Take this time (your booking moves there): {take_url}\n\n"
-        f"Your current booking stays as it is otherwise:\n{_when(invite)}.\n"
-        f"Manage it: {invite.manage_url}\n\n{invite.brand_name}\n"
+        _hello(invite)
+        + _("An earlier time has opened with %(associate)s, and we are holding it for you:") % names
+        + f"\n{held}.\n\n"
+        + _(
+            "It is yours if you take it before %(until)s; after that it goes to the next "
+            "person waiting."
+        )
+        % {"until": until}
+        + "\n\n"
+        + _("Take this time (your booking moves there): %(url)s") % {"url": take_url}
+        + "\n\n"
+        + _("Your current booking stays as it is otherwise:\n%(when)s.") % names
+        + "\n"
+        + _("Manage it: %(manage)s") % names
+        + f"\n\n{invite.brand_name}\n"
     )
-    return _message(invite, "An earlier consultation time is held for you", text)
+    return _message(invite, _("An earlier consultation time is held for you"), text)
 
 
 def answer_message(
-    *, brand_name: str, name: str, email: str, question: str, answer: str, associate: str
+    *,
+    brand_name: str,
+    name: str,
+    email: str,
+    question: str,
+    answer: str,
+    associate: str,
+    language: str | None = None,
 ) -> EmailMessage:
-    message = _addressed(recipient(name, email), f"{brand_name} has answered your message")
+    _ = translator(language).gettext
+    subject = _("%(brand)s has answered your message") % {"brand": brand_name}
+    message = _addressed(recipient(name, email), subject)
     quoted = "\n".join(f"> {line}" for line in question.splitlines())
     message.set_content(
-        f"Hello {name},\n\n{answer}\n\n{associate}, {brand_name}\n\nYou wrote:\n{quoted}\n"
+        _("Hello %(name)s,") % {"name": name}
+        + f"\n\n{answer}\n\n{associate}, {brand_name}\n\n"
+        + _("You wrote:")
+        + f"\n{quoted}\n"
     )
-    return message
+    return tag_language(message, language)
 
 
 def _attach_ics(message: EmailMessage, ics: bytes) -> None:
+    language = message["Content-Language"]
     message.add_attachment(
         ics,
         maintype="text",
@@ -264,14 +355,26 @@ def _attach_ics(message: EmailMessage, ics: bytes) -> None:
         filename="consultation.ics",
         params={"method": "REQUEST"},
     )
+    tag_language(message, language)
 
 
-def signin_message(*, brand_name: str, email: str, url: str, minutes: int) -> EmailMessage:
+def signin_message(
+    *, brand_name: str, email: str, url: str, minutes: int, language: str | None = None
+) -> EmailMessage:
     """The returning shopper's sign-in link (sessions/service/signin.py)."""
-    message = _addressed(Address(addr_spec=email), f"Continue your conversation with {brand_name}")
+    _ = translator(language).gettext
+    subject = _("Continue your conversation with %(brand)s") % {"brand": brand_name}
+    message = _addressed(Address(addr_spec=email), subject)
     message.set_content(
-        f"Hello,\n\nOpen this link in the browser you want to continue on:\n\n{url}\n\n"
-        f"It works once, for {minutes} minutes. If you did not ask for it, ignore this "
-        f"e-mail: nothing happens without the link.\n\n{brand_name}\n"
+        _("Hello,")
+        + "\n\n"
+        + _("Open this link in the browser you want to continue on:")
+        + f"\n\n{url}\n\n"
+        + _(
+            "It works once, for %(minutes)s minutes. If you did not ask for it, ignore this "
+            "e-mail: nothing happens without the link."
+        )
+        % {"minutes": minutes}
+        + f"\n\n{brand_name}\n"
     )
-    return message
+    return tag_language(message, language)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from sessions.errors import InvalidInput
+from sessions.errors import N_, InvalidInput
 
 # 10 000 000.00 in major units; sums (bag totals) are kept in 64-bit columns.
 MAX_PRICE_MINOR = 1_000_000_000
@@ -58,5 +58,7 @@ def check_price_minor(value: int | None, field: str = "price_minor") -> None:
     """For amounts already in minor units (API bodies, socket messages)."""
     if value is not None and not 0 <= value <= MAX_PRICE_MINOR:
         raise InvalidInput(
-            f"Prices go from 0 to {MAX_PRICE_MINOR} (minor units, e.g. cents).", field=field
+            N_("Prices go from 0 to %(n)s (minor units, e.g. cents)."),
+            params={"n": MAX_PRICE_MINOR},
+            field=field,
         )

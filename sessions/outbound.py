@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from sessions.errors import InvalidInput
+from sessions.errors import N_, InvalidInput
 
 MAX_URL_LENGTH = 500
 _LOCAL_NAMES = ("localhost", "localhost.localdomain")
@@ -76,26 +76,28 @@ class Destination:
 
 
 def _split(value: str, field: str, policy: UrlPolicy) -> Destination:
-    def refuse(why: str) -> InvalidInput:
-        return InvalidInput(why, field=field)
+    def refuse(why: str, **params: object) -> InvalidInput:
+        return InvalidInput(why, params=params, field=field)
 
     if len(value) > MAX_URL_LENGTH or any(c.isspace() or ord(c) < 32 for c in value):
-        raise refuse(f"Enter a web address of at most {MAX_URL_LENGTH} characters, no spaces.")
+        raise refuse(
+            N_("Enter a web address of at most %(n)s characters, no spaces."), n=MAX_URL_LENGTH
+        )
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError:
-        raise refuse("This is not a valid web address.") from None
+        raise refuse(N_("This is not a valid web address.")) from None
     scheme = parts.scheme.lower()
     if scheme not in policy.schemes:
         raise refuse(
-            "Use an https:// address."
+            N_("Use an https:// address.")
             if scheme != "http"
-            else "Use an https:// address (http is only allowed in development)."
+            else N_("Use an https:// address (http is only allowed in development).")
         )
     host = (parts.hostname or "").rstrip(".").lower()
     if not host or parts.username is not None or parts.password is not None:
-        raise refuse("Enter a full address with a host name, e.g. https://shop.example.com/…")
+        raise refuse(N_("Enter a full address with a host name, e.g. https://shop.example.com/…"))
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -151,10 +153,15 @@ def check_brand_url(
         if unresolved and not must_resolve:
             return value
         if unresolved:
-            message = f"We could not find the host {target.host}. Check the address."
-        else:
-            message = "Use a public address: private, loopback and link-local hosts are refused."
-        raise InvalidInput(message, field=field) from None
+            raise InvalidInput(
+                N_("We could not find the host %(host)s. Check the address."),
+                params={"host": target.host},
+                field=field,
+            ) from None
+        raise InvalidInput(
+            N_("Use a public address: private, loopback and link-local hosts are refused."),
+            field=field,
+        ) from None
     return value
 
 

@@ -127,7 +127,8 @@ class RateLimiter:
     def __init__(self, namespace: str, limit: str, message: str) -> None:
         self.namespace = namespace
         self.item: RateLimitItem = parse(limit)
-        # ``{wait}`` in the message becomes the seconds until the next hit is allowed.
+        # ``%(wait)s`` in the message (an N_() msgid) becomes the seconds until the next
+        # hit is allowed.
         self.message = message
 
     def set_limit(self, limit: str) -> None:
@@ -156,4 +157,4 @@ class RateLimiter:
     def _refusal(self, key: str) -> TooManyRequests:
         stats = _backend.run("get_window_stats", self.item, self.namespace, key)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
-        return TooManyRequests(self.message.format(wait=wait))
+        return TooManyRequests(self.message, params={"wait": wait})

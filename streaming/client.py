@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
-from aiortc import RTCPeerConnection, RTCSessionDescription, sdp
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+    sdp,
+)
 from aiortc.mediastreams import MediaStreamTrack
 
 
@@ -84,6 +90,48 @@ async def view(relay_url: str, grant: str) -> Viewing:
         peer_id=answer["peer_id"],
         video=tracks["video"],
         audio=tracks["audio"],
+        peer_token=answer["peer_token"],
+    )
+
+
+@dataclass
+class ShowViewing:
+    """A viewer of every publisher of a show: ``videos[0]``/``audios[0]`` the host's,
+    ``videos[1]``/``audios[1]`` the co-host's (silent while nobody co-hosts)."""
+
+    pc: RTCPeerConnection
+    peer_id: str
+    videos: list[MediaStreamTrack]
+    audios: list[MediaStreamTrack]
+    peer_token: str = ""
+
+    def ssrcs(self, kind: str) -> list[int]:
+        """The relay's SSRC for each slot's ``kind`` track, from its answer (m-line order)."""
+        description = sdp.SessionDescription.parse(self.pc.remoteDescription.sdp)
+        return [media.ssrc[0].ssrc for media in description.media if media.kind == kind]
+
+    async def close(self) -> None:
+        await self.pc.close()
+
+
+async def view_show(relay_url: str, grant: str, *, slots: int = 2) -> ShowViewing:
+    """One receive-only peer with a video and an audio m-line per publisher slot (all on
+    one transport: see ``Relay._rtc_configuration``)."""
+    pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    for _ in range(slots):
+        pc.addTransceiver("video", direction="recvonly")
+        pc.addTransceiver("audio", direction="recvonly")
+    try:
+        answer = await negotiate(relay_url, pc, grant)
+    except BaseException:
+        await pc.close()
+        raise
+    transceivers = pc.getTransceivers()
+    return ShowViewing(
+        pc=pc,
+        peer_id=answer["peer_id"],
+        videos=[t.receiver.track for t in transceivers if t.kind == "video"],
+        audios=[t.receiver.track for t in transceivers if t.kind == "audio"],
         peer_token=answer["peer_token"],
     )
 

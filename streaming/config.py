@@ -42,6 +42,30 @@ class RelayConfig:
     turn_ttl_seconds: int = 43200
     # Behind 1:1 NAT (a cloud VM): the public IPv4 address the answers announce too.
     public_ip: str = ""
+    # Several relays: "redis" registers this one, with its load, in redis_url on every
+    # heartbeat (streaming/registry.py); the web nodes assign rooms from there.
+    registry: str = ""
+    registry_prefix: str = "vitrine-relays"
+    heartbeat_seconds: float = 2.0
+    # This relay as browsers reach it, and as web nodes do (registered; the first is its
+    # id). "{host}" and "{port}" are filled in: one environment file serves N relays.
+    advertise_url: str = ""
+    advertise_internal_url: str = ""
+
+    def _fill(self, template: str) -> str:
+        return template.replace("{host}", self.host).replace("{port}", str(self.port))
+
+    @property
+    def public_url(self) -> str:
+        return self._fill(self.advertise_url or "http://{host}:{port}").rstrip("/")
+
+    @property
+    def internal_url(self) -> str:
+        return self._fill(self.advertise_internal_url).rstrip("/") or self.public_url
+
+    @property
+    def relay_id(self) -> str:
+        return self.public_url
 
     @classmethod
     def from_env(
@@ -78,6 +102,18 @@ class RelayConfig:
                     raise ValueError
             except ValueError:
                 raise ConfigError("RELAY_PUBLIC_IP must be an IPv4 address") from None
+        registry = env.get("RELAY_REGISTRY", "")
+        redis_url = env.get("RELAY_REDIS_URL") or env.get("REDIS_URL") or None
+        if registry not in ("", "redis"):
+            raise ConfigError('RELAY_REGISTRY must be "redis" or empty')
+        if registry and not redis_url:
+            raise ConfigError("RELAY_REGISTRY=redis needs REDIS_URL (or RELAY_REDIS_URL)")
+        try:
+            heartbeat = float(env.get("RELAY_HEARTBEAT_SECONDS", "2"))
+        except ValueError:
+            raise ConfigError("RELAY_HEARTBEAT_SECONDS must be a number") from None
+        if heartbeat <= 0:
+            raise ConfigError("RELAY_HEARTBEAT_SECONDS must be above 0")
         origins_text = env.get("RELAY_ALLOWED_ORIGINS", "*" if dev else "")
         origins = tuple(o.strip() for o in origins_text.split(",") if o.strip())
         return cls(
@@ -90,9 +126,14 @@ class RelayConfig:
             max_viewers=int(env.get("RELAY_MAX_VIEWERS", "150")),
             dev=dev,
             internal_token=env.get("RELAY_INTERNAL_TOKEN", ""),
-            redis_url=env.get("RELAY_REDIS_URL") or env.get("REDIS_URL") or None,
+            redis_url=redis_url,
             turn_secret=turn_secret,
             turn_urls=turn_urls,
             turn_ttl_seconds=int(env.get("TURN_TTL_SECONDS", "43200")),
             public_ip=public_ip,
+            registry=registry,
+            registry_prefix=env.get("RELAY_REGISTRY_PREFIX", "vitrine-relays"),
+            heartbeat_seconds=heartbeat,
+            advertise_url=env.get("RELAY_ADVERTISE_URL", ""),
+            advertise_internal_url=env.get("RELAY_ADVERTISE_INTERNAL_URL", ""),
         )

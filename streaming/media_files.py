@@ -21,7 +21,11 @@ from pathlib import Path
 # shopper's camera of a consultation); letters, digits, "-" and "_" only.
 ROOM_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 RECORDING_PATTERN = re.compile(r"(?P<room>[A-Za-z0-9][A-Za-z0-9_-]{0,63})-\d{8}T\d{6}Z\.mp4")
-HLS_FILE_PATTERN = re.compile(r"index\.m3u8|segment\d{5,9}\.ts")
+# LL-HLS (streaming/llhls.py): the playlist, and <stream id>-init.mp4,
+# <stream id>-<msn>.m4s (a segment), <stream id>-<msn>.<part>.m4s (a part).
+HLS_FILE_PATTERN = re.compile(
+    r"index\.m3u8|(?P<sid>[0-9a-f]{12})-(?:init\.mp4|(?P<msn>\d{1,9})(?:\.(?P<part>\d{1,4}))?\.m4s)"
+)
 
 
 def is_room_name(name: str) -> bool:
@@ -66,3 +70,29 @@ def read_public(media_dir: Path, room: str) -> bool | None:
     except (OSError, ValueError):
         return None
     return data.get("public") is True if isinstance(data, dict) else None
+
+
+def remove_room_files(media_dir: Path, room: str) -> int:
+    """Delete a room's recordings, HLS segments, thumbnail and snapshots; how many files.
+
+    ``room`` is a checked room name (``is_room_name``): it cannot leave the folders."""
+    removed = 0
+    candidates = [
+        *(media_dir / "recordings").glob(f"{room}-*.mp4"),
+        *(media_dir / "snapshots").glob(f"{room}-[0-9]*.jpg"),
+        *(media_dir / "snapshots").glob(f"{room}-[0-9]*.png"),
+        media_dir / "thumbnails" / f"{room}.jpg",
+    ]
+    hls = media_dir / "hls" / room
+    if hls.is_dir():
+        candidates.extend(hls.iterdir())
+    for path in candidates:
+        # "consult-x-…" recordings must not match "consult-x-shopper-…": compare the room.
+        if path.parent.name == "recordings" and recording_room(path.name) != room:
+            continue
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    if hls.is_dir():
+        hls.rmdir()
+    return removed

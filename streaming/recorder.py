@@ -1,4 +1,4 @@
-"""Remux the room's shared H.264 packets into files: an MP4 recording and HLS.
+"""Remux the room's shared H.264 packets into the MP4 recording (HLS: streaming/llhls.py).
 
 No second video encode: the packets are the ones viewers get. PyAV's
 ``add_mux_stream`` opens a stream without a codec context, and PyAV pulls SPS/PPS
@@ -111,24 +111,4 @@ def open_recording(media_dir: Path, room: str, width: int, height: int) -> Packe
         width=width,
         height=height,
         options={"movflags": "frag_keyframe+empty_moov+default_base_moof"},
-    )
-
-
-def open_hls(media_dir: Path, room: str, width: int, height: int) -> PacketMuxer:
-    """A live HLS playlist, segments cut on the encoder's keyframes (at most 2 s apart)."""
-    directory = media_dir / "hls" / room
-    directory.mkdir(parents=True, exist_ok=True)
-    for old in directory.glob("*"):
-        old.unlink()
-    return PacketMuxer(
-        directory / "index.m3u8",
-        format="hls",
-        width=width,
-        height=height,
-        options={
-            "hls_time": "2",
-            "hls_list_size": "6",
-            "hls_flags": "delete_segments+independent_segments",
-            "hls_segment_filename": str(directory / "segment%05d.ts"),
-        },
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiortc import (
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
@@ -21,7 +22,15 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
-from sessions.grants import Grant, GrantError, Role, verify_grant
+from sessions.grants import (
+    COHOST_SLOT,
+    HOST_SLOT,
+    PUBLISHER_SLOTS,
+    Grant,
+    GrantError,
+    Role,
+    verify_grant,
+)
 from sessions.turn import ice_servers
 
 from .config import RelayConfig
@@ -59,6 +68,7 @@ class Peer:
     # up, poll the room's status) comes from whoever opened this peer. A grant
     # cannot serve, it is spent and short-lived; a host may hang up after hours.
     token: str = ""
+    slot: int = HOST_SLOT
 
 
 def offer_directions(sdp: str) -> list[tuple[str, str]]:
@@ -77,6 +87,23 @@ def offer_directions(sdp: str) -> list[tuple[str, str]]:
     return lines
 
 
+def viewer_slots(directions: list[tuple[str, str]]) -> list[dict[str, int]]:
+    """Which m-lines of a view offer receive which publisher: the first video and the
+    first audio m-line are the host's, the second of each the co-host's (index per kind).
+
+    A viewer that offers one of each sees the host only, as before co-hosts existed."""
+    counts = {kind: sum(k == kind for k, _ in directions) for kind in ("audio", "video")}
+    slots = max(counts.values())
+    if slots > PUBLISHER_SLOTS:
+        raise RelayError(
+            400, "too_many_tracks", f"a show carries at most {PUBLISHER_SLOTS} publishers"
+        )
+    return [
+        {kind: index for kind in ("video", "audio") if index < counts[kind]}
+        for index in range(slots)
+    ]
+
+
 def check_role(role: Role, directions: list[tuple[str, str]]) -> None:
     """A publish offer must send media and a view offer must receive it."""
     sends = any(d in ("sendonly", "sendrecv") for _, d in directions)
@@ -85,6 +112,34 @@ def check_role(role: Role, directions: list[tuple[str, str]]) -> None:
         raise RelayError(403, "role_not_allowed", "a publish grant must send media")
     if role == "view" and not receives:
         raise RelayError(403, "role_not_allowed", "a view grant cannot send media")
+
+
+def share_bundle_candidates(sdp: str) -> str:
+    """Give every m-section of a BUNDLE offer the candidates of the first that has some.
+
+    Browsers list candidates once for a bundle; aiortc (1.16) adds the candidates of the
+    *last* m-section sharing a transport, so a viewer offering two videos would leave it
+    with none (aiortc issue #1437). Pure text: sections that carry candidates are kept.
+    """
+    if "a=group:BUNDLE" not in sdp:
+        return sdp
+    head, *sections = re.split(r"(?m)^(?=m=)", sdp)
+    candidates = next(
+        (
+            [line for line in section.splitlines() if line.startswith("a=candidate:")]
+            for section in sections
+            if "a=candidate:" in section
+        ),
+        [],
+    )
+    if not candidates:
+        return sdp
+    shared = "".join(f"{line}\r\n" for line in candidates)
+    fixed = [
+        section if "a=candidate:" in section else section.rstrip("\r\n") + "\r\n" + shared
+        for section in sections
+    ]
+    return head + "".join(fixed)
 
 
 _HOST_CANDIDATE = re.compile(
@@ -117,13 +172,19 @@ class Relay:
     def __init__(self, config: RelayConfig) -> None:
         self.config = config
         self.rooms: dict[str, Room] = {}
+        # The co-host stage of a room (its second publisher), made on first use.
+        self.cohosts: dict[str, Room] = {}
         self.peers: dict[str, Peer] = {}
         self._nonces = make_ledger(config.redis_url)
         # Room -> public, as the publisher's grant said (or the room's marker file).
         self._public: dict[str, bool] = {}
 
-    def _rtc_configuration(self, identity: str) -> RTCConfiguration:
-        """The configured ICE servers, and TURN credentials minted for this peer."""
+    def _rtc_configuration(self, identity: str, *, max_bundle: bool = False) -> RTCConfiguration:
+        """The configured ICE servers, and TURN credentials minted for this peer.
+
+        ``max_bundle`` for a viewer of several publishers: every m-line on one transport
+        from the start. Under aiortc's default (balanced) a second audio m-line keeps a
+        transport that the offer's BUNDLE then closes (aiortc issue #1414)."""
         config = self.config
         servers = ice_servers(
             config.ice_servers,
@@ -132,7 +193,10 @@ class Relay:
             ttl_seconds=config.turn_ttl_seconds,
             identity=f"relay-{identity}",
         )
-        return RTCConfiguration(iceServers=[RTCIceServer(**server) for server in servers])
+        return RTCConfiguration(
+            iceServers=[RTCIceServer(**server) for server in servers],
+            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE if max_bundle else RTCBundlePolicy.BALANCED,
+        )
 
     # -- grants ----------------------------------------------------------------
 
@@ -176,6 +240,16 @@ class Relay:
             self.rooms[name] = Room(name, self.config.media_dir)
         return self.rooms[name]
 
+    def stage(self, name: str, slot: int) -> Room:
+        """The room's stage for one publisher slot: the host's is the room itself."""
+        if slot == HOST_SLOT:
+            return self.room(name)
+        if not is_room_name(name):
+            raise RelayError(400, "bad_room", "not a room name")
+        if name not in self.cohosts:
+            self.cohosts[name] = Room(name, self.config.media_dir, main=False)
+        return self.cohosts[name]
+
     def is_public(self, name: str) -> bool:
         """Whether anyone may read the room's files (a public show); private by default."""
         if name not in self._public:
@@ -204,23 +278,28 @@ class Relay:
         await self.spend(grant)
         if grant.role == "view" and self.room(grant.room).viewer_count >= self.config.max_viewers:
             raise RelayError(503, "room_full", "the room is full; watch the HLS stream")
+        several = grant.role == "view" and len(viewer_slots(directions)) > 1
+        if several:
+            sdp = share_bundle_candidates(sdp)
         peer = Peer(
             secrets.token_urlsafe(12),
             grant.room,
             grant.role,
             grant.identity,
-            RTCPeerConnection(self._rtc_configuration(grant.identity)),
+            RTCPeerConnection(self._rtc_configuration(grant.identity, max_bundle=several)),
             secrets.token_urlsafe(24),
+            grant.slot if grant.role == "publish" else HOST_SLOT,
         )
         self.peers[peer.peer_id] = peer
         self._watch(peer)
         try:
             if grant.role == "publish":
-                self._adopt_claims(self.room(peer.room), grant)
+                if peer.slot == HOST_SLOT:
+                    # The host's grant says what the room is; a co-host's says nothing.
+                    self._adopt_claims(self.room(peer.room), grant)
                 description = await self._answer_publisher(peer, sdp)
             else:
-                kinds = {kind for kind, _ in directions}
-                description = await self._answer_viewer(peer, sdp, kinds)
+                description = await self._answer_viewer(peer, sdp, directions)
         except RelayError:
             await self.close_peer(peer.peer_id)
             raise
@@ -246,34 +325,46 @@ class Relay:
             transceiver.direction = "recvonly"
             tracks.setdefault(transceiver.kind, transceiver.receiver.track)
         await pc.setLocalDescription(await pc.createAnswer())
-        room = self.room(peer.room)
+        room = self.stage(peer.room, peer.slot)
         previous = room.publisher_id
         room.attach_publisher(peer.peer_id, tracks.get("video"), tracks.get("audio"))
         if previous is not None and previous in self.peers:
             # Replaced, not ended: the room is already the new peer's, so closing
             # the old one neither ends the show nor marks it reconnecting.
             await self.close_peer(previous, dropped=True)
-        logger.info("room %s: publisher %s (%s)", peer.room, peer.peer_id, peer.identity)
+        logger.info(
+            "room %s: publisher %s (%s), slot %d", peer.room, peer.peer_id, peer.identity, peer.slot
+        )
         return pc.localDescription
 
-    async def _answer_viewer(self, peer: Peer, sdp: str, kinds: set[str]) -> RTCSessionDescription:
+    async def _answer_viewer(
+        self, peer: Peer, sdp: str, directions: list[tuple[str, str]]
+    ) -> RTCSessionDescription:
         pc = peer.pc
-        # Transceivers made before the offer is applied are matched to its m-lines,
-        # so the answer is sendonly whatever the viewer offered: a viewer that
-        # offers sendrecv still cannot put media into the room.
-        transceivers = {kind: pc.addTransceiver(kind, direction="sendonly") for kind in kinds}
-        if "video" in transceivers:
-            transceivers["video"].setCodecPreferences(_viewer_codec_capabilities())
+        slots = viewer_slots(directions)
+        # Transceivers made before the offer is applied are matched to its m-lines in
+        # order, kind by kind (aiortc takes the first unassigned one of the kind), so
+        # the answer is sendonly whatever the viewer offered: a viewer that offers
+        # sendrecv still cannot put media into the room.
+        made: dict[str, list[RTCRtpTransceiver]] = {"audio": [], "video": []}
+        for kind, _ in directions:
+            transceiver = pc.addTransceiver(kind, direction="sendonly")
+            if kind == "video":
+                transceiver.setCodecPreferences(_viewer_codec_capabilities())
+            made[kind].append(transceiver)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-        codec = _negotiated_codec(transceivers["video"]) if "video" in transceivers else "h264"
-        outlets = dict(zip(("video", "audio"), self.room(peer.room).add_viewer(codec), strict=True))
-        for kind, outlet in outlets.items():
-            if kind in transceivers:
-                # The room pushes shared packets into this sender (fanout.py);
-                # aiortc starts it once the viewer's connection is up.
-                ForwardingSender.adopt(transceivers[kind].sender, outlet)
-            else:
-                outlet.stop()
+        for slot, indexes in enumerate(slots):
+            video = made["video"][indexes["video"]] if "video" in indexes else None
+            codec = _negotiated_codec(video) if video is not None else "h264"
+            outlets = self.stage(peer.room, slot).add_viewer(codec)
+            senders = (video, made["audio"][indexes["audio"]] if "audio" in indexes else None)
+            for sending, outlet in zip(senders, outlets, strict=True):
+                if sending is not None:
+                    # The stage pushes shared packets into this sender (fanout.py);
+                    # aiortc starts it once the viewer's connection is up.
+                    ForwardingSender.adopt(sending.sender, outlet)
+                else:
+                    outlet.stop()
         await pc.setLocalDescription(await pc.createAnswer())
         return pc.localDescription
 
@@ -291,17 +382,36 @@ class Relay:
         peer = self.peers.pop(peer_id, None)
         if peer is None:
             return False
-        room = self.rooms.get(peer.room)
+        stages = self.cohosts if peer.slot == COHOST_SLOT else self.rooms
+        room = stages.get(peer.room)
         if room is not None and peer.role == "publish":
-            if dropped:
+            if dropped and peer.slot == HOST_SLOT:
                 room.publisher_dropped(peer_id)
             else:
+                # A co-host that drops is off the air (their tile goes); they rejoin.
                 room.end_publisher(peer_id)
         await peer.pc.close()
-        if room is not None and room.is_idle and self.rooms.get(peer.room) is room:
-            # Nobody publishes or watches and no show is paused: free the room.
-            del self.rooms[peer.room]
-            await room.close()
+        for kept in (self.rooms, self.cohosts):
+            # Nobody publishes on it or watches it, and no show is paused: free it.
+            idle = kept.get(peer.room)
+            if idle is not None and idle.is_idle:
+                del kept[peer.room]
+                await idle.close()
+        return True
+
+    async def mute_cohost(self, name: str, muted: bool) -> bool:
+        """Silence the co-host for every viewer (or let them be heard again). Returns
+        whether a co-host stage exists; the flag holds for whoever publishes on it next."""
+        stage = self.stage(name, COHOST_SLOT)
+        stage.muted = muted
+        return stage.publisher_id is not None
+
+    async def remove_cohost(self, name: str) -> bool:
+        """Close the co-host's publisher: viewers stop getting their picture and sound."""
+        stage = self.cohosts.get(name)
+        if stage is None or stage.publisher_id is None:
+            return False
+        await self.close_peer(stage.publisher_id)
         return True
 
     async def end_room(self, name: str) -> str | None:
@@ -309,6 +419,11 @@ class Relay:
 
         Returns the recording's path under /recordings, now complete, for the replay.
         """
+        await self.remove_cohost(name)
+        cohost = self.cohosts.get(name)
+        if cohost is not None and cohost.is_idle:
+            del self.cohosts[name]
+            await cohost.close()
         room = self.rooms.get(name)
         if room is None:
             return None
@@ -320,9 +435,10 @@ class Relay:
     async def close_all(self) -> None:
         for peer_id in list(self.peers):
             await self.close_peer(peer_id, dropped=True)
-        for room in list(self.rooms.values()):
+        for room in [*self.rooms.values(), *self.cohosts.values()]:
             await room.close()
         self.rooms.clear()
+        self.cohosts.clear()
         await self._nonces.close()
 
     # -- status ----------------------------------------------------------------
@@ -348,6 +464,9 @@ class Relay:
                 "hls": f"/hls/{name}/index.m3u8" if room.hls is not None else None,
                 "recording": f"/recordings/{room.recording.path.name}" if room.recording else None,
             }
+        cohost = self.cohosts.get(name)
+        status["cohost"] = cohost.state if cohost is not None else "none"
+        status["cohost_muted"] = cohost.muted if cohost is not None else False
         if not internal:
             del status["recording"]
         return status

@@ -25,7 +25,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from . import imaging
 from .encoder import SharedAacEncoder, SharedAudioEncoder, SharedVideoEncoder, VideoCodec
 from .fanout import Outlet, SharedFrame
-from .recorder import PacketMuxer, open_hls, open_recording
+from .llhls import LowLatencyHls
+from .recorder import PacketMuxer, open_recording
 
 logger = logging.getLogger(__name__)
 
@@ -95,20 +96,31 @@ class RoomStats:
 
 
 class Room:
-    def __init__(self, name: str, media_dir: Path) -> None:
+    """One publisher's stage. A show's host stage (``main``) also records, writes HLS and
+    thumbnails and shows the slate; a co-host stage (``main=False``) only serves viewers,
+    sends nothing while nobody publishes on it and may be muted for them."""
+
+    def __init__(self, name: str, media_dir: Path, *, main: bool = True) -> None:
         self.name = name
         self.media_dir = media_dir
+        self.main = main
+        # The host muted this stage's sound: viewers get none of its audio.
+        self.muted = False
         self.publisher_id: str | None = None
         self.state: PublisherState = "none"
         self.stats = RoomStats()
         self.recording: PacketMuxer | None = None
-        self.hls: PacketMuxer | None = None
+        # LL-HLS (streaming/llhls.py), from the same H.264 packets viewers get.
+        self.hls: LowLatencyHls | None = None
         # Set from the publisher's grant (Relay._adopt_claims). HLS is for a mass
         # audience: only a public show writes it; a recording only when asked for.
         self.public = False
         self.record = False
         self._size = DEFAULT_SIZE
         self._size_fixed = False
+        # Whether the publisher sends sound: HLS declares an audio track only then (a
+        # track that never gets a sample would hold the player's buffer empty).
+        self._publisher_audio = True
         self._renditions: dict[VideoCodec, Rendition] = {}
         self._audio_viewers: set[Outlet] = set()
         self._audio_encoder = SharedAudioEncoder()
@@ -117,6 +129,8 @@ class Room:
         self._latest: av.VideoFrame | None = None
         self._latest_at = 0.0
         self._fresh = asyncio.Event()
+        # A colour snapshot's collectors: each gets the next decoded frames (colour_snapshot).
+        self._frame_taps: set[asyncio.Queue[av.VideoFrame]] = set()
         self._slate: av.VideoFrame | None = None
         self._publisher_tasks: list[asyncio.Task[None]] = []
         self._clock_origin = time.monotonic()
@@ -196,6 +210,7 @@ class Room:
         self.state = "live"
         self._latest_at = time.monotonic()
         self._slate = None
+        self._publisher_audio = audio is not None
         if video is not None:
             self._publisher_tasks.append(
                 asyncio.create_task(self._pump(peer_id, video, self._on_video))
@@ -252,13 +267,17 @@ class Room:
         self._latest = frame
         self._latest_at = time.monotonic()
         self._fresh.set()
+        for tap in self._frame_taps:
+            tap.put_nowait(frame)
 
     def _on_audio(self, frame: av.AudioFrame) -> None:
         # Opus runs for the whole show, viewers or not, like the H.264 encode: a
         # per-room cost, and the audio RTP clock keeps pace with the wall clock, so a
         # viewer who joins later gets timestamps consistent with the video's.
         for packet in self._audio_encoder.encode(frame):
-            if self._audio_viewers:
+            # Muted at the relay, not in the co-host's browser: nothing a guest's page
+            # does can put their sound back on air.
+            if self._audio_viewers and not self.muted:
                 shared = SharedFrame.pack(self._audio_packetiser, packet)
                 for outlet in list(self._audio_viewers):
                     outlet.send(shared)
@@ -283,10 +302,21 @@ class Room:
                 fresh = Rendition(SharedVideoEncoder(codec, width, height), viewers=old.viewers)
                 self._renditions[codec] = fresh
         self._rendition("h264")
+        if not self.main:
+            return  # the replay and HLS are the host's picture (docs/relay.md)
         if self.record:
             self.recording = open_recording(self.media_dir, self.name, width, height)
         if self.public:
-            self.hls = open_hls(self.media_dir, self.name, width, height)
+            self.hls = LowLatencyHls(
+                self.media_dir / "hls" / self.name,
+                width,
+                height,
+                audio=self._publisher_audio,
+                # Segments open on keyframes: past 1.9 s without one, HLS asks for one
+                # the way a joining viewer does (the GOP is 60 frames, long from a
+                # slow camera).
+                request_keyframe=lambda: self._request_keyframe("h264"),
+            )
 
     # -- the encode loop -------------------------------------------------------
 
@@ -323,6 +353,8 @@ class Room:
             self.state = "reconnecting"
         if self.state == "live" or not self._renditions or self.viewer_count == 0:
             return None
+        if not self.main:
+            return None  # no co-host on air: their tile is hidden, not slated
         if self._slate is None:
             text = (
                 "Host reconnecting..." if self.state == "reconnecting" else "Waiting for the host"
@@ -364,7 +396,7 @@ class Room:
                     outlet.send(shared)
 
     def _maybe_thumbnail(self, now: float) -> None:
-        if self._latest is None or self.state != "live":
+        if self._latest is None or self.state != "live" or not self.main:
             return
         if now - self._last_thumbnail < THUMBNAIL_INTERVAL:
             return
@@ -388,6 +420,46 @@ class Room:
             return None
         data = imaging.to_jpeg(self._latest)
         path = self.media_dir / "snapshots" / f"{self.name}-{int(time.time() * 1000)}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return data, path
+
+    async def colour_snapshot(
+        self, frames: int = imaging.COLOUR_FRAMES, timeout: float = 4.0
+    ) -> tuple[bytes, Path] | None:
+        """PNG of the mean of the next ``frames`` decoded frames, for colour measurement.
+
+        One decoded frame carries the codec's noise and the snapshot JPEG's loss: on the
+        card's dark patches one 8-bit step is ΔE ~3 once corrected (docs/colour.md). The
+        mean of two seconds of frames (4 s at most: a starved sender's frames come slower) and
+        a lossless picture keep what the camera saw. The live video is untouched: this only
+        reads the decoded frames.
+        """
+        tap: asyncio.Queue[av.VideoFrame] = asyncio.Queue()
+        self._frame_taps.add(tap)
+        taken: list[av.VideoFrame] = []
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while len(taken) < frames:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                try:
+                    frame = await asyncio.wait_for(tap.get(), left)
+                except TimeoutError:
+                    break
+                if taken and (frame.width, frame.height) != (taken[0].width, taken[0].height):
+                    taken = []  # the sender changed its size: only frames of one size mix
+                taken.append(frame)
+        finally:
+            self._frame_taps.discard(tap)
+        if not taken:
+            if self._latest is None:
+                return None
+            taken = [self._latest]  # a frozen picture: the last frame is all there is
+        data = imaging.mean_png(taken)
+        path = self.media_dir / "snapshots" / f"{self.name}-{int(time.time() * 1000)}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return data, path

@@ -12,6 +12,7 @@ Who may read what (docs/relay.md has the table):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -22,19 +23,34 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from sessions.grants import HOST_SLOT
 from sessions.jsondepth import nests_deeper_than
 
 from .config import RelayConfig
-from .media_files import inside, is_hls_file, is_room_name, recording_room
+from .edge import Edges
+from .llhls import PLAYLIST, TooFarAhead, part_of
+from .media_files import inside, is_hls_file, is_room_name, recording_room, remove_room_files
 from .metrics import make_registry
+from .registry import CpuMeter, Registration, load_of
 from .relay import Relay, RelayError
 
 RELAY_KEY = web.AppKey("relay", Relay)
+EDGES_KEY = web.AppKey("edges", Edges)
 CONFIG_KEY = web.AppKey("config", RelayConfig)
 REGISTRY_KEY = web.AppKey("registry", CollectorRegistry)
+REGISTRATION_KEY = web.AppKey("registration", Registration)
+CPU_KEY = web.AppKey("cpu", CpuMeter)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY_BYTES = 256 * 1024
-HLS_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t"}
+HLS_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+}
+# A public show's parts, segments and init segment never change under their name (the
+# name carries the stream's id): a CDN or nginx may keep them for the show's minute.
+# Playlists change with every part: never cached.
+HLS_MEDIA_CACHE = "public, max-age=60"
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
@@ -202,12 +218,59 @@ async def post_snapshot(request: web.Request) -> web.Response:
     if not grant.allows(name, "publish"):
         raise RelayError(403, "role_not_allowed", "a publish grant for this room is required")
     room = relay.rooms.get(name)
-    shot = room.snapshot() if room is not None else None
+    # ?colour=1: the picture measured against the reference card (a lossless mean of the
+    # next frames, Room.colour_snapshot); else the JPEG of the current frame at once.
+    colour = request.query.get("colour") == "1"
+    if room is None:
+        shot = None
+    elif colour:
+        shot = await room.colour_snapshot()
+    else:
+        shot = room.snapshot()
     if shot is None:
         return error_response(404, "no_picture", "the room has no picture yet")
     data, path = shot
     return web.Response(
-        body=data, content_type="image/jpeg", headers={"X-Snapshot-Path": path.name}
+        body=data,
+        content_type="image/png" if colour else "image/jpeg",
+        headers={"X-Snapshot-Path": path.name},
+    )
+
+
+# The pre-show check's burst (web/static/js/console-host.js): enough to time a host's
+# uplink past TCP's first round trips, little enough to take seconds on a slow link.
+MAX_UPLINK_BYTES = 4 * 1024 * 1024
+
+
+async def post_uplink_check(request: web.Request) -> web.Response:
+    """Time a burst the host's browser sends to this relay, before going live: the bytes
+    after the first chunk over the time from the first chunk to the last, as this server
+    received them (the same network path the camera will take to this relay). Needs the
+    room's publish grant (not spent: the check may be run again); keeps nothing."""
+    relay = request.app[RELAY_KEY]
+    name = room_name(request)
+    grant = relay.verify(bearer_token(request))
+    if not grant.allows(name, "publish"):
+        raise RelayError(403, "role_not_allowed", "a publish grant for this room is required")
+    loop = asyncio.get_running_loop()
+    total = counted = 0
+    first = last = 0.0
+    # Chunks as they arrive (not request.read(): the burst is over client_max_size).
+    async for chunk in request.content.iter_any():
+        now = loop.time()
+        total += len(chunk)
+        if total > MAX_UPLINK_BYTES:
+            raise RelayError(413, "too_large", f"the burst is over {MAX_UPLINK_BYTES} bytes")
+        if not first:
+            first = now
+        else:
+            counted += len(chunk)
+        last = now
+    if total < 128 * 1024:
+        raise RelayError(400, "too_small", "send at least 128 kB to be timed")
+    seconds = max(last - first, 0.001)  # over loopback the whole burst may land at once
+    return web.json_response(
+        {"bytes": total, "seconds": round(seconds, 4), "kbps": round(counted * 8 / seconds / 1000)}
     )
 
 
@@ -224,6 +287,38 @@ async def post_end(request: web.Request) -> web.Response:
     return web.json_response({"room": name, "recording": recording})
 
 
+async def _host_grant(request: web.Request, name: str) -> None:
+    """The room's host side (the web app, for the host): a host-slot publish grant, spent."""
+    relay = request.app[RELAY_KEY]
+    grant = relay.verify(bearer_token(request))
+    if not grant.allows(name, "publish") or grant.slot != HOST_SLOT:
+        raise RelayError(403, "role_not_allowed", "a host publish grant for this room is required")
+    await relay.spend(grant)
+
+
+async def post_cohost(request: web.Request) -> web.Response:
+    """Mute or unmute the co-host for every viewer: ``{"muted": true|false}``."""
+    name = room_name(request)
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise RelayError(400, "bad_request", "the body must be JSON") from None
+    muted = body.get("muted") if isinstance(body, dict) else None
+    if not isinstance(muted, bool):
+        raise RelayError(400, "bad_request", "muted must be true or false")
+    await _host_grant(request, name)
+    on_air = await request.app[RELAY_KEY].mute_cohost(name, muted)
+    return web.json_response({"room": name, "muted": muted, "on_air": on_air})
+
+
+async def delete_cohost(request: web.Request) -> web.Response:
+    """Take the co-host off the air: their publisher is closed."""
+    name = room_name(request)
+    await _host_grant(request, name)
+    removed = await request.app[RELAY_KEY].remove_cohost(name)
+    return web.json_response({"room": name, "removed": removed})
+
+
 # -- files -----------------------------------------------------------------------
 
 
@@ -235,11 +330,13 @@ def check_file_reader(request: web.Request, room: str) -> bool:
     return False
 
 
-def file_response(path: Path | None, public: bool, content_type: str) -> web.StreamResponse:
+def file_response(
+    path: Path | None, public: bool, content_type: str, public_cache: str = "no-cache"
+) -> web.StreamResponse:
     if path is None:
         return error_response(404, "not_found", "no such file")
     # A private room's file must not sit in a shared cache.
-    cache = "no-cache" if public else "private, no-store"
+    cache = public_cache if public else "private, no-store"
     return web.FileResponse(path, headers={"Content-Type": content_type, "Cache-Control": cache})
 
 
@@ -252,13 +349,63 @@ async def get_thumbnail(request: web.Request) -> web.StreamResponse:
     return file_response(path, public, "image/jpeg")
 
 
+def _blocking_params(request: web.Request) -> tuple[int, int | None] | None:
+    """LL-HLS's ``_HLS_msn`` and ``_HLS_part`` (RFC 8216bis 6.2.5.2), if asked."""
+    msn, part = request.query.get("_HLS_msn"), request.query.get("_HLS_part")
+    if msn is None:
+        if part is not None:
+            raise RelayError(400, "bad_request", "_HLS_part needs _HLS_msn")
+        return None
+    try:
+        numbers = [int(value) for value in (msn, part) if value is not None]
+    except ValueError:
+        raise RelayError(400, "bad_request", "_HLS_msn and _HLS_part are numbers") from None
+    if any(n < 0 or n > 10**9 for n in numbers):
+        raise RelayError(400, "bad_request", "_HLS_msn and _HLS_part are numbers")
+    return numbers[0], numbers[1] if part is not None else None
+
+
 async def get_hls(request: web.Request) -> web.StreamResponse:
+    """A room's LL-HLS playlist, parts and segments. While the show is live a playlist
+    request with ``_HLS_msn``/``_HLS_part`` is held until that part exists (503 after
+    BLOCK_TIMEOUT, 400 for one too far ahead), and a request for the part being made
+    (the playlist's preload hint) until it is written; an ended show's files are served
+    from the folder as they were left."""
     name, filename = room_name(request), request.match_info["file"]
     if not is_hls_file(filename):
         return error_response(404, "not_found", "no such HLS file")
+    wanted = _blocking_params(request) if filename == PLAYLIST else None
     public = check_file_reader(request, name)
-    path = inside(request.app[CONFIG_KEY].media_dir / "hls", name, filename)
-    return file_response(path, public, HLS_TYPES[Path(filename).suffix])
+    room = request.app[RELAY_KEY].rooms.get(name)
+    stream = room.hls if room is not None else None
+    folder = request.app[CONFIG_KEY].media_dir / "hls"
+    content_type = HLS_TYPES[Path(filename).suffix]
+    if filename == PLAYLIST:
+        if stream is None:
+            return file_response(inside(folder, name, filename), public, content_type)
+        if wanted is not None:
+            try:
+                ready = await stream.wait_for(*wanted)
+            except TooFarAhead:
+                raise RelayError(
+                    400, "too_far_ahead", "that segment is more than two ahead of the newest"
+                ) from None
+            if not ready:
+                raise RelayError(503, "not_yet", "that part was not made in time; ask again")
+        cache = "no-cache" if public else "private, no-store"
+        return web.Response(
+            text=stream.render(),
+            headers={"Content-Type": content_type, "Cache-Control": cache},
+        )
+    path = inside(folder, name, filename)
+    named = part_of(filename)
+    if path is None and stream is not None and named is not None:
+        sid, msn, part = named
+        if sid == stream.playlist.sid:
+            with contextlib.suppress(TooFarAhead):
+                await stream.wait_for(msn, part)
+            path = inside(folder, name, filename)
+    return file_response(path, public, content_type, HLS_MEDIA_CACHE)
 
 
 async def get_recording(request: web.Request) -> web.StreamResponse:
@@ -269,6 +416,51 @@ async def get_recording(request: web.Request) -> web.StreamResponse:
     public = check_file_reader(request, room)
     path = inside(request.app[CONFIG_KEY].media_dir / "recordings", filename)
     return file_response(path, public, "video/mp4")
+
+
+async def delete_media(request: web.Request) -> web.Response:
+    """Delete every file of a room: recordings, HLS, thumbnail, snapshots (the web app
+    erases a shopper or enforces a brand's retention). The web nodes only."""
+    check_internal(request)
+    name = room_name(request)
+    media_dir = request.app[CONFIG_KEY].media_dir
+    removed = remove_room_files(media_dir, name)
+    return web.json_response({"room": name, "removed": removed})
+
+
+# -- edge: pulling a room from its origin (streaming/edge.py) ------------------------
+
+
+async def post_pull(request: web.Request) -> web.Response:
+    """Serve this room's viewers from here, pulled from ``{"origin": "<relay URL>"}``
+    (the web nodes, when one relay is not enough for a show). 201 when new."""
+    check_internal(request)
+    name = room_name(request)
+    data = await request.read()
+    if nests_deeper_than(data, MAX_JSON_DEPTH):
+        raise RelayError(400, "bad_request", "the JSON is nested too deeply")
+    try:
+        body = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RelayError(400, "bad_request", "the body must be JSON") from None
+    origin = body.get("origin") if isinstance(body, dict) else None
+    pull, new = await request.app[EDGES_KEY].pull(name, origin)
+    return web.json_response(pull.status(), status=201 if new else 200)
+
+
+async def get_pull(request: web.Request) -> web.Response:
+    check_internal(request)
+    pull = request.app[EDGES_KEY].pulls.get(room_name(request))
+    if pull is None:
+        return error_response(404, "not_pulled", "this relay does not pull that room")
+    return web.json_response(pull.status())
+
+
+async def delete_pull(request: web.Request) -> web.Response:
+    """Stop pulling the room: its viewers here are hung up (they reconnect elsewhere)."""
+    check_internal(request)
+    name = room_name(request)
+    return web.json_response({"room": name, "stopped": await request.app[EDGES_KEY].stop(name)})
 
 
 # -- operations ----------------------------------------------------------------
@@ -288,10 +480,15 @@ async def get_readyz(request: web.Request) -> web.Response:
     media_dir = request.app[CONFIG_KEY].media_dir
     if not media_dir.is_dir():
         return error_response(503, "not_ready", "media directory missing")
-    return web.json_response({"status": "ready", "rooms": len(request.app[RELAY_KEY].rooms)})
+    # The load too: web nodes with a fixed RELAY_URLS list pick the least loaded from it.
+    load = load_of(request.app[RELAY_KEY], request.app[CPU_KEY].read())
+    return web.json_response({"status": "ready", **load})
 
 
 async def _close_relay(app: web.Application) -> None:
+    if REGISTRATION_KEY in app:
+        await app[REGISTRATION_KEY].stop()
+    await app[EDGES_KEY].close_all()
     await app[RELAY_KEY].close_all()
 
 
@@ -335,7 +532,12 @@ def create_app(config: RelayConfig) -> web.Application:
     async def start_relay(app: web.Application) -> None:
         relay = Relay(config)
         app[RELAY_KEY] = relay
+        app[EDGES_KEY] = Edges(relay)
         app[REGISTRY_KEY] = make_registry(relay)
+        app[CPU_KEY] = CpuMeter()
+        if config.registry == "redis":
+            app[REGISTRATION_KEY] = Registration(relay, config)
+            await app[REGISTRATION_KEY].start()
 
     app.on_startup.append(start_relay)
     app.on_shutdown.append(_close_relay)
@@ -344,6 +546,13 @@ def create_app(config: RelayConfig) -> web.Application:
     app.router.add_get("/rooms/{room}/status", get_status)
     app.router.add_post("/rooms/{room}/snapshot", post_snapshot)
     app.router.add_post("/rooms/{room}/end", post_end)
+    app.router.add_post("/rooms/{room}/cohost", post_cohost)
+    app.router.add_delete("/rooms/{room}/cohost", delete_cohost)
+    app.router.add_post("/rooms/{room}/uplink-check", post_uplink_check)
+    app.router.add_delete("/rooms/{room}/media", delete_media)
+    app.router.add_post("/rooms/{room}/pull", post_pull)
+    app.router.add_get("/rooms/{room}/pull", get_pull)
+    app.router.add_delete("/rooms/{room}/pull", delete_pull)
     app.router.add_get("/rooms/{room}/thumbnail.jpg", get_thumbnail)
     app.router.add_get("/metrics", get_metrics)
     app.router.add_get("/healthz", get_healthz)

@@ -171,12 +171,13 @@ async def publish(
     fps: int = 30,
     audio: bool = True,
     start_counter: int = 0,
+    frequency: float = 440.0,
 ) -> Publication:
     pc = RTCPeerConnection()
     video = SyntheticCameraTrack(width=width, height=height, fps=fps, start_counter=start_counter)
     pc.addTransceiver(video, direction="sendonly")
     if audio:
-        pc.addTransceiver(ToneTrack(), direction="sendonly")
+        pc.addTransceiver(ToneTrack(frequency), direction="sendonly")
     try:
         answer = await negotiate(relay_url, pc, grant)
     except BaseException:

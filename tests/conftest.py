@@ -29,7 +29,7 @@ from sessions.db import make_engine, normalise_url
 from sessions.events import Event, bus
 from sessions.passwords import use_fast_hashing_for_tests
 from tests.factories import Factory
-from tests.schema import install_schema
+from tests.schema import install_schema, recycle_postgres_schema
 from web import create_app
 from web.scheduler import stop as stop_scheduler
 from web.sockets import shutdown as shutdown_live_rooms
@@ -51,6 +51,28 @@ CHROMIUM_ARGS = [
 use_fast_hashing_for_tests()
 
 
+def _serialise_ast_parse() -> None:
+    """CPython 3.11 keeps the AST builder's recursion depth per interpreter, not per thread:
+    two threads of one test process parsing at once (Werkzeug compiles each URL rule with
+    ``ast.parse`` while an app is built; a server thread of an earlier test may be building
+    its own) can raise "SystemError: AST constructor recursion depth mismatch"
+    (python/cpython#106905). Served nodes never hit it (one thread, greenlets do not switch
+    inside a C call); the test process, which runs apps in threads, parses one at a time."""
+    import ast
+    import threading
+
+    parse, lock = ast.parse, threading.RLock()
+
+    def parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return parse(*args, **kwargs)
+
+    ast.parse = parse_one_at_a_time  # type: ignore[assignment]
+
+
+_serialise_ast_parse()
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database for one test: a SQLite file or a PostgreSQL schema."""
@@ -65,7 +87,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     # A test's commits need not wait for the disk (on a crash the schema is thrown away).
     options = f"-csearch_path%3D{schema}%20-csynchronous_commit%3Doff"
     yield f"{normalise_url(POSTGRES_URL)}{sep}options={options}"
-    drop_schema(admin, schema)
+    if not recycle_postgres_schema(admin, schema):  # emptied for the next test, or dropped
+        drop_schema(admin, schema)
     admin.dispose()
 
 
@@ -262,3 +285,28 @@ def _no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "chromium" in request.fixturenames:
         assert CSP_VIOLATIONS == [], "the page broke the Content-Security-Policy"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs the suite twice, on SQLite then on PostgreSQL (TEST_DATABASE_URL).
+    A test that asks for no database (no `database_url` fixture: the relay, the colour
+    maths, the catalogues, nginx's config...) does the same thing in both passes, so it
+    runs in the SQLite pass only; one that starts a PostgreSQL of its own (marked
+    `postgres`, tests/faults/) in the PostgreSQL pass only. Every test that touches the
+    configured database still runs on both. VITRINE_TEST_EVERY_PASS=1 runs all in both."""
+    if os.environ.get("VITRINE_TEST_EVERY_PASS") == "1":
+        return
+    kept: list[pytest.Item] = []
+    elsewhere: list[pytest.Item] = []
+    for item in items:
+        on_database = "database_url" in getattr(item, "fixturenames", ())
+        own_postgres = item.get_closest_marker("postgres") is not None
+        if on_database:
+            kept.append(item)
+        elif own_postgres:
+            (kept if POSTGRES_URL else elsewhere).append(item)
+        else:
+            (elsewhere if POSTGRES_URL else kept).append(item)
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = kept

@@ -18,17 +18,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from io import BytesIO
 
+import cv2
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from sessions.models import AssociateProfile, Brand
+from sessions.colour import scene
+from sessions.models import (
+    AssociateProfile,
+    Brand,
+    ConsultationConsent,
+    LiveSession,
+    SessionKind,
+    SessionStatus,
+    ShowStatus,
+)
 from tests.booking.matrix import booking_bodies
 from tests.conftest import login
 from tests.factories import Factory
 from tests.security.consultation_world import changed_tables, snapshot
+from tests.shows.conftest import Cast
+from tests.shows.conftest import cast as cast  # the co-host rows' people (a fixture)
 from tests.shows.matrix import FOR_THE_SHOWS_HOSTS, interaction_ids, show_ids
 from web.api.spec import OPERATIONS, STAFF_LEVELS, Operation
 
@@ -171,3 +184,206 @@ def test_refusals(
         assert changed == [], f"a read changed {changed}"
     else:
         assert changed, "the allowed call answered success but changed nothing"
+
+
+# --- a show's co-host (web/cohost/views.py, sessions.access: access_cohost_*) ----------------
+# Not API operations, so listed here: for each action, who is refused with what, and who
+# is allowed. On a live show whose guest co-host accepted the link (``guest``).
+
+REFUSED_STAFF_ACTION = [
+    ("anonymous", 401),
+    ("shopper", 401),
+    ("guest", 401),
+    ("colleague", 403),
+    ("other_admin", 403),
+]
+COHOST_ROWS: dict[str, tuple[list[tuple[str, int]], tuple[str, int]]] = {
+    "invite": (
+        REFUSED_STAFF_ACTION,
+        ("admin", 201),
+    ),
+    "mute": (
+        REFUSED_STAFF_ACTION,
+        ("host", 200),
+    ),
+    "remove": (
+        REFUSED_STAFF_ACTION,
+        ("admin", 200),
+    ),
+    "publish": (
+        [
+            (who, 403)
+            for who in ("anonymous", "shopper", "host", "admin", "other_admin", "colleague")
+        ],
+        ("guest", 200),
+    ),
+    "accept_again": (
+        [("anonymous", 403), ("shopper", 403), ("guest", 403), ("host", 403)],
+        ("platform", 201),  # the control: a platform admin may still invite anew
+    ),
+}
+
+
+@pytest.mark.parametrize("action", sorted(COHOST_ROWS))
+def test_cohost_refusals(action: str, app: Flask, engine: Engine, cast: Cast) -> None:
+    show = cast.show_in(ShowStatus.LIVE)
+    inviter = cast.client(app, "host")
+    inviter.environ_base["HTTP_ACCEPT"] = "application/json"
+    link = inviter.post(f"/console/shows/{show.id}/cohost", json={"guest_name": "Inès"})
+    token = link.get_json()["link"].rsplit("/cohost/", 1)[1]
+    cohost_id = link.get_json()["cohost"]["cohost_id"]
+    guest = app.test_client()
+    assert guest.post(f"/cohost/{token}").status_code == 302
+    if action in ("invite", "accept_again"):
+        # Invite anew: the current co-host is removed first (one at a time).
+        assert inviter.post(f"/console/cohosts/{cohost_id}/remove").status_code == 200
+    requests = {
+        "invite": ("post", f"/console/shows/{show.id}/cohost", {"guest_name": "Another"}),
+        "mute": ("post", f"/console/cohosts/{cohost_id}/mute", {"muted": True}),
+        "remove": ("post", f"/console/cohosts/{cohost_id}/remove", None),
+        "publish": ("post", f"/cohost/stage/{cohost_id}/grant", None),
+        "accept_again": ("post", f"/cohost/{token}", None),
+    }
+    refused, (allowed_who, allowed_status) = COHOST_ROWS[action]
+    method, url, body = requests[action]
+
+    def client_of(who: str) -> FlaskClient:
+        client = guest if who == "guest" else cast.client(app, who)
+        client.environ_base["HTTP_ACCEPT"] = "application/json"
+        return client
+
+    clients = {who: client_of(who) for who, _ in [*refused, (allowed_who, 0)]}  # signed in
+    cast.session.commit()
+    before = snapshot(engine)
+    for who, status in refused:
+        answer = clients[who].open(url, method=method.upper(), json=body)
+        assert answer.status_code == status, f"{action}: {who} must be refused ({status})"
+    assert changed_tables(before, snapshot(engine)) == [], "a refused call changed rows"
+    if action == "accept_again":
+        method, url, body = requests["invite"]
+    answer = clients[allowed_who].open(url, method=method.upper(), json=body)
+    assert answer.status_code == allowed_status, answer.get_data(as_text=True)[:300]
+
+
+# -- colour truth (web/console/colour.py): multipart console routes, outside the JSON API --
+
+
+def test_colour_routes_refuse_whoever_may_not_use_them(
+    app: Flask, factory: Factory, engine: Engine
+) -> None:
+    """A consultation's colour preview and snapshot are its host's (access_host); a variant's
+    reference colour is its brand's staff's (access_variant_reference_colour)."""
+    brand_a, brand_b = factory.brand(), factory.brand()
+    host, colleague = factory.associate(brand_a), factory.associate(brand_a)
+    shopper = factory.shopper()
+    live = LiveSession(
+        brand_id=brand_a.id,  # type: ignore[arg-type]
+        kind=SessionKind.CONSULTATION,
+        shopper_id=shopper.id,
+        associate_id=host.id,
+        room="consult-colour-matrix",
+        status=SessionStatus.LIVE,
+    )
+    factory.session.add(live)
+    factory.session.commit()
+    factory.session.add(
+        ConsultationConsent(live_session_id=live.id, shopper_id=shopper.id, accepted=True)
+    )
+    variant = factory.variants(factory.product(brand_a))[0]
+    admin_b = factory.admin(brand_b).email
+    host_email, colleague_email = factory.user_of(host).email, factory.user_of(colleague).email
+    factory.session.commit()
+    frame = scene.render("cool daylight", seed=8)
+    ok, data = cv2.imencode(".jpg", frame.rgb[..., ::-1])
+    assert ok
+    x, y = (f"{v:.3f}" for v in frame.piece_centre)
+
+    def send(client: FlaskClient, url: str) -> int:
+        form = {"image": (BytesIO(data.tobytes()), "s.jpg"), "x": x, "y": y, "colour": "1"}
+        return client.post(
+            url,
+            data=form,
+            content_type="multipart/form-data",
+            headers={"Accept": "application/json"},
+        ).status_code
+
+    guest = app.test_client()
+    guest.get("/")
+    # Signed in first: a sign-in writes rows of its own.
+    others = [(app.test_client(), 401), (guest, 401), (signed_in(app, admin_b), 403)]
+    colleague_client, host_client = signed_in(app, colleague_email), signed_in(app, host_email)
+    rows = [
+        (f"/console/live/{live.id}/colour", True, 200),
+        (f"/console/live/{live.id}/snapshot", True, 201),
+        (f"/console/variants/{variant.id}/reference-colour", False, 200),
+    ]
+    for url, hosts_only, allowed in rows:
+        before = snapshot(engine)
+        refusals = others + ([(colleague_client, 403)] if hosts_only else [])
+        for client, status in refusals:
+            assert send(client, url) == status, url
+        assert changed_tables(before, snapshot(engine)) == [], f"{url}: a refusal changed rows"
+        assert send(host_client, url) == allowed, url
+    # The colleague is brand A's staff: they may keep a variant's colour too.
+    assert send(colleague_client, rows[2][0]) == 200
+
+
+def test_try_on_and_shelf_stock_refuse_whoever_may_not_use_them(
+    app: Flask, factory: Factory, engine: Engine
+) -> None:
+    """Shelf stock is the brand admin's (access_store_stock), by the API and the product
+    page; "Try it on for me" is a shopper's, on a product they may see (access_tryon_ask).
+    Every refusal changes nothing."""
+    brand_a, brand_b = factory.brand(), factory.brand()
+    store = factory.store(brand_a)
+    associate = factory.associate(brand_a, store)
+    product = factory.product(brand_a, sizes=("M",))
+    hidden = factory.product(brand_a, sizes=("M",))
+    hidden.is_active = False
+    factory.session.add(hidden)
+    (variant,) = factory.variants(product)
+    (hidden_variant,) = factory.variants(hidden)
+    admin_a, admin_b = factory.admin(brand_a).email, factory.admin(brand_b).email
+    associate_email = factory.user_of(associate).email
+    ids = (brand_a.id, store.id, product.id, variant.id, hidden_variant.id)
+    factory.session.commit()
+    brand_id, store_id, product_id, variant_id, hidden_id = ids
+    admin_client, admin_b_client = signed_in(app, admin_a), signed_in(app, admin_b)
+    associate_client = signed_in(app, associate_email)
+
+    stock_url = f"/api/variants/{variant_id}/stores/{store_id}/stock"
+    shelves_url = f"/admin/products/{product_id}/shelves"
+    shelf_form = {f"shelf_v{variant_id}_s{store_id}": "3"}
+    before = snapshot(engine)
+    for client, status in [
+        (app.test_client(), 401),
+        (associate_client, 403),
+        (admin_b_client, 403),
+    ]:
+        assert client.put(stock_url, json={"quantity": 3}).status_code == status
+    for client, statuses in [
+        (app.test_client(), (302, 401)),  # to the sign-in page
+        (associate_client, (403,)),
+        (admin_b_client, (403, 404)),
+    ]:
+        response = client.post(shelves_url, data=shelf_form)
+        assert response.status_code in statuses, (response.status_code, response.data[:200])
+        if response.status_code == 302:
+            assert "/login" in response.headers["Location"]
+    assert changed_tables(before, snapshot(engine)) == [], "a shelf refusal changed rows"
+    assert admin_client.put(stock_url, json={"quantity": 3}).status_code == 200
+    assert admin_client.post(shelves_url, data=shelf_form).status_code == 302
+
+    tryon_url = f"/api/brands/{brand_id}/tryon"
+    before = snapshot(engine)
+    staff = associate_client.post(tryon_url, json={"variant_id": variant_id})
+    assert staff.status_code == 403 and staff.json["error"] == "not_shopper", staff.json
+    shopper = app.test_client()
+    unseen = shopper.post(tryon_url, json={"variant_id": hidden_id})
+    assert unseen.status_code == 404, unseen.json
+    other_brand = shopper.post(f"/api/brands/{brand_b.id}/tryon", json={"variant_id": variant_id})
+    assert other_brand.status_code == 422, other_brand.json
+    assert changed_tables(before, snapshot(engine)) in ([], ["shoppers"]), "a refusal asked"
+    # Past the gate: answered (no store has it on a shelf yet: said so, nothing routed).
+    asked = shopper.post(tryon_url, json={"variant_id": variant_id})
+    assert asked.status_code == 201 and asked.json["routed"] is False, asked.json

@@ -27,14 +27,14 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 from schemathesis.specs.openapi.schemas import BaseOpenAPISchema
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from sessions import ratelimit
 from tests.booking.conftest import staff
 from tests.conftest import login
 from tests.factories import Factory
+from tests.schema import empty_tables
 from web.api.spec import OPERATIONS
 
 schemathesis.experimental.OPEN_API_3_1.enable()
@@ -231,25 +231,9 @@ LINKS: list[tuple[str, str, str, str, str, dict[str, str]]] = [
 
 
 def empty_database(engine: Engine) -> None:
-    """Delete every row and restart the ids (1, 2, ... again), on SQLite or PostgreSQL.
-
-    DELETE rather than TRUNCATE: with a few rows per table it is ten times faster on
-    PostgreSQL, which matters once per example.
-    """
-    tables = SQLModel.metadata.sorted_tables
+    """Every row deleted and the ids restarted (1, 2, ... again), once per example."""
     with engine.begin() as conn:
-        for table in reversed(tables):  # children first: no foreign key is left dangling
-            conn.execute(table.delete())
-        if conn.dialect.name == "postgresql":  # SQLite's rowids restart by themselves
-            with_ids = [table.name for table in tables if "id" in table.columns]
-            conn.execute(
-                text(
-                    "SELECT setval(seq, 1, false) FROM ("
-                    "SELECT pg_get_serial_sequence(quote_ident(name), 'id') AS seq "
-                    "FROM unnest(CAST(:names AS text[])) AS name) AS s WHERE seq IS NOT NULL"
-                ),
-                {"names": with_ids},
-            )
+        empty_tables(conn)
 
 
 def _linked_schema(app: Flask) -> BaseOpenAPISchema:

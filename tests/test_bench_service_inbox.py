@@ -16,6 +16,7 @@ from tests.servers import ROOT
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("database_url")  # on the configured database: both passes
 @pytest.mark.timeout(400)  # two servers start, 6 clients sign in: a minute on a busy machine
 def test_service_inbox_bench_runs() -> None:
     cmd = [

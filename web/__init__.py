@@ -12,7 +12,17 @@ from werkzeug.routing.map import Map
 from sessions import ratelimit, stockflags
 from sessions.events import set_strict
 from web import db as web_db
-from web import input_guard, logs, metrics, proxy, scheduler, security_headers
+from web import (
+    i18n,
+    input_guard,
+    logs,
+    metrics,
+    proxy,
+    relays,
+    scheduler,
+    security_headers,
+    staff_i18n,
+)
 from web.config import load_config
 from web.errors import register_error_handlers
 from web.extensions import csrf, socketio
@@ -41,6 +51,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     stockflags.configure(
         app.config["REDIS_URL"], app.config["SOCKETIO_CHANNEL"], app.config["DATABASE_URL"]
     )
+    i18n.init_app(app)  # before templates render: `_()` and the page language
+    staff_i18n.init_app(app)  # the console's dates and figures by the staff locale and zone
     csrf.init_app(app)
     socketio.init_app(
         app,
@@ -57,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     proxy.init_app(app)  # after Socket.IO: sockets see the forwarded address too
     metrics.init_app(app)  # GET /metrics (METRICS_TOKEN), request counts and latency
+    relays.init_app(app)  # where each session's media goes (one relay, or several)
     security_headers.init_app(app)
     register_error_handlers(app)
     input_guard.init_app(app)  # NUL characters are refused before any view runs

@@ -58,25 +58,34 @@ def migrate() -> None:
 @click.option("--name", required=True)
 @click.option("--currency", default="EUR", show_default=True)
 @click.option("--admin-email", required=True)
-@click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True)
-def create_brand(
-    slug: str, name: str, currency: str, admin_email: str, admin_password: str
-) -> None:
-    """Create a brand and its first admin."""
-    with _session(_config()) as db:
+def create_brand(slug: str, name: str, currency: str, admin_email: str) -> None:
+    """Create a brand and invite its first admin, who chooses their own password."""
+    from sessions.access import Actor, ActorKind
+    from sessions.accounts import invitations
+
+    config = _config()
+    operator = Actor(kind=ActorKind.PLATFORM_ADMIN, name="vitrine create-brand")
+    with _session(config) as db:
         try:
             brand = do_create_brand(db, slug=slug, name=name, currency=currency)
-            do_create_user(
+            assert brand.id is not None
+            invitation = invitations.do_invite(
                 db,
+                operator,
+                brand_id=brand.id,
                 email=admin_email,
                 name=name + " admin",
-                password=admin_password,
                 role=Role.BRAND_ADMIN,
-                brand_id=brand.id,
+                secret=config["SECRET_KEY"],
             )
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
-    click.echo(f"Brand '{name}' created; {admin_email} can sign in at /login.")
+        url = config["PUBLIC_URL"] + invitations.path_of(config["SECRET_KEY"], invitation)
+    click.echo(
+        f"Brand '{name}' created. {invitation.email} is invited to be its admin: the web "
+        f"nodes e-mail the link, which you may also hand over yourself (it works once, for "
+        f"{invitations.INVITATION_DAYS} days):\n{url}"
+    )
 
 
 @main.command("create-platform-admin")
@@ -153,6 +162,25 @@ def rotate_webhook_secret(brand_slug: str) -> None:
         secret = do_rotate_webhook_secret(db, brand)
     click.echo(secret)
     click.echo("Set it in your shop now: the old secret no longer signs checkouts.", err=True)
+
+
+@main.command("colour-card")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=ROOT / "web" / "static" / "colour",
+    show_default=True,
+    help="Folder the PNG and PDF are written to (the console links to web/static/colour).",
+)
+def colour_card(out: Path) -> None:
+    """Print the colour reference card (PNG + PDF) that staff hold beside a piece."""
+    from sessions.colour import card
+
+    out.mkdir(parents=True, exist_ok=True)
+    for suffix, data in (("png", card.png()), ("pdf", card.pdf())):
+        path = out / f"vitrine-colour-card.{suffix}"
+        path.write_bytes(data)
+        click.echo(f"Wrote {path} ({len(data) // 1024} KiB)")
 
 
 @main.command()

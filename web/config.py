@@ -58,6 +58,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SECRET_KEY": secret_key,
         "MEDIA_GRANT_SECRET": grant_secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        # PostgreSQL connections per node: pool and overflow (nodes × both must stay under
+        # the server's max_connections); SQLite's pool is its own (sessions/db.py).
+        "DATABASE_POOL_SIZE": int(os.environ.get("DATABASE_POOL_SIZE", "10")),
+        "DATABASE_MAX_OVERFLOW": int(os.environ.get("DATABASE_MAX_OVERFLOW", "20")),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Explicit: with eventlet installed too, auto-detection would pick eventlet first.
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE") or "gevent",
@@ -77,6 +81,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         ),
         # How often slots held for the waitlist past their time pass to the next in line.
         "WAITLIST_TICK_SECONDS": float(os.environ.get("WAITLIST_TICK_SECONDS", "30")),
+        # Each brand's retention (sessions/privacy/retention.py): a brand is purged at most hourly.
+        "PRIVACY_PURGE_SECONDS": float(os.environ.get("PRIVACY_PURGE_SECONDS", "3600")),
         # Remind-me requests one client address may make ("limits" notation).
         "SHOW_REMINDER_RATE_LIMIT": os.environ.get("SHOW_REMINDER_RATE_LIMIT", "20 per hour"),
         "ANALYTICS_HEARTBEAT_SECONDS": int(os.environ.get("ANALYTICS_HEARTBEAT_SECONDS", "60")),
@@ -88,6 +94,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             or os.environ.get("RELAY_URL")
             or "http://127.0.0.1:8001"
         ).rstrip("/"),
+        # Several relays: "redis", each registers itself in REDIS_URL with its load; or a
+        # fixed RELAY_URLS list (no Redis), asked for its load. Neither: RELAY_URL alone.
+        "RELAY_REGISTRY": os.environ.get("RELAY_REGISTRY", ""),
+        "RELAY_REGISTRY_PREFIX": os.environ.get("RELAY_REGISTRY_PREFIX", "vitrine-relays"),
+        "RELAY_URLS": os.environ.get("RELAY_URLS", ""),
+        # A show's viewers past this many peers on its relay are served by another relay
+        # pulling the show from it (an edge); 0: never.
+        "RELAY_EDGE_AT_PEERS": int(os.environ.get("RELAY_EDGE_AT_PEERS", "150")),
+        # How often relays renew their registration (three missed: dead, rooms moved).
+        "RELAY_HEARTBEAT_SECONDS": float(os.environ.get("RELAY_HEARTBEAT_SECONDS", "2")),
         # Opens the relay's internal routes (full status, metrics); the relay has the same.
         "RELAY_INTERNAL_TOKEN": relay_token,
         "ICE_SERVERS": json.loads(os.environ.get("ICE_SERVERS", "[]")),
@@ -151,6 +167,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     _check_limits(config)
     _check_observability(config)
     _check_turn(config)
+    _check_relays(config)
     if config["ALLOW_PRIVATE_WEBHOOK_HOSTS"] and config["VITRINE_ENV"] == "production":
         raise ConfigError("ALLOW_PRIVATE_WEBHOOK_HOSTS is for tests; never in production.")
     return config
@@ -204,3 +221,22 @@ def _check_turn(config: dict[str, Any]) -> None:
         raise ConfigError("TURN_TTL_SECONDS must be at least 60.")
     if config["TURN_URLS"] and not config["TURN_SECRET"]:
         raise ConfigError("TURN_URLS needs TURN_SECRET (coturn's static-auth-secret).")
+
+
+def _check_relays(config: dict[str, Any]) -> None:
+    """RELAY_URLS becomes a list of (browser URL, internal URL); a registry needs Redis."""
+    from web.relays import parse_relay_urls
+
+    if isinstance(config["RELAY_URLS"], str):
+        try:
+            config["RELAY_URLS"] = parse_relay_urls(config["RELAY_URLS"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    if config["RELAY_REGISTRY"] not in ("", "redis"):
+        raise ConfigError('RELAY_REGISTRY must be "redis" or empty.')
+    if config["RELAY_REGISTRY"] == "redis" and not config["REDIS_URL"]:
+        raise ConfigError("RELAY_REGISTRY=redis needs REDIS_URL.")
+    if config["RELAY_EDGE_AT_PEERS"] < 0:
+        raise ConfigError("RELAY_EDGE_AT_PEERS must be 0 (never) or more.")
+    if config["RELAY_HEARTBEAT_SECONDS"] <= 0:
+        raise ConfigError("RELAY_HEARTBEAT_SECONDS must be above 0.")

@@ -8,11 +8,18 @@ from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from sessions.db import make_engine
+from sessions.db import is_sqlite, make_engine, normalise_url
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["vitrine.engine"] = make_engine(app.config["DATABASE_URL"])
+    url = app.config["DATABASE_URL"]
+    pool: dict[str, int] = {}
+    if not is_sqlite(normalise_url(url)):
+        pool = {
+            "pool_size": int(app.config.get("DATABASE_POOL_SIZE", 10)),
+            "max_overflow": int(app.config.get("DATABASE_MAX_OVERFLOW", 20)),
+        }
+    app.extensions["vitrine.engine"] = make_engine(url, **pool)
     app.teardown_appcontext(_close_session)
 
 

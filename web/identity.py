@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from sessions.access import ANONYMOUS, ROLE_TO_KIND, Actor, ActorKind
 from sessions.clock import utcnow
+from sessions.i18n import N_
 from sessions.models import AssociateProfile, Shopper, User
 from sessions.ratelimit import RateLimiter
 from web.db import db
@@ -55,10 +56,60 @@ def remember_show_pass(show_id: int) -> None:
     g.pop("actor", None)
 
 
+COHOST_PASSES = "cohost_passes"
+
+
+def cohost_passes() -> frozenset[int]:
+    """The co-host invitations (guest links) this browser accepted (signed session)."""
+    raw = session.get(COHOST_PASSES)
+    if not isinstance(raw, list):
+        return frozenset()
+    return frozenset(x for x in raw if isinstance(x, int))
+
+
+def remember_cohost_pass(cohost_id: int) -> None:
+    """This browser is now that invitation's co-host (after accepting the link)."""
+    session[COHOST_PASSES] = sorted(cohost_passes() | {cohost_id})[-10:]
+
+
+INVITEE_PASSES = "invitee_passes"
+
+
+def invitee_passes() -> dict[int, int]:
+    """``{show id: invitee id}``: the personal links this browser took a pass with."""
+    raw = session.get(INVITEE_PASSES)
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        int(k): v
+        for k, v in raw.items()
+        if isinstance(k, str) and k.isdigit() and isinstance(v, int)
+    }
+
+
+def remember_invitee_pass(show_id: int, invitee_id: int) -> None:
+    """Keep a personal link's pass in the signed session (its invitee, so revoking the
+    invitee ends it: ``sessions.shows.invitees.valid_passes`` on each request)."""
+    passes = invitee_passes() | {show_id: invitee_id}
+    session[INVITEE_PASSES] = {str(k): v for k, v in sorted(passes.items())[-50:]}
+    session.permanent = True
+    g.pop("actor", None)
+
+
+def standing_invitee_passes() -> dict[int, int]:
+    from sessions.shows.invitees import valid_passes
+
+    held = invitee_passes()
+    return valid_passes(db(), held) if held else {}
+
+
 def _load_actor() -> Actor:
     actor = _load_base_actor()
-    passes = show_passes()
-    return dataclasses.replace(actor, show_passes=passes) if passes else actor
+    passes = show_passes() | frozenset(standing_invitee_passes())
+    if passes:
+        actor = dataclasses.replace(actor, show_passes=passes)
+    cohosting = cohost_passes()
+    return dataclasses.replace(actor, cohost_passes=cohosting) if cohosting else actor
 
 
 def _load_base_actor() -> Actor:
@@ -120,7 +171,9 @@ def _lifetime() -> timedelta:
 
 @functools.cache
 def _guest_limiter(limit: str) -> RateLimiter:
-    return RateLimiter("guests", limit, "Too many new visitors from your network; wait {wait} s.")
+    return RateLimiter(
+        "guests", limit, N_("Too many new visitors from your network; wait %(wait)s s.")
+    )
 
 
 def guest_key() -> str | None:

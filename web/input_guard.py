@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from sessions.errors import InvalidInput
+from sessions.errors import N_, InvalidInput
 
 NUL = "\x00"
 
@@ -27,7 +27,10 @@ class NulCharacter(InvalidInput):
 
 def refuse_nul(values: Iterable[str], where: str) -> None:
     if any(NUL in value for value in values):
-        raise NulCharacter(f"The {where} contains a NUL character, which text cannot hold.")
+        raise NulCharacter(
+            N_("The %(where)s contains a NUL character, which text cannot hold."),
+            params={"where": where},
+        )
 
 
 def strings_in(value: Any) -> Iterable[str]:

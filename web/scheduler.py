@@ -3,7 +3,7 @@
 Jobs: expired reservations give their stock back, flash offers end on time,
 talk-now and chat offers nobody answered pass to the next associate (and
 waiting requests and threads are routed), appointment e-mails and show reminders go out
-when due. Every job claims
+when due, and each brand's retention periods are enforced (``privacy``). Every job claims
 its rows through the database (a conditional UPDATE, or a claimed reminder),
 so any number of nodes may run the same scheduler on one database: each row is
 handled once. The app factory builds it and starts it (not under the test
@@ -69,9 +69,11 @@ def route_queue(app: Flask) -> object:
 
 
 def send_reminders(app: Flask) -> object:
+    from web.auth.mails import send_staff_mails
     from web.service.services import links, mailer, send_signin_links
 
     sent = run_due_reminders(get_engine(app), mailer(app), utcnow(), links(app))
+    sent += send_staff_mails(app)  # staff invitations and password resets
     return sent + send_signin_links(app)  # the returning shoppers' sign-in links too
 
 
@@ -99,6 +101,26 @@ def close_polls(app: Flask) -> object:
         return do_close_due_polls(db)
 
 
+def purge_retention(app: Flask) -> object:
+    """Each brand's retention: old chat, consultation recordings and snapshots, guests."""
+    from web.privacy import purge
+
+    return purge(app)
+
+
+def move_from_dead_relays(app: Flask) -> object:
+    """Sessions whose relay stopped its heartbeat go to a live one; their rooms are told."""
+    from sessions.relays import do_reassign_lapsed
+    from web.relays import directory_of
+
+    directory = directory_of(app)
+    if directory is None:
+        return []  # one relay: nowhere else to go
+    relays = directory.live()
+    with session_scope(get_engine(app)) as db:
+        return do_reassign_lapsed(db, relays)
+
+
 JOBS = (
     Job("reservations", "RESERVATION_SWEEP_SECONDS", 30, release_reservations),
     Job("offers", "OFFER_TICK_SECONDS", 0.5, end_offers),
@@ -107,6 +129,8 @@ JOBS = (
     Job("show_reminders", "SHOW_REMINDER_INTERVAL_SECONDS", 30, send_show_reminders),
     Job("polls", "POLL_TICK_SECONDS", 1, close_polls),
     Job("waitlist", "WAITLIST_TICK_SECONDS", 30, pass_waitlist_holds),
+    Job("privacy", "PRIVACY_PURGE_SECONDS", 3600, purge_retention),
+    Job("relays", "RELAY_HEARTBEAT_SECONDS", 2, move_from_dead_relays),
 )
 
 

@@ -51,7 +51,9 @@ def _websocket_origin() -> str:
 
 
 def content_security_policy(frame_ancestors: list[str] | None) -> str:
-    relay = _origin(current_app.config.get("RELAY_URL", "")) or ""
+    from web.relays import relay_origins
+
+    relay = " ".join(relay_origins())
     ancestors = " ".join(frame_ancestors) if frame_ancestors else "'none'"
     directives = {
         "default-src": "'self'",

@@ -71,4 +71,4 @@ def end_show(actor: Actor, show: Show) -> LiveSession:
     lifecycle.check_action(db(), actor, show, ShowAction.END)
     live = lifecycle.live_session_for_show(db(), show)
     db().commit()
-    return lifecycle.do_end_show(db(), actor, show, replay_url=end_room(live.room))
+    return lifecycle.do_end_show(db(), actor, show, replay_url=end_room(live))

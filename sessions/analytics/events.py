@@ -32,7 +32,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from sessions.access import Actor, can_host
-from sessions.errors import InvalidInput, NotFound
+from sessions.errors import N_, InvalidInput, NotFound
 from sessions.models import AnalyticsEvent, AssociateProfile, LiveSession, Product, SessionStatus
 from sessions.ratelimit import RateLimiter
 
@@ -56,7 +56,7 @@ REPLAY = "replay"
 MAX_VIEW_ID = 64
 # A viewer opening cards faster than a person could is not counted (nor stored).
 click_limiter = RateLimiter(
-    "product_click", "20 per 10 seconds", "Too many product clicks; wait {wait} s."
+    "product_click", "20 per 10 seconds", N_("Too many product clicks; wait %(wait)s s.")
 )
 
 

@@ -33,7 +33,7 @@ from sessions.analytics.events import JOIN, LIVE, REPLAY
 from sessions.analytics.live import publish_live_figures
 from sessions.bags import bag_session_id
 from sessions.clock import utcnow
-from sessions.errors import Conflict, DomainError, InvalidInput, NotFound
+from sessions.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from sessions.models import (
     AnalyticsEvent,
     Bag,
@@ -72,7 +72,10 @@ def check_signature(
     parts = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
     stamp, given = parts.get("t", ""), parts.get("v1", "")
     if not stamp.isdigit() or not given:
-        raise BadSignature(f"Sign the body: {SIGNATURE_HEADER}: t=<unix time>,v1=<hex HMAC>.")
+        raise BadSignature(
+            N_("Sign the body: %(header)s: t=<unix time>,v1=<hex HMAC>."),
+            params={"header": SIGNATURE_HEADER},
+        )
     if abs((now if now is not None else time.time()) - int(stamp)) > SIGNATURE_TOLERANCE_SECONDS:
         raise BadSignature("The signature's time is more than five minutes off; sign it anew.")
     mac = hmac.new(brand.webhook_secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
@@ -112,7 +115,9 @@ def _bag_of(db: Session, brand: Brand, new: NewOrder) -> tuple[Bag, CheckoutHand
     if new.handoff_id is not None:
         handoff = db.get(CheckoutHandoff, new.handoff_id)
         if handoff is None or handoff.brand_id != brand.id:
-            raise NotFound(f"No checkout hand-off {new.handoff_id} at this brand.")
+            raise NotFound(
+                N_("No checkout hand-off %(id)s at this brand."), params={"id": new.handoff_id}
+            )
         if bag_id is not None and bag_id != handoff.bag_id:
             raise InvalidInput("bag_id and handoff_id name different bags.", field="bag_id")
         bag_id = handoff.bag_id
@@ -120,7 +125,7 @@ def _bag_of(db: Session, brand: Brand, new: NewOrder) -> tuple[Bag, CheckoutHand
         raise InvalidInput("Give the bag_id or handoff_id of the hand-off.", field="bag_id")
     bag = db.get(Bag, bag_id)
     if bag is None or bag.brand_id != brand.id:
-        raise NotFound(f"No bag {bag_id} at this brand.")
+        raise NotFound(N_("No bag %(id)s at this brand."), params={"id": bag_id})
     if handoff is None:
         handoff = db.exec(
             select(CheckoutHandoff)
@@ -192,7 +197,8 @@ def _check_new(new: NewOrder, brand: Brand) -> None:
     # The total is the shop's (shipping, tax and discounts included): not checked against lines.
     if new.currency.upper() != brand.currency.upper():
         raise InvalidInput(
-            f"This brand sells in {brand.currency}; the order is in {new.currency}.",
+            N_("This brand sells in %(currency)s; the order is in %(order_currency)s."),
+            params={"currency": brand.currency, "order_currency": new.currency},
             field="currency",
         )
 
@@ -252,10 +258,14 @@ def do_refund_order(
     """Set the order's refunded total; it only grows, so repeats and late deliveries are safe."""
     order = _existing(db, brand, external_id)
     if order is None:
-        raise NotFound(f"No order {external_id!r} at this brand; send order.created first.")
+        raise NotFound(
+            N_("No order '%(id)s' at this brand; send order.created first."),
+            params={"id": external_id},
+        )
     if not 0 <= refunded_total_minor <= order.total_minor:
         raise Conflict(
-            f"The refunded total must be between 0 and the order's {order.total_minor}.",
+            N_("The refunded total must be between 0 and the order's %(total_minor)s."),
+            params={"total_minor": order.total_minor},
             code="refund_exceeds_total",
         )
     db.exec(
@@ -277,7 +287,8 @@ def do_set_attribution_window(db: Session, brand: Brand, days: object) -> Brand:
     """How many days after watching or talking an order still counts as influenced."""
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_WINDOW_DAYS:
         raise InvalidInput(
-            f"Give the window as a whole number of days from 1 to {MAX_WINDOW_DAYS}.",
+            N_("Give the window as a whole number of days from 1 to %(n)s."),
+            params={"n": MAX_WINDOW_DAYS},
             field="attribution_window_days",
         )
     brand.attribution_window_days = days

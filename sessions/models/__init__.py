@@ -26,7 +26,7 @@ from sessions.models.booking import (
     WaitlistHold,
     WeeklyHours,
 )
-from sessions.models.catalogue import Product, ProductImage, Variant
+from sessions.models.catalogue import Product, ProductImage, StoreStock, Variant
 from sessions.models.commerce import (
     AnalyticsEvent,
     Bag,
@@ -56,6 +56,7 @@ from sessions.models.live import (
     SessionKind,
     SessionStatus,
 )
+from sessions.models.privacy import AuditEntry, ConsultationConsent
 from sessions.models.replies import SavedReply
 from sessions.models.service import (
     Thread,
@@ -65,14 +66,22 @@ from sessions.models.service import (
     ThreadStatus,
 )
 from sessions.models.shows import (
+    CohostKind,
+    CohostStatus,
     Show,
+    ShowCaption,
+    ShowCohost,
     ShowHost,
+    ShowInvitee,
+    ShowInviteeUse,
     ShowMailKind,
     ShowProduct,
     ShowReminder,
     ShowReminderMail,
     ShowStatus,
 )
+from sessions.models.staff import PasswordReset, RecoveryCode, StaffInvitation
+from sessions.models.texts import BrandText
 
 __all__ = [
     "AnalyticsEvent",
@@ -82,13 +91,18 @@ __all__ = [
     "AssociateProfile",
     "AssociateStatus",
     "AssociateStore",
+    "AuditEntry",
     "AvailabilityException",
     "Bag",
     "BagLine",
     "BagStatus",
     "Brand",
+    "BrandText",
     "ChatMessage",
     "CheckoutHandoff",
+    "CohostKind",
+    "CohostStatus",
+    "ConsultationConsent",
     "FlashOffer",
     "HoldStatus",
     "LiveSession",
@@ -96,6 +110,7 @@ __all__ = [
     "MessageKind",
     "OfflineMessage",
     "Order",
+    "PasswordReset",
     "PinnedProduct",
     "Poll",
     "PollAnswer",
@@ -106,6 +121,7 @@ __all__ = [
     "QueueRequest",
     "QueueStatus",
     "Rating",
+    "RecoveryCode",
     "Reminder",
     "Role",
     "RoomSanction",
@@ -115,7 +131,11 @@ __all__ = [
     "SessionStatus",
     "Shopper",
     "Show",
+    "ShowCaption",
+    "ShowCohost",
     "ShowHost",
+    "ShowInvitee",
+    "ShowInviteeUse",
     "ShowMailKind",
     "ShowProduct",
     "ShowQuestion",
@@ -123,8 +143,10 @@ __all__ = [
     "ShowReminderMail",
     "ShowStatus",
     "SignInLink",
+    "StaffInvitation",
     "StockReservation",
     "Store",
+    "StoreStock",
     "Thread",
     "ThreadMessage",
     "ThreadMessageKind",

@@ -28,6 +28,9 @@ class Brand(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True, index=True)
     name: str = Field(max_length=120)
     currency: str = Field(default="EUR", max_length=3)
+    # The language the brand's own texts (offline message, shows, products) are written in;
+    # their other languages are BrandText rows, and a missing one falls back to this.
+    default_language: str = Field(default="en", max_length=8)
     primary_color: str = Field(default="#1c1c1c", max_length=7)
     accent_color: str = Field(default="#b08d57", max_length=7)
     logo_path: str | None = Field(default=None, max_length=255)
@@ -72,6 +75,13 @@ class Brand(SQLModel, table=True):
     # The e-mailed sign-in link of a returning shopper works this long, once
     # (sessions/service/signin.py).
     signin_link_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    # Retention (sessions/privacy/retention.py): chat messages, a consultation's recordings
+    # and snapshots, and guest shoppers unseen this many days are purged by the scheduler.
+    chat_retention_days: int = Field(default=365, ge=1, le=3650)
+    recording_retention_days: int = Field(default=30, ge=1, le=3650)
+    guest_retention_days: int = Field(default=180, ge=1, le=3650)
+    # When a node last claimed this brand's purge (the claim is a conditional UPDATE).
+    purged_at: datetime | None = utc_field(nullable=True)
 
 
 class Store(SQLModel, table=True):
@@ -103,6 +113,15 @@ class User(SQLModel, table=True):
     session_version: int = Field(default=1)
     created_at: datetime = utc_field(default_now=True)
     last_login_at: datetime | None = utc_field(nullable=True)
+    # Two-factor sign-in (TOTP, sessions/accounts/totp.py): the shared secret while
+    # enrolling and after; on only once a code confirmed it (``totp_enabled_at``). The last
+    # time step a code was accepted for: a code is good once, not twice in its 30 s.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled_at: datetime | None = utc_field(nullable=True)
+    totp_last_step: int = Field(default=0)
+    # The console's language, chosen in the console's settings (a code of web/i18n.py's
+    # LANGUAGES); None: the browser's Accept-Language decides.
+    language: str | None = Field(default=None, max_length=16)
 
 
 class LoginAttempt(SQLModel, table=True):
@@ -127,6 +146,9 @@ class Shopper(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=254)
     timezone: str | None = Field(default=None, max_length=64)
+    # The language the shopper chose with the header's switch (sessions/i18n.py): their
+    # e-mails are written in it. None: not chosen yet (the page's own language is used).
+    language: str | None = Field(default=None, max_length=8)
     created_at: datetime = utc_field(default_now=True)
     # The token stops working after this (refreshed on use): a leaked or abandoned guest
     # cookie does not stand for the shopper forever (web/identity.py).
@@ -136,6 +158,9 @@ class Shopper(SQLModel, table=True):
     # Set when the shopper opened a sign-in link sent to ``email``: only a verified
     # e-mail decides who a browser is (sessions/service/signin.py).
     email_verified_at: datetime | None = utc_field(nullable=True)
+    # Set when the shopper's personal data was erased (sessions/privacy/erase.py): the row
+    # stays, nameless, for the brand's records (bags, orders, bookings) that point at it.
+    erased_at: datetime | None = utc_field(nullable=True)
 
 
 class AssociateStatus(enum.StrEnum):

@@ -57,3 +57,29 @@ class Variant(SQLModel, table=True):
     price_minor: int | None = Field(default=None, ge=0, description="Overrides the product price")
     stock: int = Field(default=0, ge=0)
     image_path: str | None = Field(default=None, max_length=255)
+    # Its reference colour as measured on the piece against the reference card (CIE Lab,
+    # D65 white; sessions/colour), never typed by hand; with the card's residual then.
+    reference_lab_l: float | None = Field(default=None)
+    reference_lab_a: float | None = Field(default=None)
+    reference_lab_b: float | None = Field(default=None)
+    reference_card_delta_e: float | None = Field(default=None)
+    reference_measured_at: datetime | None = utc_field(nullable=True)
+
+
+class StoreStock(SQLModel, table=True):
+    """How many of a variant sit on one store's shelves (for "try it on for me").
+
+    Kept apart from ``Variant.stock``, which stays the online stock the bag reserves
+    from: a shelf edit never moves an online reservation."""
+
+    __tablename__ = "store_stock"
+    __table_args__ = (
+        UniqueConstraint("variant_id", "store_id"),
+        CheckConstraint("quantity >= 0", name="ck_store_stock_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    variant_id: int = Field(foreign_key="variants.id", index=True, ondelete="CASCADE")
+    store_id: int = Field(foreign_key="stores.id", index=True, ondelete="CASCADE")
+    quantity: int = Field(default=0, ge=0)
+    updated_at: datetime = utc_field(default_now=True)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from sessions.models.base import enum_column, utc_field
@@ -53,6 +54,12 @@ class LiveSession(SQLModel, table=True):
     created_at: datetime = utc_field(default_now=True)
     # Shows: invite-only (the show's access code), mirrored from Show.access_code_hash.
     private: bool = Field(default=False)
+    # Consultations: when the relay's recordings and snapshots of this room were deleted
+    # (retention or the shopper's erasure; sessions/privacy/retention.py).
+    media_purged_at: datetime | None = utc_field(nullable=True)
+    # The registered relay carrying this session's rooms (sessions/relays.py): set on the
+    # first media grant, so every web node hands out the same one; None with one relay.
+    relay_id: str | None = Field(default=None, max_length=255)
 
 
 class MessageKind(enum.StrEnum):
@@ -81,6 +88,9 @@ class ChatMessage(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     product_id: int | None = Field(default=None, foreign_key="products.id")
     attachment_path: str | None = Field(default=None, max_length=255)
+    # A colour-corrected snapshot's figures: the card's residual ΔE, the measured colour
+    # of the piece against the catalogue's (sessions/colour/report.py).
+    colour_report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # Lets a client that retries after a lost ack be told "already stored".
     client_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = utc_field(default_now=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sessions.models.base import enum_column, utc_field
@@ -75,10 +76,15 @@ class ThreadMessage(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="users.id")
     author_name: str = Field(max_length=120)
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # A system note as its msgid and parameters (sessions.i18n.pack): ``body`` is its English
+    # text, and each reader gets it in their own language ("Anna joined", "Anna a rejoint").
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     product_id: int | None = Field(default=None, foreign_key="products.id")
     attachment_url: str | None = Field(default=None, max_length=500)
     # Where the shopper asked from, beyond the product page: a show ("During the show …").
     show_id: int | None = Field(default=None, foreign_key="shows.id")
     context: str = Field(default="", max_length=200)
     client_id: str | None = Field(default=None, max_length=64)
+    # A corrected snapshot's figures (sessions/colour/report.py), as in the room's chat.
+    colour_report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = utc_field(default_now=True)

@@ -16,10 +16,11 @@ noted once per thread.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from sqlmodel import Session, select
 
+from sessions.i18n import N_, Moment, Phrase, english
 from sessions.models import (
     Appointment,
     AssociateProfile,
@@ -30,26 +31,29 @@ from sessions.models import (
 from sessions.service.threads import do_note_in_thread, do_post_system, thread_of
 
 
-def _when(db: Session, appointment: Appointment) -> str:
+def _when(db: Session, appointment: Appointment) -> Moment:
     store = db.get(Store, appointment.store_id)
     zone = store.timezone if store is not None else "UTC"
-    local = appointment.starts_at.astimezone(ZoneInfo(zone))
-    city = zone.rsplit("/", 1)[-1].replace("_", " ")
-    return f"{local:%a %d %b, %H:%M} ({city} time)"
+    return Moment(appointment.starts_at, zone)
 
 
 def _associate(db: Session, associate_id: int | None) -> str:
     profile = db.get(AssociateProfile, associate_id) if associate_id is not None else None
-    return profile.display_name if profile is not None else "an associate"
+    return profile.display_name if profile is not None else Phrase(N_("an associate"))
 
 
 def _note_if_thread(
-    db: Session, brand_id: int, shopper_id: int, text: str, now: datetime | None = None
+    db: Session,
+    brand_id: int,
+    shopper_id: int,
+    msgid: str,
+    params: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> bool:
     thread = thread_of(db, brand_id, shopper_id)
     if thread is None:
         return False
-    do_post_system(db, thread, text, now=now)
+    do_post_system(db, thread, msgid, params, now=now)
     return True
 
 
@@ -59,34 +63,39 @@ def _note_if_thread(
 def note_talk_now_started(
     db: Session, brand_id: int, shopper_id: int, *, mode: str, associate_name: str
 ) -> None:
-    channel = "Video" if mode == "video" else "Talk-now chat"
-    do_note_in_thread(db, brand_id, shopper_id, f"{channel} started with {associate_name}")
+    if mode == "video":
+        msgid = N_("Video started with %(name)s")
+    else:
+        msgid = N_("Talk-now chat started with %(name)s")
+    do_note_in_thread(db, brand_id, shopper_id, msgid, {"name": associate_name})
 
 
 def note_consultation_ended(
     db: Session, brand_id: int, shopper_id: int, *, now: datetime | None = None
 ) -> None:
-    do_note_in_thread(db, brand_id, shopper_id, "Video ended", now=now)
+    do_note_in_thread(db, brand_id, shopper_id, N_("Video ended"), now=now)
 
 
 def note_booked(db: Session, appointment: Appointment) -> None:
-    who = _associate(db, appointment.associate_id)
-    text = f"Booked a video consultation with {who} for {_when(db, appointment)}"
-    do_note_in_thread(db, appointment.brand_id, appointment.shopper_id, text)
+    params = {"name": _associate(db, appointment.associate_id), "when": _when(db, appointment)}
+    msgid = N_("Booked a video consultation with %(name)s for %(when)s")
+    do_note_in_thread(db, appointment.brand_id, appointment.shopper_id, msgid, params)
 
 
 def note_moved(db: Session, appointment: Appointment) -> None:
-    text = f"Moved the video consultation to {_when(db, appointment)}"
-    do_note_in_thread(db, appointment.brand_id, appointment.shopper_id, text)
+    msgid = N_("Moved the video consultation to %(when)s")
+    params = {"when": _when(db, appointment)}
+    do_note_in_thread(db, appointment.brand_id, appointment.shopper_id, msgid, params)
 
 
 def note_cancelled(db: Session, appointment: Appointment, *, by: str) -> None:
+    params: dict[str, Any] = {"when": _when(db, appointment)}
     if by == "associate":
-        who = _associate(db, appointment.associate_id)
-        text = f"{who} cancelled the video consultation of {_when(db, appointment)}"
+        params["name"] = _associate(db, appointment.associate_id)
+        msgid = N_("%(name)s cancelled the video consultation of %(when)s")
     else:
-        text = f"Cancelled the video consultation of {_when(db, appointment)}"
-    do_note_in_thread(db, appointment.brand_id, appointment.shopper_id, text)
+        msgid = N_("Cancelled the video consultation of %(when)s")
+    do_note_in_thread(db, appointment.brand_id, appointment.shopper_id, msgid, params)
 
 
 # --- the light moments: only into a thread that exists ---------------------------------------
@@ -94,7 +103,7 @@ def note_cancelled(db: Session, appointment: Appointment, *, by: str) -> None:
 
 def note_show_watched(db: Session, brand_id: int, shopper_id: int, *, show_title: str) -> bool:
     """Once per show and thread ("Watched the show “Silk, live”")."""
-    text = f"Watched the show “{show_title}”"
+    msgid, params = N_("Watched the show “%(title)s”"), {"title": show_title}
     thread = thread_of(db, brand_id, shopper_id)
     if thread is None:
         return False
@@ -102,12 +111,12 @@ def note_show_watched(db: Session, brand_id: int, shopper_id: int, *, show_title
         select(ThreadMessage.id).where(
             ThreadMessage.thread_id == thread.id,
             ThreadMessage.kind == ThreadMessageKind.SYSTEM,
-            ThreadMessage.body == text,
+            ThreadMessage.body == english(msgid, params),
         )
     ).first()
     if seen is not None:
         return False
-    do_post_system(db, thread, text)
+    do_post_system(db, thread, msgid, params)
     return True
 
 
@@ -122,12 +131,15 @@ def note_added_to_bag(
     by_staff: str | None = None,
 ) -> bool:
     what = f"{quantity} × {product_name}" + (f" ({size})" if size else "")
-    text = f"{by_staff} added {what} to the bag" if by_staff else f"Added {what} to the bag"
-    return _note_if_thread(db, brand_id, shopper_id, text)
+    if by_staff:
+        msgid, params = N_("%(name)s added %(what)s to the bag"), {"name": by_staff, "what": what}
+    else:
+        msgid, params = N_("Added %(what)s to the bag"), {"what": what}
+    return _note_if_thread(db, brand_id, shopper_id, msgid, params)
 
 
 def note_signed_in(
     db: Session, brand_id: int, shopper_id: int, *, now: datetime | None = None
 ) -> bool:
-    text = "Signed in on another device (e-mail link)"
-    return _note_if_thread(db, brand_id, shopper_id, text, now)
+    msgid = N_("Signed in on another device (e-mail link)")
+    return _note_if_thread(db, brand_id, shopper_id, msgid, now=now)

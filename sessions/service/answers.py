@@ -29,6 +29,7 @@ from babel.lists import format_list
 from babel.numbers import format_currency, get_currency_precision
 from sqlmodel import Session, col, select
 
+from sessions.brand_texts import localised
 from sessions.catalogue import variants_of
 from sessions.clock import as_utc
 from sessions.models import (
@@ -854,7 +855,8 @@ def automatic_answer(
     parts += [answer(ctx) for topic, answer in CALENDAR_TOPICS if topic in topics]
     parts = [p for p in parts if p.lines]
     if not parts:
-        parts = [Part([ctx.say("unknown"), brand.offline_message.strip()], [], knows=False)]
+        offline = localised(db, "brand", brand, "offline_message", LOCALES[lang])
+        parts = [Part([ctx.say("unknown"), offline.strip()], [], knows=False)]
     lines = [ctx.say("header")] + [line for p in parts for line in p.lines if line]
     lines.append(ctx.say("footer"))
     return AutomaticAnswer(

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, delete, select
 from sessions.accounts import normalise_email
 from sessions.catalogue import check_timezone, new_room_name
 from sessions.clock import MAX_YEAR, MIN_YEAR, as_utc, on_the_calendar, utcnow
-from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sessions.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
     Appointment,
@@ -102,13 +102,42 @@ def _candidates(
     return pairs
 
 
+def matching_associates(
+    db: Session,
+    brand_id: int,
+    *,
+    store_id: int | None = None,
+    associate_id: int | None = None,
+    language: str | None = None,
+    speciality: str | None = None,
+) -> list[AssociateProfile]:
+    """The associates a shopper's filters leave, each once (the booking page shows them)."""
+    pairs = _candidates(
+        db,
+        brand_id,
+        store_id=store_id,
+        associate_id=associate_id,
+        language=language,
+        speciality=speciality,
+    )
+    seen: dict[int, AssociateProfile] = {}
+    for profile, _store in pairs:
+        assert profile.id is not None
+        seen.setdefault(profile.id, profile)
+    return sorted(seen.values(), key=lambda p: p.display_name)
+
+
 def _codes(text: str) -> set[str]:
     return {part.strip().lower() for part in text.split(",") if part.strip()}
 
 
 def _check_when(value: datetime, field: str) -> datetime:
     if not on_the_calendar(value):
-        raise InvalidInput(f"Choose a date between {MIN_YEAR} and {MAX_YEAR}.", field=field)
+        raise InvalidInput(
+            N_("Choose a date between %(low)s and %(high)s."),
+            params={"low": MIN_YEAR, "high": MAX_YEAR},
+            field=field,
+        )
     return value
 
 
@@ -130,7 +159,9 @@ def find_slots(
     if end <= start:
         raise InvalidInput("The end of the range must come after its start.", field="end")
     if end - start > timedelta(days=MAX_RANGE_DAYS):
-        raise InvalidInput(f"Ask for at most {MAX_RANGE_DAYS} days at once.", field="end")
+        raise InvalidInput(
+            N_("Ask for at most %(n)s days at once."), params={"n": MAX_RANGE_DAYS}, field="end"
+        )
     now = now or utcnow()
     options: list[SlotOption] = []
     pairs = _candidates(
@@ -213,12 +244,12 @@ def _commit_or_conflict(db: Session) -> None:
 CONFIRMATIONS_PER_ADDRESS = RateLimiter(
     "mail:confirm:address",
     "5 per hour",
-    "Several bookings were just made for this e-mail address; try again in {wait} seconds.",
+    N_("Several bookings were just made for this e-mail address; try again in %(wait)s seconds."),
 )
 CONFIRMATIONS_PER_CLIENT = RateLimiter(
     "mail:confirm:client",
     "20 per hour",
-    "Too many bookings from your connection; try again in {wait} seconds.",
+    N_("Too many bookings from your connection; try again in %(wait)s seconds."),
 )
 
 

@@ -20,7 +20,7 @@ from sessions.access import (
 )
 from sessions.analytics import events as analytics_events
 from sessions.clock import utcnow
-from sessions.errors import NotFound
+from sessions.errors import N_, NotFound
 from sessions.models import (
     AnalyticsEvent,
     Appointment,
@@ -59,7 +59,7 @@ def product_card(db: Session, actor: Actor, product_id: int) -> dict[str, Any]:
     shown only to its brand's staff."""
     product = db.get(Product, product_id)
     if product is None or not can_see_product(actor, product):
-        raise NotFound(f"No product with id {product_id}.")
+        raise NotFound(N_("No product with id %(id)s."), params={"id": product_id})
     brand = db.get(Brand, product.brand_id)
     assert brand is not None
     card = live.product_card(db, product, brand)

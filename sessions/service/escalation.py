@@ -33,8 +33,9 @@ from sessions.access import (
     access_video_cancel,
 )
 from sessions.clock import utcnow
-from sessions.errors import Conflict
+from sessions.errors import N_, Conflict
 from sessions.events import publish
+from sessions.i18n import GUEST, Phrase
 from sessions.models import (
     AssociateProfile,
     LiveSession,
@@ -56,7 +57,7 @@ from sessions.service.threads import do_post_system
 REQUEST_SECONDS = 300
 # Asking and cancelling in a loop would fill the thread with notes.
 video_limiter = RateLimiter(
-    "video-request", "6 per 5 minutes", "You have asked for video often; wait {wait} s."
+    "video-request", "6 per 5 minutes", N_("You have asked for video often; wait %(wait)s s.")
 )
 
 
@@ -67,7 +68,7 @@ def _names(db: Session, request: VideoRequest) -> tuple[str, str]:
     shopper = db.get(Shopper, request.shopper_id)
     profile = db.get(AssociateProfile, request.associate_id)
     return (
-        shopper.name if shopper and shopper.name else "Guest",
+        shopper.name if shopper and shopper.name else GUEST,
         profile.display_name if profile else "Your associate",
     )
 
@@ -159,8 +160,10 @@ def _publish(db: Session, request: VideoRequest) -> None:
     publish("video_request", None, f"associate:{request.associate_id}", request=out)
 
 
-def _note(db: Session, thread: Thread, text: str, now: datetime) -> None:
-    do_post_system(db, thread, text, now=now)
+def _note(db: Session, thread: Thread, msgid: str, now: datetime, name: str = "") -> None:
+    # A nameless shopper is "Guest" in each reader's own language.
+    who = Phrase(GUEST) if name == GUEST else name
+    do_post_system(db, thread, msgid, {"name": who} if name else None, now=now)
 
 
 def do_request_video(
@@ -196,9 +199,11 @@ def do_request_video(
     db.refresh(request)
     shopper_name, associate_name = _names(db, request)
     if side is VideoSide.SHOPPER:
-        _note(db, thread, f"{shopper_name} asked to be shown on camera", now)
+        _note(db, thread, N_("%(name)s asked to be shown on camera"), now, shopper_name)
     else:
-        _note(db, thread, f"{associate_name} offered to try it on for you on camera", now)
+        _note(
+            db, thread, N_("%(name)s offered to try it on for you on camera"), now, associate_name
+        )
     _publish(db, request)
     return request
 
@@ -216,7 +221,11 @@ def _answer(db: Session, request: VideoRequest, status: VideoRequestStatus, now:
     db.commit()
     db.refresh(request)
     if result.rowcount != 1:
-        raise Conflict(f"This video request was already {request.status.value}.", code="answered")
+        raise Conflict(
+            N_("This video request was already %(value)s."),
+            params={"value": request.status.value},
+            code="answered",
+        )
 
 
 def _the_open_request(db: Session, thread: Thread, now: datetime) -> VideoRequest:
@@ -269,9 +278,9 @@ def do_decline_video(
     _answer(db, request, VideoRequestStatus.DECLINED, now)
     shopper_name, associate_name = _names(db, request)
     if side == VideoSide.STAFF.value:
-        _note(db, thread, f"{associate_name} cannot go on camera right now", now)
+        _note(db, thread, N_("%(name)s cannot go on camera right now"), now, associate_name)
     else:
-        _note(db, thread, f"{shopper_name} would rather not go on video now", now)
+        _note(db, thread, N_("%(name)s would rather not go on video now"), now, shopper_name)
     _publish(db, request)
     return request
 
@@ -285,7 +294,7 @@ def do_cancel_video(
     request = _the_open_request(db, thread, now)
     access_video_cancel(actor, thread, request.asked_by.value)
     _answer(db, request, VideoRequestStatus.CANCELLED, now)
-    _note(db, thread, "The video request was withdrawn", now)
+    _note(db, thread, N_("The video request was withdrawn"), now)
     _publish(db, request)
     return request
 

@@ -12,7 +12,7 @@ from datetime import date, time
 
 from sqlmodel import Session, col, delete, select
 
-from sessions.errors import InvalidInput, NotFound
+from sessions.errors import N_, InvalidInput, NotFound
 from sessions.models import (
     AssociateProfile,
     AssociateStatus,
@@ -165,9 +165,11 @@ def profile_and_store(
     profile = db.get(AssociateProfile, associate_id)
     store = db.get(Store, store_id)
     if profile is None or profile.brand_id != brand_id:
-        raise NotFound(f"No associate with id {associate_id} at this brand.")
+        raise NotFound(
+            N_("No associate with id %(id)s at this brand."), params={"id": associate_id}
+        )
     if store is None or store.brand_id != brand_id:
-        raise NotFound(f"No store with id {store_id} at this brand.")
+        raise NotFound(N_("No store with id %(id)s at this brand."), params={"id": store_id})
     link = db.exec(
         select(AssociateStore).where(
             AssociateStore.associate_id == associate_id, AssociateStore.store_id == store_id

@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 from sessions.accounts import normalise_email
 from sessions.clock import as_utc, utcnow
-from sessions.errors import Conflict, InvalidInput, ServiceUnavailable
+from sessions.errors import N_, Conflict, InvalidInput, ServiceUnavailable
 from sessions.events import publish
 from sessions.mail import Mailer, answer_message
 from sessions.models import AssociateProfile, Brand, OfflineMessage
@@ -98,8 +98,16 @@ def do_answer_message(
 def _already_answered(db: Session, message: OfflineMessage) -> Conflict:
     who = db.get(AssociateProfile, message.answered_by) if message.answered_by else None
     when = as_utc(message.answered_at).strftime("%d %b %H:%M UTC") if message.answered_at else ""
-    by = f" by {who.display_name}" if who else ""
+    if who is None:
+        return Conflict(
+            N_("This message was already answered (%(when)s); the shopper has that answer."),
+            params={"when": when},
+            code="already_answered",
+        )
     return Conflict(
-        f"This message was already answered{by} ({when}); the shopper has that answer.",
+        N_(
+            "This message was already answered by %(name)s (%(when)s); the shopper has that answer."
+        ),
+        params={"name": who.display_name, "when": when},
         code="already_answered",
     )

@@ -20,9 +20,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from sessions.analytics.events import status_event
+from sessions.brand_texts import localised
 from sessions.catalogue import new_room_name
 from sessions.clock import as_utc, utcnow
-from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sessions.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
     AssociateProfile,
@@ -97,10 +98,14 @@ def eligible(
 # --- offline answer -----------------------------------------------------------
 
 
-def offline_answer(db: Session, brand: Brand, now: datetime) -> OfflineAnswer:
+def offline_answer(
+    db: Session, brand: Brand, now: datetime, language: str | None = None
+) -> OfflineAnswer:
+    """The brand's offline message in the shopper's language (else its default's)."""
     assert brand.id is not None
     return OfflineAnswer(
-        message=brand.offline_message, next_opening=next_opening(db, brand.id, now)
+        message=localised(db, "brand", brand, "offline_message", language),
+        next_opening=next_opening(db, brand.id, now),
     )
 
 
@@ -125,7 +130,7 @@ def do_enqueue(
     if store_id is not None:
         store = db.get(Store, store_id)
         if store is None or store.brand_id != brand.id:
-            raise NotFound(f"No store with id {store_id} at this brand.")
+            raise NotFound(N_("No store with id %(id)s at this brand."), params={"id": store_id})
     existing = db.exec(
         select(QueueRequest).where(
             QueueRequest.brand_id == brand.id,
@@ -139,7 +144,7 @@ def do_enqueue(
         brand_id=brand.id, shopper_id=shopper_id, mode=mode, language=language, store_id=store_id
     )
     if not routing.anyone_for(db, need_of(probe), now):
-        return offline_answer(db, brand, now)
+        return offline_answer(db, brand, now, language)
     probe.created_at = now
     db.add(probe)
     db.commit()
@@ -359,8 +364,12 @@ def _offered_to(request: QueueRequest, associate_id: int) -> None:
 
 def _too_late(accept_seconds: int) -> Conflict:
     return Conflict(
-        f"Too late: you had {accept_seconds} seconds to accept, and this shopper has "
-        "passed to a colleague. The next request will come to you.",
+        N_(
+            "Too late: you had %(accept_seconds)s seconds to accept, and this "
+            "shopper has passed to a colleague. The next request will come to "
+            "you."
+        ),
+        params={"accept_seconds": accept_seconds},
         code="offer_passed",
     )
 

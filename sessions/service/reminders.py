@@ -5,7 +5,8 @@ claims it with ``UPDATE ... SET claimed_at WHERE claimed_at IS NULL``: only one
 process's update matches, so two web nodes, a CLI loop and a restart never
 send one twice. A send that fails releases its claim, so none is lost; a
 claim left by a process that died mid-send is taken back after
-STALE_CLAIM; the Message-ID is derived from the row, so a mail client shows
+STALE_CLAIM (the claiming is sessions/outbox.py's, shared by every such
+e-mail); the Message-ID is derived from the row, so a mail client shows
 that rare resend as one message.
 
 Run it in the web node (a background task) and/or as ``python -m
@@ -19,13 +20,13 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from sessions import outbox
 from sessions.clock import as_utc, utcnow
 from sessions.mail import (
     Invitation,
@@ -50,7 +51,6 @@ from sessions.models import (
 from sessions.service import appointments, waitlist
 
 log = logging.getLogger(__name__)
-STALE_CLAIM = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 
 
@@ -100,6 +100,7 @@ def invitation(db: Session, appointment: Appointment, links: Links) -> Invitatio
         manage_url=links.manage_url(appointment),
         # A later sequence makes calendars replace the event after a move.
         sequence=int(appointment.starts_at.timestamp()) // 60 % 100000,
+        language=appointment.language,
     )
 
 
@@ -148,71 +149,31 @@ def _hold_message(
     )
 
 
-def _claim(engine: Engine, reminder_id: int, now: datetime) -> bool:
-    with Session(engine) as db:
-        result = db.exec(
-            update(Reminder)
-            .where(
-                col(Reminder.id) == reminder_id,
-                col(Reminder.sent_at).is_(None),
-                or_(
-                    col(Reminder.claimed_at).is_(None),
-                    col(Reminder.claimed_at) < now - STALE_CLAIM,
-                ),
-            )
-            .values(claimed_at=now, attempts=Reminder.attempts + 1)
-        )
-        db.commit()
-        return bool(result.rowcount == 1)
-
-
-def _finish(engine: Engine, reminder_id: int, *, sent: bool, now: datetime) -> None:
-    values = {"sent_at": now} if sent else {"claimed_at": None}
-    with Session(engine) as db:
-        db.exec(update(Reminder).where(col(Reminder.id) == reminder_id).values(**values))
-        db.commit()
-
-
 def deliver(engine: Engine, mailer: Mailer, reminder_id: int, now: datetime, links: Links) -> bool:
-    """Claim, compose and send one reminder. True if this call sent it."""
-    if not _claim(engine, reminder_id, now):
-        return False
-    try:
-        with Session(engine, expire_on_commit=False) as db:
-            reminder = db.get(Reminder, reminder_id)
-            message = compose(db, reminder, links) if reminder else None
-        if message is None:
-            _finish(engine, reminder_id, sent=True, now=now)  # nothing to send: done
-            return False
-        # Derived from the row: a resend after a crash shows up as the same message.
-        del message["Message-ID"]
-        message["Message-ID"] = f"<reminder-{reminder_id}@vitrine.local>"
-        mailer.send(message)
-    except Exception:
-        log.exception("reminder %s could not be sent; it will be retried", reminder_id)
-        _finish(engine, reminder_id, sent=False, now=now)
-        return False
-    _finish(engine, reminder_id, sent=True, now=now)
-    return True
+    """Claim, compose and send one reminder (sessions/outbox.py). True if this call sent it."""
+    return outbox.deliver(
+        engine,
+        mailer,
+        Reminder,
+        reminder_id,
+        now,
+        lambda db, reminder: compose(db, reminder, links),  # None: nothing to send, done
+        lambda reminder: f"<reminder-{reminder.id}@vitrine.local>",
+        "reminder",
+        logger=log,
+    )
 
 
 def due_ids(engine: Engine, now: datetime, limit: int = 100) -> list[int]:
-    with Session(engine) as db:
-        rows = db.exec(
-            select(Reminder.id)
-            .where(
-                col(Reminder.due_at) <= now,
-                col(Reminder.sent_at).is_(None),
-                col(Reminder.attempts) < MAX_ATTEMPTS,
-                or_(
-                    col(Reminder.claimed_at).is_(None),
-                    col(Reminder.claimed_at) < now - STALE_CLAIM,
-                ),
-            )
-            .order_by(col(Reminder.due_at))
-            .limit(limit)
-        ).all()
-    return [r for r in rows if r is not None]
+    return outbox.due_ids(
+        engine,
+        Reminder,
+        now,
+        col(Reminder.due_at) <= now,
+        order_by=col(Reminder.due_at),
+        max_attempts=MAX_ATTEMPTS,
+        limit=limit,
+    )
 
 
 def run_due_reminders(

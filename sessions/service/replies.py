@@ -33,7 +33,7 @@ from sessions.access import (
     can_use_reply,
 )
 from sessions.clock import utcnow
-from sessions.errors import Conflict, InvalidInput, NotFound
+from sessions.errors import N_, Conflict, InvalidInput, NotFound
 from sessions.models import (
     Appointment,
     AppointmentStatus,
@@ -83,12 +83,15 @@ def check_template(body: object) -> str:
         raise InvalidInput("Write the reply.", field="body")
     text = body.strip()
     if len(text) > MAX_BODY:
-        raise InvalidInput(f"Keep a reply under {MAX_BODY} characters.", field="body")
+        raise InvalidInput(
+            N_("Keep a reply under %(n)s characters."), params={"n": MAX_BODY}, field="body"
+        )
     unknown = [name for name in placeholders_in(text) if name not in PLACEHOLDERS]
     if unknown:
         known = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
         raise InvalidInput(
-            f"{{{unknown[0]}}} is not a placeholder. Use {known}.",
+            N_("{%(unknown)s} is not a placeholder. Use %(known)s."),
+            params={"unknown": unknown[0], "known": known},
             field="body",
             unknown=unknown,
         )
@@ -100,7 +103,9 @@ def check_title(title: object) -> str:
         raise InvalidInput("Give the reply a short title.", field="title")
     text = " ".join(title.split())
     if len(text) > MAX_TITLE:
-        raise InvalidInput(f"Keep the title under {MAX_TITLE} characters.", field="title")
+        raise InvalidInput(
+            N_("Keep the title under %(n)s characters."), params={"n": MAX_TITLE}, field="title"
+        )
     return text
 
 
@@ -127,7 +132,7 @@ def reply_out(reply: SavedReply) -> dict[str, Any]:
 def reply_or_404(db: Session, reply_id: int) -> SavedReply:
     reply = db.get(SavedReply, reply_id)
     if reply is None:
-        raise NotFound(f"No saved reply with id {reply_id}.")
+        raise NotFound(N_("No saved reply with id %(id)s."), params={"id": reply_id})
     return reply
 
 
@@ -177,7 +182,10 @@ def _check_room(db: Session, brand_id: int, associate_id: int | None) -> None:
         )
     ).one()
     if int(count) >= MAX_REPLIES:
-        raise Conflict(f"There are {MAX_REPLIES} saved replies already: remove one first.")
+        raise Conflict(
+            N_("There are %(n)s saved replies already: remove one first."),
+            params={"n": MAX_REPLIES},
+        )
 
 
 def do_create_reply(
@@ -365,8 +373,11 @@ def fill(template: str, context: Context) -> str:
     if missing:
         reasons = "; ".join(f"{{{n}}}: {context.why.get(n) or 'no value'}" for n in missing)
         raise PlaceholderMissing(
-            f"This reply cannot be filled here ({reasons}). "
-            "Write it yourself, or choose another reply.",
+            N_(
+                "This reply cannot be filled here (%(reasons)s). "
+                "Write it yourself, or choose another reply."
+            ),
+            params={"reasons": reasons},
             field="body",
             missing=missing,
         )
@@ -378,7 +389,11 @@ def fill(template: str, context: Context) -> str:
         if value:
             text = text.replace(f"{{{name}}}", value)
     if len(text) > MAX_BODY:
-        raise InvalidInput(f"Filled in, this reply passes {MAX_BODY} characters.", field="body")
+        raise InvalidInput(
+            N_("Filled in, this reply passes %(n)s characters."),
+            params={"n": MAX_BODY},
+            field="body",
+        )
     return text
 
 
@@ -386,7 +401,7 @@ def fill_reply(db: Session, actor: Actor, thread: Thread, reply: SavedReply) -> 
     """One reply filled for this thread (PlaceholderMissing when it cannot be)."""
     access_use_reply(actor, reply)
     if reply.brand_id != thread.brand_id:
-        raise NotFound(f"No saved reply with id {reply.id} at this brand.")
+        raise NotFound(N_("No saved reply with id %(id)s at this brand."), params={"id": reply.id})
     return fill(reply.body, context_of(db, actor, thread))
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from sessions import live as live_actions
 from sessions.access import Actor, access_host
 from sessions.clock import utcnow
-from sessions.errors import Conflict, InvalidInput, NotFound
+from sessions.errors import N_, Conflict, InvalidInput, NotFound
 from sessions.events import publish
 from sessions.models import (
     AssociateProfile,
@@ -27,6 +27,7 @@ from sessions.models import (
     SessionKind,
     SessionStatus,
 )
+from sessions.privacy.consent import check_snapshot_allowed
 from sessions.service import activity
 from sessions.service.queue import do_route
 from sessions.service.routing import can_take
@@ -34,11 +35,19 @@ from sessions.service.threads import do_note_in_thread, do_picture_in_thread, ro
 
 
 def do_send_snapshot(
-    db: Session, actor: Actor, live: LiveSession, attachment_path: str, caption: str = ""
+    db: Session,
+    actor: Actor,
+    live: LiveSession,
+    attachment_path: str,
+    caption: str = "",
+    colour_report: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Send a try-on snapshot; ``colour_report`` when it was corrected against the
+    reference card (sessions/colour/report.py), shown with the picture."""
     access_host(actor, live)
     if live.status is SessionStatus.ENDED:
         raise Conflict("This session has ended.", code="ended")
+    check_snapshot_allowed(db, live)  # a consultation's picture is kept only with a yes
     assert live.id is not None
     msg = ChatMessage(
         live_session_id=live.id,
@@ -47,6 +56,7 @@ def do_send_snapshot(
         author_name=actor.name[:120],
         body=caption.strip()[:500] or "A picture for you",
         attachment_path=attachment_path,
+        colour_report=colour_report,
     )
     db.add(msg)
     db.commit()
@@ -71,6 +81,7 @@ def _snapshot_into_thread(db: Session, actor: Actor, live: LiveSession, msg: Cha
         user_id=actor.user_id,
         attachment_url=f"/snapshots/{live.id}/{name}",
         caption=msg.body,
+        colour_report=msg.colour_report,  # its figures too: the thread keeps what was shown
     )
 
 
@@ -124,7 +135,10 @@ def do_transfer(
     if live.status is SessionStatus.ENDED:
         raise Conflict("This consultation has ended.")
     if not can_take(db, colleague, now):
-        raise Conflict(f"{colleague.display_name} is away or has no free place right now.")
+        raise Conflict(
+            N_("%(name)s is away or has no free place right now."),
+            params={"name": colleague.display_name},
+        )
     previous = live.associate_id
     live.associate_id = to_associate_id
     db.add(live)
@@ -148,7 +162,8 @@ def do_transfer(
             db,
             live.brand_id,
             live.shopper_id,
-            f"Consultation handed to {colleague.display_name}",
+            N_("Consultation handed to %(name)s"),
+            {"name": colleague.display_name},
             now=now,
         )
     return live

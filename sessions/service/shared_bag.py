@@ -17,6 +17,7 @@ from sessions import bags
 from sessions.access import Actor, access_shared_bag
 from sessions.errors import InvalidInput, NotFound
 from sessions.events import publish
+from sessions.i18n import N_
 from sessions.models import Bag, BagLine, BagStatus, Brand, Product, Thread, Variant
 
 
@@ -58,7 +59,7 @@ def _own_line(db: Session, thread: Thread, line_id: int) -> tuple[BagLine, Bag]:
         or bag.brand_id != thread.brand_id
         or bag.status is not BagStatus.OPEN
     ):
-        raise NotFound(f"No line {line_id} in this bag.")
+        raise NotFound(N_("No line %(id)s in this bag."), params={"id": line_id})
     return line, bag
 
 
@@ -71,7 +72,7 @@ def do_add(
         variant = db.get(Variant, variant_id)
         product = db.get(Product, variant.product_id) if variant is not None else None
         if product is None or product.brand_id != thread.brand_id:
-            raise InvalidInput("This piece is not sold by this brand.", field="variant_id")
+            raise InvalidInput(N_("This piece is not sold by this brand."), field="variant_id")
     bags.do_add_to_bag(
         db, actor, variant_id=variant_id, quantity=quantity, for_shopper=thread.shopper_id
     )

@@ -16,35 +16,37 @@ appointment e-mails: a conditional ``UPDATE`` claims it, so it goes once).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Literal
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from sessions import outbox
 from sessions.access import Actor, access_signin_link
 from sessions.accounts import normalise_email
 from sessions.clock import utcnow
 from sessions.errors import Conflict, NotFound
+from sessions.i18n import N_
 from sessions.mail import Mailer, signin_message
-from sessions.models import Brand, Shopper, SignInLink
+from sessions.models import Brand, Shopper, SignInLink, Thread
 from sessions.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 _SALT = "vitrine.signin"
-STALE_CLAIM = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 # Per address typed: the owner's inbox is not flooded; per client: no one mails the world.
 per_email = RateLimiter(
-    "signin-email", "3 per 15 minutes", "A link was sent to this address just now; wait {wait} s."
+    "signin-email",
+    "3 per 15 minutes",
+    N_("A link was sent to this address just now; wait %(wait)s s."),
 )
 per_client = RateLimiter(
-    "signin-client", "10 per hour", "Too many sign-in links asked from here; wait {wait} s."
+    "signin-client", "10 per hour", N_("Too many sign-in links asked from here; wait %(wait)s s.")
 )
 
 State = Literal["ready", "used", "expired"]
@@ -68,11 +70,13 @@ def link_from_token(db: Session, secret: str, token: str) -> SignInLink:
     try:
         data = URLSafeSerializer(secret, salt=_SALT).loads(token)
     except BadSignature:
-        raise NotFound("This sign-in link is not valid. Use the link from your e-mail.") from None
+        raise NotFound(
+            N_("This sign-in link is not valid. Use the link from your e-mail.")
+        ) from None
     link_id = data.get("l") if isinstance(data, dict) else None
     link = db.get(SignInLink, link_id) if isinstance(link_id, int) else None
     if link is None:
-        raise NotFound("This sign-in link is not valid. Use the link from your e-mail.")
+        raise NotFound(N_("This sign-in link is not valid. Use the link from your e-mail."))
     return link
 
 
@@ -144,12 +148,12 @@ def do_use_link(
         db.rollback()
         db.refresh(link)
         if state_of(link, now) == "used":
-            raise Conflict("This sign-in link has already been used.", code="link_used")
-        raise Conflict("This sign-in link has expired.", code="link_expired")
+            raise Conflict(N_("This sign-in link has already been used."), code="link_used")
+        raise Conflict(N_("This sign-in link has expired."), code="link_expired")
     shopper = db.get(Shopper, link.shopper_id)
     if shopper is None:
         db.rollback()
-        raise NotFound("This sign-in link is not valid any more.")
+        raise NotFound(N_("This sign-in link is not valid any more."))
     shopper.email = link.email
     shopper.email_verified_at = now
     shopper.expires_at = max(shopper.expires_at, now + timedelta(days=30))
@@ -172,76 +176,44 @@ def compose(db: Session, link: SignInLink, public_url: str, secret: str) -> Emai
         return None
     url = public_url.rstrip("/") + link_path(secret, link)
     return signin_message(
-        brand_name=brand.name, email=link.email, url=url, minutes=brand.signin_link_minutes
+        brand_name=brand.name,
+        email=link.email,
+        url=url,
+        minutes=brand.signin_link_minutes,
+        language=_language_of(db, link),
     )
 
 
-def _claim(engine: Engine, link_id: int, now: datetime) -> bool:
-    with Session(engine) as db:
-        result = db.exec(
-            update(SignInLink)
-            .where(
-                col(SignInLink.id) == link_id,
-                col(SignInLink.sent_at).is_(None),
-                or_(
-                    col(SignInLink.claimed_at).is_(None),
-                    col(SignInLink.claimed_at) < now - STALE_CLAIM,
-                ),
-            )
-            .values(claimed_at=now, attempts=SignInLink.attempts + 1)
-        )
-        db.commit()
-        return bool(result.rowcount == 1)
-
-
-def _finish(engine: Engine, link_id: int, *, sent: bool, now: datetime) -> None:
-    values = {"sent_at": now} if sent else {"claimed_at": None}
-    with Session(engine) as db:
-        db.exec(update(SignInLink).where(col(SignInLink.id) == link_id).values(**values))
-        db.commit()
+def _language_of(db: Session, link: SignInLink) -> str:
+    """The shopper's chosen language, else their conversation's with the brand."""
+    shopper = db.get(Shopper, link.shopper_id) if link.shopper_id else None
+    if shopper is not None and shopper.language:
+        return shopper.language
+    thread = db.exec(
+        select(Thread).where(Thread.brand_id == link.brand_id, Thread.shopper_id == link.shopper_id)
+    ).first()
+    return thread.language if thread is not None else "en"
 
 
 def deliver(
     engine: Engine, mailer: Mailer, link_id: int, now: datetime, public_url: str, secret: str
 ) -> bool:
-    """Claim, compose and send one link. True if this call sent it."""
-    if not _claim(engine, link_id, now):
-        return False
-    try:
-        with Session(engine, expire_on_commit=False) as db:
-            link = db.get(SignInLink, link_id)
-            message = compose(db, link, public_url, secret) if link else None
-        if message is None:
-            _finish(engine, link_id, sent=True, now=now)
-            return False
-        del message["Message-ID"]
-        message["Message-ID"] = f"<signin-{link_id}@vitrine.local>"
-        mailer.send(message)
-    except Exception:
-        log.exception("sign-in link %s could not be sent; it will be retried", link_id)
-        _finish(engine, link_id, sent=False, now=now)
-        return False
-    _finish(engine, link_id, sent=True, now=now)
-    return True
+    """Claim, compose and send one link (sessions/outbox.py). True if this call sent it."""
+    return outbox.deliver(
+        engine,
+        mailer,
+        SignInLink,
+        link_id,
+        now,
+        lambda db, link: compose(db, link, public_url, secret),  # None: used or expired, done
+        lambda link: f"<signin-{link.id}@vitrine.local>",
+        "sign-in link",
+        logger=log,
+    )
 
 
 def due_ids(engine: Engine, now: datetime, limit: int = 100) -> list[int]:
-    with Session(engine) as db:
-        rows: Iterable[int | None] = db.exec(
-            select(SignInLink.id)
-            .where(
-                col(SignInLink.sent_at).is_(None),
-                col(SignInLink.expires_at) > now,
-                col(SignInLink.attempts) < MAX_ATTEMPTS,
-                or_(
-                    col(SignInLink.claimed_at).is_(None),
-                    col(SignInLink.claimed_at) < now - STALE_CLAIM,
-                ),
-            )
-            .order_by(col(SignInLink.id))
-            .limit(limit)
-        ).all()
-    return [r for r in rows if r is not None]
+    return outbox.link_ids(engine, SignInLink, now, max_attempts=MAX_ATTEMPTS, limit=limit)
 
 
 def run_due(

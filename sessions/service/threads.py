@@ -12,6 +12,7 @@ thread marked as automatic, and the thread waits for the first associate back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,8 +28,9 @@ from sessions.access import (
     access_thread_staff,
 )
 from sessions.clock import utcnow
-from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sessions.errors import N_, Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
+from sessions.i18n import english, guest_name, language_or_default, pack, written_in
 from sessions.models import (
     AssociateProfile,
     AssociateStore,
@@ -42,6 +44,7 @@ from sessions.models import (
     ThreadMessageKind,
     ThreadSide,
     ThreadStatus,
+    User,
 )
 from sessions.ratelimit import RateLimiter
 from sessions.service import answers, routing
@@ -51,7 +54,7 @@ MAX_BODY = 2000
 HISTORY_LIMIT = 200
 # Per shopper and thread: a person typing fast is fine, a script is not.
 thread_limiter = RateLimiter(
-    "thread", "20 per 30 seconds", "You are sending messages very fast; wait {wait} s."
+    "thread", "20 per 30 seconds", N_("You are sending messages very fast; wait %(wait)s s.")
 )
 
 
@@ -69,7 +72,7 @@ class Asked:
 def thread_or_404(db: Session, thread_id: int) -> Thread:
     thread = db.get(Thread, thread_id)
     if thread is None:
-        raise NotFound(f"No thread with id {thread_id}.")
+        raise NotFound(N_("No thread with id %(id)s."), params={"id": thread_id})
     return thread
 
 
@@ -79,33 +82,39 @@ def thread_of(db: Session, brand_id: int, shopper_id: int) -> Thread | None:
     ).first()
 
 
-def message_out(message: ThreadMessage) -> dict[str, Any]:
+def message_out(message: ThreadMessage, lang: str | None = None) -> dict[str, Any]:
+    """One message as a reader gets it; a system note in ``lang``, the reader's language
+    (None: its English text, as stored)."""
+    body = written_in(message.note, lang) if message.note and lang else message.body
     return {
         "id": message.id,
         "thread_id": message.thread_id,
         "kind": message.kind.value,
         "side": message.side.value,
         "author": message.author_name,
-        "body": message.body,
+        "body": body,
         "product_id": message.product_id,
         "attachment_url": message.attachment_url,
         "show_id": message.show_id,
         "context": message.context,
         "client_id": message.client_id,
+        "colour": message.colour_report,  # a corrected snapshot's figures, else None
         "at": message.created_at.isoformat(),
     }
 
 
-def history(db: Session, thread: Thread, after_id: int = 0) -> list[dict[str, Any]]:
+def history(
+    db: Session, thread: Thread, after_id: int = 0, lang: str | None = None
+) -> list[dict[str, Any]]:
     """The thread's messages after `after_id`, oldest first (a reconnect asks for what it
-    missed)."""
+    missed), its notes in the reader's language ``lang``."""
     rows = db.exec(
         select(ThreadMessage)
         .where(ThreadMessage.thread_id == thread.id, col(ThreadMessage.id) > after_id)
         .order_by(col(ThreadMessage.id))
         .limit(HISTORY_LIMIT)
     ).all()
-    return [message_out(m) for m in rows]
+    return [message_out(m, lang) for m in rows]
 
 
 def associate_card(db: Session, associate_id: int | None) -> dict[str, Any] | None:
@@ -161,9 +170,12 @@ def place_in_line(db: Session, thread: Thread) -> tuple[int, int] | None:
     return position, (needing - free) * HANDLE_SECONDS // capacity
 
 
-def thread_out(db: Session, thread: Thread, *, with_place: bool = True) -> dict[str, Any]:
+def thread_out(
+    db: Session, thread: Thread, *, with_place: bool = True, lang: str | None = None
+) -> dict[str, Any]:
     """A thread's state for either side (no messages: see `history`). `with_place`: its
-    place in line and wait (a few queries: the inbox's long lists go without)."""
+    place in line and wait (a few queries: the inbox's long lists go without). ``lang``:
+    the reader's language, for a nameless shopper and the last message's note."""
     shopper = db.get(Shopper, thread.shopper_id)
     last = db.exec(
         select(ThreadMessage)
@@ -175,14 +187,14 @@ def thread_out(db: Session, thread: Thread, *, with_place: bool = True) -> dict[
         "id": thread.id,
         "brand_id": thread.brand_id,
         "shopper_id": thread.shopper_id,
-        "shopper_name": (shopper.name if shopper and shopper.name else "Guest"),
+        "shopper_name": (shopper.name if shopper and shopper.name else guest_name(lang)),
         "status": thread.status.value,
         "associate": associate_card(db, thread.associate_id),
         "offered_to": thread.offered_to,
         "language": thread.language,
         "store_id": thread.store_id,
         "waiting_since": thread.waiting_since.isoformat() if thread.waiting_since else None,
-        "last_message": message_out(last) if last else None,
+        "last_message": message_out(last, lang) if last else None,
         "shopper_read_id": thread.shopper_read_id,
         "staff_read_id": thread.staff_read_id,
         "position": place[0] if place else None,
@@ -221,20 +233,78 @@ def _staff_address(thread: Thread) -> str:
     return f"brand:{thread.brand_id}"
 
 
-def _publish_message(thread: Thread, out: dict[str, Any]) -> None:
+def _publish_message(
+    thread: Thread,
+    message: ThreadMessage,
+    out: dict[str, Any],
+    readers: tuple[str, str] | None = None,
+) -> None:
+    """``readers``: the shopper's and the staff's languages, for a note (pushed written
+    for each side: the shopper in theirs, staff in theirs)."""
     assert thread.id is not None
+    shopper_out, staff_out = out, out
+    if message.note and readers is not None:
+        shopper_out, staff_out = (message_out(message, lang) for lang in readers)
     publish(
-        "thread_message", None, f"shopper:{thread.shopper_id}", thread_id=thread.id, message=out
+        "thread_message",
+        None,
+        f"shopper:{thread.shopper_id}",
+        thread_id=thread.id,
+        message=shopper_out,
     )
-    publish("thread_message", None, _staff_address(thread), thread_id=thread.id, message=out)
+    publish("thread_message", None, _staff_address(thread), thread_id=thread.id, message=staff_out)
+
+
+def shopper_language(db: Session, thread: Thread) -> str:
+    """The language the shopper reads: the one they chose, else the thread's."""
+    shopper = db.get(Shopper, thread.shopper_id)
+    return language_or_default((shopper.language if shopper else None) or thread.language)
+
+
+def staff_language(db: Session, thread: Thread) -> str:
+    """The language of the staff a push reaches: the associate holding the thread (their
+    console's language, users.language), else, to the brand's staff, the brand's."""
+    if thread.status is ThreadStatus.ASSIGNED and thread.associate_id is not None:
+        chosen = associate_language(db, thread.associate_id, fallback=None)
+        if chosen is not None:
+            return chosen
+    brand = db.get(Brand, thread.brand_id)
+    return language_or_default(brand.default_language if brand else None)
+
+
+def associate_language(db: Session, associate_id: int, fallback: str | None = "en") -> str | None:
+    """The language an associate chose for their console (users.language), else
+    ``fallback``."""
+    profile = db.get(AssociateProfile, associate_id)
+    user = db.get(User, profile.user_id) if profile is not None else None
+    if user is not None and user.language:
+        return language_or_default(user.language)
+    return fallback
+
+
+def _written_for(db: Session, thread: Thread, out: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A thread's state (``thread_out`` in English) with its reader-facing words in
+    ``lang``: a nameless shopper's "Guest", the last message when it is a note."""
+    written = dict(out)
+    shopper = db.get(Shopper, thread.shopper_id)
+    if not (shopper and shopper.name):
+        written["shopper_name"] = guest_name(lang)
+    last = out.get("last_message")
+    if last and last.get("kind") == ThreadMessageKind.SYSTEM.value:
+        message = db.get(ThreadMessage, last["id"])
+        if message is not None:
+            written["last_message"] = message_out(message, lang)
+    return written
 
 
 def _publish_changed(db: Session, thread: Thread) -> None:
     """The thread's state moved (waiting, taken, transferred, closed): to the shopper and
     to the brand's consoles (their tabs move it)."""
     out = thread_out(db, thread)
-    publish("thread_changed", None, f"shopper:{thread.shopper_id}", thread=out)
-    publish("thread_changed", None, f"brand:{thread.brand_id}", thread=out)
+    shopper_out = _written_for(db, thread, out, shopper_language(db, thread))
+    publish("thread_changed", None, f"shopper:{thread.shopper_id}", thread=shopper_out)
+    staff_out = _written_for(db, thread, out, staff_language(db, thread))
+    publish("thread_changed", None, f"brand:{thread.brand_id}", thread=staff_out)
     if thread.status is not ThreadStatus.WAITING:
         _publish_line_moved(db, thread)
 
@@ -260,7 +330,10 @@ def _publish_line_moved(db: Session, left: Thread) -> None:
     ).all()
     for waiting in behind:
         publish(
-            "thread_changed", None, f"shopper:{waiting.shopper_id}", thread=thread_out(db, waiting)
+            "thread_changed",
+            None,
+            f"shopper:{waiting.shopper_id}",
+            thread=thread_out(db, waiting, lang=shopper_language(db, waiting)),
         )
 
 
@@ -276,7 +349,9 @@ def _clean_body(body: object, *, required: bool) -> str:
     if required and not text:
         raise InvalidInput("Write a message.", field="body")
     if len(text) > MAX_BODY:
-        raise InvalidInput(f"Keep a message under {MAX_BODY} characters.", field="body")
+        raise InvalidInput(
+            N_("Keep a message under %(n)s characters."), params={"n": MAX_BODY}, field="body"
+        )
     return text
 
 
@@ -309,7 +384,7 @@ def _brand_product(db: Session, thread: Thread, product_id: object) -> int | Non
         raise InvalidInput("product_id must be a whole number.", field="product_id")
     product = db.get(Product, product_id)
     if product is None or product.brand_id != thread.brand_id or not product.is_active:
-        raise NotFound(f"No product with id {product_id} at this brand.")
+        raise NotFound(N_("No product with id %(id)s at this brand."), params={"id": product_id})
     return product_id
 
 
@@ -322,7 +397,7 @@ def _brand_show(db: Session, thread: Thread, show_id: object) -> tuple[int | Non
         raise InvalidInput("show_id must be a whole number.", field="show_id")
     show = db.get(Show, show_id)
     if show is None or show.brand_id != thread.brand_id:
-        raise NotFound(f"No show with id {show_id} at this brand.")
+        raise NotFound(N_("No show with id %(id)s at this brand."), params={"id": show_id})
     return show_id, f"Asked during the show “{show.title}”"[:200]
 
 
@@ -351,6 +426,8 @@ def _store(
     client_id: str | None = None,
     show_id: int | None = None,
     context: str = "",
+    note: str = "",
+    colour_report: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Store one message and publish it (after the commit)."""
     assert thread.id is not None
@@ -366,6 +443,8 @@ def _store(
         client_id=client_id,
         show_id=show_id,
         context=context,
+        colour_report=colour_report,
+        note=note,
         created_at=now,
     )
     db.add(message)
@@ -377,21 +456,33 @@ def _store(
     elif side is ThreadSide.SHOPPER:
         thread.shopper_read_id = max(thread.shopper_read_id, message.id)
     db.add(thread)
+    # Read before the commit: on SQLite a read after it would open a transaction that
+    # holds the write lock until the request ends.
+    readers = (shopper_language(db, thread), staff_language(db, thread)) if note else None
     db.commit()
     out = message_out(message)
-    _publish_message(thread, out)
+    _publish_message(thread, message, out, readers)
     return out
 
 
-def do_post_system(db: Session, thread: Thread, text: str, *, now: datetime | None = None) -> dict:
-    """A note in the thread: "video started", "Camille joined"."""
+def do_post_system(
+    db: Session,
+    thread: Thread,
+    msgid: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+) -> dict:
+    """A note in the thread: "Video started with %(name)s", "%(name)s joined", an N_()
+    msgid and its parameters, stored as such and written in each reader's language."""
     return _store(
         db,
         thread,
         side=ThreadSide.SYSTEM,
         kind=ThreadMessageKind.SYSTEM,
         author="Vitrine",
-        body=text,
+        body=english(msgid, params or {}),
+        note=pack(msgid, params),
         now=now or utcnow(),
     )
 
@@ -450,12 +541,64 @@ def _reopen(
     return bool(result.rowcount == 1)
 
 
+MOVED_NOTE = N_("Passed to %(store)s: the piece is on their shelves.")
+
+
+def _move_to_store(
+    db: Session, thread: Thread, store_id: int, now: datetime
+) -> tuple[Store, int | None] | None:
+    """An open thread is asked for what only ``store_id`` has (a try-on): it leaves the
+    store it waits at, or the associate holding it, for that store's associates. Kept as
+    it is when it already waits there, or its holder works at that store (they have the
+    piece at hand). Conditional on the state read: a concurrent take or move wins, and
+    the request then stays where that one put it. Returns (store, who held or was
+    offered it), or None when nothing moved."""
+    holder = thread.associate_id
+    if thread.status is ThreadStatus.WAITING and thread.store_id == store_id:
+        return None
+    if (
+        holder is not None
+        and db.exec(
+            select(AssociateStore).where(
+                AssociateStore.associate_id == holder, AssociateStore.store_id == store_id
+            )
+        ).first()
+    ):
+        return None
+    store = db.get(Store, store_id)
+    assert store is not None  # _check_store
+    previous = holder if holder is not None else thread.offered_to
+    result = db.exec(
+        update(Thread)
+        .where(
+            col(Thread.id) == thread.id,
+            col(Thread.status) == thread.status,
+            col(Thread.associate_id).is_(None)
+            if holder is None
+            else col(Thread.associate_id) == holder,
+        )
+        .values(
+            status=ThreadStatus.WAITING,
+            associate_id=None,
+            store_id=store_id,
+            offered_to=None,
+            offered_at=None,
+            declined_by="",
+            waiting_since=now,
+            auto_answered_at=None,
+        )
+    )
+    db.commit()
+    db.refresh(thread)
+    return (store, previous) if result.rowcount == 1 else None
+
+
 def _check_store(db: Session, brand_id: int, store_id: int | None) -> None:
     if store_id is None:
         return
     store = db.get(Store, store_id)
     if store is None or store.brand_id != brand_id:
-        raise NotFound(f"No store with id {store_id} at this brand.")
+        raise NotFound(N_("No store with id %(id)s at this brand."), params={"id": store_id})
 
 
 def do_ask(
@@ -468,13 +611,15 @@ def do_ask(
     show_id: int | None = None,
     language: str = "en",
     store_id: int | None = None,
+    move_to_store: bool = False,
     client_id: object = None,
     now: datetime | None = None,
     accept_seconds: int = DEFAULT_ACCEPT_SECONDS,
 ) -> Asked:
     """The shopper asks: the thread opens (or is reused), the question is stored, the
     thread is routed; nobody there for it: the automatic answer at once. Asked from a
-    show (`show_id`), the question says which."""
+    show (`show_id`), the question says which. ``move_to_store`` (a try-on: only that
+    store has the piece): a thread already open elsewhere moves to ``store_id``."""
     now = now or utcnow()
     assert brand.id is not None
     if actor.shopper_id is None:
@@ -484,9 +629,12 @@ def do_ask(
     if show_id is not None:
         show = db.get(Show, show_id)
         if show is None or show.brand_id != brand.id:  # before the thread opens, not after
-            raise NotFound(f"No show with id {show_id} at this brand.")
+            raise NotFound(N_("No show with id %(id)s at this brand."), params={"id": show_id})
     thread = _open_thread(db, brand.id, actor.shopper_id, now)
     reopened = _reopen(db, thread, now, language=language, store_id=store_id)
+    moved = None
+    if not reopened and move_to_store and store_id is not None:
+        moved = _move_to_store(db, thread, store_id, now)
     message = do_send_thread_message(
         db,
         actor,
@@ -499,6 +647,14 @@ def do_ask(
     )
     if reopened:
         _publish_changed(db, thread)
+    if moved is not None:
+        store, previous = moved
+        params = {"store": store.name}
+        do_post_system(db, thread, MOVED_NOTE, params, now=now)
+        _publish_changed(db, thread)
+        if previous is not None:
+            assert thread.id is not None
+            _withdraw(thread.id, previous)
     route_threads(db, brand.id, now=now, accept_seconds=accept_seconds)
     db.refresh(thread)
     automatic, back_at = None, None
@@ -663,7 +819,8 @@ def do_accept_thread(
     if offered_to != actor.associate_id:
         _withdraw(thread.id, offered_to)
     profile = db.get(AssociateProfile, actor.associate_id)
-    do_post_system(db, thread, f"{profile.display_name if profile else actor.name} joined", now=now)
+    name = profile.display_name if profile else actor.name
+    do_post_system(db, thread, N_("%(name)s joined"), {"name": name}, now=now)
     _publish_changed(db, thread)
     return thread
 
@@ -705,9 +862,15 @@ def do_transfer_thread(
         if colleague.id == thread.associate_id:
             raise InvalidInput("This conversation is already theirs.", field="associate_id")
         if not routing.can_take(db, colleague, now):
-            raise Conflict(f"{colleague.display_name} is away or has no free place right now.")
+            raise Conflict(
+                N_("%(name)s is away or has no free place right now."),
+                params={"name": colleague.display_name},
+            )
         thread.status, thread.associate_id = ThreadStatus.ASSIGNED, colleague.id
-        note = f"Transferred to {colleague.display_name}"
+        note: tuple[str, dict[str, Any]] = (
+            N_("Transferred to %(name)s"),
+            {"name": colleague.display_name},
+        )
     else:
         _check_store(db, thread.brand_id, to_store_id)
         store = db.get(Store, to_store_id)
@@ -717,11 +880,15 @@ def do_transfer_thread(
             to_store_id,
         )
         thread.waiting_since, thread.declined_by = now, ""
-        note = f"Transferred to {store.name if store else 'another store'}"
+        note = (
+            (N_("Transferred to %(name)s"), {"name": store.name})
+            if store
+            else (N_("Transferred to another store"), {})
+        )
     thread.offered_to, thread.offered_at = None, None
     db.add(thread)
     db.commit()
-    do_post_system(db, thread, note, now=now)
+    do_post_system(db, thread, *note, now=now)
     _publish_changed(db, thread)
     if previous is not None and previous != thread.associate_id:
         assert thread.id is not None
@@ -748,8 +915,12 @@ def do_close_thread(
     db.commit()
     assert thread.id is not None
     _withdraw(thread.id, offered_to)
-    who = "The shopper" if is_shopper else actor.name
-    do_post_system(db, thread, f"{who} closed the conversation", now=now)
+    if is_shopper:
+        do_post_system(db, thread, N_("The shopper closed the conversation"), now=now)
+    else:
+        do_post_system(
+            db, thread, N_("%(name)s closed the conversation"), {"name": actor.name}, now=now
+        )
     _publish_changed(db, thread)
     route_threads(db, thread.brand_id, now=now)  # a place is free for the next
     return thread
@@ -812,7 +983,11 @@ def _offer(db: Session, thread: Thread, associate_id: int, now: datetime) -> boo
         None,
         f"associate:{associate_id}",
         thread_id=thread.id,
-        shopper_name=(shopper.name if shopper and shopper.name else "Guest"),
+        shopper_name=(
+            shopper.name
+            if shopper and shopper.name
+            else guest_name(associate_language(db, associate_id))
+        ),
         preview=(last.body[:140] if last else ""),
     )
     return True
@@ -928,13 +1103,19 @@ def do_console_heartbeat(
 
 
 def do_note_in_thread(
-    db: Session, brand_id: int, shopper_id: int, text: str, *, now: datetime | None = None
+    db: Session,
+    brand_id: int,
+    shopper_id: int,
+    msgid: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Another channel's moment in the shopper's one thread ("Video started with Anna"):
     the thread holds chat, talk-now and consultations alike."""
     now = now or utcnow()
     thread = _open_thread(db, brand_id, shopper_id, now)
-    return do_post_system(db, thread, text, now=now)
+    return do_post_system(db, thread, msgid, params, now=now)
 
 
 def do_picture_in_thread(
@@ -946,6 +1127,7 @@ def do_picture_in_thread(
     user_id: int | None,
     attachment_url: str,
     caption: str,
+    colour_report: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """A picture the associate sent in another channel (a consultation's try-on snapshot)
@@ -962,4 +1144,5 @@ def do_picture_in_thread(
         now=now,
         user_id=user_id,
         attachment_url=attachment_url,
+        colour_report=colour_report,
     )

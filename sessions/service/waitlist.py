@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from sessions.clock import as_utc, utcnow
-from sessions.errors import Conflict, DomainError, NotFound
+from sessions.errors import N_, Conflict, DomainError, NotFound
 from sessions.models import (
     Appointment,
     AppointmentSlot,
@@ -198,8 +198,11 @@ def do_take_hold(
         raise Conflict("You already took this time.", code="hold_taken")
     if not is_open(hold, now):
         raise Conflict(
-            "Sorry, this time was held for you until "
-            f"{as_utc(hold.held_until):%H:%M} UTC and has passed to someone else.",
+            N_(
+                "Sorry, this time was held for you until %(time)s UTC and has passed to "
+                "someone else."
+            ),
+            params={"time": f"{as_utc(hold.held_until):%H:%M}"},
             code="hold_lapsed",
         )
     # Claimed in the reschedule's own transaction: a lapse at the same instant loses.

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from sessions.i18n import translator
 from sessions.models import Brand, Show
 
 
@@ -24,8 +25,16 @@ def show_calendar(
     *,
     store_timezone: str | None = None,
     method: str | None = None,
+    language: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
 ) -> bytes:
-    """The show as one VEVENT; ``method`` "PUBLISH" for a file attached to an e-mail."""
+    """The show as one VEVENT; ``method`` "PUBLISH" for a file attached to an e-mail.
+    Summary and description in ``language`` (the brand's texts given in it: ``title``,
+    ``description``; else its own)."""
+    _ = translator(language).gettext
+    title = title or show.title
+    description = show.description if description is None else description
     zone = show_zone(store_timezone)
     cal = Calendar()
     cal.add("prodid", "-//Vitrine//Live shows//EN")
@@ -34,11 +43,12 @@ def show_calendar(
         cal.add("method", method)
     event = Event()
     event.add("uid", f"show-{show.id}@vitrine")
-    event.add("summary", f"{brand.name}: {show.title}")
+    event.add("summary", f"{brand.name}: {title}")
     event.add("dtstart", show.starts_at.astimezone(zone))
     event.add("dtend", (show.starts_at + timedelta(minutes=show.duration_minutes)).astimezone(zone))
     event.add("dtstamp", show.created_at)
-    event.add("description", f"{show.description}\n\nWatch live: {page_url}".strip())
+    watch = _("Watch live: %(url)s") % {"url": page_url}
+    event.add("description", f"{description}\n\n{watch}".strip())
     event.add("url", page_url)
     event.add("location", page_url)
     event.add("status", "CANCELLED" if show.status.value == "cancelled" else "CONFIRMED")

@@ -34,8 +34,9 @@ from sessions.access import (
 )
 from sessions.catalogue import new_room_name
 from sessions.clock import utcnow
-from sessions.errors import Conflict, DomainError, InvalidInput, NotFound
+from sessions.errors import N_, Conflict, DomainError, InvalidInput, NotFound
 from sessions.events import publish
+from sessions.i18n import Either, Phrase
 from sessions.models import (
     AssociateProfile,
     LiveSession,
@@ -43,6 +44,7 @@ from sessions.models import (
     SessionKind,
     SessionStatus,
     Show,
+    ShowCohost,
     ShowHost,
     ShowProduct,
     ShowStatus,
@@ -90,17 +92,24 @@ def _t(
 A = ShowAction
 TRANSITIONS: dict[ShowAction, Transition] = dict(
     [
-        _t(A.SCHEDULE, [S.DRAFT], S.SCHEDULED, Who.BRAND_ADMIN, "Schedule", "scheduled"),
-        _t(A.CANCEL, [S.DRAFT, S.SCHEDULED], S.CANCELLED, Who.BRAND_ADMIN, "Cancel", "cancelled"),
-        _t(A.START, [S.SCHEDULED], S.LIVE, Who.HOSTS, "Go live", "started"),
-        _t(A.END, [S.LIVE], S.ENDED, Who.HOSTS, "End show", "ended"),
+        _t(A.SCHEDULE, [S.DRAFT], S.SCHEDULED, Who.BRAND_ADMIN, "Schedule", N_("scheduled")),
+        _t(
+            A.CANCEL,
+            [S.DRAFT, S.SCHEDULED],
+            S.CANCELLED,
+            Who.BRAND_ADMIN,
+            "Cancel",
+            N_("cancelled"),
+        ),
+        _t(A.START, [S.SCHEDULED], S.LIVE, Who.HOSTS, "Go live", N_("started")),
+        _t(A.END, [S.LIVE], S.ENDED, Who.HOSTS, "End show", N_("ended")),
         _t(
             A.PUBLISH_REPLAY,
             [S.ENDED, S.REPLAY_HIDDEN],
             S.REPLAY_PUBLISHED,
             Who.BRAND_ADMIN,
             "Publish replay",
-            "given a published replay",
+            N_("given a published replay"),
         ),
         _t(
             A.HIDE_REPLAY,
@@ -108,7 +117,7 @@ TRANSITIONS: dict[ShowAction, Transition] = dict(
             S.REPLAY_HIDDEN,
             Who.BRAND_ADMIN,
             "Hide replay",
-            "given a hidden replay",
+            N_("given a hidden replay"),
         ),
         _t(
             A.TRIM_REPLAY,
@@ -116,29 +125,29 @@ TRANSITIONS: dict[ShowAction, Transition] = dict(
             None,
             Who.BRAND_ADMIN,
             "Save trim",
-            "trimmed",
+            N_("trimmed"),
         ),
     ]
 )
 
 # How a refusal describes a state: "This show <is>", "... only when it is <when>".
 _IS = {
-    S.DRAFT: "is a draft",
-    S.SCHEDULED: "is scheduled",
-    S.LIVE: "is live",
-    S.ENDED: "has ended",
-    S.REPLAY_PUBLISHED: "has ended and its replay is published",
-    S.REPLAY_HIDDEN: "has ended and its replay is hidden",
-    S.CANCELLED: "was cancelled",
+    S.DRAFT: Phrase(N_("is a draft")),
+    S.SCHEDULED: Phrase(N_("is scheduled")),
+    S.LIVE: Phrase(N_("is live")),
+    S.ENDED: Phrase(N_("has ended")),
+    S.REPLAY_PUBLISHED: Phrase(N_("has ended and its replay is published")),
+    S.REPLAY_HIDDEN: Phrase(N_("has ended and its replay is hidden")),
+    S.CANCELLED: Phrase(N_("was cancelled")),
 }
 _WHEN = {
-    S.DRAFT: "a draft",
-    S.SCHEDULED: "scheduled",
-    S.LIVE: "live",
-    S.ENDED: "ended",
-    S.REPLAY_PUBLISHED: "showing its replay",
-    S.REPLAY_HIDDEN: "hiding its replay",
-    S.CANCELLED: "cancelled",
+    S.DRAFT: Phrase(N_("a draft")),
+    S.SCHEDULED: Phrase(N_("scheduled")),
+    S.LIVE: Phrase(N_("live")),
+    S.ENDED: Phrase(N_("ended")),
+    S.REPLAY_PUBLISHED: Phrase(N_("showing its replay")),
+    S.REPLAY_HIDDEN: Phrase(N_("hiding its replay")),
+    S.CANCELLED: Phrase(N_("cancelled")),
 }
 # Shows whose details may still change (title, time, hosts, products).
 EDITABLE = frozenset({S.DRAFT, S.SCHEDULED, S.LIVE})
@@ -159,9 +168,10 @@ def refusal(show: Show, action: ShowAction) -> Conflict:
     """The 409 of an action asked in a state it does not start from."""
     transition = TRANSITIONS[action]
     order = list(ShowStatus)
-    when = " or ".join(_WHEN[s] for s in sorted(transition.sources, key=order.index))
+    when = Either(_WHEN[s] for s in sorted(transition.sources, key=order.index))
     return Conflict(
-        f"This show {_IS[show.status]}: it can be {transition.done} only when it is {when}.",
+        N_("This show %(is)s: it can be %(done)s only when it is %(when)s."),
+        params={"is": _IS[show.status], "done": Phrase(transition.done), "when": when},
         code="invalid_transition",
         status=show.status.value,
         action=action.value,
@@ -285,7 +295,9 @@ def do_cancel_show(db: Session, actor: Actor, show: Show) -> Show:
         live.status = SessionStatus.ENDED
         live.ended_at = utcnow()
 
+    invited = _cohost_of(db, show)
     _act(db, actor, show, A.CANCEL, close)
+    _withdraw_cohost_invitation(db, invited)
     return show
 
 
@@ -312,7 +324,26 @@ def do_end_show(
         live.ended_at = utcnow()
 
     values = {"replay_path": replay_url} if replay_url else {}
-    return _act(db, actor, show, A.END, close, **values)
+    invited = _cohost_of(db, show)
+    live = _act(db, actor, show, A.END, close, **values)
+    _withdraw_cohost_invitation(db, invited)
+    return live
+
+
+# A show over takes no co-host: an associate's invitation leaves their console. The
+# co-host is read before the move, in its transaction: after its commit, a read would
+# open another (on SQLite, holding the write lock until the request ends).
+def _cohost_of(db: Session, show: Show) -> ShowCohost | None:
+    from sessions.shows import cohost  # (cohost builds on this module)
+
+    return cohost.current_cohost(db, show)
+
+
+def _withdraw_cohost_invitation(db: Session, invited: ShowCohost | None) -> None:
+    from sessions.shows import cohost
+
+    if invited is not None:
+        cohost.tell_associate(db, invited, withdrawn=True)
 
 
 def do_publish_replay(db: Session, actor: Actor, show: Show) -> Show:
@@ -338,7 +369,11 @@ def _seconds(value: object, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInput("Give the time in seconds.", field=field)
     if not 0 <= value <= MAX_REPLAY_SECONDS or value != value:  # NaN is not a time
-        raise InvalidInput(f"Give a time from 0 to {MAX_REPLAY_SECONDS} seconds.", field=field)
+        raise InvalidInput(
+            N_("Give a time from 0 to %(n)s seconds."),
+            params={"n": MAX_REPLAY_SECONDS},
+            field=field,
+        )
     return float(value)
 
 
@@ -436,7 +471,9 @@ def do_update_show(
     draft, scheduled or live; an ended or cancelled show keeps what it was."""
     if show.status not in EDITABLE:
         raise Conflict(
-            f"This show {_IS[show.status]} and can no longer be edited.", code="not_editable"
+            N_("This show %(is)s and can no longer be edited."),
+            params={"is": _IS[show.status]},
+            code="not_editable",
         )
     starts_at = changes.get("starts_at")
     if isinstance(starts_at, datetime) and starts_at.tzinfo is None:

@@ -25,6 +25,7 @@ from sessions.analytics import events as analytics_events
 from sessions.clock import utcnow
 from sessions.errors import Conflict, InvalidInput, NotFound
 from sessions.events import publish
+from sessions.i18n import N_, Phrase
 from sessions.live import check_can_enter
 from sessions.models import LiveSession, Poll, PollAnswer, PollVote, SessionStatus
 
@@ -108,27 +109,31 @@ def open_poll(db: Session, live: LiveSession) -> Poll | None:
 
 def _poll_of(db: Session, live: LiveSession, poll_id: object) -> Poll:
     if not isinstance(poll_id, int) or isinstance(poll_id, bool):
-        raise InvalidInput("poll_id must be a number.", field="poll_id")
+        raise InvalidInput(N_("poll_id must be a number."), field="poll_id")
     poll = db.get(Poll, poll_id)
     if poll is None or poll.live_session_id != live.id:
-        raise NotFound("No such poll in this show.")
+        raise NotFound(N_("No such poll in this show."))
     return poll
 
 
 def _text(value: object, name: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"Write the {name}.", field=name)
+        raise InvalidInput(N_("Write the %(name)s."), params={"name": Phrase(name)}, field=name)
     text = " ".join(value.split())
     if len(text) > limit:
-        raise InvalidInput(f"Keep the {name} under {limit} characters.", field=name)
+        raise InvalidInput(
+            N_("Keep the %(name)s under %(limit)s characters."),
+            params={"name": Phrase(name), "limit": limit},
+            field=name,
+        )
     return text
 
 
 def _check_live(live: LiveSession) -> None:
     if live.status is SessionStatus.ENDED:
-        raise Conflict("This show has ended.", code="ended")
+        raise Conflict(N_("This show has ended."), code="ended")
     if live.status is not SessionStatus.LIVE:
-        raise Conflict("Polls open once the show is live.", code="not_live")
+        raise Conflict(N_("Polls open once the show is live."), code="not_live")
 
 
 def do_create_poll(
@@ -143,25 +148,29 @@ def do_create_poll(
     """Open a poll (a host, while the show is live; one open poll at a time)."""
     access_show_interaction_host(actor, live)
     _check_live(live)
-    text = _text(question, "question", MAX_QUESTION)
+    text = _text(question, N_("question"), MAX_QUESTION)
     if not isinstance(answers, list) or not MIN_ANSWERS <= len(answers) <= MAX_ANSWERS:
         raise InvalidInput(
-            f"Give {MIN_ANSWERS} to {MAX_ANSWERS} answers.", field="answers", code="answers"
+            N_("Give %(low)s to %(high)s answers."),
+            params={"low": MIN_ANSWERS, "high": MAX_ANSWERS},
+            field="answers",
+            code="answers",
         )
-    labels = [_text(a, "answer", MAX_ANSWER) for a in answers]
+    labels = [_text(a, N_("answer"), MAX_ANSWER) for a in answers]
     if len({label.casefold() for label in labels}) != len(labels):
-        raise InvalidInput("Each answer must differ from the others.", field="answers")
+        raise InvalidInput(N_("Each answer must differ from the others."), field="answers")
     if (
         not isinstance(seconds, int)
         or isinstance(seconds, bool)
         or not MIN_SECONDS <= seconds <= MAX_SECONDS
     ):
         raise InvalidInput(
-            f"seconds must be a whole number from {MIN_SECONDS} to {MAX_SECONDS}.",
+            N_("seconds must be a whole number from %(low)s to %(high)s."),
+            params={"low": MIN_SECONDS, "high": MAX_SECONDS},
             field="seconds",
         )
     if open_poll(db, live) is not None:
-        raise Conflict("A poll is already open; close it first.", code="poll_open")
+        raise Conflict(N_("A poll is already open; close it first."), code="poll_open")
     assert live.id is not None
     now = utcnow()
     poll = Poll(
@@ -191,12 +200,12 @@ def do_vote(
     check_can_enter(db, actor, live)
     poll = _poll_of(db, live, poll_id)
     if not isinstance(answer_id, int) or isinstance(answer_id, bool):
-        raise InvalidInput("answer_id must be a number.", field="answer_id")
+        raise InvalidInput(N_("answer_id must be a number."), field="answer_id")
     answer = db.get(PollAnswer, answer_id)
     if answer is None or answer.poll_id != poll.id:
-        raise NotFound("No such answer in this poll.")
+        raise NotFound(N_("No such answer in this poll."))
     if not is_open(poll):
-        raise Conflict("This poll is closed.", code="poll_closed")
+        raise Conflict(N_("This poll is closed."), code="poll_closed")
     assert actor.shopper_id is not None and poll.id is not None and answer.id is not None
     try:
         db.add(PollVote(poll_id=poll.id, answer_id=answer.id, shopper_id=actor.shopper_id))
@@ -208,7 +217,7 @@ def do_vote(
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise Conflict("You have already voted in this poll.", code="already_voted") from None
+        raise Conflict(N_("You have already voted in this poll."), code="already_voted") from None
     out = poll_out(db, poll, live)
     publish("poll", live.room, poll=out)
     return out
@@ -231,7 +240,7 @@ def do_close_poll(db: Session, actor: Actor, live: LiveSession, poll_id: object)
     assert poll.id is not None
     now = utcnow()
     if not is_open(poll, now) or not _claim_close(db, poll.id, now):
-        raise Conflict("This poll is already closed.", code="poll_closed")
+        raise Conflict(N_("This poll is already closed."), code="poll_closed")
     db.refresh(poll)
     out = poll_out(db, poll, live)
     publish("poll", live.room, poll=out)

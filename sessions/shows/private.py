@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from sessions.access import Actor, access_show_private
 from sessions.errors import Forbidden, InvalidInput
+from sessions.i18n import N_
 from sessions.models import LiveSession, Show
 from sessions.ratelimit import RateLimiter
 
@@ -20,7 +21,7 @@ MIN_CODE = 4
 MAX_CODE = 64
 
 code_limiter = RateLimiter(
-    "show-access-code", "5 per minute", "Too many tries; wait {wait} s before trying again."
+    "show-access-code", "5 per minute", N_("Too many tries; wait %(wait)s s before trying again.")
 )
 
 
@@ -32,7 +33,9 @@ def do_set_show_private(db: Session, actor: Actor, show: Show, code: str | None)
         code = code.strip()
         if not MIN_CODE <= len(code) <= MAX_CODE:
             raise InvalidInput(
-                f"The access code is {MIN_CODE} to {MAX_CODE} characters.", field="access_code"
+                N_("The access code is %(low)s to %(high)s characters."),
+                params={"low": MIN_CODE, "high": MAX_CODE},
+                field="access_code",
             )
         show.access_code_hash = generate_password_hash(code)
     else:
@@ -55,4 +58,4 @@ def check_access_code(show: Show, code: str, client: str) -> None:
     assert show.access_code_hash is not None
     # check_password_hash compares in constant time (hmac.compare_digest).
     if not check_password_hash(show.access_code_hash, code.strip()):
-        raise Forbidden("That access code is not this show's.", code="wrong_code")
+        raise Forbidden(N_("That access code is not this show's."), code="wrong_code")

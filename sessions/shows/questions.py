@@ -24,6 +24,7 @@ from sessions.analytics import events as analytics_events
 from sessions.clock import utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sessions.events import publish
+from sessions.i18n import N_
 from sessions.live import active_sanction, blocked_word_in, check_can_enter, clean_body
 from sessions.models import (
     Brand,
@@ -39,7 +40,7 @@ MAX_QUESTION = 300
 LIST_LIMIT = 200
 # Per shopper and show, across nodes (sessions/ratelimit.py).
 question_limiter = RateLimiter(
-    "show_questions", "5 per 60 seconds", "You are asking fast; wait {wait} s."
+    "show_questions", "5 per 60 seconds", N_("You are asking fast; wait %(wait)s s.")
 )
 
 
@@ -102,16 +103,16 @@ def upvoted_by(db: Session, live: LiveSession, shopper_id: int | None) -> list[i
 
 def _question_of(db: Session, live: LiveSession, question_id: object) -> ShowQuestion:
     if not isinstance(question_id, int) or isinstance(question_id, bool):
-        raise InvalidInput("question_id must be a number.", field="question_id")
+        raise InvalidInput(N_("question_id must be a number."), field="question_id")
     question = db.get(ShowQuestion, question_id)
     if question is None or question.live_session_id != live.id or question.hidden_at is not None:
-        raise NotFound("No such question in this show.")
+        raise NotFound(N_("No such question in this show."))
     return question
 
 
 def _check_open(live: LiveSession) -> None:
     if live.status is SessionStatus.ENDED:
-        raise Conflict("This show has ended.", code="ended")
+        raise Conflict(N_("This show has ended."), code="ended")
 
 
 def do_ask_question(
@@ -128,14 +129,16 @@ def do_ask_question(
     _check_open(live)
     text = clean_body(body)
     if len(text) > MAX_QUESTION:
-        raise InvalidInput(f"Keep questions under {MAX_QUESTION} characters.", field="body")
+        raise InvalidInput(
+            N_("Keep questions under %(n)s characters."), params={"n": MAX_QUESTION}, field="body"
+        )
     assert actor.shopper_id is not None and live.id is not None
     if active_sanction(db, live, actor.shopper_id) is not None:
-        raise Forbidden("The host has muted you.", code="mute")
+        raise Forbidden(N_("The host has muted you."), code="mute")
     brand = db.get(Brand, live.brand_id)
     if brand is not None and blocked_word_in(text, brand.blocked_words):
         raise InvalidInput(
-            "This question contains a word the brand does not allow.", code="blocked_word"
+            N_("This question contains a word the brand does not allow."), code="blocked_word"
         )
     if limiter is not None:
         limiter.hit(f"{live.room}:{actor.identity}")
@@ -168,7 +171,7 @@ def do_upvote_question(
     question = _question_of(db, live, question_id)
     assert actor.shopper_id is not None and question.id is not None
     if question.shopper_id == actor.shopper_id:
-        raise Conflict("You asked this question.", code="own_question")
+        raise Conflict(N_("You asked this question."), code="own_question")
     try:
         db.add(QuestionUpvote(question_id=question.id, shopper_id=actor.shopper_id))
         db.flush()  # the unique constraint speaks here, before the count moves
@@ -189,7 +192,9 @@ def do_upvote_question(
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise Conflict("You have already upvoted this question.", code="already_upvoted") from None
+        raise Conflict(
+            N_("You have already upvoted this question."), code="already_upvoted"
+        ) from None
     db.refresh(question)
     out = question_out(question, live)
     publish("question", live.room, question=out)

@@ -8,10 +8,11 @@ Every such e-mail is a ``ShowReminderMail`` row. Whoever sends it first claims i
 reminders): only one process's update matches, so two web nodes running the scheduler's
 ``show_reminders`` job, and a node flushing right after a host went live, never send one
 twice. A send that fails releases its claim, so none is lost; a claim left by a process
-that died mid-send is taken back after STALE_CLAIM; the Message-ID is derived from the
-row, so that rare resend shows as one message. When a mail is due is read from the show
-and its brand each time (never stored): a show moved to another time, or a brand that
-changes its lead time, is followed as it is.
+that died mid-send is taken back after STALE_CLAIM (sessions/outbox.py does the claiming
+for every such e-mail); the Message-ID is derived from the row, so that rare resend
+shows as one message. When a mail is due is read from the show and its brand each time
+(never stored): a show moved to another time, or a brand that changes its lead time, is
+followed as it is.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from sessions import outbox
 from sessions.access import Actor, access_see_show, access_show_invitee
 from sessions.accounts import normalise_email
+from sessions.brand_texts import localised
 from sessions.clock import utcnow
 from sessions.errors import Conflict, Forbidden, NotFound
-from sessions.mail import Mailer, one_line
+from sessions.i18n import N_, format_moment, language_or_default, translator
+from sessions.mail import Mailer, one_line, tag_language
 from sessions.models import (
     Brand,
     Show,
@@ -46,7 +50,6 @@ from sessions.ratelimit import RateLimiter
 from sessions.shows.calendar import show_calendar, show_zone
 
 log = logging.getLogger(__name__)
-STALE_CLAIM = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 MAX_LEAD = timedelta(minutes=24 * 60)  # the longest show_reminder_minutes a brand may set
 _TOKEN_SALT = "vitrine.show-reminder.unsubscribe"
@@ -57,12 +60,12 @@ K = ShowMailKind
 REMINDERS_PER_CLIENT = RateLimiter(
     "show-reminders:client",
     "20 per hour",
-    "You have asked for many reminders; try again in {wait} seconds.",
+    N_("You have asked for many reminders; try again in %(wait)s seconds."),
 )
 REMINDERS_PER_ADDRESS = RateLimiter(
     "show-reminders:address",
     "5 per hour",
-    "Several reminders were just asked for this e-mail address; try again in {wait} seconds.",
+    N_("Several reminders were just asked for this e-mail address; try again in %(wait)s seconds."),
 )
 
 
@@ -95,12 +98,12 @@ def reminder_from_token(db: Session, secret: str, token: str) -> ShowReminder:
     try:
         data = serializer.loads(token)
     except BadSignature:
-        raise Forbidden("This link is not valid. Use the link from your e-mail.") from None
+        raise Forbidden(N_("This link is not valid. Use the link from your e-mail.")) from None
     if not isinstance(data, dict) or not isinstance(data.get("r"), int):
-        raise Forbidden("This link is not valid. Use the link from your e-mail.")
+        raise Forbidden(N_("This link is not valid. Use the link from your e-mail."))
     reminder = db.get(ShowReminder, data["r"])
     if reminder is None or reminder.email != data.get("e"):
-        raise NotFound("This reminder no longer exists.")
+        raise NotFound(N_("This reminder no longer exists."))
     return reminder
 
 
@@ -115,13 +118,19 @@ class Asked:
 
 def _refuse_unless_upcoming(show: Show) -> None:
     if show.status is ShowStatus.LIVE:
-        raise Conflict("The show is live now: watch it on its page.", code="show_live")
+        raise Conflict(N_("The show is live now: watch it on its page."), code="show_live")
     if show.status is not ShowStatus.SCHEDULED:
-        raise Conflict("This show is not coming up any more.", code="not_upcoming")
+        raise Conflict(N_("This show is not coming up any more."), code="not_upcoming")
 
 
 def do_ask_reminder(
-    db: Session, actor: Actor, show: Show, email: object, *, client: str | None = None
+    db: Session,
+    actor: Actor,
+    show: Show,
+    email: object,
+    *,
+    client: str | None = None,
+    language: str | None = None,
 ) -> Asked:
     """Remember that ``email`` wants to be reminded of ``show`` and queue its e-mails.
 
@@ -142,6 +151,7 @@ def do_ask_reminder(
     if existing is not None:  # back after unsubscribing: a fresh confirmation
         existing.unsubscribed_at = None
         existing.created_at = utcnow()
+        existing.language = language_or_default(language)
         db.add(existing)
         db.exec(
             update(ShowReminderMail)
@@ -153,7 +163,12 @@ def do_ask_reminder(
         )
         db.commit()
         return Asked(existing, new=True)
-    reminder = ShowReminder(show_id=show.id, email=address, shopper_id=actor.shopper_id)
+    reminder = ShowReminder(
+        show_id=show.id,
+        email=address,
+        shopper_id=actor.shopper_id,
+        language=language_or_default(language),
+    )
     db.add(reminder)
     try:
         db.flush()
@@ -239,13 +254,6 @@ def _pending() -> list[object]:
     ]
 
 
-def _unclaimed(now: datetime) -> object:
-    return or_(
-        col(ShowReminderMail.claimed_at).is_(None),
-        col(ShowReminderMail.claimed_at) < now - STALE_CLAIM,
-    )
-
-
 def due_mail_ids(engine: Engine, now: datetime, limit: int = 500) -> list[int]:
     """The e-mails due by ``now``: confirmations of upcoming shows, "we are live" of live
     ones, and "starts soon" of the shows whose lead time has come (found show by show, so
@@ -255,7 +263,7 @@ def due_mail_ids(engine: Engine, now: datetime, limit: int = 500) -> list[int]:
             select(ShowReminderMail.id)
             .join(ShowReminder, col(ShowReminder.id) == col(ShowReminderMail.reminder_id))
             .join(Show, col(Show.id) == col(ShowReminder.show_id))
-            .where(*_pending(), _unclaimed(now))  # type: ignore[arg-type]
+            .where(*_pending(), outbox.unclaimed(ShowReminderMail, now))  # type: ignore[arg-type]
             .order_by(col(ShowReminderMail.id))
             .limit(limit)
         )
@@ -299,33 +307,6 @@ def due_mail_ids(engine: Engine, now: datetime, limit: int = 500) -> list[int]:
 # --- claiming and sending ------------------------------------------------------------------
 
 
-def _claim(engine: Engine, mail_id: int, now: datetime) -> bool:
-    with Session(engine) as db:
-        result = db.exec(
-            update(ShowReminderMail)
-            .where(
-                col(ShowReminderMail.id) == mail_id,
-                col(ShowReminderMail.sent_at).is_(None),
-                or_(
-                    col(ShowReminderMail.claimed_at).is_(None),
-                    col(ShowReminderMail.claimed_at) < now - STALE_CLAIM,
-                ),
-            )
-            .values(claimed_at=now, attempts=col(ShowReminderMail.attempts) + 1)
-        )
-        db.commit()
-        return bool(result.rowcount == 1)
-
-
-def _finish(engine: Engine, mail_id: int, *, sent: bool, now: datetime) -> None:
-    values = {"sent_at": now} if sent else {"claimed_at": None}
-    with Session(engine) as db:
-        db.exec(
-            update(ShowReminderMail).where(col(ShowReminderMail.id) == mail_id).values(**values)
-        )
-        db.commit()
-
-
 def compose(
     db: Session, mail: ShowReminderMail, links: ShowLinks, now: datetime
 ) -> EmailMessage | None:
@@ -338,9 +319,12 @@ def compose(
     if not is_due(mail.kind, show, reminder, brand.show_reminder_minutes, now):
         return None
     store = db.get(Store, show.store_id) if show.store_id else None
+    lang = reminder.language
     return show_message(
         mail.kind,
         show=show,
+        title=localised(db, "show", show, "title", lang),
+        description=localised(db, "show", show, "description", lang),
         brand=brand,
         reminder=reminder,
         links=links,
@@ -350,25 +334,22 @@ def compose(
 
 
 def deliver(engine: Engine, mailer: Mailer, mail_id: int, now: datetime, links: ShowLinks) -> bool:
-    """Claim, compose and send one e-mail. True if this call sent it."""
-    if not _claim(engine, mail_id, now):
-        return False
-    try:
-        with Session(engine, expire_on_commit=False) as db:
-            mail = db.get(ShowReminderMail, mail_id)
-            message = compose(db, mail, links, now) if mail else None
-        if message is None:  # no longer due (the show moved, the address left): not sent
-            _finish(engine, mail_id, sent=False, now=now)
-            return False
-        del message["Message-ID"]
-        message["Message-ID"] = f"<show-reminder-{mail_id}@vitrine.local>"
-        mailer.send(message)
-    except Exception:
-        log.exception("show reminder %s could not be sent; it will be retried", mail_id)
-        _finish(engine, mail_id, sent=False, now=now)
-        return False
-    _finish(engine, mail_id, sent=True, now=now)
-    return True
+    """Claim, compose and send one e-mail (sessions/outbox.py). True if this call sent it.
+
+    One no longer due (the show moved, the address left) is not sent and not done either:
+    its claim is released, for a later run to ask again."""
+    return outbox.deliver(
+        engine,
+        mailer,
+        ShowReminderMail,
+        mail_id,
+        now,
+        lambda db, mail: compose(db, mail, links, now),
+        lambda mail: f"<show-reminder-{mail.id}@vitrine.local>",
+        "show reminder",
+        release_if_nothing=True,
+        logger=log,
+    )
 
 
 def run_due_show_mails(
@@ -384,10 +365,8 @@ def run_due_show_mails(
 # --- the messages --------------------------------------------------------------------------
 
 
-def _when(show: Show, store_timezone: str | None) -> str:
-    zone = show_zone(store_timezone)
-    local = show.starts_at.astimezone(zone)
-    return local.strftime("%A %d %B %Y, %H:%M ") + (local.tzname() or zone.key)
+def _when(show: Show, store_timezone: str | None, lang: str) -> str:
+    return format_moment(show.starts_at, show_zone(store_timezone).key, lang)
 
 
 def show_message(
@@ -399,40 +378,81 @@ def show_message(
     links: ShowLinks,
     now: datetime,
     store_timezone: str | None = None,
+    title: str | None = None,
+    description: str | None = None,
 ) -> EmailMessage:
+    """One e-mail of a reminder, in the language the shopper asked in, with the brand's
+    own texts in that language (or its default)."""
+    tr = translator(reminder.language)
+    _ = tr.gettext
+    title = title or show.title
     page = links.show_url(brand, show)
     leave = links.unsubscribe_url(reminder)
-    when = _when(show, store_timezone)
+    when = _when(show, store_timezone, reminder.language)
+    names = {"brand": brand.name, "title": title, "when": when, "page": page}
     if kind is K.CONFIRM:
         minutes = brand.show_reminder_minutes
-        soon = f"{minutes} minutes before it starts and " if minutes else ""
-        subject = f"{brand.name}: we will remind you of {show.title}"
+        subject = _("%(brand)s: we will remind you of %(title)s") % names
+        later = (
+            _("We will write to you %(minutes)s minutes before it starts and when it goes live.")
+            % {"minutes": minutes}
+            if minutes
+            else _("We will write to you when it goes live.")
+        )
         text = (
-            f"Hello,\n\n{brand.name}'s live show “{show.title}” is on {when}.\n\n"
-            f"We will write to you {soon}when it goes live.\nThe show: {page}\n"
+            _("Hello,")
+            + "\n\n"
+            + _("The live show “%(title)s” of %(brand)s is on %(when)s.") % names
+            + "\n\n"
+            + later
+            + "\n"
+            + _("The show: %(page)s") % names
+            + "\n"
         )
     elif kind is K.BEFORE:
         left = max(1, round((show.starts_at - now).total_seconds() / 60))
-        lead = f"{left} minute{'' if left == 1 else 's'}"
-        subject = f"{show.title} starts in {lead}"
+        lead = tr.ngettext("%(num)s minute", "%(num)s minutes", left) % {"num": left}
+        subject = _("%(title)s starts in %(lead)s") % {**names, "lead": lead}
         text = (
-            f"Hello,\n\n“{show.title}” by {brand.name} starts in {lead} ({when}).\n\n"
-            f"Watch it here: {page}\n"
+            _("Hello,")
+            + "\n\n"
+            + _("“%(title)s” by %(brand)s starts in %(lead)s (%(when)s).") % {**names, "lead": lead}
+            + "\n\n"
+            + _("Watch it here: %(page)s") % names
+            + "\n"
         )
     elif kind is K.CANCELLED:
-        subject = f"Cancelled: {show.title}"
+        subject = _("Cancelled: %(title)s") % names
         text = (
-            f"Hello,\n\nWe are sorry: {brand.name}'s live show “{show.title}”, planned for "
-            f"{when}, has been cancelled and will not take place.\n\n"
-            f"The calendar file attached takes it out of your calendar.\n"
-            f"{brand.name}'s other shows: {links.brand_url(brand)}\n"
+            _("Hello,")
+            + "\n\n"
+            + _(
+                "We are sorry: the live show “%(title)s” of %(brand)s, planned for %(when)s, "
+                "has been cancelled and will not take place."
+            )
+            % names
+            + "\n\n"
+            + _("The calendar file attached takes it out of your calendar.")
+            + "\n"
+            + _("Other shows of %(brand)s: %(url)s") % {**names, "url": links.brand_url(brand)}
+            + "\n"
         )
     else:
-        subject = f"We are live: {show.title}"
-        text = f"Hello,\n\n{brand.name} is live now with “{show.title}”.\n\nWatch: {page}\n"
+        subject = _("We are live: %(title)s") % names
+        text = (
+            _("Hello,")
+            + "\n\n"
+            + _("%(brand)s is live now with “%(title)s”.") % names
+            + "\n\n"
+            + _("Watch: %(page)s") % names
+            + "\n"
+        )
     text += (
-        f"\nYou get this because you asked to be reminded of this show.\n"
-        f"No more e-mails about it: {leave}\n\n{brand.name}\n"
+        "\n"
+        + _("You get this because you asked to be reminded of this show.")
+        + "\n"
+        + _("No more e-mails about it: %(url)s") % {"url": leave}
+        + f"\n\n{brand.name}\n"
     )
     message = EmailMessage()
     message["To"] = Address(addr_spec=reminder.email)
@@ -443,10 +463,19 @@ def show_message(
     message.set_content(text)
     if kind is not K.LIVE:
         message.add_attachment(
-            show_calendar(show, brand, page, store_timezone=store_timezone, method="PUBLISH"),
+            show_calendar(
+                show,
+                brand,
+                page,
+                store_timezone=store_timezone,
+                method="PUBLISH",
+                language=reminder.language,
+                title=title,
+                description=description,
+            ),
             maintype="text",
             subtype="calendar",
             filename="show.ics",
             params={"method": "PUBLISH"},
         )
-    return message
+    return tag_language(message, reminder.language)

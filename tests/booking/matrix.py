@@ -85,6 +85,7 @@ def booking_ids(db: Session, brand: Brand, associate: AssociateProfile) -> dict[
         "message_id": message.id,
         "exception_id": exception.id,
         "colleague_id": colleague.id,
+        "shopper_id": shopper.id,  # a shopper of the brand (privacy: export, erase)
     }
 
 

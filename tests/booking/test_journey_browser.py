@@ -49,7 +49,7 @@ def test_book_mail_join_and_meet_with_video_both_ways(
         page.locator("input[name=slot]").first.check()
         page.fill("#f-name", "Camille")
         page.fill("#f-email", "camille@example.com")
-        page.click("button[type=submit]")
+        page.click("#book-form button[type=submit]")
         page.wait_for_url(re.compile(r"/appointments/[^/]+\?booked=1$"))
         assert "America/New_York" in page.content()
 

@@ -1,11 +1,14 @@
 """Pre-show (real Chromium with its fake camera and microphone, real web node): the host's
 check shows the preview playing and the microphone's level moving on its meter; a viewer who
 arrives early sees the slate (title, "Starts in …") over the stage, which gives way to the
-live picture when the host goes live (show_state, pushed); the check then shows the uplink
-the browser reports sending to the relay. Both pages axe clean."""
+live picture when the host goes live (show_state, pushed). Before going live the check
+measures the uplink (a burst timed by the real relay) and says in words whether it is
+enough for the camera's picture; once live it shows what the browser reports sending to
+the relay. Both pages axe clean."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +59,21 @@ def test_host_checks_camera_and_sound_and_early_viewers_see_the_slate(
             f"document.getElementById('mic-level').value !== {first}", timeout=20_000
         )
         assert console.get_by_label("Microphone level").count() == 1
+        # The uplink, before going live: measured by the relay, judged against the picture.
+        console.wait_for_function(
+            "['enough', 'tight', 'short', 'failed']"
+            ".includes(document.getElementById('check-uplink').dataset.verdict)",
+            timeout=30_000,
+        )
+        uplink = console.text_content("#check-uplink") or ""
+        # Over loopback the burst arrives far faster than any camera needs.
+        assert console.get_attribute("#check-uplink", "data-verdict") == "enough", uplink
+        assert re.match(
+            r"^\d+\.\d Mbit/s to the video server: enough for your camera’s \d+×\d+ picture"
+            r" \(it needs about \d+\.\d Mbit/s\)\.$",
+            uplink,
+        ), uplink
+        assert int(console.get_attribute("#check-uplink", "data-kbps") or 0) > 5_000
         assert console.text_content("#check-camera") not in ("", "Not started")
         assert console.text_content("#check-microphone") not in ("", "Not started")
         assert console.text_content("#check-error") == ""

@@ -49,7 +49,8 @@ def test_a_viewer_votes_and_asks_and_the_host_sees_and_answers(
         noir.click()
         viewer.get_by_text("Noir (your vote)").wait_for(timeout=WAIT)
         console.wait_for_function(
-            "() => (document.getElementById('poll-meta') || {}).textContent?.startsWith('1 votes')",
+            "() => (document.getElementById('poll-meta') || {})"
+            ".textContent?.startsWith('1 vote · ')",
             timeout=WAIT,
         )
 

@@ -88,6 +88,7 @@ class Site:
             "/opt/vitrine/": f"{ROOT}/",
             "/var/log/nginx/": f"{self.logs}/",
             "/var/www/letsencrypt": str(self.acme),
+            "/var/cache/vitrine-hls": str(self.folder / "hls-cache"),
         }
 
     def render(self) -> Path:

@@ -22,6 +22,7 @@ import pytest
 import requests
 import socketio
 
+from streaming.media_files import write_marker
 from tests.deploy.nginx import Site
 from tests.servers import ROOT, RelayServer, WebServer, wait_port
 
@@ -271,3 +272,38 @@ def test_each_relay_is_reached_at_its_own_path(running: Running) -> None:
         assert answer.status_code in (401, 404) and answer.json()["error"]  # the relay's
         # The relay got the path without nginx's prefix.
         _logged(running.relay_log, f'"GET /rooms/{marker}/thumbnail.jpg"')
+
+
+def test_hls_parts_are_cached_and_playlists_are_not(running: Running) -> None:
+    """A public show's LL-HLS files as an ended show leaves them (the relay serves the
+    folder once no stream is live): the part comes from the relay once, then from nginx's
+    cache; the playlist comes from the relay every time."""
+    room = "show-nginx-hls"
+    write_marker(running.relay.media_dir, room, public=True, record=False)
+    folder = running.relay.media_dir / "hls" / room
+    folder.mkdir(parents=True)
+    (folder / "0123456789ab-3.1.m4s").write_bytes(b"\x00\x00\x00\x08moof-part")
+    (folder / "index.m3u8").write_text("#EXTM3U\n# first\n")
+    for prefix in ("/media", "/media/2"):
+        first = _get(running, f"{prefix}/hls/{room}/0123456789ab-3.1.m4s")
+        assert first.status_code == 200 and first.content.endswith(b"moof-part")
+        assert first.headers["X-Cache-Status"] == "MISS"
+        again = _get(running, f"{prefix}/hls/{room}/0123456789ab-3.1.m4s")
+        assert again.headers["X-Cache-Status"] == "HIT" and again.content == first.content
+        assert again.headers["Content-Type"] == "video/iso.segment"
+    # nginx had it from the relay once per relay path (a different upstream, its own key).
+    log = running.relay_log.read_text()
+    assert log.count(f'"GET /hls/{room}/0123456789ab-3.1.m4s"') == 2
+
+    blocking = f"/media/hls/{room}/index.m3u8?_HLS_msn=3&_HLS_part=2"
+    assert _get(running, blocking).text.endswith("# first\n")
+    (folder / "index.m3u8").write_text("#EXTM3U\n# second\n")
+    answer = _get(running, blocking)
+    assert answer.text.endswith("# second\n") and "X-Cache-Status" not in answer.headers
+    assert answer.headers["Cache-Control"] == "no-cache"
+    # A private room's part is never kept: asked twice, the relay is asked twice.
+    private = "consult-nginx-hls"
+    write_marker(running.relay.media_dir, private, public=False, record=False)
+    for _ in range(2):
+        response = _get(running, f"/media/hls/{private}/0123456789ab-3.1.m4s")
+        assert response.status_code == 401 and response.headers["X-Cache-Status"] == "MISS"

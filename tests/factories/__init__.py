@@ -39,13 +39,21 @@ class Factory:
         self.session = session
 
     def brand(self, **overrides: Any) -> Brand:
+        """A brand; its product pages sell (``bag_outside_live``) unless told otherwise:
+        most tests add to a bag without a show, and the refusal has tests of its own."""
         n = next(_seq)
-        return do_create_brand(
+        outside_live = overrides.pop("bag_outside_live", True)
+        brand = do_create_brand(
             self.session,
             slug=overrides.pop("slug", f"brand-{n}"),
             name=overrides.pop("name", f"Brand {n}"),
             **overrides,
         )
+        if outside_live:
+            brand.bag_outside_live = True
+            self.session.add(brand)
+            self.session.commit()
+        return brand
 
     def store(self, brand: Brand, **overrides: Any) -> Store:
         assert brand.id is not None
@@ -138,9 +146,11 @@ class Factory:
         self, brand: Brand, associate: AssociateProfile, product: Product, live: LiveSession
     ) -> dict[str, int | None]:
         """Resources of the areas for tests/test_access_matrix.py (one helper per area)."""
+        from tests.accounts.matrix import account_ids
         from tests.booking.matrix import booking_ids
         from tests.service.matrix import service_ids
 
         ids = booking_ids(self.session, brand, associate)
         assert brand.id is not None
+        ids |= account_ids(self.session, brand, associate)
         return ids | service_ids(self.session, brand.id, associate, ids.get("colleague_id"))

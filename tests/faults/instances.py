@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from tests.servers import free_port, wait_port
@@ -51,7 +52,19 @@ class PostgresInstance:
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_port(self.port, self.proc)
+        self._wait_accepting()
         return self
+
+    def _wait_accepting(self, timeout: float = 60.0) -> None:
+        """The port opens before recovery ends ("the database system is starting up"):
+        ready when pg_isready says it accepts connections (nothing to await but asking)."""
+        deadline = time.monotonic() + timeout
+        ask = [str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]
+        while subprocess.run(ask, check=False).returncode != 0:
+            assert self.proc is not None and self.proc.poll() is None, "PostgreSQL exited"
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"PostgreSQL on {self.port} not accepting connections")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         """Fast shutdown (SIGINT): open connections are closed, as in a restart."""

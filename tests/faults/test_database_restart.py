@@ -16,6 +16,7 @@ from sessions.db import create_all, make_engine
 from tests.conftest import csrf_token_from
 from tests.factories import Factory
 from tests.faults.instances import PG_BIN, PostgresInstance
+from tests.rooms.live_clients import RoomClient
 from tests.servers import WebServer
 
 pytestmark = [
@@ -62,6 +63,7 @@ def test_requests_during_a_postgres_restart_get_503_and_the_node_recovers(
         page = http.get(f"{web.url}/b/aurele", timeout=10)
         assert page.status_code == 200
         http.headers["X-CSRFToken"] = csrf_token_from(page.text)
+        socket = RoomClient(web.url, http).connect()
 
         postgres.stop()
         down = {
@@ -75,6 +77,11 @@ def test_requests_during_a_postgres_restart_get_503_and_the_node_recovers(
             assert int(response.headers["Retry-After"]) > 0, what
         assert down["api"].json()["error"] == "database_unavailable"
         assert "text/html" in down["page"].headers["Content-Type"]  # a page for people
+        # A socket's event says the same in its ack (the page tries again after the wait).
+        joined = socket.sio.call("join", {"session_id": 1}, timeout=30)
+        assert joined["ok"] is False and joined["error"] == "database_unavailable", joined
+        assert joined["retry_after"] > 0 and joined["message"]
+        socket.close()
 
         postgres.start()  # the same data folder and port: a restart
         back = until(

@@ -22,10 +22,11 @@ from yarl import URL
 from sessions.grants import Role, issue_grant
 from streaming.client import SocketTap, tap_sockets
 from streaming.config import RelayConfig
+from streaming.edge import Edges
 from streaming.fanout import ForwardingSender, Outlet
 from streaming.framecode import Stamp, read_frame_stamp
 from streaming.relay import Relay
-from streaming.server import RELAY_KEY, create_app
+from streaming.server import EDGES_KEY, RELAY_KEY, create_app
 
 SECRET = "test-media-secret"
 INTERNAL_TOKEN = "test-internal-token"
@@ -42,6 +43,7 @@ class RunningRelay:
     url: str
     relay: Relay
     config: RelayConfig
+    edges: Edges | None = None  # the rooms it pulls from an origin (streaming/edge.py)
 
 
 @pytest.fixture
@@ -65,7 +67,7 @@ async def serve_relay(config: RelayConfig) -> AsyncIterator[RunningRelay]:
     await site.start()
     port = runner.addresses[0][1]
     try:
-        yield RunningRelay(f"http://127.0.0.1:{port}", app[RELAY_KEY], config)
+        yield RunningRelay(f"http://127.0.0.1:{port}", app[RELAY_KEY], config, app[EDGES_KEY])
     finally:
         await runner.cleanup()
 

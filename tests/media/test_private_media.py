@@ -83,6 +83,11 @@ def consultation(app: Flask, session: Session, factory: Factory) -> Iterator[Con
     assert row is not None
     with shopper.session_transaction() as cookie:
         cookie["shopper_token"] = row.token
+    # Recorded and pictures kept: the shopper said yes (tests/privacy/test_consent.py: no).
+    session.commit()  # end the read: on SQLite it would hold the write lock
+    assert (
+        shopper.post(f"/consult/{live.id}/consent", data={"decision": "accept"}).status_code == 302
+    )
     stranger = app.test_client()
     login(stranger, factory.admin(factory.brand()).email)
     yield Consultation(live, staff, shopper, stranger)
@@ -184,7 +189,8 @@ async def test_nobody_unauthenticated_gets_a_byte_of_a_consultation(
                 (f"/rooms/{name}/thumbnail.jpg?grant={show_grant}", {}),
                 (f"/rooms/{name}/status", {}),
                 (f"/hls/{name}/index.m3u8", {}),
-                (f"/hls/{name}/segment00000.ts", {}),
+                (f"/hls/{name}/0123456789ab-0.0.m4s", {}),
+                (f"/hls/{name}/index.m3u8?_HLS_msn=0&_HLS_part=0", {}),
             ]
         for route, headers in relay_routes:
             code, body = await fetch(f"{relay.url}{route}", headers=headers)
@@ -301,14 +307,15 @@ def test_the_consultation_page_says_it_is_recorded(
     consultation: Consultation, session: Session
 ) -> None:
     page = consultation.shopper.get(f"/consult/{consultation.live.id}")
-    assert page.status_code == 200 and b"will be recorded" in page.data
+    # Asked before anything is kept (sessions/privacy/consent.py).
+    assert page.status_code == 200 and b"record this consultation" in page.data
     brand = session.get(Brand, consultation.live.brand_id)
     assert brand is not None
     brand.record_consultations = False
     session.add(brand)
     session.commit()
     page = consultation.shopper.get(f"/consult/{consultation.live.id}")
-    assert page.status_code == 200 and b"will be recorded" not in page.data
+    assert page.status_code == 200 and b"record this consultation" not in page.data
 
 
 def test_recording_consultations_is_the_brands_choice_by_form_and_api(

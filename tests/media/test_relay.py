@@ -211,6 +211,17 @@ async def test_recording_hls_snapshot_thumbnail_metrics(
             assert image is not None
             assert image.shape == (480, 640, 3) and read_stamp(image) is not None
             assert list((relay.config.media_dir / "snapshots").glob("replay-*.jpg"))
+            # The colour snapshot: a lossless PNG, the mean of the next frames (the stamp
+            # moves frame to frame, the picture is still the camera's frame size).
+            colour_url = f"{room_url}/snapshot?colour=1"
+            async with http.post(colour_url, headers=headers) as response:
+                assert response.status == 200
+                assert response.content_type == "image/png"
+                png = await response.read()
+            assert png[:8] == b"\x89PNG\r\n\x1a\n"
+            mean = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+            assert mean is not None and mean.shape == (480, 640, 3)
+            assert list((relay.config.media_dir / "snapshots").glob("replay-*.png"))
 
             wrong = {"Authorization": f"Bearer {grant('elsewhere', 'publish')}"}
             async with http.post(f"{room_url}/snapshot", headers=wrong) as response:
@@ -239,19 +250,20 @@ async def test_recording_hls_snapshot_thumbnail_metrics(
                 async with http.get(f"{relay.url}/{probe}") as response:
                     assert response.status == 200
 
-            # HLS: the muxer cuts a segment on a keyframe once 2 s of show are in,
-            # and it takes each packet before any viewer is sent it: every keyframe
-            # the viewer decodes is a moment to look at the playlist.
+            # LL-HLS: parts of 0.2 s, segments on keyframes; the muxer takes each
+            # packet before any viewer is sent it, so every keyframe the viewer decodes
+            # is a moment to look at the playlist for a complete segment.
             playlist = relay.config.media_dir / "hls" / "replay" / "index.m3u8"
-            while not (playlist.exists() and ".ts" in playlist.read_text()):
+            while not (playlist.exists() and "#EXTINF" in playlist.read_text()):
                 await next_picture(viewer.video, lambda p: p.keyframe)
             async with http.get(f"{relay.url}/hls/replay/index.m3u8") as response:
                 assert response.status == 200
-                segment = next(
-                    line for line in (await response.text()).splitlines() if line.endswith(".ts")
-                )
+                text = await response.text()
+            assert "#EXT-X-PART:" in text
+            segment = next(line for line in text.splitlines() if line.endswith(".m4s"))
             async with http.get(f"{relay.url}/hls/replay/{segment}") as response:
                 assert response.status == 200 and len(await response.read()) > 1000
+                assert response.headers["Content-Type"] == "video/iso.segment"
 
             recording = status["recording"]
             watched = await pictures_until(viewer.video, publication.video.counter)

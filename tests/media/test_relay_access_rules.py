@@ -68,7 +68,7 @@ async def test_a_public_shows_files_are_public_a_private_rooms_are_not_even_afte
             async def files_written() -> bool:
                 thumbs = (media / "thumbnails" / f"{r}.jpg" for r in ("show-open", "show-closed"))
                 return all(p.is_file() for p in thumbs) and (
-                    playlist.is_file() and ".ts" in playlist.read_text()
+                    playlist.is_file() and "#EXTINF" in playlist.read_text()
                 )
 
             await wait_until(files_written, "no thumbnails or HLS segment")
@@ -77,7 +77,7 @@ async def test_a_public_shows_files_are_public_a_private_rooms_are_not_even_afte
             # The public show, to anyone: HLS while live, thumbnail, recording.
             code, body = await fetch(f"{relay.url}/hls/show-open/index.m3u8")
             assert code == 200 and body.startswith(M3U8)
-            segment = next(line for line in body.decode().splitlines() if line.endswith(".ts"))
+            segment = next(line for line in body.decode().splitlines() if line.endswith(".m4s"))
             code, body = await fetch(f"{relay.url}/hls/show-open/{segment}")
             assert code == 200 and len(body) > 1000
             code, body = await fetch(f"{relay.url}/rooms/show-open/thumbnail.jpg")

@@ -14,23 +14,29 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from sessions.accounts import invitations, resets
 from sessions.clock import utcnow
 from sessions.models import (
     Appointment,
+    CohostKind,
     LiveSession,
     QueueRequest,
     QueueStatus,
+    Role,
     Shopper,
+    ShowCohost,
     ShowReminder,
     SignInLink,
+    User,
 )
 from sessions.service import queue
 from sessions.service.appointments import manage_token
 from sessions.service.signin import link_token as signin_link_token
+from sessions.shows.cohost import hash_token
 from sessions.shows.reminders import unsubscribe_token
-from tests.factories import Factory
+from tests.factories import OPERATOR, Factory
 from tests.security.consultation_world import (
     ANONYMOUS,
     EVERYONE,
@@ -111,6 +117,55 @@ def signin_link(session: Session, world: World, shopper_id: int) -> SignInLink:
     return link
 
 
+def invitation_token(app: Flask, session: Session, world: World) -> str:
+    made = invitations.do_invite(
+        session,
+        OPERATOR,
+        brand_id=world.brand_a.id or 0,
+        email="invited@example.com",
+        name="Invited",
+        role=Role.BRAND_ADMIN,
+        secret=app.config["SECRET_KEY"],
+    )
+    return invitations.token_of(app.config["SECRET_KEY"], made)
+
+
+def reset_token(app: Flask, session: Session, world: World) -> str:
+    admin = session.exec(select(User).where(User.role == Role.BRAND_ADMIN)).first()
+    assert admin is not None
+    made = resets.do_request_reset(
+        session, email=admin.email, client="matrix", secret=app.config["SECRET_KEY"]
+    )
+    assert made is not None
+    return resets.token_of(app.config["SECRET_KEY"], made)
+
+
+def guest_cohost(session: Session, world: World, token: str) -> int:
+    """A show's guest co-host invitation: its link's page asks, only its POST accepts."""
+    cohost = ShowCohost(
+        show_id=world.show_id,
+        kind=CohostKind.GUEST,
+        display_name="Inès",
+        token_hash=hash_token(token),
+        expires_at=utcnow() + timedelta(hours=1),
+    )
+    session.add(cohost)
+    session.commit()
+    assert cohost.id is not None
+    return cohost.id
+
+
+def invitee_token(session: Session, world: World) -> str:
+    from sessions.shows import invitees, private
+    from tests.factories import OPERATOR
+
+    show = Factory(session).show(world.brand_a)
+    private.do_set_show_private(session, OPERATOR, show, "walk-code")
+    made, _ = invitees.do_invite(session, OPERATOR, show, [("Inès", "ines@example.com")])
+    session.commit()
+    return made[0].token
+
+
 def url_of(endpoint: str, rule: str, ids: dict[str, object]) -> str:
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -140,21 +195,32 @@ def ids(app: Flask, world: World, session: Session) -> dict[str, object]:
         "show_id": world.show_id,
         "live_session_id": world.show_live_id,
         "consultation_id": world.consultation_id,
+        "shopper_id": appointment.shopper_id,  # privacy: a shopper's data, read by export
         "request_id": request_id,
         "thread_id": waiting_thread(session, world.brand_a.id or 0, appointment.shopper_id, None),
         "reply_id": saved_reply(session, world.brand_a.id or 0),
         "token": manage_token(app.config["SECRET_KEY"], appointment),
         "hold_id": 999_999,  # a waitlist hold (none here: a 404, still a GET)
         "name": "try-on.jpg",  # a consultation's snapshot (none was sent: a 404 to everyone)
+        "language": "fr",  # a replay's captions (none here: a 404, still a GET)
         "table": "shows",  # an analytics export (for a show's exports: a 404, still a GET)
         # The unsubscribe link of a show reminder: its page asks, only its POST unsubscribes.
         "reminder_token": unsubscribe_token(
             app.config["SECRET_KEY"], show_reminder(session, world)
         ),
+        # Staff e-mailed links: an invitation's page and a reset's page ask; only POSTs act.
+        "invitation_token": invitation_token(app, session, world),
+        "reset_token": reset_token(app, session, world),
+        # A private show's personal link: its page shows and asks, only its POST takes a pass.
+        "invitee_token": invitee_token(session, world),
         # A returning shopper's e-mailed sign-in link: its page asks, only its POST signs in.
         "signin_token": signin_link_token(
             app.config["SECRET_KEY"], signin_link(session, world, appointment.shopper_id)
         ),
+        # A show's co-host: the guest link's page (GET asks; the POST accepts) and the
+        # co-host's page (theirs only: a 403 to everyone here).
+        "cohost_token": "guest-link-token",
+        "cohost_id": guest_cohost(session, world, "guest-link-token"),
     }
     session.commit()  # end the read: on SQLite it would hold the write lock
     return made

@@ -45,7 +45,7 @@ def test_next_never_leaves_the_site(client: FlaskClient, factory: Factory, targe
     email = factory.admin(factory.brand()).email
     location = _sign_in(client, email, target)
     assert _stays_on_site(location), location
-    assert location == "/"  # refused targets go to the start page
+    assert location == "/admin/"  # refused targets go to the default landing: a brand admin's admin
 
 
 def test_next_as_typed_in_the_url_is_refused_too(client: FlaskClient, factory: Factory) -> None:

@@ -228,6 +228,7 @@ def test_the_brand_sets_its_cap_in_the_admin_settings_form(
         "blocked_words": "",
         "checkout_url_template": "",
         "checkout_webhook_url": "",
+        "bag_outside_live": "1",  # as the page shows it: this brand sells from product pages
     }
     bad = staff.post("/admin/settings", data={**form, "max_per_client": "0"})
     assert bad.status_code == 422 and 'id="e-max_per_client"' in bad.get_data(as_text=True)

@@ -61,8 +61,10 @@ def test_hours_page_for_the_associate_and_their_admin(
     page = anna.get("/console/hours")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "My hours" in html and "Monday" in html and "08:00" in html and "20:00" in html
-    assert "Europe/Paris" in html  # the store's zone, as shoppers book
+    # The store's wall times as the staff locale writes them (English: 8:00 AM).
+    assert "My hours" in html and "Monday" in html
+    assert "8:00\u202fAM" in html and "8:00\u202fPM" in html
+    assert "France Time" in html  # the store's zone, as shoppers book, named for the reader
     assert f'data-associate-id="{team.anna.id}"' in html
     assert 'id="hours-associate"' not in html  # an associate sees only their own
     assert "Loading the exceptions" in html and "Add an exception" in html

@@ -58,7 +58,7 @@ def test_a_refused_chat_message_holds_no_write_lock(
     brand = factory.brand()
     live = lifecycle.do_start_show(session, OPERATOR, factory.show(brand))
     viewer = Actor(kind=ActorKind.SHOPPER, shopper_id=factory.shopper().id, name="Camille")
-    limiter = RateLimiter(f"chat-{uuid.uuid4().hex}", "1 per minute", "Too fast; wait {wait} s.")
+    limiter = RateLimiter(f"chat-{uuid.uuid4().hex}", "1 per minute", "Too fast; wait %(wait)s s.")
     live_actions.do_send_message(session, viewer, live, "first", limiter=limiter)
 
     error = refused_while_reading(

@@ -32,11 +32,19 @@ ALLOWED: dict[str, list[tuple[str, str]]] = {
     ],
     "show.js": [("tick, 1000", "a clock: the flash offer's seconds"), ("() => {", "a clock")],
     "show-poll.js": [("() => {", "a clock: the open poll's seconds left")],
+    # A join refused as busy (a join storm, a database restarting) is tried again once,
+    # after the server's Retry-After: the answer to a refusal, not a reading on a clock.
+    "live-room.js": [("() => { if (!this._joined", "a refused join, tried again")],
     "shared-bag.js": [("() => fn(...args), ms)", "debounce of the product search typed")],
     "inbox-tools.js": [("() => fn(...args), ms)", "debounce of what the associate types")],
     # The media relay has no socket: ICE gathering's time limit, and the pause between its
     # status reads while the other side's camera is not on yet.
-    "media.js": [("resolve, ms)", "sleep"), ("resolve, GATHER_TIMEOUT_MS)", "ICE gathering")],
+    # The viewer's pauses end early when the room moves to another relay (relay_moved).
+    "media.js": [
+        ("resolve, ms)", "sleep"),
+        ("done, ms)", "the viewer's pause, cut short by moved()"),
+        ("resolve, GATHER_TIMEOUT_MS)", "ICE gathering"),
+    ],
 }
 READS = ("refresh", "poll", "fetch", "api(", "load", "resync")
 

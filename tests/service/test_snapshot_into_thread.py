@@ -55,6 +55,11 @@ def test_a_snapshot_sent_in_the_room_is_kept_in_the_shoppers_thread(
     thread = session.get(Thread, asked.get_json()["thread"]["id"])
     assert thread is not None
     live = consultation_with(session, team, thread.shopper_id)
+    # The shopper agreed to keep the pictures (sessions/privacy/consent.py; refusal:
+    # tests/privacy/test_consent.py).
+    assert (
+        client.post(f"/consult/{live.id}/consent", data={"decision": "accept"}).status_code == 302
+    )
     anna = app.test_client()
     login(anna, factory.user_of(team.anna).email)
 

@@ -29,6 +29,8 @@ def show_ids(
     method: str, rule: str, session: Session, brand: Brand, host: AssociateProfile
 ) -> dict[str, int]:
     """A show of brand A, hosted by its associate, in the state the move starts from."""
+    if "/invitees" in rule:
+        return invitee_ids(session, brand, host)
     status = STATE_FOR.get((method, rule))
     if status is None:
         return {}
@@ -76,3 +78,16 @@ def interaction_ids(
         ids["question_id"] = question["id"]
     session.commit()
     return ids
+
+
+def invitee_ids(session: Session, brand: Brand, host: AssociateProfile) -> dict[str, int]:
+    """A private show of brand A with one invitee (personal links: the brand's admin's)."""
+    from sessions.shows import invitees, private
+
+    show = Factory(session).show(brand, host_ids=[host.id])
+    private.do_set_show_private(session, OPERATOR, show, "matrix-code")
+    guest = [("Camille", "matrix-invitee@example.com")]
+    made, _ = invitees.do_invite(session, OPERATOR, show, guest)
+    assert show.id is not None and made[0].invitee.id is not None
+    session.commit()
+    return {"show_id": show.id, "invitee_id": made[0].invitee.id}

@@ -30,7 +30,7 @@ def test_add_from_the_product_page_then_remove_on_the_bag_page(
     chromium: Any,
 ) -> None:
     brand = seed.brand(name="Maison Aurèle")
-    closed = seed.brand()
+    closed = seed.brand(bag_outside_live=False)
     lune = seed.product(brand, name="Le sac Lune", stock=3, price_minor=245000)
     other = seed.product(closed, name="Foulard")
     brand.bag_outside_live = True

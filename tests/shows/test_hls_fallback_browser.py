@@ -64,14 +64,14 @@ def relay(tmp_path: Path) -> Iterator[Relay]:
 
 
 def wait_for_segments(url: str, timeout: float = 40) -> None:
-    """Until the room's playlist lists a segment (the camera's first 2 s are cut)."""
+    """Until the room's playlist lists a part (LL-HLS, streaming/llhls.py)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         answer = requests.get(url, timeout=5)
-        if answer.ok and ".ts" in answer.text:
+        if answer.ok and "#EXT-X-PART:" in answer.text:
             return
         time.sleep(0.25)
-    raise AssertionError(f"no HLS segment at {url} in {timeout} s")
+    raise AssertionError(f"no HLS part at {url} in {timeout} s")
 
 
 @pytest.mark.browser

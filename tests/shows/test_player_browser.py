@@ -99,7 +99,8 @@ def test_phone_and_desktop_player(
         assert card.locator(".showing-now").text_content() == "Showing now"
         for part in (".player-side .product-card", "#chat-input", "#heart"):
             found = box(phone, part)
-            assert stage["y"] <= found["y"] and found["y"] + found["height"] <= 844, part
+            # Within the screen (a pixel of sub-pixel layout rounding allowed at its edge).
+            assert stage["y"] <= found["y"] and found["y"] + found["height"] <= 844 + 1, part
 
         phone.get_by_label("Message").tap()
         phone.get_by_label("Message").fill("Is the Lune lined in suede?")

@@ -1,7 +1,10 @@
-"""The shoppable replay in real Chromium: a scripted show (pins and messages at known
-seconds of its recording) is ended and published; the replay page lists each product at
-its second, seeking there shows that product and the chat as it was at that second, and
-"add to bag" works from the replay at the price the brand chose (the live one here)."""
+"""The shoppable replay in real Chromium: a scripted show (pins, messages, a poll and an
+answered question at known seconds of its recording) is ended and published; the replay
+page lists each product at its second, seeking there shows that product, the chat as it
+was at that second, the poll (final results) from the second it was opened and the
+question pinned from the second it was answered — each absent one second before its
+moment and there at it (±1 s) — and "add to bag" works from the replay at the price the
+brand chose (the live one here)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,15 @@ import numpy as np
 import pytest
 
 from sessions.catalogue import do_update_product
-from sessions.models import ChatMessage, PinnedProduct, Product
+from sessions.models import (
+    ChatMessage,
+    PinnedProduct,
+    Poll,
+    PollAnswer,
+    PollVote,
+    Product,
+    ShowQuestion,
+)
 from sessions.shows import lifecycle
 from streaming.media_files import write_marker
 from tests.browser.conftest import (  # noqa: F401  (the fixtures, reused)
@@ -109,6 +120,37 @@ def test_replay_plays_the_chat_and_the_products_at_their_seconds(
                 live_session_id=live.id, author_name=author, body=body, created_at=at(second)
             )
         )
+    # A poll opened at 5 s and closed at 6 s (two votes for Ivory, one for Noir), and a
+    # question asked at 2 s and answered on air at 6 s.
+    poll = Poll(
+        live_session_id=live.id,
+        question="Which colour for the Lune?",
+        created_at=at(5),
+        closes_at=at(6),
+        closed_at=at(6),
+    )
+    db.add(poll)
+    db.flush()
+    assert poll.id is not None
+    ivory = PollAnswer(poll_id=poll.id, position=0, label="Ivory")
+    noir = PollAnswer(poll_id=poll.id, position=1, label="Noir")
+    db.add_all([ivory, noir])
+    db.flush()
+    for answer in (ivory, ivory, noir):
+        voter = seed.shopper()
+        assert answer.id is not None and voter.id is not None
+        db.add(
+            PollVote(poll_id=poll.id, answer_id=answer.id, shopper_id=voter.id, created_at=at(5))
+        )
+    db.add(
+        ShowQuestion(
+            live_session_id=live.id,
+            author_name="Ines",
+            body="Does the Lune come with a strap?",
+            created_at=at(2),
+            answered_at=at(6),
+        )
+    )
     db.commit()
     lifecycle.do_end_show(db, host_actor, show, replay_url=f"{relay.url}/recordings/{name}")
     lifecycle.do_publish_replay(db, staff_actor(seed.admin(brand)), show)
@@ -134,24 +176,89 @@ def test_replay_plays_the_chat_and_the_products_at_their_seconds(
         ]
         assert [float(x.get_attribute("data-seek") or "") for x in timeline.all()] == [3.0, 7.0]
 
-        def seen_at(second: float) -> tuple[list[str], list[str]]:
+        # The script's moments are the recording's seconds (±1 s; here exact).
+        script = page.evaluate("JSON.parse(document.getElementById('replay-script').textContent)")
+        moments = {
+            "pins": [p["at"] for p in script["products"]],
+            "chat": [m["at"] for m in script["messages"]],
+            "poll": [p["at_seconds"] for p in script["polls"]],
+            "asked": [q["at_seconds"] for q in script["questions"]],
+            "answered": [q["answered_at_seconds"] for q in script["questions"]],
+        }
+        expected = {"pins": [3, 7], "chat": [1, 4, 8], "poll": [5], "asked": [2], "answered": [6]}
+        for kind, seconds in expected.items():
+            assert len(moments[kind]) == len(seconds), kind
+            for got, want in zip(moments[kind], seconds, strict=True):
+                assert abs(got - want) <= 1.0, (kind, got, want)
+
+        def seek(second: float) -> None:
+            page.evaluate(f"document.getElementById('replay').currentTime = {second}")
+
+        def seen_at(second: float, within: float = 0.2) -> tuple[list[str], list[str]]:
+            """What the page shows once the video is at ``second`` (to ``within`` past
+            it): paused in the very check, so a playing video (after a timeline jump)
+            stays inside the window however late the check runs."""
             page.wait_for_function(
-                f"Math.abs(document.getElementById('replay').currentTime - {second}) < 0.6"
-                " && !document.getElementById('replay').seeking",
+                "() => { const v = document.getElementById('replay');"
+                f" const ok = !v.seeking && v.currentTime >= {second} - 0.05"
+                f" && v.currentTime < {second} + {within};"
+                " if (ok) v.pause(); return ok; }",
                 timeout=15_000,
             )
-            page.evaluate("document.getElementById('replay').pause()")
             return (
                 page.locator("#pinned .product-card h3").all_inner_texts(),
                 page.locator("#messages .body").all_inner_texts(),
             )
 
+        def poll_and_question() -> tuple[str, str, list[str]]:
+            pinned = page.locator("#pinned-question")
+            return (
+                page.inner_text("#poll-current"),
+                pinned.inner_text() if pinned.is_visible() else "",
+                page.locator("#question-list li > span:first-child").all_inner_texts(),
+            )
+
+        # Each moment: absent one second before it, there at it.
+        for second, product_count, chat_count in (
+            (2, 0, 1),
+            (3, 1, 1),
+            (4, 1, 2),
+            (6, 1, 2),
+            (7, 2, 2),
+        ):
+            seek(second)
+            products, chat = seen_at(second)
+            assert (len(products), len(chat)) == (product_count, chat_count), second
+        seek(1.0)
+        assert seen_at(1.0) == ([], ["Welcome to the show!"])
+        assert poll_and_question() == ("No poll right now.", "", [])
+        seek(2.0)
+        seen_at(2.0)
+        assert poll_and_question()[2] == ["Does the Lune come with a strap?"]
+        seek(4.0)
+        seen_at(4.0)
+        assert poll_and_question()[:2] == ("No poll right now.", "")
+        seek(5.0)
+        seen_at(5.0)
+        poll_text, pinned_text, _ = poll_and_question()
+        assert "Which colour for the Lune?" in poll_text
+        assert "3 votes · final results" in poll_text
+        assert "Ivory" in poll_text and "2 · 67%" in poll_text and "1 · 33%" in poll_text
+        assert page.locator("#poll-current button[data-answer]").count() == 0  # no ballot
+        assert pinned_text == ""  # answered at 6 s, not yet
+        seek(6.0)
+        seen_at(6.0)
+        assert "Does the Lune come with a strap?" in poll_and_question()[1]
+        seek(0.5)
+        seen_at(0.5)
+        assert poll_and_question() == ("No poll right now.", "", [])
+
         # Jump to "when she showed the Lune": that product, and the chat up to then.
         timeline.first.click()
-        products, chat = seen_at(3)
+        products, chat = seen_at(3, within=0.9)
         assert products == ["Le sac Lune"]
         assert chat == ["Welcome to the show!"]
-        page.evaluate("document.getElementById('replay').currentTime = 8.2")
+        seek(8.2)
         products, chat = seen_at(8.2)
         assert products == ["Carré Soie", "Le sac Lune"]
         assert chat == [
@@ -159,12 +266,12 @@ def test_replay_plays_the_chat_and_the_products_at_their_seconds(
             "Is the Lune lined in suede?",
             "Now the Carré, in silk twill.",
         ]
-        page.evaluate("document.getElementById('replay').currentTime = 0.5")  # and back
+        seek(0.5)  # and back
         assert seen_at(0.5) == ([], [])
 
         # Add to bag from the replay, from the moment the Lune was on: at the live price.
         page.locator("#timeline [data-seek='3.0']").click()
-        seen_at(3)
+        seen_at(3, within=0.9)
         card = page.locator(".player-side .product-card[data-product-id]").first
         assert "€2,450.00" in card.inner_text()
         card.get_by_role("button", name="Shop Le sac Lune").click()

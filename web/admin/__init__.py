@@ -6,4 +6,13 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from web.admin import analytics, catalogue, people, replies, settings, shows  # noqa: E402, F401
+from web.admin import (  # noqa: E402, F401
+    analytics,
+    brand_texts,
+    catalogue,
+    people,
+    privacy,
+    replies,
+    settings,
+    shows,
+)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from sessions.access import access_brand_analytics
@@ -34,35 +36,41 @@ Row = Sequence[object]
 # --- tables: one definition serves the page and its CSV ------------------------------------
 
 
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f}"
+# Cells keep their type: the page formats numbers and instants by the reader's locale
+# (web/staff_i18n.py staff_cell), the CSV writes them plain.
+def _minutes(seconds: float) -> float:
+    return round(seconds / 60, 1)
 
 
 def _percent(value: float) -> str:
-    return f"{value * 100:.1f}%"
+    return format_percent(value, "#,##0.0%")
+
+
+def _rating(average: float | None, count: int) -> str:
+    return "—" if average is None else f"{format_decimal(average, '0.00')} ({count})"
 
 
 def period_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
     money = lambda v: format_money(v, summary.currency)  # noqa: E731
     now, before = summary.current, summary.previous
     rows: list[tuple[str, Any]] = [
-        ("Shows", lambda p: p.shows),
-        ("Unique viewers", lambda p: p.unique_viewers),
-        ("Watch time (minutes)", lambda p: _minutes(p.watch_seconds_total)),
-        ("Chat messages", lambda p: p.messages),
-        ("Hearts", lambda p: p.hearts),
-        ("Add-to-bag", lambda p: p.add_to_bag_count),
-        ("Add-to-bag value", lambda p: money(p.add_to_bag_value_minor)),
-        ("Hand-offs to checkout", lambda p: p.handoffs),
-        ("Orders", lambda p: p.orders),
-        ("Revenue (net of refunds)", lambda p: money(p.revenue_minor)),
-        ("Refunded", lambda p: money(p.refunded_minor)),
-        ("Attributed revenue", lambda p: money(p.attributed_revenue_minor)),
-        ("Influenced revenue", lambda p: money(p.influenced_revenue_minor)),
-        ("Conversion (buyers / viewers)", lambda p: _percent(p.conversion)),
-        ("Average order value", lambda p: money(p.average_order_value_minor)),
+        (_("Shows"), lambda p: p.shows),
+        (_("Unique viewers"), lambda p: p.unique_viewers),
+        (_("Watch time (minutes)"), lambda p: _minutes(p.watch_seconds_total)),
+        (_("Chat messages"), lambda p: p.messages),
+        (_("Hearts"), lambda p: p.hearts),
+        (_("Add-to-bag"), lambda p: p.add_to_bag_count),
+        (_("Add-to-bag value"), lambda p: money(p.add_to_bag_value_minor)),
+        (_("Hand-offs to checkout"), lambda p: p.handoffs),
+        (_("Orders"), lambda p: p.orders),
+        (_("Revenue (net of refunds)"), lambda p: money(p.revenue_minor)),
+        (_("Refunded"), lambda p: money(p.refunded_minor)),
+        (_("Attributed revenue"), lambda p: money(p.attributed_revenue_minor)),
+        (_("Influenced revenue"), lambda p: money(p.influenced_revenue_minor)),
+        (_("Conversion (buyers / viewers)"), lambda p: _percent(p.conversion)),
+        (_("Average order value"), lambda p: money(p.average_order_value_minor)),
     ]
-    return ("Figure", "This period", "Previous period"), [
+    return (_("Figure"), _("This period"), _("Previous period")), [
         (name, get(now), get(before)) for name, get in rows
     ]
 
@@ -70,21 +78,21 @@ def period_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
 def shows_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
     money = lambda v: format_money(v, summary.currency)  # noqa: E731
     header = (
-        "Show",
-        "Started (UTC)",
-        "Unique viewers",
-        "Peak concurrent",
-        "Watch time (minutes)",
-        "Add-to-bag value",
-        "Orders",
-        "Revenue",
-        "Influenced revenue",
-        "Conversion",
+        _("Show"),
+        _("Started (UTC)"),
+        _("Unique viewers"),
+        _("Peak concurrent"),
+        _("Watch time (minutes)"),
+        _("Add-to-bag value"),
+        _("Orders"),
+        _("Revenue"),
+        _("Influenced revenue"),
+        _("Conversion"),
     )
     return header, [
         (
             r.title,
-            r.started_at.strftime("%Y-%m-%d %H:%M") if r.started_at else "",
+            r.started_at or "",
             r.unique_viewers,
             r.peak_concurrent,
             _minutes(r.watch_seconds_total),
@@ -98,23 +106,23 @@ def shows_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
     ]
 
 
-def _seconds_or_dash(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}"
+def _seconds_or_dash(value: float | None) -> int | str:
+    return "—" if value is None else round(value)
 
 
 def team_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
     money = lambda v: format_money(v, summary.currency)  # noqa: E731
     header = (
-        "Rank",
-        "Associate",
-        "Consultations",
-        "Chats",
-        "Shows hosted",
-        "First response (s)",
-        "Average response (s)",
-        "Rating",
-        "Bag value",
-        "Attributed revenue",
+        _("Rank"),
+        _("Associate"),
+        _("Consultations"),
+        _("Chats"),
+        _("Shows hosted"),
+        _("First response (s)"),
+        _("Average response (s)"),
+        _("Rating"),
+        _("Bag value"),
+        _("Attributed revenue"),
     )
     return header, [
         (
@@ -125,7 +133,7 @@ def team_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
             a.shows_hosted,
             _seconds_or_dash(a.first_response_seconds_average),
             _seconds_or_dash(a.response_seconds_average),
-            "—" if a.rating_average is None else f"{a.rating_average:.2f} ({a.ratings})",
+            _rating(a.rating_average, a.ratings),
             money(a.bag_value_minor),
             money(a.attributed_revenue_minor),
         )
@@ -134,131 +142,131 @@ def team_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
 
 
 def coverage_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
-    return ("Day (UTC)", "Hours with an associate online"), [
-        (d.day, f"{d.covered_hours:.2f}") for d in summary.coverage
+    return (_("Day (UTC)"), _("Hours with an associate online")), [
+        (d.day, round(d.covered_hours, 2)) for d in summary.coverage
     ]
 
 
 def questions_table(summary: metrics.BrandSummary) -> tuple[Row, list[Row]]:
     now, before = summary.questions, summary.previous_questions
     rows: list[Row] = [
-        ("Asked", now.asked, before.asked),
-        ("Answered live", now.answered_live, before.answered_live),
-        ("Answered later (left a message)", now.answered_later, before.answered_later),
-        ("Answered automatically", now.answered_automatically, before.answered_automatically),
-        ("Left waiting", now.left_waiting, before.left_waiting),
-        ("Chat threads asked", now.chat_threads, before.chat_threads),
+        (_("Asked"), now.asked, before.asked),
+        (_("Answered live"), now.answered_live, before.answered_live),
+        (_("Answered later (left a message)"), now.answered_later, before.answered_later),
+        (_("Answered automatically"), now.answered_automatically, before.answered_automatically),
+        (_("Left waiting"), now.left_waiting, before.left_waiting),
+        (_("Chat threads asked"), now.chat_threads, before.chat_threads),
         (
-            "Share of chat threads answered automatically",
+            _("Share of chat threads answered automatically"),
             _percent(now.automatic_share),
             _percent(before.automatic_share),
         ),
         (
-            "Picked up by an associate after the automatic answer",
+            _("Picked up by an associate after the automatic answer"),
             now.picked_up_after_automatic,
             before.picked_up_after_automatic,
         ),
     ]
-    return ("Questions", "This period", "Previous period"), rows
+    return (_("Questions"), _("This period"), _("Previous period")), rows
 
 
 def show_figures_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
     money = lambda v: format_money(v, s.currency)  # noqa: E731
     rows: list[Row] = [
-        ("Unique viewers", s.unique_viewers, s.live.unique_viewers, s.replay.unique_viewers),
+        (_("Unique viewers"), s.unique_viewers, s.live.unique_viewers, s.replay.unique_viewers),
         (
-            "Watch time, total (minutes)",
+            _("Watch time, total (minutes)"),
             _minutes(s.watch_seconds_total),
             _minutes(s.live.watch_seconds_total),
             _minutes(s.replay.watch_seconds_total),
         ),
         (
-            "Watch time, average (minutes)",
+            _("Watch time, average (minutes)"),
             _minutes(s.watch_seconds_average),
             _minutes(s.live.watch_seconds_average),
             _minutes(s.replay.watch_seconds_average),
         ),
-        ("Peak concurrent viewers", s.peak_concurrent, s.peak_concurrent, ""),
-        ("Average concurrent viewers", f"{s.average_concurrent:.2f}", "", ""),
-        ("Chat messages (by shoppers)", f"{s.messages} ({s.messages_by_shoppers})", "", ""),
-        ("Hearts", s.hearts, "", ""),
-        ("Product clicks", s.product_clicks, "", ""),
+        (_("Peak concurrent viewers"), s.peak_concurrent, s.peak_concurrent, ""),
+        (_("Average concurrent viewers"), round(s.average_concurrent, 2), "", ""),
+        (_("Chat messages (by shoppers)"), f"{s.messages} ({s.messages_by_shoppers})", "", ""),
+        (_("Hearts"), s.hearts, "", ""),
+        (_("Product clicks"), s.product_clicks, "", ""),
         (
-            "Add-to-bag",
+            _("Add-to-bag"),
             s.add_to_bag_count,
             s.live.add_to_bag_count,
             s.replay.add_to_bag_count,
         ),
         (
-            "Add-to-bag value",
+            _("Add-to-bag value"),
             money(s.add_to_bag_value_minor),
             money(s.live.add_to_bag_value_minor),
             money(s.replay.add_to_bag_value_minor),
         ),
-        ("Hand-offs to checkout", s.handoffs, "", ""),
-        ("Orders", s.orders, s.live.orders, s.replay.orders),
+        (_("Hand-offs to checkout"), s.handoffs, "", ""),
+        (_("Orders"), s.orders, s.live.orders, s.replay.orders),
         (
-            "Revenue (net of refunds)",
+            _("Revenue (net of refunds)"),
             money(s.revenue_minor),
             money(s.live.revenue_minor),
             money(s.replay.revenue_minor),
         ),
-        ("Refunded", money(s.refunded_minor), "", ""),
+        (_("Refunded"), money(s.refunded_minor), "", ""),
         (
-            "Conversion (buyers / viewers)",
+            _("Conversion (buyers / viewers)"),
             _percent(s.conversion),
             _percent(s.live.conversion),
             _percent(s.replay.conversion),
         ),
-        ("Average order value", money(s.average_order_value_minor), "", ""),
+        (_("Average order value"), money(s.average_order_value_minor), "", ""),
         (
-            "Influenced orders (revenue)",
+            _("Influenced orders (revenue)"),
             f"{s.influenced_orders} ({money(s.influenced_revenue_minor)})",
             "",
             "",
         ),
     ]
-    return ("Figure", "Total", "Live", "Replay"), rows
+    return (_("Figure"), _("Total"), _("Live"), _("Replay")), rows
 
 
 def minutes_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
     pins: dict[int, list[str]] = {}
     for pin in s.pins:
         pins.setdefault(pin.minute, []).append(pin.name)
-    return ("Minute", "Viewers", "Pinned"), [
+    return (_("Minute"), _("Viewers"), _("Pinned")), [
         (minute, viewers, ", ".join(pins.get(minute, [])))
         for minute, viewers in enumerate(s.viewers_by_minute)
     ]
 
 
 def products_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
-    return ("Product", "Clicks", "Add-to-bag", "Add-to-bag value"), [
+    return (_("Product"), _("Clicks"), _("Add-to-bag"), _("Add-to-bag value")), [
         (p.name, p.clicks, p.adds, format_money(p.add_value_minor, s.currency)) for p in s.products
     ]
 
 
 def participation_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
     p = s.participation
-    return ("Polls and questions", "Count", "Share"), [
-        ("Polls", p.polls, ""),
-        ("Poll votes", p.poll_votes, ""),
-        ("Voters (share of viewers)", p.poll_voters, _percent(p.voters_share)),
-        ("Questions asked", p.questions, ""),
-        ("Shoppers who asked", p.questioners, ""),
-        ("Question upvotes", p.question_upvotes, ""),
-        ("Answered live (on air)", p.questions_answered_live, _percent(p.answered_live_share)),
+    return (_("Polls and questions"), _("Count"), _("Share")), [
+        (_("Polls"), p.polls, ""),
+        (_("Poll votes"), p.poll_votes, ""),
+        (_("Voters (share of viewers)"), p.poll_voters, _percent(p.voters_share)),
+        (_("Questions asked"), p.questions, ""),
+        (_("Shoppers who asked"), p.questioners, ""),
+        (_("Question upvotes"), p.question_upvotes, ""),
+        (_("Answered live (on air)"), p.questions_answered_live, _percent(p.answered_live_share)),
         (
-            "Answered automatically",
+            _("Answered automatically"),
             p.questions_answered_automatically,
             _percent(p.answered_automatically_share),
         ),
-        ("Hidden by a host", p.questions_hidden, ""),
-        ("Left waiting", p.questions_waiting, _percent(p.waiting_share)),
+        (_("Hidden by a host"), p.questions_hidden, ""),
+        (_("Left waiting"), p.questions_waiting, _percent(p.waiting_share)),
     ]
 
 
 def polls_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
-    return ("Poll", "Minute", "Votes", "Leading answer"), [
+    return (_("Poll"), _("Minute"), _("Votes"), _("Leading answer")), [
         (poll.question, poll.minute, poll.votes, poll.leading)
         for poll in s.participation.polls_list
     ]
@@ -269,6 +277,8 @@ def polls_table(s: metrics.ShowSummary) -> tuple[Row, list[Row]]:
 
 def _cell(value: object) -> object:
     """Keep a spreadsheet from running a cell as a formula (names come from staff input)."""
+    if isinstance(value, datetime):  # an instant: UTC, as the header says
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
@@ -299,13 +309,15 @@ def period_from_args() -> tuple[datetime, datetime]:
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            raise InvalidInput(f"Give the {name} date as YYYY-MM-DD.", field=name) from None
+            raise InvalidInput(
+                _("Give the %(name)s date as YYYY-MM-DD.", name=name), field=name
+            ) from None
 
     return period_of(day("start"), day("end"))
 
 
 def _brand_summary() -> tuple[Brand, metrics.BrandSummary]:
-    _, brand = admin_brand()
+    brand = admin_brand()[1]
     assert brand.id is not None
     start, end = period_from_args()
     return brand, metrics.brand_summary(db(), brand.id, start, end)
@@ -363,12 +375,17 @@ def analytics_window() -> BaseResponse | tuple[str, int]:
     """The brand's influence window, set from the analytics page."""
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
+    brand = admin_brand()[1]
     access_brand_analytics(current_actor(), brand.id or 0)
     raw = request.form.get("attribution_window_days", "").strip()
     days: object = int(raw) if raw.isdigit() else raw
     do_set_attribution_window(db(), brand, days)
-    flash(f"Orders now count as influenced for {brand.attribution_window_days} days.")
+    flash(
+        _(
+            "Orders now count as influenced for %(days)s days.",
+            days=brand.attribution_window_days,
+        )
+    )
     return redirect(url_for("admin.analytics"))
 
 
@@ -376,17 +393,23 @@ def analytics_window() -> BaseResponse | tuple[str, int]:
 def analytics_csv(table: str) -> Response:
     build = BRAND_TABLES.get(table)
     if build is None:
-        raise NotFound(f"No table {table!r}; choose one of {', '.join(BRAND_TABLES)}.")
+        raise NotFound(
+            _(
+                "No table “%(table)s”; choose one of %(tables)s.",
+                table=table,
+                tables=", ".join(BRAND_TABLES),
+            )
+        )
     brand, summary = _brand_summary()
     start = summary.current.start.date().isoformat()
     return csv_response(f"{brand.slug}-{table}-{start}.csv", *build(summary))
 
 
 def _show_summary(show_id: int) -> tuple[Brand, Show, metrics.ShowSummary]:
-    _, brand = admin_brand()
+    brand = admin_brand()[1]
     show = db().get(Show, show_id)
     if show is None or show.brand_id != brand.id:
-        raise NotFound(f"No show with id {show_id}.")
+        raise NotFound(_("No show with id %(id)s.", id=show_id))
     access_brand_analytics(current_actor(), show.brand_id)
     return brand, show, metrics.show_summary(db(), live_session_for_show(db(), show))
 
@@ -400,7 +423,7 @@ def show_analytics(show_id: int) -> BaseResponse | str:
         "viewers": summary.viewers_by_minute,
         "pins": [{"minute": p.minute, "name": p.name} for p in summary.pins],
         "funnel": {
-            "labels": ["Viewers", "Engaged", "Added to bag", "Ordered"],
+            "labels": [_("Viewers"), _("Engaged"), _("Added to bag"), _("Ordered")],
             "values": [
                 summary.funnel.viewers,
                 summary.funnel.engaged,
@@ -424,6 +447,12 @@ def show_analytics(show_id: int) -> BaseResponse | str:
 def show_analytics_csv(show_id: int, table: str) -> Response:
     build = SHOW_TABLES.get(table)
     if build is None:
-        raise NotFound(f"No table {table!r}; choose one of {', '.join(SHOW_TABLES)}.")
-    _, show, summary = _show_summary(show_id)
+        raise NotFound(
+            _(
+                "No table “%(table)s”; choose one of %(tables)s.",
+                table=table,
+                tables=", ".join(SHOW_TABLES),
+            )
+        )
+    __, show, summary = _show_summary(show_id)
     return csv_response(f"show-{show.id}-{table}.csv", *build(summary))

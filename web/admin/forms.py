@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import redirect, request, url_for
+from flask_babel import gettext as _
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
@@ -16,6 +17,7 @@ from sessions.errors import DomainError, NotFound
 from sessions.models import Brand
 from sessions.money import MAX_PRICE_MINOR, BadAmount, parse_price
 from web.db import db
+from web.errors import error_text
 from web.identity import current_actor
 
 
@@ -42,9 +44,9 @@ class Form:
     def text(self, name: str, label: str, *, required: bool = False, max_length: int = 200) -> str:
         value = self.get(name).strip()
         if required and not value:
-            self.fail(name, f"Enter {label}.")
+            self.fail(name, _("Enter %(label)s.", label=label))
         elif len(value) > max_length:
-            self.fail(name, f"Keep {label} under {max_length} characters.")
+            self.fail(name, _("Keep %(label)s under %(n)s characters.", label=label, n=max_length))
         return value
 
     def integer(self, name: str, label: str, *, minimum: int = 0, maximum: int = 10**9) -> int:
@@ -54,26 +56,41 @@ class Form:
                 raise ValueError
             value = int(raw)
         except ValueError:
-            self.fail(name, f"Enter {label} as a whole number.")
+            self.fail(name, _("Enter %(label)s as a whole number.", label=label))
             return minimum
         if not minimum <= value <= maximum:
-            self.fail(name, f"Enter {label} between {minimum} and {maximum}.")
+            self.fail(
+                name,
+                _(
+                    "Enter %(label)s between %(minimum)s and %(maximum)s.",
+                    label=label,
+                    minimum=minimum,
+                    maximum=maximum,
+                ),
+            )
         return value
 
     def money(self, name: str, label: str, *, required: bool = True) -> int | None:
         raw = self.get(name).strip()
         if not raw:
             if required:
-                self.fail(name, f"Enter {label}.")
+                self.fail(name, _("Enter %(label)s.", label=label))
             return None
         try:
             return parse_price(raw)
         except BadAmount as exc:
             if exc.not_a_number:
-                self.fail(name, f"Enter {label} as a number, e.g. 1250.00.")
+                self.fail(name, _("Enter %(label)s as a number, e.g. 1250.00.", label=label))
             else:
                 top = f"{MAX_PRICE_MINOR // 100:,}"
-                self.fail(name, f"Enter {label} from 0 to {top}, with at most two decimals.")
+                self.fail(
+                    name,
+                    _(
+                        "Enter %(label)s from 0 to %(top)s, with at most two decimals.",
+                        label=label,
+                        top=top,
+                    ),
+                )
             return None
 
     def local_datetime(self, name: str, tz_name: str, label: str) -> datetime | None:
@@ -81,12 +98,12 @@ class Form:
         try:
             naive = datetime.fromisoformat(raw)
         except ValueError:
-            self.fail(name, f"Enter {label} as a date and time.")
+            self.fail(name, _("Enter %(label)s as a date and time.", label=label))
             return None
         try:
             zone = ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError):
-            self.fail("timezone", f"'{tz_name}' is not a known time zone.")
+            self.fail("timezone", _("“%(zone)s” is not a known time zone.", zone=tz_name))
             return None
         return naive.replace(tzinfo=zone)
 
@@ -95,7 +112,7 @@ class Form:
     ) -> None:
         """Put a domain error next to the field it names (or a default one)."""
         name = str(exc.details.get("field") or default_field)
-        self.fail((aliases or {}).get(name, name), exc.message)
+        self.fail((aliases or {}).get(name, name), error_text(exc))
 
 
 def admin_brand() -> tuple[Actor, Brand]:
@@ -104,7 +121,7 @@ def admin_brand() -> tuple[Actor, Brand]:
     brand_id = actor.brand_id or request.args.get("brand", type=int)
     brand = db().get(Brand, brand_id) if brand_id else db().exec(select(Brand)).first()
     if brand is None:
-        raise NotFound("No brand to manage yet.")
+        raise NotFound(_("No brand to manage yet."))
     access_brand_admin(actor, brand.id or 0)
     return actor, brand
 

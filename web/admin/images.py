@@ -11,6 +11,7 @@ import warnings
 from io import BytesIO
 from pathlib import Path
 
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from PIL.Image import Image as PILImage
 
@@ -32,7 +33,10 @@ def _open(data: bytes, field: str) -> PILImage:
     refusal here, and our own, lower limit applies before decoding.
     """
     too_large = InvalidInput(
-        f"This picture is too large; use one under {MAX_PIXELS // 1_000_000} megapixels.",
+        _(
+            "This picture is too large; use one under %(mp)s megapixels.",
+            mp=MAX_PIXELS // 1_000_000,
+        ),
         field=field,
     )
     with warnings.catch_warnings():
@@ -49,7 +53,7 @@ def _open(data: bytes, field: str) -> PILImage:
             raise too_large from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise InvalidInput(
-                "This file is not a picture we can read (use JPEG or PNG).", field=field
+                _("This file is not a picture we can read (use JPEG or PNG)."), field=field
             ) from None
     return image
 
@@ -57,8 +61,19 @@ def _open(data: bytes, field: str) -> PILImage:
 def save_image(data: bytes, upload_dir: str, kind: str, *, field: str = "image") -> str:
     """Store ``data`` as a resized JPEG (PNG for logos, to keep transparency); return its path."""
     if not data:
-        raise InvalidInput("Choose an image file.", field=field)
-    image = _open(data, field)
+        raise InvalidInput(_("Choose an image file."), field=field)
+    return store_image(_open(data, field), upload_dir, kind)
+
+
+def open_image(data: bytes, *, field: str = "image") -> PILImage:
+    """Decode a picture sent to us, with the same checks as a stored one (4xx otherwise)."""
+    if not data:
+        raise InvalidInput(_("Choose an image file."), field=field)
+    return _open(data, field)
+
+
+def store_image(image: PILImage, upload_dir: str, kind: str) -> str:
+    """Store a decoded picture as ``save_image`` does; return its path."""
     image.thumbnail((MAX_SIDE[kind], MAX_SIDE[kind]))
     folder = Path(upload_dir) / kind
     folder.mkdir(parents=True, exist_ok=True)

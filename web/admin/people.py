@@ -6,23 +6,26 @@ from __future__ import annotations
 from datetime import time
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
 from sessions import catalogue as cat
-from sessions.accounts import do_create_associate, do_create_user, do_set_user_active
+from sessions.accounts import do_set_role, do_set_user_active, invitations
 from sessions.brands import (
     ASSOCIATE_LIMITS,
     check_associate_service,
     do_set_associate_service,
     do_update_associate,
 )
-from sessions.errors import DomainError, InvalidInput, NotFound
+from sessions.errors import N_, DomainError, InvalidInput, NotFound
 from sessions.models import (
     AssociateProfile,
     AssociateStore,
     Brand,
     Role,
+    StaffInvitation,
     Store,
     User,
     WeeklyHours,
@@ -31,7 +34,10 @@ from sessions.service.hours import WorkSpan, do_set_weekly_hours
 from web.admin import bp
 from web.admin.forms import Form, admin_brand, needs_login
 from web.admin.images import save_image
+from web.auth.mails import flush as flush_mails
 from web.db import db
+from web.errors import error_text
+from web.identity import sign_in
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOUR_ROWS = 10
@@ -52,11 +58,14 @@ def _people_page(brand: Brand, store_form: Form, invite_form: Form) -> str:
         )
         .all()
     )
-    admins = (
-        db()
-        .exec(select(User).where(User.brand_id == brand.id, User.role == Role.BRAND_ADMIN))
-        .all()
-    )
+    serving = {user.id for _, user in associates}  # an admin who also serves is listed once
+    admins = [
+        user
+        for user in db().exec(
+            select(User).where(User.brand_id == brand.id, User.role == Role.BRAND_ADMIN)
+        )
+        if user.id not in serving
+    ]
     return render_template(
         "admin/people.html",
         brand=brand,
@@ -65,6 +74,8 @@ def _people_page(brand: Brand, store_form: Form, invite_form: Form) -> str:
         admins=admins,
         store_form=store_form,
         invite_form=invite_form,
+        invitations=invitations.pending(db(), brand.id or 0),
+        invitation_state=invitations.state_of,
         section="people",
     )
 
@@ -73,7 +84,7 @@ def _people_page(brand: Brand, store_form: Form, invite_form: Form) -> str:
 def people() -> Response | str:
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
+    brand = admin_brand()[1]
     return _people_page(
         brand,
         Form(values={"timezone": "Europe/Paris"}),
@@ -85,10 +96,10 @@ def people() -> Response | str:
 def create_store() -> Response | str | tuple[str, int]:
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
+    brand = admin_brand()[1]
     form = Form.from_request()
-    name = form.text("name", "the store's name", required=True, max_length=120)
-    timezone = form.text("timezone", "a time zone", required=True, max_length=64)
+    name = form.text("name", _("the store's name"), required=True, max_length=120)
+    timezone = form.text("timezone", _("a time zone"), required=True, max_length=64)
     if form.ok:
         try:
             cat.do_create_store(
@@ -96,64 +107,120 @@ def create_store() -> Response | str | tuple[str, int]:
                 brand_id=brand.id or 0,
                 name=name,
                 timezone=timezone,
-                city=form.text("city", "the city", max_length=120),
-                address=form.text("address", "the address", max_length=255),
+                city=form.text("city", _("the city"), max_length=120),
+                address=form.text("address", _("the address"), max_length=255),
             )
         except DomainError as exc:
             db().rollback()
             form.absorb(exc, "name")
         else:
-            flash(f"Store “{name}” opened.")
+            flash(_("Store “%(name)s” opened.", name=name))
             return redirect(url_for("admin.people"))
     return _people_page(brand, form, Form(values={"role": "associate", "languages": "en"})), 422
 
 
 @bp.post("/associates")
 def invite() -> Response | str | tuple[str, int]:
-    """Invite staff: an associate (with a profile) or another brand admin."""
+    """Invite staff (an associate with their stores, or another brand admin): they get an
+    e-mail with a link to set their own password (sessions/accounts/invitations.py)."""
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
+    actor, brand = admin_brand()
     form = Form.from_request()
-    name = form.text("name", "a name", required=True, max_length=120)
-    email = form.text("email", "an e-mail address", required=True, max_length=254)
-    password = form.get("password")
+    name = form.text("name", _("a name"), required=True, max_length=120)
+    email = form.text("email", _("an e-mail address"), required=True, max_length=254)
     role = form.get("role", "associate")
     store_ids = [int(s) for s in request.form.getlist("store_ids") if s.isdigit()]
     if role not in ("associate", "brand_admin"):
-        form.fail("role", "Choose a role.")
+        form.fail("role", _("Choose a role."))
     if role == "associate" and not store_ids:
-        form.fail("store_ids", "Choose at least one store.")
+        form.fail("store_ids", _("Choose at least one store."))
     if form.ok:
         try:
-            if role == "associate":
-                do_create_associate(
-                    db(),
-                    brand_id=brand.id or 0,
-                    email=email,
-                    name=name,
-                    password=password,
-                    store_ids=store_ids,
-                    languages=form.get("languages", "en"),
-                    specialities=form.get("specialities"),
-                )
-            else:
-                do_create_user(
-                    db(),
-                    email=email,
-                    name=name,
-                    password=password,
-                    role=Role.BRAND_ADMIN,
-                    brand_id=brand.id,
-                )
+            invitations.do_invite(
+                db(),
+                actor,
+                brand_id=brand.id or 0,
+                email=email,
+                name=name,
+                role=Role(role),
+                secret=current_app.config["SECRET_KEY"],
+                store_ids=store_ids,
+                languages=form.get("languages", "en"),
+                specialities=form.get("specialities"),
+                locale=str(get_locale() or "en"),
+            )
         except DomainError as exc:
             db().rollback()
-            form.absorb(exc, "email")
+            form.fail(str(exc.details.get("field") or "email"), error_text(exc))
         else:
-            flash(f"{name} can now sign in with {email}.")
+            flush_mails()
+            flash(_("Invitation sent to %(email)s.", email=email.strip().lower()))
             return redirect(url_for("admin.people"))
     form.values["store_ids"] = store_ids
     return _people_page(brand, Form(values={"timezone": "Europe/Paris"}), form), 422
+
+
+def _invitation_of(brand: Brand, invitation_id: int) -> StaffInvitation:
+    invitation = db().get(StaffInvitation, invitation_id)
+    if invitation is None or invitation.brand_id != brand.id:
+        raise NotFound(
+            N_("No invitation with id %(id)s in this brand."), params={"id": invitation_id}
+        )
+    return invitation
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+def resend_invitation(invitation_id: int) -> Response:
+    """A new link by e-mail, valid for the full period again; the old one stops working."""
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    invitation = _invitation_of(brand, invitation_id)
+    invitations.do_resend(db(), actor, invitation, secret=current_app.config["SECRET_KEY"])
+    flush_mails()
+    flash(_("A new invitation link was sent to %(email)s.", email=invitation.email))
+    return redirect(url_for("admin.people"))
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(invitation_id: int) -> Response:
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    invitation = _invitation_of(brand, invitation_id)
+    invitations.do_revoke(db(), actor, invitation)
+    flash(_("The invitation to %(email)s was revoked.", email=invitation.email))
+    return redirect(url_for("admin.people"))
+
+
+def _member(brand: Brand, user_id: int) -> User:
+    user = db().get(User, user_id)
+    if user is None or user.brand_id != brand.id:
+        raise NotFound(N_("No staff member with id %(id)s in this brand."), params={"id": user_id})
+    return user
+
+
+@bp.post("/people/<int:user_id>/role")
+def set_role(user_id: int) -> Response:
+    """Associate ↔ brand admin; their sessions end so the new role holds everywhere."""
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    user = _member(brand, user_id)
+    raw = request.form.get("role", "")
+    if raw not in ("associate", "brand_admin"):
+        raise InvalidInput(_("Choose a role."), field="role")
+    do_set_role(db(), actor, user, role=Role(raw))
+    if user.id == actor.user_id:  # one's own: this browser carries on in the new role
+        sign_in(user)
+    flash(
+        _("%(name)s is now a brand admin.", name=user.name)
+        if user.role is Role.BRAND_ADMIN
+        else _("%(name)s is now an associate.", name=user.name)
+    )
+    demoted_self = user.id == actor.user_id and user.role is Role.ASSOCIATE
+    return redirect(url_for("console.index") if demoted_self else url_for("admin.people"))
 
 
 @bp.post("/people/<int:user_id>/active")
@@ -162,15 +229,13 @@ def set_user_active(user_id: int) -> Response:
     if (login := needs_login()) is not None:
         return login
     actor, brand = admin_brand()
-    user = db().get(User, user_id)
-    if user is None or user.brand_id != brand.id:
-        raise NotFound(f"No staff member with id {user_id} in this brand.")
+    user = _member(brand, user_id)
     active = request.form.get("active") == "1"
     do_set_user_active(db(), actor, user, active=active)
     flash(
-        f"{user.name} can sign in again."
+        _("%(name)s can sign in again.", name=user.name)
         if active
-        else f"{user.name} is signed out and can no longer sign in."
+        else _("%(name)s is signed out everywhere and can no longer sign in.", name=user.name)
     )
     return redirect(url_for("admin.people"))
 
@@ -178,7 +243,7 @@ def set_user_active(user_id: int) -> Response:
 def _profile_of(brand: Brand, associate_id: int) -> AssociateProfile:
     profile = db().get(AssociateProfile, associate_id)
     if profile is None or profile.brand_id != brand.id:
-        raise NotFound(f"No associate with id {associate_id}.")
+        raise NotFound(_("No associate with id %(id)s.", id=associate_id))
     return profile
 
 
@@ -238,7 +303,8 @@ def _photo(form: Form) -> str | None:
     try:
         if len(data) > MAX_PHOTO_BYTES:
             raise InvalidInput(
-                f"Use a photo under {MAX_PHOTO_BYTES // (1024 * 1024)} MB.", field="photo"
+                _("Use a photo under %(mb)s MB.", mb=MAX_PHOTO_BYTES // (1024 * 1024)),
+                field="photo",
             )
         return save_image(data, current_app.config["UPLOAD_DIR"], "people", field="photo")
     except DomainError as exc:
@@ -250,7 +316,7 @@ def _photo(form: Form) -> str | None:
 def associate(associate_id: int) -> Response | str:
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
+    brand = admin_brand()[1]
     profile = _profile_of(brand, associate_id)
     values = {
         "display_name": profile.display_name,
@@ -267,7 +333,7 @@ def _parse_time(form: Form, name: str) -> time | None:
     try:
         return time.fromisoformat(raw)
     except ValueError:
-        form.fail(name, "Use a time like 09:30.")
+        form.fail(name, _("Use a time like 09:30."))
         return None
 
 
@@ -278,16 +344,16 @@ def _spans(form: Form) -> list[WorkSpan]:
         if day == "" and not start_raw:
             continue
         if not day.isdigit() or not 0 <= int(day) <= 6:
-            form.fail(f"day_{i}", "Choose a day.")
+            form.fail(f"day_{i}", _("Choose a day."))
             continue
         start, end = _parse_time(form, f"start_{i}"), _parse_time(form, f"end_{i}")
         store = form.get(f"store_{i}")
         if not store.isdigit():
-            form.fail(f"store_{i}", "Choose a store.")
+            form.fail(f"store_{i}", _("Choose a store."))
             continue
         if start and end:
             if start >= end:
-                form.fail(f"end_{i}", "End after the start.")
+                form.fail(f"end_{i}", _("End after the start."))
             spans.append(WorkSpan(weekday=int(day), store_id=int(store), start=start, end=end))
     return spans
 
@@ -296,7 +362,7 @@ def _spans(form: Form) -> list[WorkSpan]:
 def update_associate(associate_id: int) -> Response | str | tuple[str, int]:
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
+    brand = admin_brand()[1]
     profile = _profile_of(brand, associate_id)
     form = Form.from_request()
     store_ids = [int(s) for s in request.form.getlist("store_ids") if s.isdigit()]
@@ -329,6 +395,6 @@ def update_associate(associate_id: int) -> Response | str | tuple[str, int]:
             db().rollback()
             form.absorb(exc, "display_name")
         else:
-            flash("Saved.")
+            flash(_("Saved."))
             return redirect(url_for("admin.associate", associate_id=associate_id))
     return _associate_page(brand, profile, form), 422

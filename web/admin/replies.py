@@ -4,6 +4,7 @@ their own from the console's inbox; both are filled in there (sessions/service/r
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from sessions.errors import DomainError, NotFound
@@ -19,7 +20,7 @@ Page = Response | str | tuple[str, int]
 def _reply_of(brand: Brand, reply_id: int) -> SavedReply:
     reply = db().get(SavedReply, reply_id)
     if reply is None or reply.brand_id != brand.id or reply.associate_id is not None:
-        raise NotFound(f"No saved reply of the brand with id {reply_id}.")
+        raise NotFound(_("No saved reply of the brand with id %(id)s.", id=reply_id))
     return reply
 
 
@@ -40,7 +41,7 @@ def _form_page(brand: Brand, form: Form, reply: SavedReply | None) -> str:
 def saved_replies() -> Page:
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
+    brand = admin_brand()[1]
     rows = replies.brand_replies(db(), brand.id or 0)
     return render_template(
         "admin/replies.html",
@@ -72,7 +73,7 @@ def new_reply() -> Page:
         db().rollback()
         form.absorb(exc, "body")
         return _form_page(brand, form, None), 422
-    flash(f"“{reply.title}” is saved for the whole team.")
+    flash(_("“%(title)s” is saved for the whole team.", title=reply.title))
     return redirect(url_for("admin.saved_replies"))
 
 
@@ -91,7 +92,7 @@ def edit_reply(reply_id: int) -> Page:
         db().rollback()
         form.absorb(exc, "body")
         return _form_page(brand, form, reply), 422
-    flash("Saved.")
+    flash(_("Saved."))
     return redirect(url_for("admin.saved_replies"))
 
 
@@ -103,5 +104,5 @@ def delete_reply(reply_id: int) -> Page:
     reply = _reply_of(brand, reply_id)
     title = reply.title
     replies.do_delete_reply(db(), actor, reply)
-    flash(f"“{title}” was deleted.")
+    flash(_("“%(title)s” was deleted.", title=title))
     return redirect(url_for("admin.saved_replies"))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
@@ -23,16 +24,20 @@ from sessions.models import (
     ShowProduct,
     Store,
 )
-from sessions.shows import lifecycle, private
+from sessions.shows import captions, invitees, lifecycle, private
 from sessions.shows.lifecycle import STATUS_WORDS, ShowAction
 from sessions.shows.reminders import reminder_count, reminder_counts
 from web.admin import bp
+from web.admin.brand_texts import save_brand_texts
 from web.admin.forms import Form, admin_brand, needs_login
 from web.admin.images import save_image
 from web.db import db
+from web.errors import error_text
 from web.identity import current_actor
 from web.relay import internal_headers
-from web.shows import flush_show_mails
+from web.relays import relay_of
+from web.shows import flush_show_mails, show_mailer
+from web.staff_i18n import ACTION_DONE, ACTION_LABELS
 
 
 def _default_timezone(brand: Brand) -> str:
@@ -43,7 +48,7 @@ def _default_timezone(brand: Brand) -> str:
 def _show_of(brand: Brand, show_id: int) -> Show:
     show = db().get(Show, show_id)
     if show is None or show.brand_id != brand.id:
-        raise NotFound(f"No show with id {show_id}.")
+        raise NotFound(_("No show with id %(id)s.", id=show_id))
     return show
 
 
@@ -80,6 +85,9 @@ def _form_page(brand: Brand, form: Form, show: Show | None, error: str | None = 
         reminders=reminder_count(db(), show) if show else 0,
         editable=show is None or show.status in lifecycle.EDITABLE,
         replay=show.replay_path if show else None,
+        captions=captions.captions_of(db(), show) if show else [],
+        invitees=invitees.invitees_of(db(), actor, show) if show and show.private else [],
+        caption_languages=captions.LANGUAGES,
         status_words=STATUS_WORDS,
         error=error,
         section="shows",
@@ -98,7 +106,6 @@ def _list_page(brand: Brand, actor: Actor, error: str | None = None) -> str:
         shows=rows,
         buttons={s.id: admin_buttons(lifecycle.actions_for(db(), actor, s)) for s in rows},
         reminders=reminder_counts(db(), [s.id for s in rows if s.id is not None]),
-        status_words=STATUS_WORDS,
         error=error,
         section="shows",
     )
@@ -115,10 +122,12 @@ def shows() -> Response | str:
 def _read_show_form(form: Form) -> dict[str, object]:
     tz = form.get("timezone", "UTC").strip() or "UTC"
     values: dict[str, object] = {
-        "title": form.text("title", "a title", required=True),
-        "description": form.text("description", "the description", max_length=5000),
-        "starts_at": form.local_datetime("starts_at", tz, "the start"),
-        "duration_minutes": form.integer("duration_minutes", "the length", minimum=5, maximum=600),
+        "title": form.text("title", _("a title"), required=True),
+        "description": form.text("description", _("the description"), max_length=5000),
+        "starts_at": form.local_datetime("starts_at", tz, _("the start")),
+        "duration_minutes": form.integer(
+            "duration_minutes", _("the length"), minimum=5, maximum=600
+        ),
         "host_ids": [int(x) for x in request.form.getlist("host_ids") if x.isdigit()],
         "product_ids": [int(x) for x in request.form.getlist("product_ids") if x.isdigit()],
     }
@@ -139,7 +148,7 @@ def _read_show_form(form: Form) -> dict[str, object]:
 def new_show() -> Response | str | tuple[str, int]:
     if (login := needs_login()) is not None:
         return login
-    _, brand = admin_brand()
+    brand = admin_brand()[1]
     if request.method == "GET":
         form = Form(values={"duration_minutes": "45", "timezone": _default_timezone(brand)})
         return _form_page(brand, form, None)
@@ -158,6 +167,7 @@ def new_show() -> Response | str | tuple[str, int]:
             db().rollback()
             form.absorb(exc, "title")
         else:
+            save_brand_texts("show", brand, show.id)
             flash(f"“{show.title}” is {'saved as a draft' if draft else 'scheduled'}.")
             return redirect(url_for("admin.shows"))
     return _form_page(brand, form, None), 422
@@ -216,7 +226,8 @@ def edit_show(show_id: int) -> Response | str | tuple[str, int]:
             db().rollback()
             form.absorb(exc, "title")
         else:
-            flash("Saved.")
+            save_brand_texts("show", brand, show.id)
+            flash(_("Saved."))
             return redirect(url_for("admin.edit_show", show_id=show_id))
     return _form_page(brand, form, show), 422
 
@@ -224,14 +235,17 @@ def edit_show(show_id: int) -> Response | str | tuple[str, int]:
 def _relay_thumbnail(show: Show) -> str:
     """Keep the relay's latest picture of the show's room as its cover."""
     live = lifecycle.live_session_for_show(db(), show)
-    url = f"{current_app.config['RELAY_INTERNAL_URL']}/rooms/{live.room}/thumbnail.jpg"
+    url = f"{relay_of(live).internal_url}/rooms/{live.room}/thumbnail.jpg"
     try:
         response = requests.get(url, headers=internal_headers(), timeout=5)
     except requests.RequestException:
-        raise InvalidInput("The media relay cannot be reached.", field="cover_from_relay") from None
+        raise InvalidInput(
+            _("The media relay cannot be reached."), field="cover_from_relay"
+        ) from None
     if response.status_code != 200:
         raise InvalidInput(
-            "The relay has no picture of this show yet (go live first).", field="cover_from_relay"
+            _("The relay has no picture of this show yet (go live first)."),
+            field="cover_from_relay",
         )
     return save_image(
         response.content, current_app.config["UPLOAD_DIR"], "covers", field="cover_from_relay"
@@ -245,13 +259,6 @@ BUTTONS = {
     "publish-replay": ShowAction.PUBLISH_REPLAY,
     "hide-replay": ShowAction.HIDE_REPLAY,
 }
-DONE = {
-    ShowAction.SCHEDULE: "is scheduled",
-    ShowAction.CANCEL: "was cancelled",
-    ShowAction.PUBLISH_REPLAY: "has its replay published",
-    ShowAction.HIDE_REPLAY: "has its replay hidden",
-}
-
 
 SLUGS = {action: slug for slug, action in BUTTONS.items()}
 
@@ -262,7 +269,7 @@ def admin_buttons(actions: list[ShowAction]) -> list[dict[str, str]]:
     return [
         {
             "slug": SLUGS[a],
-            "label": lifecycle.TRANSITIONS[a].label,
+            "label": ACTION_LABELS[a],
             "danger": "danger" if a is ShowAction.CANCEL else "",
         }
         for a in actions
@@ -281,8 +288,8 @@ def _refused(brand: Brand, actor: Actor, show: Show, exc: DomainError) -> tuple[
     db().rollback()
     if request.form.get("back") == "show":
         form = Form(values=_show_values(show, _default_timezone(brand)))
-        return _form_page(brand, form, show, error=exc.message), exc.status
-    return _list_page(brand, actor, error=exc.message), exc.status
+        return _form_page(brand, form, show, error=error_text(exc)), exc.status
+    return _list_page(brand, actor, error=error_text(exc)), exc.status
 
 
 @bp.post("/shows/<int:show_id>/<any(schedule, cancel, 'publish-replay', 'hide-replay'):button>")
@@ -297,7 +304,7 @@ def show_transition(show_id: int, button: str) -> Response | str | tuple[str, in
     except DomainError as exc:
         return _refused(brand, actor, show, exc)
     flush_show_mails()  # a cancellation tells whoever asked to be reminded, now
-    flash(f"“{show.title}” {DONE[action]}.")
+    flash(str(ACTION_DONE[action]) % {"title": show.title})
     return _back(show)
 
 
@@ -306,14 +313,14 @@ def _seconds(form: Form, name: str, label: str, *, required: bool) -> float | No
     raw = form.get(name).strip()
     if not raw:
         if required:
-            form.fail(name, f"Enter {label}.")
+            form.fail(name, _("Enter %(label)s.", label=label))
         return None
     try:
         parts = [float(p) for p in raw.split(":")]
         if len(parts) > 3 or len(raw) > 12 or any(p < 0 or p != p for p in parts):
             raise ValueError
     except ValueError:
-        form.fail(name, f"Enter {label} in seconds, or as minutes:seconds.")
+        form.fail(name, _("Enter %(label)s in seconds, or as minutes:seconds.", label=label))
         return None
     total = 0.0
     for part in parts:
@@ -328,8 +335,8 @@ def trim_replay(show_id: int) -> Response | str | tuple[str, int]:
     actor, brand = admin_brand()
     show = _show_of(brand, show_id)
     form = Form.from_request()
-    start = _seconds(form, "trim_start", "the start", required=False) or 0.0
-    end = _seconds(form, "trim_end", "the end", required=False)
+    start = _seconds(form, "trim_start", _("the start"), required=False) or 0.0
+    end = _seconds(form, "trim_end", _("the end"), required=False)
     if form.ok:
         try:
             lifecycle.do_trim_replay(db(), actor, show, start_seconds=start, end_seconds=end)
@@ -340,10 +347,85 @@ def trim_replay(show_id: int) -> Response | str | tuple[str, int]:
             names = {"start_seconds": "trim_start", "end_seconds": "trim_end"}
             form.absorb(exc, "trim_start", names)
         else:
-            flash("The replay's trim is saved.")
+            flash(_("The replay's trim is saved."))
             return redirect(url_for("admin.edit_show", show_id=show.id))
     values = _show_values(show, _default_timezone(brand)) | form.values
     return _form_page(brand, Form(values=values, errors=form.errors), show), 422
+
+
+@bp.post("/shows/<int:show_id>/captions")
+def upload_captions(show_id: int) -> Response | str | tuple[str, int]:
+    """The replay's captions in one language: a WebVTT file, checked before it is kept;
+    a bad one answers the page again (422) with what is wrong beside the field."""
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    show = _show_of(brand, show_id)
+    form = Form.from_request()
+    upload = request.files.get("captions")
+    raw = upload.read(captions.MAX_BYTES + 1) if upload is not None and upload.filename else b""
+    try:
+        captions.do_set_captions(
+            db(), actor, show, form.get("language"), raw, user_id=actor.user_id
+        )
+    except DomainError as exc:
+        db().rollback()
+        form.absorb(exc, "captions")
+        values = _show_values(show, _default_timezone(brand)) | form.values
+        return _form_page(brand, Form(values=values, errors=form.errors), show), exc.status
+    flash(_("The captions are saved: the replay offers them."))
+    return redirect(url_for("admin.edit_show", show_id=show.id))
+
+
+@bp.post("/shows/<int:show_id>/captions/<language>/remove")
+def remove_captions(show_id: int, language: str) -> Response | str | tuple[str, int]:
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    show = _show_of(brand, show_id)
+    captions.do_remove_captions(db(), actor, show, language)
+    flash(_("The captions are removed."))
+    return redirect(url_for("admin.edit_show", show_id=show.id))
+
+
+@bp.post("/shows/<int:show_id>/invitees")
+def invite_to_show(show_id: int) -> Response | str | tuple[str, int]:
+    """Invite people to a private show: a name and an e-mail a line (or a pasted CSV);
+    each new one is e-mailed a personal link."""
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    show = _show_of(brand, show_id)
+    form = Form.from_request()
+    try:
+        rows = invitees.parse_invitees(form.get("invitees"))
+        made, already = invitees.do_invite(db(), actor, show, rows)
+    except DomainError as exc:
+        db().rollback()
+        values = _show_values(show, _default_timezone(brand)) | form.values
+        if "field" not in exc.details:  # about the show (public, over), not what was typed
+            return _form_page(brand, Form(values=values), show, error=error_text(exc)), exc.status
+        form.absorb(exc, "invitees")
+        return _form_page(brand, Form(values=values, errors=form.errors), show), exc.status
+    sent = invitees.send_invitations(
+        db(), show_mailer(), brand, show, made, current_app.config["PUBLIC_URL"]
+    )
+    words = _("%(n)s invited, %(sent)s e-mailed their link.", n=len(made), sent=sent)
+    if already:
+        words += " " + _("%(n)s were already invited.", n=already)
+    flash(words)
+    return redirect(url_for("admin.edit_show", show_id=show.id) + "#invitees-heading")
+
+
+@bp.post("/shows/<int:show_id>/invitees/<int:invitee_id>/revoke")
+def revoke_invitee(show_id: int, invitee_id: int) -> Response | str | tuple[str, int]:
+    if (login := needs_login()) is not None:
+        return login
+    actor, brand = admin_brand()
+    show = _show_of(brand, show_id)
+    invitee = invitees.do_revoke_invitee(db(), actor, show, invitee_id)
+    flash(_("%(name)s’s link no longer opens the show.", name=invitee.name))
+    return redirect(url_for("admin.edit_show", show_id=show.id) + "#invitees-heading")
 
 
 @bp.post("/shows/<int:show_id>/private")
@@ -362,7 +444,11 @@ def show_private(show_id: int) -> Response | str | tuple[str, int]:
         form.absorb(exc, "access_code")
         values = _show_values(show, _default_timezone(brand))
         return _form_page(brand, Form(values=values, errors=form.errors), show), exc.status
-    flash("The show is private: share its link and its code." if show.private else "It is public.")
+    flash(
+        _("The show is private: share its link and its code.")
+        if show.private
+        else _("It is public.")
+    )
     return redirect(url_for("admin.edit_show", show_id=show.id))
 
 

@@ -26,8 +26,10 @@ from web.api import (
     analytics,  # noqa: F401
     catalogue,  # noqa: F401
     live,  # noqa: F401
+    privacy,  # noqa: F401
     show_interaction,  # noqa: F401
     shows,  # noqa: F401
+    staff,  # noqa: F401
 )
 from web.api.service import (
     appointments,  # noqa: F401
@@ -42,4 +44,5 @@ from web.api.service import (
     shared_bag,  # noqa: F401
     signin,  # noqa: F401
     threads,  # noqa: F401
+    tryon,  # noqa: F401
 )

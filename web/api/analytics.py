@@ -11,13 +11,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from flask import request
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
 from sessions.access import access_associate_analytics, access_brand_analytics
 from sessions.analytics import metrics
 from sessions.analytics import orders as shop_orders
 from sessions.catalogue import get_or_404
-from sessions.errors import InvalidInput
+from sessions.errors import N_, InvalidInput
 from sessions.models import AssociateProfile, Brand, Order, Show
 from sessions.shows.lifecycle import live_session_for_show
 from web.api import bp
@@ -104,7 +105,11 @@ def _order_event(raw: bytes) -> OrderCreatedIn | OrderRefundedIn:
             else first["loc"]
         )
         where = ".".join(str(p) for p in loc) or "body"
-        raise InvalidInput(f"{where}: {first['msg']}", field=where) from None
+        raise InvalidInput(
+            N_("%(field)s: %(problem)s"),
+            params={"field": where, "problem": first["msg"]},
+            field=where,
+        ) from None
 
 
 def _order_out(order: Order, duplicate: bool) -> OrderOut:
@@ -135,7 +140,7 @@ def _order_out(order: Order, duplicate: bool) -> OrderOut:
     ),
 )
 def receive_order(brand_id: int) -> tuple[OrderOut, int]:
-    brand = get_or_404(db(), Brand, brand_id, "brand")
+    brand = get_or_404(db(), Brand, brand_id, N_("brand"))
     raw = request.get_data(cache=True)
     shop_orders.check_signature(brand, request.headers.get(shop_orders.SIGNATURE_HEADER), raw)
     event = _order_event(raw)
@@ -172,9 +177,9 @@ def period_of(start: date | None, end: date | None) -> tuple[datetime, datetime]
     last = end or datetime.now(UTC).date()
     first = start or last - timedelta(days=29)
     if first > last:
-        raise InvalidInput("The period's start comes after its end.", field="start")
+        raise InvalidInput(_("The period's start comes after its end."), field="start")
     if (last - first).days >= MAX_PERIOD_DAYS:
-        raise InvalidInput(f"Ask for at most {MAX_PERIOD_DAYS} days.", field="start")
+        raise InvalidInput(_("Ask for at most %(n)s days.", n=MAX_PERIOD_DAYS), field="start")
     return (
         datetime.combine(first, time(), UTC),
         datetime.combine(last + timedelta(days=1), time(), UTC),
@@ -205,7 +210,7 @@ class AssociateAnalyticsOut(BaseModel):
     auth="brand_admin",
 )
 def show_analytics(show_id: int) -> ShowAnalyticsOut:
-    show = get_or_404(db(), Show, show_id, "show")
+    show = get_or_404(db(), Show, show_id, N_("show"))
     access_brand_analytics(current_actor(), show.brand_id)
     summary = metrics.show_summary(db(), live_session_for_show(db(), show))
     return ShowAnalyticsOut(summary=summary)
@@ -222,7 +227,7 @@ def show_analytics(show_id: int) -> ShowAnalyticsOut:
     auth="brand_admin",
 )
 def brand_analytics(brand_id: int, query: PeriodQuery) -> BrandAnalyticsOut:
-    get_or_404(db(), Brand, brand_id, "brand")
+    get_or_404(db(), Brand, brand_id, N_("brand"))
     access_brand_analytics(current_actor(), brand_id)
     start, end = period_of(query.start, query.end)
     return BrandAnalyticsOut(summary=metrics.brand_summary(db(), brand_id, start, end))
@@ -239,7 +244,7 @@ def brand_analytics(brand_id: int, query: PeriodQuery) -> BrandAnalyticsOut:
     auth="staff",
 )
 def associate_analytics(associate_id: int, query: PeriodQuery) -> AssociateAnalyticsOut:
-    associate = get_or_404(db(), AssociateProfile, associate_id, "associate")
+    associate = get_or_404(db(), AssociateProfile, associate_id, N_("associate"))
     access_associate_analytics(current_actor(), associate.brand_id, associate_id)
     start, end = period_of(query.start, query.end)
     return AssociateAnalyticsOut(

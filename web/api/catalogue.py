@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlmodel import col, or_, select
 
 from sessions import catalogue as cat
@@ -13,17 +14,16 @@ from sessions.access import (
     can_list_show,
     can_see_product,
 )
-from sessions.accounts import do_create_associate
 from sessions.brands import do_rotate_webhook_secret, do_update_brand_settings
 from sessions.catalogue import get_or_404
 from sessions.embedding import do_set_embed_origins
 from sessions.errors import NotFound
+from sessions.i18n import N_
 from sessions.models import AssociateProfile, Brand, Product, Show, Store, Variant
 from sessions.outbound import UrlPolicy
 from sessions.shows import lifecycle
 from web.api import bp
 from web.api.schemas import (
-    AssociateIn,
     AssociateOut,
     BrandOut,
     BrandSettingsIn,
@@ -64,13 +64,13 @@ CLEARABLE = {"checkout_url_template", "checkout_webhook_url"}
 
 
 def _brand(brand_id: int) -> Brand:
-    return get_or_404(db(), Brand, brand_id, "brand")
+    return get_or_404(db(), Brand, brand_id, N_("brand"))
 
 
 def _visible_product(product_id: int) -> Product:
-    product = get_or_404(db(), Product, product_id, "product")
+    product = get_or_404(db(), Product, product_id, N_("product"))
     if not can_see_product(current_actor(), product):
-        raise NotFound(f"No product with id {product_id}.")
+        raise NotFound(_("No product with id %(id)s.", id=product_id))
     return product
 
 
@@ -119,7 +119,11 @@ def update_brand(brand_id: int, body: BrandSettingsIn) -> BrandSettingsOut:
     }
     secret_before = brand.webhook_secret
     do_update_brand_settings(
-        db(), brand, url_policy=UrlPolicy.from_mapping(current_app.config), **changes
+        db(),
+        brand,
+        url_policy=UrlPolicy.from_mapping(current_app.config),
+        by=current_actor(),
+        **changes,
     )
     new_secret = brand.webhook_secret if brand.webhook_secret != secret_before else None
     return brand_settings_out(brand, new_webhook_secret=new_secret)
@@ -137,7 +141,9 @@ def update_brand(brand_id: int, body: BrandSettingsIn) -> BrandSettingsOut:
 def rotate_webhook_secret(brand_id: int) -> WebhookSecretOut:
     brand = _brand(brand_id)
     access_brand_admin(current_actor(), brand_id)
-    return WebhookSecretOut(webhook_secret=do_rotate_webhook_secret(db(), brand))
+    return WebhookSecretOut(
+        webhook_secret=do_rotate_webhook_secret(db(), brand, by=current_actor())
+    )
 
 
 @api_route(
@@ -280,9 +286,9 @@ def get_product(product_id: int) -> ProductOut:
     example={"price_minor": 42000},
 )
 def update_product(product_id: int, body: ProductPatch) -> ProductOut:
-    product = get_or_404(db(), Product, product_id, "product")
+    product = get_or_404(db(), Product, product_id, N_("product"))
     access_brand_admin(current_actor(), product.brand_id)
-    cat.do_update_product(db(), product, **body.model_dump(exclude_unset=True))
+    cat.do_update_product(db(), product, by=current_actor(), **body.model_dump(exclude_unset=True))
     return product_out(db(), product)
 
 
@@ -299,7 +305,7 @@ def update_product(product_id: int, body: ProductPatch) -> ProductOut:
     example={"sku": "SC-90-CO", "size": "OS", "colour": "Coral", "stock": 2},
 )
 def create_variant(product_id: int, body: VariantIn) -> VariantOut:
-    product = get_or_404(db(), Product, product_id, "product")
+    product = get_or_404(db(), Product, product_id, N_("product"))
     access_brand_admin(current_actor(), product.brand_id)
     variant = cat.do_add_variant(db(), product, cat.VariantSpec(**body.model_dump()))
     return variant_out(variant, product)
@@ -317,13 +323,13 @@ def create_variant(product_id: int, body: VariantIn) -> VariantOut:
     example={"stock": 7},
 )
 def update_variant(variant_id: int, body: VariantPatch) -> VariantOut:
-    variant = get_or_404(db(), Variant, variant_id, "variant")
+    variant = get_or_404(db(), Variant, variant_id, N_("variant"))
     access_brand_admin(current_actor(), variant.brand_id)
     if body.price_minor is not None:
-        cat.do_set_variant_price(db(), variant, body.price_minor)
+        cat.do_set_variant_price(db(), variant, body.price_minor, by=current_actor())
     if body.stock is not None:
-        cat.do_set_stock(db(), variant, body.stock)
-    product = get_or_404(db(), Product, variant.product_id, "product")
+        cat.do_set_stock(db(), variant, body.stock, by=current_actor())
+    product = get_or_404(db(), Product, variant.product_id, N_("product"))
     return variant_out(variant, product)
 
 
@@ -350,30 +356,6 @@ def list_associates(brand_id: int) -> list[AssociateOut]:
         .all()
     )
     return [associate_out(db(), p) for p in rows]
-
-
-@api_route(
-    bp,
-    "/brands/<int:brand_id>/associates",
-    "POST",
-    body=AssociateIn,
-    response=AssociateOut,
-    status=201,
-    tag="associates",
-    summary="Invite an associate",
-    auth="brand_admin",
-    example={
-        "email": "new.associate@example.com",
-        "name": "Léa Roux",
-        "password": "a-long-password",
-        "store_ids": [1],
-    },
-)
-def create_associate(brand_id: int, body: AssociateIn) -> AssociateOut:
-    _brand(brand_id)
-    access_brand_admin(current_actor(), brand_id)
-    profile = do_create_associate(db(), brand_id=brand_id, **body.model_dump())
-    return associate_out(db(), profile)
 
 
 # --- shows (their lifecycle, replay and reminders: web/api/shows.py) ---------------------
@@ -419,7 +401,7 @@ def create_show(brand_id: int, body: ShowIn) -> ShowOut:
 
 @api_route(bp, "/shows/<int:show_id>", "GET", response=ShowOut, tag="shows", summary="A show")
 def get_show(show_id: int) -> ShowOut:
-    show = get_or_404(db(), Show, show_id, "show")
+    show = get_or_404(db(), Show, show_id, N_("show"))
     access_see_show(current_actor(), show)
     return show_out(db(), show, current_actor())
 
@@ -436,7 +418,7 @@ def get_show(show_id: int) -> ShowOut:
     example={"title": "Autumn preview, part two"},
 )
 def update_show(show_id: int, body: ShowPatch) -> ShowOut:
-    show = get_or_404(db(), Show, show_id, "show")
+    show = get_or_404(db(), Show, show_id, N_("show"))
     access_show_programme(current_actor(), show)
     lifecycle.do_update_show(db(), show, **body.model_dump(exclude_unset=True))
     return show_out(db(), show, current_actor())

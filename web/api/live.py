@@ -28,6 +28,7 @@ from sessions.access import (
 from sessions.catalogue import get_or_404
 from sessions.errors import NotFound
 from sessions.grants import issue_grant
+from sessions.i18n import N_
 from sessions.models import Brand, LiveSession
 from sessions.outbound import UnsafeDestination, UrlPolicy, post_json
 from web.api import bp
@@ -36,6 +37,7 @@ from web.api.spec import api_route
 from web.db import db
 from web.identity import current_actor, ensure_shopper, offer_guest_key
 from web.relay import grant_claims
+from web.relays import relay_for_grant
 from web.turn import grant_ice
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,10 @@ class VariantCard(BaseModel):
 class ProductCard(BaseModel):
     id: int
     name: str
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="The name in the brand's other languages (language → name)",
+    )
     price_minor: int
     currency: str
     image_url: str | None
@@ -68,6 +74,42 @@ class ProductCard(BaseModel):
     pinned_at: str | None = Field(default=None, description="A pin's time (ISO)")
 
 
+class ColourPointOut(BaseModel):
+    x: float  # fractions of the picture's width and height
+    y: float
+
+
+class MeasuredColourOut(BaseModel):
+    lab: list[float]  # CIE Lab, D65 white
+    hex: str
+
+
+class ColourVariantOut(BaseModel):
+    id: int
+    product: str
+    label: str
+    reference_hex: str | None
+    source: str | None  # measured (with the card) or swatch (the catalogue's typed colour)
+
+
+class ColourComparisonOut(BaseModel):
+    delta_e: float  # ΔE2000, measured against the catalogue's
+    verdict: str  # same, noticeable, clear
+    direction: str | None  # lighter, darker, redder, greener, yellower, bluer
+
+
+class ColourReportOut(BaseModel):
+    """A snapshot corrected against the reference card (docs/colour.md)."""
+
+    card_delta_e: float  # mean ΔE2000 of the corrected card patches
+    card_delta_e_max: float
+    patches: int
+    point: ColourPointOut | None
+    measured: MeasuredColourOut | None
+    variant: ColourVariantOut | None
+    comparison: ColourComparisonOut | None
+
+
 class ChatMessageOut(BaseModel):
     id: int
     kind: str
@@ -76,6 +118,7 @@ class ChatMessageOut(BaseModel):
     body: str
     product: ProductCard | None
     attachment_url: str | None
+    colour: ColourReportOut | None = None
     created_at: str
 
 
@@ -93,6 +136,10 @@ class BagLineOut(BaseModel):
     product_id: int
     variant_id: int
     name: str
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="The name in the brand's other languages (language → name)",
+    )
     size: str
     colour: str
     quantity: int
@@ -214,7 +261,7 @@ def get_live_session(live_session_id: int) -> LiveSessionOut:
     offer_guest_key()  # a key in the cookie for the socket to come; a GET creates no shopper
     live_actions.check_can_enter(db(), actor, live)
     state = live_actions.room_state(db(), live)
-    brand = get_or_404(db(), Brand, live.brand_id, "brand")
+    brand = get_or_404(db(), Brand, live.brand_id, N_("brand"))
     bag = bags.shopper_bag(db(), actor, brand, live) if can_see_room_bag(actor, live) else None
     assert live.id is not None
     return LiveSessionOut.model_validate(
@@ -269,7 +316,7 @@ def media_grant(live_session_id: int, body: LiveGrantIn) -> LiveGrantOut:
         **grant_claims(live),
     )
     return LiveGrantOut(
-        relay_url=config["RELAY_URL"],
+        relay_url=relay_for_grant(live, body.role).url,
         grant=grant,
         room=room,
         **grant_ice(current_actor().identity),
@@ -359,7 +406,7 @@ def _optional_live(live_session_id: int | None) -> LiveSession | None:
     auth="shopper",
 )
 def get_bag(query: BagQuery) -> BagOut:
-    brand = get_or_404(db(), Brand, query.brand_id, "brand")
+    brand = get_or_404(db(), Brand, query.brand_id, N_("brand"))
     live = _optional_live(query.live_session_id)
     return BagOut.model_validate(bags.shopper_bag(db(), current_actor(), brand, live))
 
@@ -379,6 +426,7 @@ def add_to_bag(body: AddToBagIn) -> AddedOut:
     live = _optional_live(body.live_session_id)
     # Sold out and known to be: refused before a guest becomes a shopper row.
     bags.refuse_if_known_sold_out(current_actor(), body.variant_id, body.quantity, live)
+    bags.refuse_outside_live(db(), current_actor(), body.variant_id, body.quantity, live)
     actor = current_actor() if live is not None and can_host(current_actor(), live) else None
     actor = actor or ensure_shopper()
     added = bags.do_add_to_bag(
@@ -464,7 +512,7 @@ def checkout(brand: Brand) -> CheckoutOut:
     auth="shopper",
 )
 def checkout_bag(body: CheckoutIn) -> CheckoutOut:
-    return checkout(get_or_404(db(), Brand, body.brand_id, "brand"))
+    return checkout(get_or_404(db(), Brand, body.brand_id, N_("brand")))
 
 
 @checkout_bp.post("/checkout/<slug>")

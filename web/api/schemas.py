@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -68,6 +68,10 @@ class BrandSettingsIn(Strict):
     record_consultations: bool | None = None
     # Remind me: the e-mail before a show goes this many minutes before its start (0: none).
     show_reminder_minutes: Annotated[int, Field(ge=0, le=1440)] | None = None
+    # Retention, in days: chat, a consultation's recordings and pictures, guest shoppers.
+    chat_retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    recording_retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    guest_retention_days: Annotated[int, Field(ge=1, le=3650)] | None = None
 
     @field_validator("record_consultations")
     @classmethod
@@ -100,6 +104,9 @@ class BrandSettingsOut(BrandOut):
     checkout_webhook_url: str | None
     reservation_minutes: int
     show_reminder_minutes: int
+    chat_retention_days: int
+    recording_retention_days: int
+    guest_retention_days: int
     has_webhook_secret: bool
     new_webhook_secret: str | None = Field(
         None, description="Set only in the answer that generated it: keep it, it is not shown again"
@@ -190,12 +197,40 @@ class ProductQuery(Strict):
 
 
 class AssociateIn(Strict):
+    """An invitation: no password (the invited person chooses theirs from the e-mail)."""
+
     email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
     name: Name
-    password: Annotated[str, StringConstraints(min_length=10, max_length=200)]
-    store_ids: Annotated[list[DbId], Field(min_length=1, max_length=20)]
+    role: Literal["associate", "brand_admin"] = "associate"
+    store_ids: Annotated[list[DbId], Field(max_length=20)] = []
     languages: Annotated[str, StringConstraints(max_length=120)] = "en"
     specialities: Annotated[str, StringConstraints(max_length=255)] = ""
+
+
+class InvitationOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    state: str  # ready, accepted, revoked, expired
+    sent: bool
+    expires_at: datetime
+
+
+class RoleIn(Strict):
+    role: Literal["associate", "brand_admin"]
+
+
+class ActiveIn(Strict):
+    active: bool
+
+
+class StaffOut(BaseModel):
+    id: int
+    name: str
+    email: str
+    role: str
+    is_active: bool
 
 
 class AssociateOut(BaseModel):

@@ -57,6 +57,9 @@ def brand_settings_out(brand: Brand, *, new_webhook_secret: str | None = None) -
         checkout_webhook_url=brand.checkout_webhook_url,
         reservation_minutes=brand.reservation_minutes,
         show_reminder_minutes=brand.show_reminder_minutes,
+        chat_retention_days=brand.chat_retention_days,
+        recording_retention_days=brand.recording_retention_days,
+        guest_retention_days=brand.guest_retention_days,
         has_webhook_secret=bool(brand.webhook_secret),
         new_webhook_secret=new_webhook_secret,
     )

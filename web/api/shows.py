@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from typing import Annotated
 
-from sessions.access import access_show_reminders
+from flask import current_app, request
+from flask_babel import gettext
+from pydantic import BaseModel, StringConstraints
+from pydantic import Field as PydanticField
+
+from sessions.access import access_show_invitees, access_show_reminders
 from sessions.catalogue import get_or_404
-from sessions.models import Show
-from sessions.shows import lifecycle, reminders
+from sessions.i18n import N_
+from sessions.models import Brand, Show
+from sessions.shows import invitees, lifecycle, reminders
 from sessions.shows.lifecycle import ShowAction
 from web.api import bp
 from web.api.schemas import (
@@ -17,20 +23,22 @@ from web.api.schemas import (
     ReminderOut,
     ShowOut,
     ShowStateOut,
+    Strict,
     TrimIn,
     UnsubscribeIn,
 )
 from web.api.serializers import show_out
 from web.api.spec import api_route
 from web.db import db
+from web.i18n import current_language
 from web.identity import current_actor
 from web.shows import end_show as end_show_on_air
-from web.shows import flush_show_mails
+from web.shows import flush_show_mails, show_mailer
 from web.shows import start_show as start_show_on_air
 
 
 def _show(show_id: int) -> Show:
-    return get_or_404(db(), Show, show_id, "show")
+    return get_or_404(db(), Show, show_id, N_("show"))
 
 
 def _state(show: Show) -> ShowStateOut:
@@ -162,8 +170,10 @@ def trim_replay(show_id: int, body: TrimIn) -> ShowOut:
 
 def asked_message(asked: reminders.Asked) -> str:
     if not asked.new:
-        return "You had already asked: we will remind you."
-    return f"We will remind you; a confirmation is on its way to {asked.reminder.email}."
+        return gettext("You had already asked: we will remind you.")
+    return gettext(
+        "We will remind you. A confirmation is on its way to %(email)s.", email=asked.reminder.email
+    )
 
 
 @api_route(
@@ -180,7 +190,12 @@ def asked_message(asked: reminders.Asked) -> str:
 def ask_reminder(show_id: int, body: ReminderIn) -> tuple[ReminderOut, int]:
     show = _show(show_id)
     asked = reminders.do_ask_reminder(
-        db(), current_actor(), show, body.email, client=request.remote_addr
+        db(),
+        current_actor(),
+        show,
+        body.email,
+        client=request.remote_addr,
+        language=current_language(),
     )
     if asked.new:
         flush_show_mails()
@@ -215,3 +230,91 @@ def count_reminders(show_id: int) -> ReminderCountOut:
 def unsubscribe(body: UnsubscribeIn) -> None:
     reminder = reminders.reminder_from_token(db(), current_app.config["SECRET_KEY"], body.token)
     reminders.do_unsubscribe(db(), reminder)
+
+
+# --- personal links to a private show: its brand's admin ----------------------------------
+
+
+class InviteesIn(Strict):
+    text: Annotated[str, StringConstraints(max_length=100_000)] = PydanticField(
+        description="One invitee a line: `Name, e-mail`, `Name <e-mail>` or a CSV paste"
+    )
+
+
+class InviteeOut(BaseModel):
+    id: int
+    name: str
+    email: str
+    invited_at: str
+    mailed_at: str | None
+    opened_at: str | None = PydanticField(description="First pass taken with the link")
+    passes: int = PydanticField(description="Passes taken with the link (devices), each logged")
+    watched_at: str | None = PydanticField(description="First join while the show was live")
+    revoked_at: str | None
+
+
+class InviteesOut(BaseModel):
+    show_id: int
+    invitees: list[InviteeOut]
+    new: int = 0
+    mailed: int = 0
+    already: int = 0
+
+
+def _invitees_out(show: Show, **counts: int) -> InviteesOut:
+    rows = invitees.invitees_of(db(), current_actor(), show)
+    assert show.id is not None
+    return InviteesOut.model_validate({"show_id": show.id, "invitees": rows, **counts})
+
+
+@api_route(
+    bp,
+    "/shows/<int:show_id>/invitees",
+    "GET",
+    response=InviteesOut,
+    tag="shows",
+    summary="A private show's invitees: invited, e-mailed, opened their link, watched",
+    auth="brand_admin",
+)
+def list_invitees(show_id: int) -> InviteesOut:
+    return _invitees_out(_show(show_id))
+
+
+@api_route(
+    bp,
+    "/shows/<int:show_id>/invitees",
+    "POST",
+    body=InviteesIn,
+    response=InviteesOut,
+    status=201,
+    tag="shows",
+    summary="Invite people to a private show: each new one is e-mailed a personal link",
+    auth="brand_admin",
+    example={"text": "Camille Aubert, camille@example.com\nInès Roy <ines@example.com>"},
+)
+def add_invitees(show_id: int, body: InviteesIn) -> InviteesOut:
+    show = _show(show_id)
+    access_show_invitees(current_actor(), show)  # before the text is read
+    rows = invitees.parse_invitees(body.text)
+    made, already = invitees.do_invite(db(), current_actor(), show, rows)
+    brand = db().get(Brand, show.brand_id)
+    assert brand is not None
+    sent = invitees.send_invitations(
+        db(), show_mailer(), brand, show, made, current_app.config["PUBLIC_URL"]
+    )
+    return _invitees_out(show, new=len(made), mailed=sent, already=already)
+
+
+@api_route(
+    bp,
+    "/shows/<int:show_id>/invitees/<int:invitee_id>/revoke",
+    "POST",
+    response=InviteesOut,
+    tag="shows",
+    summary="Revoke an invitee's personal link: it and every pass taken with it stop",
+    auth="brand_admin",
+)
+def revoke_invitee(show_id: int, invitee_id: int) -> InviteesOut:
+    show = _show(show_id)
+    invitees.do_revoke_invitee(db(), current_actor(), show, invitee_id)
+    return _invitees_out(show)

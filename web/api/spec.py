@@ -34,7 +34,7 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from sessions.access import check_signed_in_staff
-from sessions.errors import DomainError, InvalidInput
+from sessions.errors import N_, DomainError, InvalidInput
 from sessions.jsondepth import nests_deeper_than
 from web.identity import current_actor
 from web.input_guard import refuse_nul, strings_in
@@ -76,7 +76,9 @@ def _validation_error(exc: ValidationError) -> InvalidInput:
         loc = ".".join(str(part) for part in err["loc"]) or "body"
         fields[loc] = err["msg"]
     first = next(iter(fields.items()))
-    return InvalidInput(f"{first[0]}: {first[1]}", fields=fields)
+    return InvalidInput(
+        N_("%(field)s: %(problem)s"), params={"field": first[0], "problem": first[1]}, fields=fields
+    )
 
 
 # No body of ours nests deeper than a few levels; a deeper one is refused before
@@ -107,15 +109,21 @@ def _read_json() -> Any:
         raise BadJSON("Send the body as JSON (Content-Type: application/json).")
     data = request.get_data(cache=True)
     if nests_deeper_than(data, MAX_JSON_DEPTH):  # before parsing: see sessions/jsondepth.py
-        raise BadJSON(f"The body nests too deeply (at most {MAX_JSON_DEPTH} levels).")
+        raise BadJSON(
+            N_("The body nests too deeply (at most %(n)s levels)."), params={"n": MAX_JSON_DEPTH}
+        )
     try:
         raw = json.loads(data)
     except RecursionError:  # kept as a backstop; the scan above refuses such bodies first
-        raise BadJSON(f"The body nests too deeply (at most {MAX_JSON_DEPTH} levels).") from None
+        raise BadJSON(
+            N_("The body nests too deeply (at most %(n)s levels)."), params={"n": MAX_JSON_DEPTH}
+        ) from None
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         raise BadJSON("The body is not valid JSON.") from None
     if json_depth(raw) > MAX_JSON_DEPTH:
-        raise BadJSON(f"The body nests too deeply (at most {MAX_JSON_DEPTH} levels).")
+        raise BadJSON(
+            N_("The body nests too deeply (at most %(n)s levels)."), params={"n": MAX_JSON_DEPTH}
+        )
     refuse_nul(strings_in(raw), "body")
     return raw
 

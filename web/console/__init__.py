@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-from web.console import figures, views  # noqa: E402, F401  (registers the routes)
+from web.console import colour, figures, settings, views  # noqa: E402, F401  (registers the routes)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import render_template, request
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from sessions.access import access_associate_analytics
@@ -21,24 +23,32 @@ from web.templating import format_money
 
 
 def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f} s"
+    return "—" if value is None else _("%(n)s s", n=format_decimal(round(value)))
 
 
 def own_table(a: metrics.AssociateSummary, currency: str) -> tuple[Row, list[Row]]:
-    return ("Figure", "Value"), [
-        ("Chats", a.chats),
-        ("First response in chats, average", _seconds(a.first_response_seconds_average)),
+    rating = (
+        "—"
+        if a.rating_average is None
+        else f"{format_decimal(a.rating_average, '0.00')} ({format_decimal(a.ratings)})"
+    )
+    return (_("Figure"), _("Value")), [
+        (_("Chats"), a.chats),
+        (_("First response in chats, average"), _seconds(a.first_response_seconds_average)),
         (
-            f"Response time in chats, average ({a.responses} responses)",
+            _("Response time in chats, average (%(n)s responses)", n=format_decimal(a.responses)),
             _seconds(a.response_seconds_average),
         ),
-        ("Consultations", a.consultations),
-        ("Shows hosted", a.shows_hosted),
-        ("Rating", "—" if a.rating_average is None else f"{a.rating_average:.2f} ({a.ratings})"),
-        ("Bag value", format_money(a.bag_value_minor, currency)),
-        ("Attributed revenue", format_money(a.attributed_revenue_minor, currency)),
-        ("Talk now: asked to accepted, average", _seconds(a.talk_now_answer_seconds_average)),
-        ("Reply time in consultations, average", _seconds(a.consultation_reply_seconds_average)),
+        (_("Consultations"), a.consultations),
+        (_("Shows hosted"), a.shows_hosted),
+        (_("Rating"), rating),
+        (_("Bag value"), format_money(a.bag_value_minor, currency)),
+        (_("Attributed revenue"), format_money(a.attributed_revenue_minor, currency)),
+        (_("Talk now: asked to accepted, average"), _seconds(a.talk_now_answer_seconds_average)),
+        (
+            _("Reply time in consultations, average"),
+            _seconds(a.consultation_reply_seconds_average),
+        ),
     ]
 
 
@@ -46,7 +56,14 @@ def days_table(days: list[metrics.AssociateDay]) -> tuple[Row, list[Row]]:
     def plain(value: float | None) -> str:
         return "" if value is None else f"{value:.0f}"
 
-    return ("Day (UTC)", "Chats", "Responses", "First response (s)", "Average response (s)"), [
+    header = (
+        _("Day (UTC)"),
+        _("Chats"),
+        _("Responses"),
+        _("First response (s)"),
+        _("Average response (s)"),
+    )
+    return header, [
         (
             d.day,
             d.chats,
@@ -59,11 +76,14 @@ def days_table(days: list[metrics.AssociateDay]) -> tuple[Row, list[Row]]:
 
 
 def brand_table(q: Questions) -> tuple[Row, list[Row]]:
-    return ("The brand's chat threads", "This period"), [
-        ("Asked", q.chat_threads),
-        ("Answered automatically", q.answered_automatically),
-        ("Share answered automatically", f"{q.automatic_share * 100:.1f}%"),
-        ("Picked up by an associate after the automatic answer", q.picked_up_after_automatic),
+    return (_("The brand's chat threads"), _("This period")), [
+        (_("Asked"), q.chat_threads),
+        (_("Answered automatically"), q.answered_automatically),
+        (_("Share answered automatically"), format_percent(q.automatic_share, "#,##0.0%")),
+        (
+            _("Picked up by an associate after the automatic answer"),
+            q.picked_up_after_automatic,
+        ),
     ]
 
 
@@ -73,7 +93,7 @@ def _own() -> tuple[Brand, AssociateProfile, datetime, datetime]:
     brand = console_brand(actor)
     profile = db().get(AssociateProfile, actor.associate_id) if actor.associate_id else None
     if profile is None:
-        raise NotFound("Figures are kept per associate; brand admins see the team in Analytics.")
+        raise NotFound(_("Figures are kept per associate; brand admins see the team in Analytics."))
     access_associate_analytics(actor, profile.brand_id, profile.id or 0)
     start, end = period_from_args()
     return brand, profile, start, end
@@ -122,7 +142,7 @@ def figures_csv() -> Response:
 def figures_days_csv() -> Response:
     if signed_in_staff() is None:
         return to_login()
-    _, profile, start, end = _own()
+    __, profile, start, end = _own()
     days = metrics.associate_days(db(), profile, start, end)
     return csv_response(f"figures-{profile.id}-days.csv", *days_table(days))
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
-from sessions import live as live_actions
-from sessions.access import Actor, access_brand_staff, access_host
+from sessions.access import Actor, access_brand_staff, access_host, can_manage_cohost
 from sessions.analytics.live import live_figures
 from sessions.errors import DomainError, NotFound
 from sessions.models import Brand, Show, ShowHost, ShowStatus
-from sessions.service.rooms import do_send_snapshot
+from sessions.shows import cohost as cohosts
 from sessions.shows import lifecycle
 from sessions.shows.lifecycle import ShowAction, live_session_for_show
-from web.admin.images import save_image
 from web.console import bp
+from web.console.colour import variant_choices
 from web.db import db
+from web.errors import error_text
 from web.identity import current_actor
 from web.shop.cards import iso, pinned_or_featured, product_card
 from web.shows import end_show, start_show
@@ -37,7 +38,7 @@ def console_brand(actor: Actor) -> Brand:
         brand_id = request.args.get("brand", type=int)
     brand = db().get(Brand, brand_id) if brand_id else db().exec(select(Brand)).first()
     if brand is None:
-        raise NotFound("No brand to work on yet.")
+        raise NotFound(_("No brand to work on yet."))
     access_brand_staff(actor, brand.id or 0)
     return brand
 
@@ -87,15 +88,27 @@ def _host_page(actor: Actor, show: Show, error: str | None = None) -> str:
         is_host=lifecycle.is_host(db(), actor, show),
         can_start=ShowAction.START in actions,
         can_end=ShowAction.END in actions,
-        status_words=lifecycle.STATUS_WORDS,
         error=error,
+        **_cohost_context(actor, show),
+        colour_variants=variant_choices(show.brand_id),
     )
+
+
+def _cohost_context(actor: Actor, show: Show) -> dict[str, object]:
+    """The co-host panel: offered to whoever may invite, mute and remove."""
+    manage = can_manage_cohost(actor, show, lifecycle.host_ids(db(), show))
+    return {
+        "can_manage_cohost": manage,
+        "cohost": cohosts.cohost_state(cohosts.current_cohost(db(), show)),
+        "cohost_candidates": cohosts.associates_to_invite(db(), show) if manage else [],
+        "max_name": cohosts.MAX_NAME,
+    }
 
 
 def _show(show_id: int) -> Show:
     show = db().get(Show, show_id)
     if show is None:
-        raise NotFound(f"No show with id {show_id}.")
+        raise NotFound(_("No show with id %(id)s.", id=show_id))
     return show
 
 
@@ -119,18 +132,5 @@ def show_transition(show_id: int, button: str) -> Response | tuple[str, int]:
         (start_show if button == "start" else end_show)(actor, show)
     except DomainError as exc:
         db().rollback()
-        return _host_page(actor, show, error=exc.message), exc.status
+        return _host_page(actor, show, error=error_text(exc)), exc.status
     return redirect(url_for("console.host_show", show_id=show_id))
-
-
-@bp.post("/live/<int:live_session_id>/snapshot")
-def snapshot(live_session_id: int) -> tuple[dict[str, object], int]:
-    """The host sends a try-on snapshot (taken by the relay) into the chat."""
-    live = live_actions.live_or_404(db(), live_session_id)
-    actor = current_actor()
-    access_host(actor, live)
-    upload = request.files.get("image")
-    data = upload.read() if upload is not None else b""
-    path = save_image(data, current_app.config["UPLOAD_DIR"], "snapshots")
-    message = do_send_snapshot(db(), actor, live, path, request.form.get("caption", ""))
-    return {"ok": True, "message": message}, 201

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from sessions.access import access_host
 from sessions.catalogue import get_or_404
 from sessions.errors import Forbidden, NotFound
+from sessions.i18n import N_
 from sessions.models import AssociateProfile, Brand, LiveSession, SessionKind, Thread
+from sessions.privacy.consent import consent_state
 from sessions.service import threads
+from web.console.colour import variant_choices
 from web.console.views import console_brand, signed_in_staff, to_login
 from web.db import db
 from web.identity import current_actor
@@ -28,8 +32,8 @@ def today() -> Page:
     if not actor.is_staff:
         return _to_login()
     if actor.associate_id is None:
-        raise Forbidden("Only associates have a day of consultations; sign in as one.")
-    profile = get_or_404(db(), AssociateProfile, actor.associate_id, "associate")
+        raise Forbidden(_("Only associates have a day of consultations; sign in as one."))
+    profile = get_or_404(db(), AssociateProfile, actor.associate_id, N_("associate"))
     brand = db().get(Brand, profile.brand_id)
     return render_template("consult/today.html", profile=profile, brand=brand)
 
@@ -39,9 +43,9 @@ def associate_room(live_session_id: int) -> Page:
     actor = current_actor()
     if not actor.is_staff:
         return _to_login()
-    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    live = get_or_404(db(), LiveSession, live_session_id, N_("consultation"))
     if live.kind is not SessionKind.CONSULTATION:
-        raise NotFound(f"No consultation with id {live_session_id}.")
+        raise NotFound(_("No consultation with id %(id)s.", id=live_session_id))
     access_host(actor, live)
     brand = db().get(Brand, live.brand_id)
     return render_template(
@@ -52,6 +56,9 @@ def associate_room(live_session_id: int) -> Page:
         mode="video",
         other_name="the shopper",
         shared_thread=_thread_of(live),
+        colour_variants=variant_choices(live.brand_id),
+        recorded=brand is not None and brand.record_consultations,
+        consent=consent_state(db(), live),
     )
 
 

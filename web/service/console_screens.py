@@ -8,19 +8,19 @@ left arrive by Socket.IO push (`message_left`).
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from sqlmodel import col, select
 
 from sessions.access import ActorKind, access_associate
 from sessions.catalogue import get_or_404
 from sessions.errors import NotFound
+from sessions.i18n import N_
 from sessions.models import AssociateProfile, Brand
 from sessions.service import hours
 from web.console.views import console_brand, signed_in_staff, to_login
 from web.db import db
 from web.service import bp
 from web.service.console import Page
-
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def _brand_associates(brand: Brand) -> list[AssociateProfile]:
@@ -47,14 +47,14 @@ def console_hours() -> Page:
     chosen = request.args.get("associate", type=int) or actor.associate_id
     if chosen is None:
         if not team:
-            raise NotFound("This brand has no associates yet: add them in Brand admin → People.")
+            raise NotFound(_("This brand has no associates yet: add them in Brand admin → People."))
         chosen = team[0].id
-    profile = get_or_404(db(), AssociateProfile, chosen or 0, "associate")
+    profile = get_or_404(db(), AssociateProfile, chosen or 0, N_("associate"))
     access_associate(actor, profile)  # themself, or their brand's admin
     stores = hours.stores_of(db(), profile)
     names = {s.id: s for s in stores}
     week = [
-        (WEEKDAYS[h.weekday], names.get(h.store_id), h.start_time, h.end_time)
+        (h.weekday, names.get(h.store_id), h.start_time, h.end_time)
         for h in hours.weekly_hours_of(db(), profile)
     ]
     return render_template(

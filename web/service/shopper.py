@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import col, select
 from werkzeug.wrappers import Response
 
-from sessions.access import access_join, access_shopper_side, media_claims
+from sessions.access import access_join, access_shopper_side
 from sessions.catalogue import get_or_404
 from sessions.clock import on_the_calendar, utcnow
-from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from sessions.errors import N_, Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from sessions.models import (
     Appointment,
     AssociateProfile,
@@ -28,11 +31,16 @@ from sessions.models import (
     SignInLink,
     Store,
 )
+from sessions.privacy.consent import consent_state, do_decide_consent
 from sessions.service import appointments, messages_left, queue, ratings, signin, threads
 from sessions.service import waitlist as holds
 from web.db import db
+from web.errors import error_text
+from web.i18n import current_language
 from web.identity import current_actor, ensure_shopper
+from web.service import booking_calendar as cal
 from web.service import bp, services
+from web.shop.views import shop_context
 
 Page = str | Response | tuple[str, int]
 
@@ -40,7 +48,7 @@ Page = str | Response | tuple[str, int]
 def _brand(slug: str) -> Brand:
     brand = db().exec(select(Brand).where(Brand.slug == slug)).first()
     if brand is None:
-        raise NotFound(f"No brand called '{slug}'.")
+        raise NotFound(N_("No brand called '%(slug)s'."), params={"slug": slug})
     return brand
 
 
@@ -75,26 +83,55 @@ def _store_of(associate_id: int) -> int | None:
 @bp.route("/b/<slug>/book", methods=["GET", "POST"])
 def book(slug: str) -> Page:
     brand = _brand(slug)
-    stores, people = _team(brand)
-    form = request.form.to_dict() if request.method == "POST" else dict(request.args)
-    context = {
-        "brand": brand,
-        "stores": stores,
-        "people": people,
-        "languages": _languages(people),
-        "form": form,
-        "error": None,
-    }
+    form = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
     if request.method == "GET":
-        return render_template("booking/book.html", **context)
+        return render_template("booking/book.html", **_book_context(brand, form))
     try:
         appointment = _book_from_form(brand, form)
     except DomainError as exc:
-        context["error"] = exc.message
-        return render_template("booking/book.html", **context), exc.status
+        page = render_template("booking/book.html", **_book_context(brand, form, error_text(exc)))
+        return page, exc.status
     services.flush_outbox()
     token = appointments.manage_token(current_app.config["SECRET_KEY"], appointment)
     return redirect(url_for("service.manage", token=token, booked=1))
+
+
+def _book_context(brand: Brand, form: dict[str, str], error: str | None = None) -> dict[str, Any]:
+    """The booking page without JavaScript is complete: the month's days with free times
+    as links, the chosen day's times as a form. With JavaScript, book.js draws the
+    calendar over it from the month endpoint (web/api/service/appointments.py)."""
+    assert brand.id is not None
+    stores, people = _team(brand)
+    filters = cal.filters_from(form)
+    default_zone = stores[0].timezone if stores else "UTC"
+    month = cal.load_month(
+        db(),
+        brand.id,
+        month=form.get("month"),
+        zone=form.get("tz") or form.get("timezone"),
+        default_zone=default_zone,
+        filters=filters,
+        now=utcnow(),
+    )
+    day = cal.parse_day(form.get("day"))
+    if day not in month.days:
+        day = next(iter(month.days), None)
+    return {
+        **shop_context(brand),
+        "stores": stores,
+        "people": people,
+        "languages": _languages(people),
+        "team": cal.team(db(), brand.id, filters),
+        "filters": filters,
+        "form": form,
+        "error": error,
+        "month": month,
+        "day": day,
+        "day_slots": month.days.get(day, []) if day else [],
+        "zones": cal.zone_names(),
+        "cal": cal,
+        "page_language": str(get_locale() or "en").split("_")[0],
+    }
 
 
 _SLOT = re.compile(r"(\d{1,9})\|(\d{1,9})\|([0-9T:+.Z-]{10,40})")
@@ -102,7 +139,7 @@ _SLOT = re.compile(r"(\d{1,9})\|(\d{1,9})\|([0-9T:+.Z-]{10,40})")
 
 def _parse_slot(value: str) -> tuple[int, int, datetime]:
     """``"<associate>|<store>|<ISO start with offset>"``, as the page's list sends it."""
-    refused = InvalidInput("Choose a time from the list.", field="slot")
+    refused = InvalidInput(_("Choose a time from the list."), field="slot")
     match = _SLOT.fullmatch(value)
     if match is None:
         raise refused
@@ -147,24 +184,57 @@ def _appointment(token: str) -> Appointment:
 
 @bp.get("/appointments/<token>")
 def manage(token: str) -> Page:
+    return render_template("booking/manage.html", **_manage_context(token, request.args.to_dict()))
+
+
+def _manage_context(
+    token: str, args: dict[str, str], move_error: str | None = None
+) -> dict[str, Any]:
+    """The booking and, while it can still move, the booking page's calendar over its
+    associate's and store's free times (`?month=&day=` without JavaScript), in the zone the
+    shopper booked in."""
     appointment = _appointment(token)
     brand = db().get(Brand, appointment.brand_id)
     profile = db().get(AssociateProfile, appointment.associate_id)
     store = db().get(Store, appointment.store_id)
     live = appointments.consultation_of(db(), appointment)
-    return render_template(
-        "booking/manage.html",
-        brand=brand,
-        appointment=appointment,
-        associate=profile,
-        store=store,
-        live=live,
-        token=token,
-        booked=request.args.get("booked") == "1",
-        moved=request.args.get("moved") == "1",
-        now=utcnow(),
-        tz=ZoneInfo,
-    )
+    now = utcnow()
+    movable = appointment.status.value == "booked" and appointment.ends_at > now
+    month, day = None, None
+    if movable:
+        assert brand is not None and brand.id is not None
+        month = cal.load_month(
+            db(),
+            brand.id,
+            month=args.get("month"),
+            zone=args.get("tz"),
+            default_zone=appointment.shopper_timezone or "UTC",
+            filters=cal.Filters(
+                store_id=appointment.store_id, associate_id=appointment.associate_id
+            ),
+            now=now,
+        )
+        day = cal.parse_day(args.get("day"))
+        if day not in month.days:
+            day = next(iter(month.days), None)
+    return {
+        "brand": brand,
+        "appointment": appointment,
+        "associate": profile,
+        "store": store,
+        "live": live,
+        "token": token,
+        "booked": args.get("booked") == "1",
+        "moved": args.get("moved") == "1",
+        "rescheduled": args.get("rescheduled") == "1",
+        "now": now,
+        "tz": ZoneInfo,
+        "cal": cal,
+        "month": month,
+        "day": day,
+        "day_slots": month.days.get(day, []) if month and day else [],
+        "move_error": move_error,
+    }
 
 
 @bp.get("/appointments/<token>/invite.ics")
@@ -194,14 +264,22 @@ def cancel(token: str) -> Page:
 def reschedule(token: str) -> Page:
     appointment = _appointment(token)
     try:
-        starts_at = datetime.fromisoformat(request.form.get("starts_at", "")[:40])
-        if starts_at.tzinfo is None or not on_the_calendar(starts_at):
-            raise ValueError
-    except ValueError:
-        raise InvalidInput("Choose a new time from the list.", field="starts_at") from None
-    appointments.do_reschedule(db(), appointment, starts_at=starts_at)
+        try:
+            starts_at = datetime.fromisoformat(request.form.get("starts_at", "")[:40])
+            if starts_at.tzinfo is None or not on_the_calendar(starts_at):
+                raise ValueError
+        except ValueError:
+            raise InvalidInput(_("Choose a new time from the list."), field="starts_at") from None
+        appointments.do_reschedule(db(), appointment, starts_at=starts_at)
+    except DomainError as exc:
+        # The page again, the calendar where it was, with the reason (a 4xx).
+        db().rollback()
+        page = render_template(
+            "booking/manage.html", **_manage_context(token, request.form.to_dict(), exc.message)
+        )
+        return page, exc.status
     services.flush_outbox()
-    return redirect(url_for("service.manage", token=token))
+    return redirect(url_for("service.manage", token=token, rescheduled=1))
 
 
 @bp.post("/appointments/<token>/waitlist")
@@ -226,6 +304,7 @@ def hold(token: str, hold_id: int) -> Page:
         open=holds.is_open(held, utcnow()),
         token=token,
         tz=ZoneInfo,
+        cal=cal,
     )
 
 
@@ -259,9 +338,9 @@ def join(token: str) -> Page:
 
 @bp.get("/consult/<int:live_session_id>")
 def room(live_session_id: int) -> Page:
-    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    live = get_or_404(db(), LiveSession, live_session_id, N_("consultation"))
     if live.kind is not SessionKind.CONSULTATION:
-        raise NotFound(f"No consultation with id {live_session_id}.")
+        raise NotFound(N_("No consultation with id %(id)s."), params={"id": live_session_id})
     actor = current_actor()
     access_join(actor, live)
     brand = db().get(Brand, live.brand_id)
@@ -273,12 +352,26 @@ def room(live_session_id: int) -> Page:
         side="shopper",
         mode=_mode(live),
         other_name=profile.display_name if profile else "your associate",
-        # Told on the waiting screen, before the associate lets the shopper in.
-        recorded=brand is not None and media_claims(live, brand).record,
+        # Asked on the waiting screen, before anything is kept (sessions/privacy/consent.py).
+        recorded=brand is not None and brand.record_consultations,
+        consent=consent_state(db(), live),
         shared_thread=threads.thread_of(db(), live.brand_id, live.shopper_id)
         if live.shopper_id is not None
         else None,
     )
+
+
+@bp.post("/consult/<int:live_session_id>/consent")
+def consent(live_session_id: int) -> Response | tuple[dict[str, object], int]:
+    """The shopper's yes or no to keeping the recording and pictures of this consultation."""
+    live = get_or_404(db(), LiveSession, live_session_id, N_("consultation"))
+    decision = request.form.get("decision") or (request.get_json(silent=True) or {}).get("decision")
+    if decision not in ("accept", "decline"):
+        raise InvalidInput(_("Answer yes or no."), field="decision")
+    row = do_decide_consent(db(), current_actor(), live, accepted=decision == "accept")
+    if request.accept_mimetypes.best == "application/json":
+        return {"consent": "accepted" if row.accepted else "declined"}, 200
+    return redirect(url_for("service.room", live_session_id=live_session_id))
 
 
 _ENTER_SALT = "vitrine.consult.enter"
@@ -308,7 +401,7 @@ def enter_room(live_session_id: int, token: str) -> Page:
         raise gone from None
     if not (isinstance(signed, list) and signed[:1] == [live_session_id] and len(signed) == 2):
         raise gone
-    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    live = get_or_404(db(), LiveSession, live_session_id, N_("consultation"))
     shopper = db().get(Shopper, signed[1]) if isinstance(signed[1], int) else None
     if shopper is None or live.shopper_id != shopper.id or shopper.expires_at <= utcnow():
         raise gone
@@ -336,7 +429,7 @@ def talk(slug: str) -> Page:
     stores, people = _team(brand)
     assert brand.id is not None
     online = bool(queue.online_associates(db(), brand.id))
-    answer = None if online else queue.offline_answer(db(), brand, utcnow())
+    answer = None if online else queue.offline_answer(db(), brand, utcnow(), current_language())
     return render_template(
         "booking/talk.html",
         brand=brand,
@@ -366,7 +459,7 @@ def message(slug: str) -> Page:
         )
     except DomainError as exc:
         page = render_template(
-            "booking/message.html", brand=brand, form=form, error=exc.message, sent=False
+            "booking/message.html", brand=brand, form=form, error=error_text(exc), sent=False
         )
         return page, exc.status
     return render_template("booking/message.html", brand=brand, form={}, error=None, sent=True)
@@ -375,9 +468,9 @@ def message(slug: str) -> Page:
 @bp.route("/b/<slug>/rate/<int:live_session_id>", methods=["GET", "POST"])
 def rate(slug: str, live_session_id: int) -> Page:
     brand = _brand(slug)
-    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    live = get_or_404(db(), LiveSession, live_session_id, N_("consultation"))
     if live.brand_id != brand.id or live.kind is not SessionKind.CONSULTATION:
-        raise NotFound(f"No consultation with id {live_session_id}.")
+        raise NotFound(N_("No consultation with id %(id)s."), params={"id": live_session_id})
     actor = current_actor()
     access_join(actor, live)
     profile = db().get(AssociateProfile, live.associate_id) if live.associate_id else None
@@ -405,7 +498,7 @@ def rate(slug: str, live_session_id: int) -> Page:
             comment=request.form.get("comment", ""),
         )
     except DomainError as exc:
-        context["error"] = exc.message
+        context["error"] = error_text(exc)
         return render_template("booking/rate.html", **context), exc.status
     context["done"] = True
     return render_template("booking/rate.html", **context)

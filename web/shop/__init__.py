@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("shop", __name__)
 
-from web.shop import embed, reminders, views  # noqa: E402, F401  (registers the routes)
+from web.shop import embed, invitations, privacy, reminders, views  # noqa: E402, F401  (registers the routes)

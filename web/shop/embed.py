@@ -36,6 +36,7 @@ from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.embedding import embed_origins
 from sessions.errors import NotAuthenticated, NotFound
+from sessions.i18n import N_
 from sessions.models import Brand, Shopper, Show, ShowStatus
 from sessions.shows.lifecycle import live_session_for_show
 from web.db import db
@@ -92,10 +93,10 @@ def guest_from_embed_token(token: object) -> EmbedGuest | None:
 
 @bp.get("/embed/shows/<int:show_id>")
 def embed_show(show_id: int) -> str:
-    show = get_or_404(db(), Show, show_id, "show")
+    show = get_or_404(db(), Show, show_id, N_("show"))
     brand = db().get(Brand, show.brand_id)
     if brand is None:
-        raise NotFound("No such brand.")
+        raise NotFound(N_("No such brand."))
     allow_framing_by(embed_origins(brand))  # the brand's own sites only (admin settings)
     live = live_session_for_show(db(), show)
     actor = current_actor()
@@ -192,10 +193,10 @@ def embed_checkout() -> WerkzeugResponse:
     one being checked out)."""
     guest = guest_from_embed_token(request.form.get("embed_token"))
     if guest is None:
-        raise NotAuthenticated("This checkout link has expired: reload the page and try again.")
+        raise NotAuthenticated(N_("This checkout link has expired: reload the page and try again."))
     brand = db().get(Brand, guest.brand_id)
     if brand is None:
-        raise NotFound("No such brand.")
+        raise NotFound(N_("No such brand."))
     if "user_id" not in session:
         session[GUEST_KEY] = guest.key
     return redirect(url_for("shop.bag", slug=brand.slug), code=303)

@@ -9,13 +9,16 @@ the same address without one.
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from sessions.errors import DomainError
 from sessions.models import Brand, Show, ShowReminder
 from sessions.shows import reminders
 from web.db import db
+from web.errors import error_text
 from web.extensions import csrf
+from web.i18n import current_language
 from web.identity import current_actor
 from web.shop import bp
 from web.shop.views import brand_by_slug, shop_context, show_of_brand, show_page
@@ -29,20 +32,28 @@ def remind_me(slug: str, show_id: int) -> Response | tuple[str, int]:
     email = request.form.get("email", "")
     try:
         asked = reminders.do_ask_reminder(
-            db(), current_actor(), show, email, client=request.remote_addr
+            db(),
+            current_actor(),
+            show,
+            email,
+            client=request.remote_addr,
+            language=current_language(),
         )
     except DomainError as exc:
         db().rollback()
-        page = show_page(brand, show, email=email[:254], error=exc.message)
+        page = show_page(brand, show, email=email[:254], error=error_text(exc))
         return page if isinstance(page, tuple) else (page, exc.status)
     if asked.new:
         flush_show_mails()
         flash(
-            f"We will remind you. A confirmation is on its way to {asked.reminder.email}.",
+            gettext(
+                "We will remind you. A confirmation is on its way to %(email)s.",
+                email=asked.reminder.email,
+            ),
             "success",
         )
     else:
-        flash("You had already asked: we will remind you.", "success")
+        flash(gettext("You had already asked: we will remind you."), "success")
     return redirect(url_for("shop.show", slug=slug, show_id=show_id) + "#remind")
 
 

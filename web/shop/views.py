@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlmodel import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from sessions.access import access_join, access_see_show, can_see_product, can_watch_replay
+from sessions.access import (
+    access_join,
+    access_replay_captions,
+    access_see_show,
+    can_see_product,
+    can_watch_replay,
+)
+from sessions.brand_texts import localised
 from sessions.catalogue import get_or_404
 from sessions.errors import DomainError, Forbidden, NotFound
+from sessions.i18n import N_
 from sessions.live import pinned_cards
 from sessions.models import Brand, Product, Show, ShowStatus
 from sessions.shows.calendar import show_calendar
+from sessions.shows.captions import LANGUAGES, caption_text, captions_of
+from sessions.shows.cohost import host_label
 from sessions.shows.lifecycle import live_session_for_show
 from sessions.shows.private import check_access_code
 from sessions.shows.replay import replay_script
 from web.db import db
+from web.errors import error_text
+from web.i18n import current_language
 from web.identity import current_actor, remember_show_pass
 from web.shop import bp
 from web.shop.cards import (
@@ -39,14 +52,14 @@ def clock_text(seconds: float) -> str:
 def brand_by_slug(slug: str) -> Brand:
     brand = db().exec(select(Brand).where(Brand.slug == slug)).first()
     if brand is None:
-        raise NotFound(f"No brand called '{slug}'.")
+        raise NotFound(gettext("No brand called '%(slug)s'.", slug=slug))
     return brand
 
 
 def show_of_brand(brand: Brand, show_id: int) -> Show:
     show = db().get(Show, show_id)
     if show is None or show.brand_id != brand.id:
-        raise NotFound(f"No show with id {show_id}.")
+        raise NotFound(gettext("No show with id %(id)s.", id=show_id))
     return show
 
 
@@ -99,8 +112,10 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
         cancelled=the_show.status is ShowStatus.CANCELLED,
         replay=replay,
         script=script,
+        captions=captions_of(db(), the_show) if replay else [],
         clock=clock_text,
         remind={"email": "", "error": None} | extra,
+        host_name=host_label(db(), the_show),
         **shop_context(brand),
     )
 
@@ -109,6 +124,18 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
 def show(slug: str, show_id: int) -> str | tuple[str, int]:
     brand = brand_by_slug(slug)
     return show_page(brand, show_of_brand(brand, show_id))
+
+
+@bp.get("/b/<slug>/shows/<int:show_id>/captions/<language>.vtt")
+def show_captions(slug: str, show_id: int, language: str) -> Response:
+    """A replay's captions in one language, for its player's ``<track>``."""
+    brand = brand_by_slug(slug)
+    the_show = show_of_brand(brand, show_id)
+    access_see_show(current_actor(), the_show)
+    access_replay_captions(current_actor(), the_show, live_session_for_show(db(), the_show))
+    if language not in LANGUAGES:
+        raise NotFound("No captions in that language.")
+    return Response(caption_text(db(), the_show, language), mimetype="text/vtt")
 
 
 @bp.post("/b/<slug>/shows/<int:show_id>/code")
@@ -122,7 +149,7 @@ def enter_show_code(slug: str, show_id: int) -> WerkzeugResponse | tuple[str, in
     try:
         check_access_code(the_show, request.form.get("code", ""), request.remote_addr or "")
     except DomainError as exc:
-        return code_page(brand, the_show, exc.message, exc.status)
+        return code_page(brand, the_show, error_text(exc), exc.status)
     assert the_show.id is not None
     remember_show_pass(the_show.id)
     return redirect(url_for("shop.show", slug=slug, show_id=show_id))
@@ -131,9 +158,9 @@ def enter_show_code(slug: str, show_id: int) -> WerkzeugResponse | tuple[str, in
 @bp.get("/b/<slug>/products/<int:product_id>")
 def product(slug: str, product_id: int) -> str:
     brand = brand_by_slug(slug)
-    item = get_or_404(db(), Product, product_id, "product")
+    item = get_or_404(db(), Product, product_id, N_("product"))
     if item.brand_id != brand.id or not can_see_product(current_actor(), item):
-        abort(404, description=f"No product with id {product_id}.")
+        abort(404, description=gettext("No product with id %(id)s.", id=product_id))
     return render_template(
         "shop/product.html",
         product=item,
@@ -155,11 +182,20 @@ def show_ics(slug: str, show_id: int) -> Response:
     the_show = show_of_brand(brand, show_id)
     access_see_show(current_actor(), the_show)
     if the_show.status is ShowStatus.CANCELLED:
-        abort(410, description="This show was cancelled.")
+        abort(410, description=gettext("This show was cancelled."))
     page = current_app.config["PUBLIC_URL"] + url_for("shop.show", slug=slug, show_id=show_id)
     filename = f"{brand.slug}-show-{the_show.id}.ics"
+    lang = current_language()
+    calendar = show_calendar(
+        the_show,
+        brand,
+        page,
+        language=lang,
+        title=localised(db(), "show", the_show, "title", lang),
+        description=localised(db(), "show", the_show, "description", lang),
+    )
     return Response(
-        show_calendar(the_show, brand, page),
+        calendar,
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -36,7 +36,7 @@ from sessions.models import LiveSession
 from web.db import get_engine
 from web.extensions import socketio
 from web.sockets.managers import disconnect_room
-from web.sockets.presence import Presence
+from web.sockets.presence import Presence, is_viewer
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,8 @@ class Delivery:
                     self._flush_presence(db, room, pending.live_session_id)
 
     def _flush_presence(self, db: Session, room: str, live_session_id: int | None) -> None:
-        entries = self.presence.entries(room)
+        # Hosts' consoles and the co-host's page are in the room; only viewers count.
+        entries = [entry for entry in self.presence.entries(room) if is_viewer(entry)]
         viewers = len(entries)
         self._emit("presence", {"viewers": viewers}, room)
         if live_session_id is None:
@@ -243,6 +244,11 @@ def _sessions_ended(d: Delivery, e: Event) -> None:
     disconnect_room(socketio.server, staff_room(e.data["user_id"]))
 
 
+def _shopper_erased(d: Delivery, e: Event) -> None:
+    # The cookie names nobody any more: its open sockets end now, on every node.
+    disconnect_room(socketio.server, shopper_room(e.data["shopper_id"]))
+
+
 def _and_associate(name: str, key: str) -> Handler:
     """To the declared audience, and to the console of the associate named in `key`."""
 
@@ -275,6 +281,7 @@ DELIVERIES: dict[str, Handler] = {
     "participants_changed": lambda d, e: d.presence_changed(e.room) if e.room else None,
     "session_state": _simple("session_state", lambda e: {"status": e.data["status"]}),
     "show_state": _simple("show_state"),
+    "relay_moved": _simple("relay_moved"),
     # bags
     "bag": _simple("bag", lambda e: e.data["bag"]),
     "bag_event": _simple("bag_event"),
@@ -290,6 +297,9 @@ DELIVERIES: dict[str, Handler] = {
     "rated": _simple("rated"),
     # accounts
     "sessions_ended": _sessions_ended,
+    # privacy
+    "consent": _simple("consent"),
+    "shopper_erased": _shopper_erased,
     # threads (the shopper's conversation with the brand)
     "thread_message": _simple("thread_message"),
     "thread_changed": _simple("thread_changed"),
@@ -308,4 +318,8 @@ DELIVERIES: dict[str, Handler] = {
     "queue_waiting": _simple("queue_waiting"),
     # the shared bag of a 1:1, both sides
     "shared_bag": _simple("shared_bag"),
+    # a show's co-host (sessions/shows/cohost.py)
+    "cohost": _simple("cohost"),
+    "cohost_invitation": _simple("cohost_invitation"),
+    "cohost_invitation_withdrawn": _simple("cohost_invitation_withdrawn"),
 }

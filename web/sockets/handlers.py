@@ -15,19 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import g, request
+from flask_babel import gettext
 from flask_socketio import disconnect
 
 from sessions import bags
 from sessions import live as live_actions
 from sessions.access import Actor, ActorKind, can_host, can_receive, can_see_room_bag
 from sessions.analytics import events as analytics
-from sessions.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated
+from sessions.errors import N_, DomainError, Forbidden, InvalidInput, NotAuthenticated
 from sessions.events import Address, Audience
-from sessions.models import LiveSession, SanctionKind
+from sessions.models import LiveSession, SanctionKind, SessionStatus
 from sessions.ratelimit import RateLimiter
+from sessions.shows import invitees
+from sessions.shows.cohost import cohost_in_room, show_cohost_state
 from sessions.shows.questions import interaction_state
 from web import identity
 from web.db import db
+from web.errors import error_text, transient_database_error
 from web.extensions import socketio
 from web.identity import current_actor, signed_in_user
 from web.sockets import heartbeats, state
@@ -36,7 +40,12 @@ from web.sockets.delivery import hosts_room, shopper_room, socket_room
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
 # Per person, not per socket: a shopper with two tabs or two nodes has one budget.
-heart_limiter = RateLimiter("hearts", "30 per 3 seconds", "Too many hearts at once; wait {wait} s.")
+heart_limiter = RateLimiter(
+    "hearts", "30 per 3 seconds", N_("Too many hearts at once; wait %(wait)s s.")
+)
+
+
+COHOST = "cohost"
 
 
 @dataclass
@@ -57,6 +66,8 @@ class Client:
     viewer_key: str | None = None
     # Connected with an embed token: the brand it is for (its rooms only).
     embed_brand_id: int | None = None
+    # The personal links of private shows this browser took a pass with {show: invitee}.
+    invitees: dict[int, int] = field(default_factory=dict)
 
 
 _clients: dict[str, Client] = {}
@@ -81,7 +92,9 @@ def _int(data: dict[str, Any], name: str, *, required: bool = True) -> int | Non
     if value is None and not required:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
-        raise InvalidInput(f"{name} must be a positive whole number.", field=name)
+        raise InvalidInput(
+            N_("%(name)s must be a positive whole number."), params={"name": name}, field=name
+        )
     return value
 
 
@@ -106,16 +119,29 @@ def event(name: str) -> Callable[[Callable[[dict[str, Any]], Ack | None]], Calla
                 return fn(data) or {"ok": True}
             except DomainError as exc:
                 db().rollback()
-                return {"ok": False, **exc.to_dict()}
-            except Exception:
-                log.exception("socket event %s failed", name)
+                return {"ok": False, **exc.to_dict(), "message": error_text(exc)}
+            except Exception as exc:
                 db().rollback()
+                transient = transient_database_error(exc)
+                if transient is not None:  # overloaded or restarting: try again, not a bug
+                    log.warning("socket event %s: database %s: %s", name, transient[0], exc)
+                    return _busy_ack(*transient)
+                log.exception("socket event %s failed", name)
                 return {"ok": False, "error": "internal", "message": "Something went wrong."}
 
         _EVENTS.append((name, handler))
         return handler
 
     return decorator
+
+
+def _busy_ack(code: str, retry_after: int) -> Ack:
+    message = (
+        gettext("We are very busy. Please try again.")
+        if code == "busy"
+        else gettext("We cannot reach our database right now. Try again soon.")
+    )
+    return {"ok": False, "error": code, "message": message, "retry_after": retry_after}
 
 
 def _check_still_signed_in() -> None:
@@ -167,6 +193,7 @@ def _connecting_client(auth: Any) -> Client:
 
 def on_connect(auth: Any = None) -> bool:
     client = _connecting_client(auth)
+    client.invitees = identity.standing_invitee_passes()
     if client.viewer_key is None:  # the cookie's key: its shopper's token, or one not used yet
         client.viewer_key = analytics.viewer_key_of(identity.guest_key())
     with _lock:
@@ -222,7 +249,8 @@ def on_disconnect(*_: Any) -> None:
     for live_id, joined in client.joined.items():
         state.delivery().presence.remove(joined.room, _sid())
         state.delivery().presence_changed(joined.room, live_id)
-        analytics.do_record_leave(db(), client.actor, live_id, _sid(), client.viewer_key)
+        if joined.role != COHOST:
+            analytics.do_record_leave(db(), client.actor, live_id, _sid(), client.viewer_key)
 
 
 _EVENTS.append(("disconnect", on_disconnect))
@@ -238,7 +266,7 @@ def on_join(data: dict[str, Any]) -> Ack:
     actor = client.actor
     live_actions.check_can_enter(db(), actor, live)
     assert live.id is not None
-    role = "host" if can_host(actor, live) else "viewer"
+    role = _role(actor, live)
     sid = _sid()
     # Enter the room before reading history: a message stored after the read is
     # then delivered live; one stored before is in the history (the client drops repeats).
@@ -249,12 +277,17 @@ def on_join(data: dict[str, Any]) -> Ack:
     entry = {"shopper_id": actor.shopper_id, "name": actor.name, "role": role}
     state.delivery().presence.add(live.room, sid, entry)
     state.delivery().presence_changed(live.room, live.id)
-    analytics.do_record_join(db(), actor, live, sid, _client().viewer_key)
+    if role != COHOST:  # the co-host's page watches nothing: no viewing to record
+        analytics.do_record_join(db(), actor, live, sid, _client().viewer_key)
+    invitee_id = client.invitees.get(live.show_id or 0)
+    if invitee_id is not None and live.status is SessionStatus.LIVE and role == "viewer":
+        invitees.note_watched(db(), invitee_id)  # "watched" on the brand's list
     room_state = live_actions.room_state(db(), live)
     room_state["viewers"] = state.delivery().presence.count(live.room)
     room_state["bag"] = _bag_for(actor, live)
     if live.show_id is not None:  # a show's polls and questions (the replay shows them too)
         room_state["interaction"] = interaction_state(db(), live, actor.shopper_id)
+        room_state["cohost"] = show_cohost_state(db(), live.show_id)
     sanction = None
     if actor.shopper_id is not None:
         sanction = live_actions.active_sanction(db(), live, actor.shopper_id)
@@ -265,6 +298,17 @@ def on_join(data: dict[str, Any]) -> Ack:
         "history": live_actions.history(db(), live, last_id=last_id),
         "muted": sanction is not None,
     }
+
+
+def _role(actor: Actor, live: LiveSession) -> str:
+    """The socket's part in the room: ``host`` (the host side: it hears the hosts' room),
+    ``cohost`` (the show's co-host's page) or ``viewer``. Only viewers are counted
+    (web/sockets/presence.py); the co-host's page hears the room as a viewer does."""
+    if can_host(actor, live):
+        return "host"
+    if live.show_id is not None and cohost_in_room(db(), actor, live.show_id) is not None:
+        return COHOST
+    return "viewer"
 
 
 def _bag_for(actor: Actor, live: LiveSession) -> dict[str, Any] | None:
@@ -286,6 +330,7 @@ def on_leave(data: dict[str, Any]) -> Ack:
         socketio.server.leave_room(_sid(), hosts_room(joined.room), namespace="/")
         state.delivery().presence.remove(joined.room, _sid())
         state.delivery().presence_changed(joined.room, session_id)
+    if joined is not None and joined.role != COHOST:
         analytics.do_record_leave(
             db(), _client().actor, session_id or 0, _sid(), _client().viewer_key
         )

@@ -1,8 +1,10 @@
 """Who is in each room: in-process, or in Redis so counts span web nodes.
 
-Each socket (sid) in a room is one entry ``sid -> {"shopper_id", "name"}``;
-the viewer count is the number of entries. With REDIS_URL the entries live
-in a Redis hash per room, so every node reads the same count.
+Each socket (sid) in a room is one entry ``sid -> {"shopper_id", "name", "role"}``;
+the viewer count is the number of entries whose role is ``viewer``: the hosts' consoles
+and the co-host's page (roles ``host`` and ``cohost``, see ``web/sockets/handlers.py``)
+are in the room but watch nobody's show. With REDIS_URL the entries live in Redis (a
+hash of viewers per room, and one of the rest), so every node reads the same count.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ from typing import Any, Protocol
 
 Entry = dict[str, Any]
 log = logging.getLogger(__name__)
+VIEWER = "viewer"
+
+
+def is_viewer(entry: Entry) -> bool:
+    """A socket that counts as a viewer: not a host's, not the co-host's."""
+    return entry.get("role", VIEWER) == VIEWER
 
 
 class Presence(Protocol):
@@ -41,8 +49,9 @@ class LocalPresence:
                     del self._rooms[room]
 
     def count(self, room: str) -> int:
+        """The room's viewers (hosts and co-host not counted)."""
         with self._lock:
-            return len(self._rooms.get(room, {}))
+            return sum(1 for entry in self._rooms.get(room, {}).values() if is_viewer(entry))
 
     def entries(self, room: str) -> list[Entry]:
         with self._lock:
@@ -66,7 +75,12 @@ class RedisPresence:
         self._down = False
 
     def _key(self, room: str) -> str:
+        """The room's viewers: its length is the count, read on every join."""
         return f"vitrine:{self._prefix}:presence:{room}"
+
+    def _crew_key(self, room: str) -> str:
+        """The room's other sockets (hosts, co-host), kept apart so the count is HLEN."""
+        return f"vitrine:{self._prefix}:presence-crew:{room}"
 
     def _unreachable(self, exc: Exception) -> None:
         if not self._down:
@@ -80,10 +94,13 @@ class RedisPresence:
 
     def add(self, room: str, sid: str, entry: Entry) -> None:
         self._local.add(room, sid, entry)
-        key = self._key(room)
+        key, other = self._key(room), self._crew_key(room)
+        if not is_viewer(entry):
+            key, other = other, key
         try:
             pipe = self._redis.pipeline()
             pipe.hset(key, sid, json.dumps(entry))
+            pipe.hdel(other, sid)  # one socket is in one of the two
             # A room nobody touches for a day is gone, even if a node died without cleaning up.
             pipe.expire(key, 24 * 3600)
             pipe.execute()
@@ -94,7 +111,10 @@ class RedisPresence:
     def remove(self, room: str, sid: str) -> None:
         self._local.remove(room, sid)
         try:
-            self._redis.hdel(self._key(room), sid)
+            pipe = self._redis.pipeline()
+            pipe.hdel(self._key(room), sid)
+            pipe.hdel(self._crew_key(room), sid)
+            pipe.execute()
             self._reachable()
         except self._errors as exc:
             self._unreachable(exc)
@@ -110,12 +130,15 @@ class RedisPresence:
 
     def entries(self, room: str) -> list[Entry]:
         try:
-            values = self._redis.hvals(self._key(room))
+            pipe = self._redis.pipeline()
+            pipe.hvals(self._key(room))
+            pipe.hvals(self._crew_key(room))
+            viewers, crew = pipe.execute()
         except self._errors as exc:
             self._unreachable(exc)
             return self._local.entries(room)
         self._reachable()
-        return [json.loads(v) for v in values]
+        return [json.loads(v) for v in [*viewers, *crew]]
 
 
 def make_presence(redis_url: str | None, channel: str) -> Presence:

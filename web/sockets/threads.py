@@ -17,6 +17,7 @@ import threading
 
 from sessions.catalogue import get_or_404
 from sessions.errors import Forbidden
+from sessions.i18n import N_
 from sessions.models import AssociateProfile
 from sessions.service import routing, threads
 from web.db import db
@@ -41,7 +42,7 @@ def on_console_heartbeat(data: dict[str, object]) -> Ack:
     actor = _client().actor
     if actor.associate_id is None:
         raise Forbidden("Only an associate's console has a heartbeat.", code="not_associate")
-    profile = get_or_404(db(), AssociateProfile, actor.associate_id, "associate")
+    profile = get_or_404(db(), AssociateProfile, actor.associate_id, N_("associate"))
     with _lock:
         _consoles[_sid()] = actor.associate_id
     threads.do_console_heartbeat(db(), profile)

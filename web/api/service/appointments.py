@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import request
+from flask_babel import gettext as _
 
 from sessions.access import (
     access_host,
@@ -12,11 +13,14 @@ from sessions.access import (
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.errors import NotFound
+from sessions.i18n import N_
 from sessions.models import (
     Appointment,
+    AssociateProfile,
 )
 from sessions.service import appointments
 from web.api import bp
+from web.api.serializers import upload_url
 from web.api.service.common import (
     _brand,
     _from_token,
@@ -27,14 +31,19 @@ from web.api.service.schemas import (
     AppointmentIn,
     AppointmentOut,
     AssociateCancelIn,
+    AssociateCardOut,
     AvailabilityQuery,
+    CalendarDayOut,
     CancelIn,
+    MonthOut,
+    MonthQuery,
     RescheduleIn,
     SlotOut,
 )
 from web.api.spec import api_route
 from web.db import db
 from web.identity import current_actor, ensure_shopper
+from web.service import booking_calendar as cal
 from web.service import services
 
 # --- availability and appointments -----------------------------------------------
@@ -63,6 +72,66 @@ def consult_availability(brand_id: int, query: AvailabilityQuery) -> list[SlotOu
         speciality=query.speciality,
     )
     return [SlotOut(**o.__dict__) for o in options]
+
+
+@api_route(
+    bp,
+    "/brands/<int:brand_id>/availability/month",
+    "GET",
+    query=MonthQuery,
+    response=MonthOut,
+    tag="consultations",
+    summary="A month of free consultation times by the shopper's local day (the booking "
+    "calendar); month as YYYY-MM, tz an IANA zone; a bad month or zone is a 400",
+)
+def consult_availability_month(brand_id: int, query: MonthQuery) -> MonthOut:
+    brand = _brand(brand_id)
+    filters = cal.Filters(
+        store_id=query.store_id,
+        associate_id=query.associate_id,
+        language=query.language,
+        speciality=query.speciality,
+    )
+    month = cal.load_month(
+        db(),
+        brand_id,
+        month=query.month,
+        zone=query.tz,
+        default_zone="UTC",
+        filters=filters,
+        now=utcnow(),
+    )
+    assert brand.id is not None
+    return month_out(month, cal.team(db(), brand.id, filters))
+
+
+def month_out(month: cal.Month, people: list[AssociateProfile]) -> MonthOut:
+    def label(first: date | None) -> str | None:
+        return first.strftime("%Y-%m") if first else None
+
+    return MonthOut(
+        month=month.first.strftime("%Y-%m"),
+        zone=month.zone,
+        today=month.today,
+        first_weekday=cal.first_weekday(),
+        previous_month=label(month.previous),
+        next_month=label(month.next),
+        days=[
+            CalendarDayOut(date=day, slots=[SlotOut(**s.__dict__) for s in slots])
+            for day, slots in month.days.items()
+        ],
+        next_free_day=month.next_free_day,
+        associates=[
+            AssociateCardOut(
+                id=p.id or 0,
+                name=p.display_name,
+                photo_url=upload_url(p.photo_path),
+                languages=cal.codes(p.languages),
+                specialities=p.specialities,
+            )
+            for p in people
+        ],
+    )
 
 
 @api_route(
@@ -166,10 +235,10 @@ def consult_join_waitlist(token: str) -> AppointmentOut:
     example={"message": "I am unwell today, sorry. Please book another time."},
 )
 def consult_associate_cancel(appointment_id: int, body: AssociateCancelIn) -> AppointmentOut:
-    appointment = get_or_404(db(), Appointment, appointment_id, "appointment")
+    appointment = get_or_404(db(), Appointment, appointment_id, N_("appointment"))
     live = appointments.consultation_of(db(), appointment)
     if live is None:
-        raise NotFound("This appointment has no consultation.")
+        raise NotFound(_("This appointment has no consultation."))
     access_host(current_actor(), live)
     appointments.do_cancel(db(), appointment, by="associate", reason=body.message)
     services.flush_outbox()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlmodel import col, select
 
 from sessions.access import (
@@ -13,6 +14,7 @@ from sessions.analytics import metrics
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
 from sessions.errors import NotFound
+from sessions.i18n import N_, guest_name
 from sessions.models import (
     AssociateStatus,
     AvailabilityException,
@@ -44,6 +46,7 @@ from web.api.service.schemas import (
 )
 from web.api.spec import api_route
 from web.db import db
+from web.i18n import current_language
 from web.identity import current_actor
 from web.service import services
 
@@ -114,7 +117,7 @@ def _offer_out(request: QueueRequest) -> QueueOfferOut:
         id=request.id,
         mode=request.mode,
         language=request.language,
-        shopper_name=(shopper.name if shopper and shopper.name else "Guest"),
+        shopper_name=(shopper.name if shopper and shopper.name else guest_name(current_language())),
         offered_at=request.offered_at,
         expires_at=request.offered_at + timedelta(seconds=seconds) if request.offered_at else None,
     )
@@ -225,7 +228,7 @@ def consult_add_exception(associate_id: int, body: ExceptionIn) -> ExceptionOut:
 )
 def consult_remove_exception(associate_id: int, exception_id: int) -> None:
     _managed_associate(associate_id)
-    row = get_or_404(db(), AvailabilityException, exception_id, "exception")
+    row = get_or_404(db(), AvailabilityException, exception_id, N_("exception"))
     if row.associate_id != associate_id:
-        raise NotFound(f"No exception with id {exception_id}.")
+        raise NotFound(_("No exception with id %(id)s.", id=exception_id))
     hours.do_remove_exception(db(), row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from sessions.access import (
     Actor,
@@ -12,6 +13,7 @@ from sessions.access import (
 from sessions.analytics import metrics
 from sessions.catalogue import get_or_404
 from sessions.errors import Conflict, NotFound
+from sessions.i18n import N_, guest_name
 from sessions.models import (
     Appointment,
     AssociateProfile,
@@ -24,6 +26,7 @@ from sessions.models import (
     SessionStatus,
     Shopper,
 )
+from sessions.privacy.consent import consent_state
 from sessions.service import appointments, queue
 from web.api.service.schemas import (
     AppointmentOut,
@@ -35,12 +38,13 @@ from web.api.service.schemas import (
     RecordOut,
 )
 from web.db import db
+from web.i18n import current_language
 from web.identity import current_actor
 from web.service import services
 
 
 def _brand(brand_id: int) -> Brand:
-    return get_or_404(db(), Brand, brand_id, "brand")
+    return get_or_404(db(), Brand, brand_id, N_("brand"))
 
 
 def _profile(actor: Actor) -> AssociateProfile:
@@ -50,7 +54,7 @@ def _profile(actor: Actor) -> AssociateProfile:
             "You have no associate profile: sign in as an associate to take consultations.",
             code="no_associate_profile",
         )
-    return get_or_404(db(), AssociateProfile, actor.associate_id, "associate")
+    return get_or_404(db(), AssociateProfile, actor.associate_id, N_("associate"))
 
 
 def _shopper_id(actor: Actor) -> int:
@@ -103,15 +107,15 @@ def queue_out(result: QueueRequest | queue.OfflineAnswer) -> QueueOut:
 
 
 def _own_request(request_id: int) -> QueueRequest:
-    request = get_or_404(db(), QueueRequest, request_id, "request")
+    request = get_or_404(db(), QueueRequest, request_id, N_("request"))
     access_queue_request(current_actor(), request)
     return request
 
 
 def _consultation(live_session_id: int) -> LiveSession:
-    live = get_or_404(db(), LiveSession, live_session_id, "consultation")
+    live = get_or_404(db(), LiveSession, live_session_id, N_("consultation"))
     if live.kind is not SessionKind.CONSULTATION:
-        raise NotFound(f"No consultation with id {live_session_id}.")
+        raise NotFound(_("No consultation with id %(id)s.", id=live_session_id))
     return live
 
 
@@ -129,8 +133,9 @@ def consultation_out(live: LiveSession) -> ConsultationOut:
         and live.status is not SessionStatus.LIVE,
         associate_id=live.associate_id,
         associate_name=profile.display_name if profile else None,
-        shopper_name=shopper_name or "Guest",
+        shopper_name=shopper_name or guest_name(current_language()),
         starts_at=appointment.starts_at if appointment else live.started_at,
+        consent=consent_state(db(), live),
     )
 
 
@@ -164,7 +169,7 @@ def record_out(row: metrics.AssociateSummary) -> RecordOut:
 
 def _managed_associate(associate_id: int) -> AssociateProfile:
     """The associate themself, or their brand's admin (hours, status, their day)."""
-    profile = get_or_404(db(), AssociateProfile, associate_id, "associate")
+    profile = get_or_404(db(), AssociateProfile, associate_id, N_("associate"))
     access_associate(current_actor(), profile)
     return profile
 

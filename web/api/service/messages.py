@@ -8,6 +8,7 @@ from sessions.access import (
     access_brand_staff,
 )
 from sessions.catalogue import get_or_404
+from sessions.i18n import N_
 from sessions.models import (
     AssociateProfile,
     OfflineMessage,
@@ -86,7 +87,7 @@ def consult_list_messages(brand_id: int) -> list[LeftMessageOut]:
     example={"answer": "Yes, it comes in sky blue too."},
 )
 def consult_answer_message(message_id: int, body: AnswerIn) -> LeftMessageOut:
-    message = get_or_404(db(), OfflineMessage, message_id, "message")
+    message = get_or_404(db(), OfflineMessage, message_id, N_("message"))
     actor = current_actor()
     access_brand_staff(actor, message.brand_id)
     profile = db().get(AssociateProfile, actor.associate_id) if actor.associate_id else None

@@ -7,6 +7,7 @@ from sessions.access import (
 )
 from sessions.catalogue import get_or_404
 from sessions.clock import utcnow
+from sessions.i18n import N_
 from sessions.models import (
     AssociateProfile,
     QueueRequest,
@@ -28,6 +29,7 @@ from web.api.service.schemas import (
 )
 from web.api.spec import api_route
 from web.db import db
+from web.i18n import current_language
 from web.identity import current_actor, ensure_shopper
 from web.service import services
 
@@ -64,7 +66,7 @@ def consult_offline_status(brand_id: int) -> QueueOut:
     brand = _brand(brand_id)
     if queue.online_associates(db(), brand_id):
         return QueueOut(id=None, status="online")
-    return queue_out(queue.offline_answer(db(), brand, utcnow()))
+    return queue_out(queue.offline_answer(db(), brand, utcnow(), current_language()))
 
 
 @api_route(
@@ -98,7 +100,7 @@ def consult_leave_queue(request_id: int) -> QueueOut:
 
 
 def _offered_request(request_id: int) -> tuple[QueueRequest, AssociateProfile]:
-    request = get_or_404(db(), QueueRequest, request_id, "request")
+    request = get_or_404(db(), QueueRequest, request_id, N_("request"))
     actor = current_actor()
     access_brand_staff(actor, request.brand_id)
     return request, _profile(actor)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from sessions.access import access_manage_reply
 from sessions.catalogue import get_or_404
+from sessions.i18n import N_
 from sessions.models import Brand, SavedReply
 from sessions.service import replies, threads
 from web.api import bp
@@ -85,7 +86,7 @@ def _out(reply: SavedReply) -> ReplyOut:
     auth="staff",
 )
 def replies_list(brand_id: int) -> list[ReplyOut]:
-    get_or_404(db(), Brand, brand_id, "brand")
+    get_or_404(db(), Brand, brand_id, N_("brand"))
     return [_out(r) for r in replies.replies_for(db(), current_actor(), brand_id)]
 
 
@@ -106,7 +107,7 @@ def replies_list(brand_id: int) -> list[ReplyOut]:
     },
 )
 def replies_create(brand_id: int, body: ReplyIn) -> ReplyOut:
-    get_or_404(db(), Brand, brand_id, "brand")
+    get_or_404(db(), Brand, brand_id, N_("brand"))
     reply = replies.do_create_reply(
         db(), current_actor(), brand_id, title=body.title, body=body.body, scope=body.scope
     )

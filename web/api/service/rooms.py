@@ -30,6 +30,7 @@ from web.api.spec import api_route
 from web.db import db
 from web.identity import current_actor
 from web.relay import grant_claims
+from web.relays import assign_relay
 from web.turn import grant_ice
 
 # --- the consultation room ----------------------------------------------------------
@@ -134,7 +135,7 @@ def consult_media_grant(consultation_id: int, body: ConsultationGrantIn) -> Cons
         **grant_claims(live),
     )
     return ConsultationGrantOut(
-        relay_url=config["RELAY_URL"], grant=grant, room=room, **grant_ice(actor.identity)
+        relay_url=assign_relay(live).url, grant=grant, room=room, **grant_ice(actor.identity)
     )
 
 

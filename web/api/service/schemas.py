@@ -42,6 +42,42 @@ class SlotOut(BaseModel):
     ends_at: datetime
 
 
+class MonthQuery(Strict):
+    # Read by the view, not by a pattern here: a bad month or zone is a 400 with a
+    # sentence the booking page shows as it is (web/service/booking_calendar.py).
+    month: Annotated[str, StringConstraints(max_length=16)] | None = None
+    tz: Annotated[str, StringConstraints(max_length=64)] | None = None
+    store_id: DbId | None = None
+    associate_id: DbId | None = None
+    language: Lang | None = None
+    speciality: Annotated[str, StringConstraints(max_length=80)] | None = None
+
+
+class CalendarDayOut(BaseModel):
+    date: date  # the shopper's local day
+    slots: list[SlotOut]
+
+
+class AssociateCardOut(BaseModel):
+    id: int
+    name: str
+    photo_url: str | None
+    languages: list[str]  # ISO 639-1 codes
+    specialities: str
+
+
+class MonthOut(BaseModel):
+    month: str  # "2026-12"
+    zone: str
+    today: date  # in `zone`
+    first_weekday: int  # 0 = Monday: where the locale starts its week
+    previous_month: str | None
+    next_month: str | None
+    days: list[CalendarDayOut]  # only the days with a free time
+    next_free_day: date | None  # when this month has none
+    associates: list[AssociateCardOut]  # who matches the filters
+
+
 class AppointmentIn(Strict):
     associate_id: DbId
     store_id: DbId
@@ -129,6 +165,8 @@ class ConsultationOut(BaseModel):
     associate_name: str | None
     shopper_name: str | None
     starts_at: datetime | None
+    # The shopper's answer to keeping the recording and pictures: accepted, declined, None.
+    consent: str | None = None
 
 
 class ConsultationGrantIn(Strict):

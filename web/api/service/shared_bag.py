@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from sessions.access import access_shared_bag_checkout
 from sessions.catalogue import get_or_404
+from sessions.i18n import N_
 from sessions.models import Brand
 from sessions.service import shared_bag, threads
 from web.api import bp
@@ -115,9 +116,9 @@ def shared_bag_checkout(thread_id: int) -> CheckoutOut:
     thread = threads.thread_or_404(db(), thread_id)
     actor = current_actor()
     access_shared_bag_checkout(actor, thread)
-    brand = get_or_404(db(), Brand, thread.brand_id, "brand")
+    brand = get_or_404(db(), Brand, thread.brand_id, N_("brand"))
     done = checkout(brand)
     total = shared_bag.bag_of(db(), thread)
-    threads.do_post_system(db(), thread, "The shopper sent the bag to checkout")
+    threads.do_post_system(db(), thread, N_("The shopper sent the bag to checkout"))
     shared_bag.publish_bag(db(), thread, actor.name, total)
     return done

@@ -9,6 +9,7 @@ from flask import request
 from pydantic import BaseModel, Field, StringConstraints
 
 from sessions.catalogue import get_or_404
+from sessions.i18n import N_
 from sessions.models import Brand
 from sessions.service import signin
 from web.api import bp
@@ -42,7 +43,7 @@ class SignInLinkOut(BaseModel):
     example={"email": "camille@example.com"},
 )
 def signin_link_request(brand_id: int, body: SignInLinkIn) -> SignInLinkOut:
-    brand = get_or_404(db(), Brand, brand_id, "brand")
+    brand = get_or_404(db(), Brand, brand_id, N_("brand"))
     actor = ensure_shopper()
     asked = signin.do_request_link(
         db(), actor, brand, body.email, client=request.remote_addr or "unknown"

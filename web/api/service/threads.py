@@ -11,16 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from flask_babel import gettext as _
 from pydantic import BaseModel, Field, StringConstraints
 
 from sessions.access import access_brand_staff, access_thread
 from sessions.catalogue import get_or_404
 from sessions.errors import NotFound
+from sessions.i18n import N_
 from sessions.models import Brand
 from sessions.service import threads
 from web.api import bp
+from web.api.live import ColourReportOut
 from web.api.spec import api_route
 from web.db import db
+from web.i18n import current_language
 from web.identity import current_actor, ensure_shopper
 from web.service import services
 
@@ -81,6 +85,9 @@ class ThreadMessageOut(BaseModel):
     show_id: int | None = Field(description="The show the shopper asked from")
     context: str = Field(description="Where it was asked from, as a line to show with it")
     client_id: str | None
+    colour: ColourReportOut | None = Field(
+        default=None, description="A corrected snapshot's figures (docs/colour.md)"
+    )
     at: datetime
 
 
@@ -141,14 +148,17 @@ def _thread(thread_id: int) -> Any:
 
 
 def _out(thread: Any, *, with_place: bool = True) -> ThreadOut:
-    return ThreadOut.model_validate(threads.thread_out(db(), thread, with_place=with_place))
+    return ThreadOut.model_validate(
+        threads.thread_out(db(), thread, with_place=with_place, lang=current_language())
+    )
 
 
 def _with_messages(thread: Any, after_id: int = 0) -> ThreadWithMessages:
     return ThreadWithMessages(
         thread=_out(thread),
         messages=[
-            ThreadMessageOut.model_validate(m) for m in threads.history(db(), thread, after_id)
+            ThreadMessageOut.model_validate(m)
+            for m in threads.history(db(), thread, after_id, current_language())
         ],
     )
 
@@ -169,7 +179,7 @@ def _with_messages(thread: Any, after_id: int = 0) -> ThreadWithMessages:
     example={"body": "Is the Petite Lune a true sky blue?"},
 )
 def thread_ask(brand_id: int, body: AskIn) -> AskOut:
-    brand = get_or_404(db(), Brand, brand_id, "brand")
+    brand = get_or_404(db(), Brand, brand_id, N_("brand"))
     asked = threads.do_ask(
         db(),
         ensure_shopper(),
@@ -196,7 +206,7 @@ def thread_ask(brand_id: int, body: AskIn) -> AskOut:
     auth="shopper",
 )
 def thread_mine(brand_id: int) -> MyThreadOut:
-    get_or_404(db(), Brand, brand_id, "brand")
+    get_or_404(db(), Brand, brand_id, N_("brand"))
     actor = current_actor()
     thread = None
     if actor.shopper_id is not None:
@@ -269,7 +279,7 @@ def thread_leave(thread_id: int) -> ThreadOut:
     thread = _thread(thread_id)
     actor = current_actor()
     if actor.shopper_id != thread.shopper_id:
-        raise NotFound(f"No thread with id {thread_id}.")
+        raise NotFound(_("No thread with id %(id)s.", id=thread_id))
     return _out(threads.do_close_thread(db(), actor, thread))
 
 

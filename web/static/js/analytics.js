@@ -2,6 +2,8 @@
 // The figures come from the page's #chart-data JSON; each chart's table is on the page too,
 // so a reader without the canvas (or a screen reader) has the same numbers.
 
+import { pageLang, st } from "./strings.js";
+
 const data = JSON.parse(document.getElementById("chart-data").textContent);
 const ink = getComputedStyle(document.documentElement).getPropertyValue("--ink").trim() || "#1c1c1c";
 const accent = getComputedStyle(document.documentElement).getPropertyValue("--brand-accent").trim() || "#b08d57";
@@ -11,14 +13,15 @@ function draw(id, config) {
   if (!canvas || !window.Chart) return null;
   const chart = new window.Chart(canvas, {
     ...config,
-    options: { responsive: true, maintainAspectRatio: false, animation: false, ...config.options },
+    // locale: Chart.js formats its ticks and tooltips' numbers in the reader's language.
+    options: { responsive: true, maintainAspectRatio: false, animation: false, locale: pageLang(), ...config.options },
   });
   canvas.dataset.rendered = "true";  // tests and people alike can tell it drew
   return chart;
 }
 
 function money(value) {
-  return new Intl.NumberFormat(undefined, { style: "currency", currency: data.currency || "EUR" }).format(value);
+  return new Intl.NumberFormat(pageLang(), { style: "currency", currency: data.currency || "EUR" }).format(value);
 }
 
 if (data.revenueByShow) {
@@ -28,8 +31,8 @@ if (data.revenueByShow) {
     data: {
       labels: r.labels,
       datasets: [
-        { label: "Attributed", data: r.attributed, backgroundColor: ink },
-        { label: "Influenced", data: r.influenced, backgroundColor: accent },
+        { label: st("attributed"), data: r.attributed, backgroundColor: ink },
+        { label: st("influenced"), data: r.influenced, backgroundColor: accent },
       ],
     },
     options: {
@@ -48,22 +51,22 @@ if (data.viewers) {
     data: {
       labels: minutes,
       datasets: [
-        { label: "Viewers", data: data.viewers, borderColor: ink, pointRadius: 0, stepped: "after" },
+        { label: st("viewers"), data: data.viewers, borderColor: ink, pointRadius: 0, stepped: "after" },
         {
-          label: "Product pinned", type: "scatter", data: pins, pointRadius: 7,
+          label: st("productPinned"), type: "scatter", data: pins, pointRadius: 7,
           pointStyle: "triangle", backgroundColor: accent, borderColor: accent,
         },
       ],
     },
     options: {
       scales: {
-        x: { type: "linear", title: { display: true, text: "Minute of the show" }, ticks: { precision: 0 } },
-        y: { beginAtZero: true, title: { display: true, text: "Viewers" }, ticks: { precision: 0 } },
+        x: { type: "linear", title: { display: true, text: st("minuteOfShow") }, ticks: { precision: 0 } },
+        y: { beginAtZero: true, title: { display: true, text: st("viewers") }, ticks: { precision: 0 } },
       },
       plugins: {
         tooltip: {
           callbacks: {
-            label: (c) => (c.dataset.type === "scatter" ? `Pinned ${c.raw.name}` : `${c.parsed.y} viewers`),
+            label: (c) => (c.dataset.type === "scatter" ? st("pinned", { name: c.raw.name }) : st("nViewers", { n: number(c.parsed.y) })),
           },
         },
       },
@@ -74,12 +77,13 @@ if (data.viewers) {
 if (data.funnel) {
   draw("funnel-chart", {
     type: "bar",
-    data: { labels: data.funnel.labels, datasets: [{ label: "People", data: data.funnel.values, backgroundColor: ink }] },
+    data: { labels: data.funnel.labels, datasets: [{ label: st("people"), data: data.funnel.values, backgroundColor: ink }] },
     options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { display: false } } },
   });
 }
 
-const seconds = (v) => (v === null || v === undefined ? "—" : `${Math.round(v)} s`);
+const number = (v) => new Intl.NumberFormat(pageLang()).format(v);
+const seconds = (v) => (v === null || v === undefined ? "—" : st("seconds", { n: number(Math.round(v)) }));
 
 if (data.responseByDay) {
   const r = data.responseByDay;
@@ -87,40 +91,40 @@ if (data.responseByDay) {
     data: {
       labels: r.labels,
       datasets: [
-        { type: "bar", label: "Chats", data: r.chats, backgroundColor: accent, yAxisID: "chats" },
-        { type: "line", label: "First response (s)", data: r.first, borderColor: ink, spanGaps: true, yAxisID: "seconds" },
+        { type: "bar", label: st("chats"), data: r.chats, backgroundColor: accent, yAxisID: "chats" },
+        { type: "line", label: st("firstResponse"), data: r.first, borderColor: ink, spanGaps: true, yAxisID: "seconds" },
         {
-          type: "line", label: "Average response (s)", data: r.average, borderColor: ink,
+          type: "line", label: st("averageResponse"), data: r.average, borderColor: ink,
           borderDash: [6, 4], spanGaps: true, yAxisID: "seconds",
         },
       ],
     },
     options: {
       scales: {
-        chats: { position: "right", beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "Chats" }, grid: { drawOnChartArea: false } },
-        seconds: { position: "left", beginAtZero: true, title: { display: true, text: "Seconds" } },
+        chats: { position: "right", beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: st("chats") }, grid: { drawOnChartArea: false } },
+        seconds: { position: "left", beginAtZero: true, title: { display: true, text: st("secondsAxis") } },
       },
       plugins: {
-        tooltip: { callbacks: { label: (c) => (c.dataset.yAxisID === "seconds" ? `${c.dataset.label}: ${seconds(c.parsed.y)}` : `${c.parsed.y} chats`) } },
+        tooltip: { callbacks: { label: (c) => (c.dataset.yAxisID === "seconds" ? `${c.dataset.label}: ${seconds(c.parsed.y)}` : st("nChats", { n: number(c.parsed.y) })) } },
       },
     },
   });
 }
 
 if (data.teamResponse) {
-  const t = data.teamResponse;
+  const team = data.teamResponse;
   draw("team-chart", {
     type: "bar",
     data: {
-      labels: t.labels,
+      labels: team.labels,
       datasets: [
-        { label: "First response (s)", data: t.first, backgroundColor: ink },
-        { label: "Average response (s)", data: t.average, backgroundColor: accent },
+        { label: st("firstResponse"), data: team.first, backgroundColor: ink },
+        { label: st("averageResponse"), data: team.average, backgroundColor: accent },
       ],
     },
     options: {
       indexAxis: "y",
-      scales: { x: { beginAtZero: true, title: { display: true, text: "Seconds, in chats" } } },
+      scales: { x: { beginAtZero: true, title: { display: true, text: st("secondsInChats") } } },
       plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${seconds(c.parsed.x)}` } } },
     },
   });

@@ -5,7 +5,7 @@
 // cookie) the room opens in a new tab from a short-lived signed link instead.
 // Used by ask.js, which owns the thread and the socket (event `video_request`).
 
-import { api } from "./ui.js";
+import { api, t } from "./ui.js";
 
 export function askVideo(root, { embedded = false } = {}) {
   const box = root.querySelector("[data-ask-video]");
@@ -21,6 +21,7 @@ export function askVideo(root, { embedded = false } = {}) {
   };
   let thread = null;
   let request = null;  // its lapse is pushed (status "expired"): no timer of our own
+  let pushes = 0;  // requests pushed so far: a fetch answered after one must not undo it
 
   const only = (...shown) => {
     for (const [name, node] of Object.entries(buttons)) node.hidden = !shown.includes(name);
@@ -30,11 +31,11 @@ export function askVideo(root, { embedded = false } = {}) {
     if (embedded) {
       if (!r.enter_url) { resync(); return; }  // pushed: the link is asked for, not pushed
       buttons.join.href = r.enter_url;
-      status.textContent = `Your video with ${r.associate_name} is ready: it opens in a new tab.`;
+      status.textContent = t("Your video with %(name)s is ready: it opens in a new tab.", { name: r.associate_name });
       only("join");
       return;
     }
-    status.textContent = `Opening your video with ${r.associate_name}…`;
+    status.textContent = t("Opening your video with %(name)s…", { name: r.associate_name });
     only();
     window.location.assign(r.room_url || `/consult/${r.live_session_id}`);
   };
@@ -48,7 +49,7 @@ export function askVideo(root, { embedded = false } = {}) {
     const name = request ? request.associate_name : thread.associate.name;
     if (running) {
       if (fresh) { open(request); return; }
-      status.textContent = `Your video with ${name} is on.`;
+      status.textContent = t("Your video with %(name)s is on.", { name });
       buttons.join.href = embedded ? (request.enter_url || "#") : (request.room_url || `/consult/${request.live_session_id}`);
       if (embedded && !request.enter_url) { resync(); return; }
       if (!embedded) buttons.join.removeAttribute("target");
@@ -57,10 +58,10 @@ export function askVideo(root, { embedded = false } = {}) {
     }
     if (request && request.status === "pending") {
       if (request.asked_by === "shopper") {
-        status.textContent = `Waiting for ${name} to go on camera…`;
+        status.textContent = t("Waiting for %(name)s to go on camera…", { name });
         only("cancel");
       } else {
-        status.textContent = `${name} offers to try it on for you on camera.`;
+        status.textContent = t("%(name)s offers to try it on for you on camera.", { name });
         only("accept", "decline");
       }
       return;
@@ -71,9 +72,9 @@ export function askVideo(root, { embedded = false } = {}) {
 
   // What the other side (or this shopper in another tab) did, as the shopper hears it.
   const said = (r) => {
-    if (r.status === "expired") return r.asked_by === "shopper" ? "No answer in time: ask again whenever you like." : "The offer to go on camera lapsed.";
-    if (r.status === "declined" && r.asked_by === "shopper") return `${r.associate_name} cannot go on camera right now.`;
-    if (r.status === "cancelled" && r.asked_by === "staff") return `${r.associate_name} withdrew the offer.`;
+    if (r.status === "expired") return r.asked_by === "shopper" ? t("No answer in time: ask again whenever you like.") : t("The offer to go on camera lapsed.");
+    if (r.status === "declined" && r.asked_by === "shopper") return t("%(name)s cannot go on camera right now.", { name: r.associate_name });
+    if (r.status === "cancelled" && r.asked_by === "staff") return t("%(name)s withdrew the offer.", { name: r.associate_name });
     return "";
   };
 
@@ -94,22 +95,24 @@ export function askVideo(root, { embedded = false } = {}) {
 
   const resync = async () => {
     if (!thread) return;
+    const seen = pushes;
     const data = await api(`/api/threads/${thread.id}/video`).catch(() => null);
-    if (!data) return;
+    if (!data || pushes !== seen) return;  // a newer request state came by push meanwhile
     request = data.request;
     render();
   };
 
   return {
-    thread(t) {
-      const first = !thread || thread.id !== t.id;
-      thread = t;
-      const holder = t.status === "assigned" && t.associate ? t.associate.id : null;
+    thread(th) {
+      const first = !thread || thread.id !== th.id;
+      thread = th;
+      const holder = th.status === "assigned" && th.associate ? th.associate.id : null;
       if (request && request.status === "pending" && holder !== request.associate_id) request = null;  // lapsed
       if (first) resync(); else render();
     },
     event(r) {
       if (!thread || r.thread_id !== thread.id) return;
+      pushes += 1;
       const fresh = r.status === "accepted" && !(request && request.id === r.id && request.status === "accepted");
       request = r.status === "pending" || r.status === "accepted" ? r : null;
       render({ fresh, said: said(r) });

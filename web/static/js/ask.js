@@ -4,7 +4,7 @@
 // as a sheet under the video (never over it) and says which show it is asked from; inside
 // the embed the shopper is the embed's token, not a cookie. "Show me on camera": ask-video.js.
 
-import { api, apiHeaders } from "./ui.js";
+import { api, apiHeaders, pageLang, t, tn } from "./ui.js";
 import { MessageLog, connectThreads, randomId, typingNotifier } from "./thread-view.js";
 import { askVideo } from "./ask-video.js";
 import { sharedBag } from "./shared-bag.js";
@@ -34,24 +34,28 @@ function start(root) {
   let socket = null;
   let typingTimer = null;
   let saidWhichShow = false;  // a show's first message from this page says which show
+  // Pushed thread states seen so far: a fetch answered after a push may be older than it
+  // (read before the associate took the thread), so it must not paint over the push.
+  let pushes = 0;
 
-  const showThread = (t) => {
-    thread = t;
-    leave.hidden = !t || t.status === "closed";
-    if (!t) return;
-    video.thread(t);
-    bag.setThread(t.id);
-    log.showSeen(t.staff_read_id);  // "Seen" under my last message the associate read
-    if (t.status === "assigned" && t.associate) {
-      const where = t.associate.store ? `, ${t.associate.store}` : "";
-      status.textContent = `${t.associate.name}${where} is answering you.`;
-    } else if (t.status === "waiting") {
-      const minutes = Math.ceil((t.estimated_wait_seconds || 0) / 60);
-      status.textContent = t.position > 1 && minutes
-        ? `Waiting for an associate: you are number ${t.position} in line, about ${minutes} min.`
-        : "Waiting for an associate: one moment.";
+  const showThread = (th) => {
+    thread = th;
+    leave.hidden = !th || th.status === "closed";
+    if (!th) return;
+    video.thread(th);
+    bag.setThread(th.id);
+    log.showSeen(th.staff_read_id);  // "Seen" under my last message the associate read
+    if (th.status === "assigned" && th.associate) {
+      status.textContent = th.associate.store
+        ? t("%(name)s, %(store)s, is answering you.", { name: th.associate.name, store: th.associate.store })
+        : t("%(name)s is answering you.", { name: th.associate.name });
+    } else if (th.status === "waiting") {
+      const minutes = Math.ceil((th.estimated_wait_seconds || 0) / 60);
+      status.textContent = th.position > 1 && minutes
+        ? tn("Waiting for an associate: you are number %(position)s in line, about %(minutes)s minute.", "Waiting for an associate: you are number %(position)s in line, about %(minutes)s minutes.", minutes, { position: th.position, minutes })
+        : t("Waiting for an associate: one moment.");
     } else {
-      status.textContent = "The conversation is closed. Ask again any time.";
+      status.textContent = t("The conversation is closed. Ask again any time.");
     }
   };
 
@@ -71,13 +75,15 @@ function start(root) {
           if (d.message.side !== "shopper") { sheet.unread(); markRead(); }
         }
       },
-      thread_changed: (d) => { if (thread && d.thread.id === thread.id) showThread(d.thread); },
+      thread_changed: (d) => {
+        if (thread && d.thread.id === thread.id) { pushes += 1; showThread(d.thread); }
+      },
       thread_read: (d) => {
         if (thread && d.thread_id === thread.id && d.side === "staff") log.showSeen(d.message_id);
       },
       thread_typing: (d) => {
         if (!thread || d.thread_id !== thread.id || d.side !== "staff") return;
-        typing.textContent = `${d.name} is typing…`;
+        typing.textContent = t("%(name)s is typing…", { name: d.name });
         clearTimeout(typingTimer);
         typingTimer = setTimeout(() => { typing.textContent = ""; }, 5000);
       },
@@ -89,9 +95,10 @@ function start(root) {
   // What was missed while the socket was away (a reconnect, the page opened again).
   const resync = async () => {
     if (!thread) return;
+    const seen = pushes;
     const data = await api(`/api/threads/${thread.id}?after_id=${log.lastId}`).catch(() => null);
     if (!data) return;
-    showThread(data.thread);
+    if (pushes === seen) showThread(data.thread);  // else a newer state came by push meanwhile
     data.messages.forEach((m) => log.add(m));
   };
 
@@ -124,8 +131,8 @@ function start(root) {
         log.add(asked.message);
         if (asked.automatic) log.add(asked.automatic);
         if (asked.back_at) {
-          const at = new Date(asked.back_at).toLocaleString([], { weekday: "long", hour: "2-digit", minute: "2-digit" });
-          status.textContent = `Nobody is online right now: back at ${at}. Your question waits for them.`;
+          const at = new Date(asked.back_at).toLocaleString(pageLang(), { weekday: "long", hour: "2-digit", minute: "2-digit" });
+          status.textContent = t("Nobody is online right now: back at %(at)s. Your question waits for them.", { at });
         }
         listen();  // the question made this browser a shopper: its socket now has a room
       } else {
@@ -149,6 +156,15 @@ function start(root) {
     if (closed) showThread(closed);
   });
 
+  // Another part of the page opened or reused the thread (tryon.js): show it and listen.
+  document.addEventListener("vitrine:thread", async () => {
+    const data = await api(`/api/brands/${brandId}/thread`).catch(() => null);
+    if (!data || !data.thread) return;
+    showThread(data.thread);
+    data.messages.forEach((m) => log.add(m));
+    markRead();
+    if (!socket) listen();
+  });
   sheet.onOpen(() => { markRead(); input.focus({ preventScroll: true }); });
   document.addEventListener("visibilitychange", markRead);
   load();
@@ -206,7 +222,7 @@ function signInForm(root, brandId) {
       const sent = await api(`/api/brands/${brandId}/signin-link`, {
         method: "POST", body: { email: form.elements.email.value.trim() },
       });
-      said.textContent = `We sent a link to ${sent.sent_to}. It works once, for ${sent.minutes} minutes.`;
+      said.textContent = tn("We sent a link to %(email)s. It works once, for %(minutes)s minute.", "We sent a link to %(email)s. It works once, for %(minutes)s minutes.", sent.minutes, { email: sent.sent_to, minutes: sent.minutes });
     } catch (err) {
       said.textContent = err.message;
     }

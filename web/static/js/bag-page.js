@@ -1,14 +1,14 @@
 // The bag page: change a line's quantity (− / number / +; 0 removes it) or remove a line
 // (its stock goes back); the line's amount, the total and the count follow.
 // The product page: "add to bag" when the brand sells outside live sessions.
-import { api, money } from "./ui.js";
+import { api, money, t, tn } from "./ui.js";
 
 const status = document.getElementById("bag-status") || document.getElementById("product-bag-status");
 
 function showBag(bag) {
   for (const node of document.querySelectorAll("[data-bag-count]")) {
     node.textContent = String(bag.count);
-    node.setAttribute("aria-label", `${bag.count} items in your bag`);
+    node.setAttribute("aria-label", tn("%(num)s item in your bag", "%(num)s items in your bag", bag.count, { num: bag.count }));
   }
   for (const node of document.querySelectorAll("[data-bag-total]")) node.textContent = money(bag.total_minor, bag.currency);
 }
@@ -21,7 +21,7 @@ document.addEventListener("click", async (event) => {
     const bag = await api(`/api/bag/lines/${button.dataset.removeLine}`, { method: "DELETE" });
     button.closest("[data-line-id]").remove();
     showBag(bag);
-    status.textContent = bag.lines.length ? "Removed." : "Your bag is empty.";
+    status.textContent = bag.lines.length ? t("Removed.") : t("Your bag is empty.");
   } catch (err) {
     button.disabled = false;
     status.textContent = err.message;
@@ -57,7 +57,7 @@ async function setQuantity(row, quantity) {
     }
     showLines(bag);
     showBag(bag);
-    status.textContent = bag.lines.length ? "Quantity updated." : "Your bag is empty.";
+    status.textContent = bag.lines.length ? t("Quantity updated.") : t("Your bag is empty.");
   } catch (err) {
     row.querySelector("[data-line-quantity]").value = row.querySelector("[data-line-quantity]").defaultValue;
     status.textContent = err.message;
@@ -80,7 +80,7 @@ document.addEventListener("change", (event) => {
   if (!input) return;
   const quantity = Number(input.value);
   if (!Number.isInteger(quantity) || quantity < 0 || quantity > 10) {
-    status.textContent = "Choose between 0 and 10.";
+    status.textContent = t("Choose between 0 and 10.");
     input.value = input.defaultValue;
     return;
   }
@@ -93,11 +93,11 @@ document.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = form.querySelector("button");
   button.disabled = true;
-  status.textContent = "Adding…";
+  status.textContent = t("Adding…");
   try {
     const added = await api("/api/bag/lines", { method: "POST", body: { variant_id: Number(form.variant_id.value), quantity: 1 } });
     showBag(added.bag);
-    status.textContent = "Added to your bag.";
+    status.textContent = t("Added to your bag.");
   } catch (err) {
     status.textContent = err.message;
   } finally {

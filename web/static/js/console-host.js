@@ -3,7 +3,9 @@
 // try-on snapshots, moderation, live viewers and the add-to-bag feed.
 import { LiveRoom } from "./live-room.js";
 import { publish, takeSnapshot } from "./media.js";
+import { colourControls, colourReport, colourWords } from "./colour.js";
 import { api, el, money, readJson, stockText, untilText } from "./ui.js";
+import { pageLang, st } from "./strings.js";
 
 const root = document.getElementById("host-root");
 const sessionId = Number(root.dataset.sessionId);
@@ -40,7 +42,7 @@ async function listDevices() {
     const select = $(id);
     const chosen = select.value;
     select.replaceChildren(...devices.filter((d) => d.kind === kind).map((d, i) =>
-      el("option", { value: d.deviceId, text: d.label || `${id === "camera" ? "Camera" : "Microphone"} ${i + 1}` })));
+      el("option", { value: d.deviceId, text: d.label || st(id === "camera" ? "cameraN" : "microphoneN", { n: i + 1 }) })));
     if (chosen) select.value = chosen;
   }
 }
@@ -59,15 +61,16 @@ async function startCamera() {
     $("preview").srcObject = stream;
     renderCheck(stream);
     await listDevices();
-    $("start-camera").textContent = "Restart camera";
-    if (!publisher) setBadge("waiting", "Camera on · not live");
+    checkUplink(stream);
+    $("start-camera").textContent = st("restartCamera");
+    if (!publisher) setBadge("waiting", st("cameraOnNotLive"));
   } catch (err) {
     const words = {
-      NotAllowedError: "Permission denied: the browser was not allowed to use the camera and microphone. Allow them in the address bar and try again.",
-      NotFoundError: "No camera or microphone was found. Plug one in and try again.",
-      OverconstrainedError: "The chosen camera or microphone is no longer there. Choose another one.",
-      NotReadableError: "The camera or microphone is in use by another application. Close it and try again.",
-    }[err.name] || `The camera could not start: ${err.message}`;
+      NotAllowedError: st("NotAllowedError"),
+      NotFoundError: st("NotFoundError"),
+      OverconstrainedError: st("OverconstrainedError"),
+      NotReadableError: st("NotReadableError"),
+    }[err.name] || st("cameraFailed", { error: err.message });
     showError(words);
     $("check-error").textContent = words;
   }
@@ -83,10 +86,12 @@ function renderCheck(current) {
   $("check-error").textContent = "";
   const [video] = current.getVideoTracks();
   const [mic] = current.getAudioTracks();
-  $("check-camera").textContent = video ? video.label || "Camera on" : "No camera in use";
-  $("check-microphone").textContent = mic ? mic.label || "Microphone on" : "No microphone in use";
+  $("check-camera").textContent = video ? video.label || st("cameraOn") : st("noCamera");
+  $("check-microphone").textContent = mic ? mic.label || st("microphoneOn") : st("noMicrophone");
   watchLevel(current);
 }
+
+const percent = new Intl.NumberFormat(pageLang(), { style: "percent", maximumFractionDigits: 0 });
 
 // The microphone's loudness (RMS of the waveform) on a <meter>, from a Web Audio analyser.
 function watchLevel(current) {
@@ -107,12 +112,63 @@ function watchLevel(current) {
     const level = Math.min(1, Math.sqrt(sum / samples.length) * 4);
     const meter = $("mic-level");
     meter.value = level;
-    meter.textContent = `${Math.round(level * 100)}%`;
-    $("mic-level-words").textContent = level < 0.05 ? "silent" : level > 0.8 ? "loud" : "sound";
+    meter.textContent = percent.format(level);
+    $("mic-level-words").textContent = st(level < 0.05 ? "silent" : level > 0.8 ? "loud" : "sound");
   }, 100);
 }
 
-// The uplink, honestly: what the browser reports it sent to the relay (getStats), once live.
+// Before going live, the uplink, honestly: a burst of random bytes (incompressible) sent
+// to the relay the camera will use, timed by the relay as it receives it; then, in words,
+// whether that is enough for the picture the chosen camera gives. Once, when the check
+// starts or the camera changes: an event, no timer.
+const BURST_BYTES = 1536 * 1024;
+let uplinkChecking = false;
+
+function randomBurst() {
+  const bytes = new Uint8Array(BURST_BYTES);
+  for (let at = 0; at < bytes.length; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
+  return new Blob([bytes], { type: "application/octet-stream" });
+}
+
+// What the relay's viewers get from this camera needs about this much (kbit/s), audio in.
+function neededKbps(current) {
+  const [video] = current.getVideoTracks();
+  const { width = 1280, height = 720, frameRate = 30 } = video ? video.getSettings() : {};
+  const lines = Math.min(width, height) || 720;
+  const base = lines >= 1080 ? 4500 : lines >= 720 ? 2500 : lines >= 480 ? 1200 : 700;
+  return { kbps: Math.round(base * Math.min(frameRate || 30, 60) / 30) + 128, size: `${width}×${height}` };
+}
+
+const mbit = (kbps) => (kbps / 1000).toFixed(1);
+const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (_, key) => values[key] ?? "");
+
+async function checkUplink(current) {
+  const box = $("check-uplink");
+  if (uplinkChecking || publisher || !current) return;
+  uplinkChecking = true;
+  box.dataset.verdict = "measuring";
+  box.textContent = box.dataset.measuring;
+  try {
+    const info = await grant("publish")();
+    const response = await fetch(`${info.relay_url}/rooms/${encodeURIComponent(info.room)}/uplink-check`, {
+      method: "POST", headers: { Authorization: `Bearer ${info.grant}` }, body: randomBurst(),
+    });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(answer.message || response.statusText);
+    const need = neededKbps(current);
+    const verdict = answer.kbps >= need.kbps * 1.5 ? "enough" : answer.kbps >= need.kbps ? "tight" : "short";
+    box.dataset.verdict = verdict;
+    box.dataset.kbps = String(answer.kbps);
+    box.textContent = fill(box.dataset[verdict], { speed: mbit(answer.kbps), size: need.size, need: mbit(need.kbps) });
+  } catch (err) {
+    box.dataset.verdict = "failed";
+    box.textContent = fill(box.dataset.failed, { reason: err.message || "" });
+  } finally {
+    uplinkChecking = false;
+  }
+}
+
+// Once live, what the browser reports it sent to the relay (getStats).
 let uplinkTimer = null;
 let lastSent = null;
 
@@ -127,7 +183,7 @@ async function measureUplink() {
   });
   if (lastSent && at > lastSent.at) {
     const kbps = ((bytes - lastSent.bytes) * 8) / (at - lastSent.at);
-    $("check-uplink").textContent = `Sending ${Math.round(kbps)} kbit/s to the video server (measured by your browser).`;
+    $("check-uplink").textContent = st("uplink", { kbps: new Intl.NumberFormat(pageLang()).format(Math.round(kbps)) });
   }
   lastSent = { bytes, at };
 }
@@ -141,8 +197,8 @@ function watchUplink() {
 // --- the show's state: go live, end (the server offers exactly the moves allowed) --------
 
 const STATUS_WORDS = {
-  draft: "Draft", scheduled: "Scheduled", live: "Live", ended: "Ended",
-  replay_published: "Replay published", replay_hidden: "Replay hidden", cancelled: "Cancelled",
+  draft: st("draft"), scheduled: st("scheduled"), live: st("live"), ended: st("ended"),
+  replay_published: st("replay_published"), replay_hidden: st("replay_hidden"), cancelled: st("cancelled"),
 };
 
 function renderShowStatus(next) {
@@ -158,7 +214,7 @@ function renderShowStatus(next) {
     $("snapshot").disabled = true;
     if (publisher) publisher.close();
     publisher = null;
-    setBadge("ended", STATUS_WORDS[next] || "Ended");
+    setBadge("ended", STATUS_WORDS[next] || st("ended"));
   }
 }
 
@@ -169,7 +225,7 @@ async function goLive(event) {
   if (!stream) return;
   const button = event?.submitter || $("go-live") || $("resume");
   if (button) button.disabled = true;
-  setBadge("connecting", "Going live…");
+  setBadge("connecting", st("goingLive"));
   try {
     // Resuming a live show only puts the camera back on air: the show is live already.
     if (showStatus !== "live") {
@@ -183,22 +239,22 @@ async function goLive(event) {
     status = "live";
     $("snapshot").disabled = false;
   } catch (err) {
-    showError(err.message || "Could not go live.");
-    setBadge("offline", "Not live");
+    showError(err.message || st("couldNotGoLive"));
+    setBadge("offline", st("notLive"));
   } finally {
     if (button) button.disabled = false;
   }
 }
 
 function renderPublisher(state) {
-  const words = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", failed: "Connection failed", closed: "Off air" };
+  const words = { connecting: st("connecting"), live: st("live"), reconnecting: st("reconnecting"), failed: st("connectionFailed"), closed: st("offAir") };
   setBadge(state === "live" ? "live" : state === "closed" ? "ended" : "reconnecting", words[state] || state);
   if ($("resume")) $("resume").hidden = state === "live" || state === "connecting" || state === "reconnecting";
 }
 
 async function endShow(event) {
   event.preventDefault();
-  if (!window.confirm("End the show for everyone?")) return;
+  if (!window.confirm(st("confirmEnd"))) return;
   try {
     if (publisher) publisher.close();
     publisher = null;
@@ -215,25 +271,37 @@ async function endShow(event) {
 async function snap() {
   showError("");
   try {
-    snapshotBlob = await takeSnapshot(await grant("publish")());
+    const correct = document.querySelector("[data-colour-correct]");
+    snapshotBlob = await takeSnapshot(await grant("publish")(), { colour: Boolean(correct && correct.checked) });
     $("snapshot-image").src = URL.createObjectURL(snapshotBlob);
     $("snapshot-preview").hidden = false;
+    colour.reset();
   } catch (err) {
-    showError(err.message || "No picture yet.");
+    showError(err.message || st("noPicture"));
   }
 }
+
+// Corrected against the reference card when it is in view (web/static/js/colour.js).
+const colour = colourControls(document.querySelector("[data-snapshot-box]"), {
+  sessionId: Number(root.dataset.sessionId),
+  csrf: () => document.querySelector('meta[name="csrf-token"]').content,
+  raw: () => snapshotBlob,
+  image: $("snapshot-image"),
+  words: colourWords(root),
+});
 
 async function sendSnapshot() {
   if (!snapshotBlob) return;
   const form = new FormData();
-  form.append("image", snapshotBlob, "snapshot.jpg");
+  form.append("image", snapshotBlob, snapshotBlob.type === "image/png" ? "snapshot.png" : "snapshot.jpg");
+  colour.extend(form);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const response = await fetch(root.dataset.snapshotUrl, {
     method: "POST", body: form, headers: { "X-CSRFToken": csrf, Accept: "application/json" },
   });
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
-    showError(body.message || "The snapshot was not sent.");
+    showError(body.message || st("snapshotNotSent"));
     return;
   }
   snapshotBlob = null;
@@ -251,23 +319,23 @@ function renderPins() {
       el("span", { class: "muted", "data-stock": true, text: stockText(card.stock) })),
     el("span", {},
       // One pin at a time is "showing now": the viewers' player puts it first, marked.
-      el("button", { type: "button", class: card.showing ? "small primary" : "small", text: "Showing now",
-        "aria-pressed": String(Boolean(card.showing)), "aria-label": `Showing now: ${card.name}`,
+      el("button", { type: "button", class: card.showing ? "small primary" : "small", text: st("showingNow"),
+        "aria-pressed": String(Boolean(card.showing)), "aria-label": st("showingNowLabel", { name: card.name }),
         onclick: () => act(room.showNow(card.showing ? null : card.id)) }),
       " ",
-      el("button", { type: "button", class: "small", text: "Push to chat", onclick: () => act(room.pushProduct(card.id)) }),
+      el("button", { type: "button", class: "small", text: st("pushToChat"), onclick: () => act(room.pushProduct(card.id)) }),
       " ",
-      el("button", { type: "button", class: "small", text: "Unpin", "aria-label": `Unpin ${card.name}`, onclick: () => act(room.unpin(card.id)) })),
-  )) : [el("li", { class: "empty", text: "Nothing pinned. Search the catalogue below." })]));
+      el("button", { type: "button", class: "small", text: st("unpin"), "aria-label": st("unpinLabel", { name: card.name }), onclick: () => act(room.unpin(card.id)) })),
+  )) : [el("li", { class: "empty", text: st("nothingPinned") })]));
   const count = $("pins-count");
-  if (count) count.textContent = `${pins.length} of ${MAX_PINS} pinned`;
+  if (count) count.textContent = st("pinsCount", { pinned: pins.length, most: MAX_PINS });
   const select = $("offer-product");
   select.replaceChildren(...pins.map((card) => el("option", { value: card.id, text: card.name })));
 }
 
 async function act(promise) {
   const ack = await promise;
-  if (!ack.ok) showError(ack.message || "That did not work.");
+  if (!ack.ok) showError(ack.message || st("didNotWork"));
   else showError("");
   return ack;
 }
@@ -277,13 +345,13 @@ async function search() {
   const q = $("search").value.trim();
   const results = $("search-results");
   if (!q) { results.replaceChildren(); return; }
-  results.replaceChildren(el("li", { class: "muted", text: "Searching…" }));
+  results.replaceChildren(el("li", { class: "muted", text: st("searching") }));
   try {
     const products = await api(`/api/brands/${brandId}/products?q=${encodeURIComponent(q)}&limit=10`);
     results.replaceChildren(...(products.length ? products.map((p) => el("li", {},
       el("span", {}, p.name, " ", el("span", { class: "muted", text: `${money(p.price_minor, p.currency)} · ${stockText(p.stock)}` })),
-      el("button", { type: "button", class: "small", text: "Pin", "aria-label": `Pin ${p.name}`, onclick: () => act(room.pin(p.id)) }),
-    )) : [el("li", { class: "empty", text: "No product matches." })]));
+      el("button", { type: "button", class: "small", text: st("pin"), "aria-label": st("pinLabel", { name: p.name }), onclick: () => act(room.pin(p.id)) }),
+    )) : [el("li", { class: "empty", text: st("noProductMatches") })]));
   } catch (err) {
     results.replaceChildren(el("li", { class: "form-error", text: err.message }));
   }
@@ -295,13 +363,13 @@ async function startOffer(event) {
   event.preventDefault();
   const form = event.target;
   const price = Math.round(Number(String(form.price.value).replace(",", ".")) * 100);
-  if (!form.product_id.value) { $("offer-error").textContent = "Pin a product first."; return; }
-  if (!Number.isFinite(price) || price < 0) { $("offer-error").textContent = "Enter the offer price, e.g. 950.00."; form.price.focus(); return; }
+  if (!form.product_id.value) { $("offer-error").textContent = st("pinFirst"); return; }
+  if (!Number.isFinite(price) || price < 0) { $("offer-error").textContent = st("enterOfferPrice"); form.price.focus(); return; }
   const ack = await room.startOffer({
     productId: form.product_id.value, priceMinor: price,
     quantity: form.quantity.value, seconds: form.seconds.value,
   });
-  $("offer-error").textContent = ack.ok ? "" : ack.message || "The offer did not start.";
+  $("offer-error").textContent = ack.ok ? "" : ack.message || st("offerNotStarted");
 }
 
 let offerTimer = null;
@@ -312,8 +380,8 @@ function renderOffer(offer) {
   const tick = () => {
     const end = Date.parse(offer.ends_at);
     box.textContent = end > Date.now()
-      ? `Running: ${money(offer.price_minor, currency)}, ${offer.remaining} left, ends in ${untilText(end)}`
-      : "The offer has ended.";
+      ? st("offerRunning", { price: money(offer.price_minor, currency), left: offer.remaining, time: untilText(end) })
+      : st("offerEnded");
   };
   tick();
   offerTimer = setInterval(tick, 1000);
@@ -324,11 +392,12 @@ function renderOffer(offer) {
 function messageItem(message) {
   const item = el("li", { class: message.author_role, "data-message-id": message.id },
     el("span", { class: "author", text: message.author }),
-    el("span", { class: "body", text: message.kind === "product" ? `Product card: ${message.body}` : message.body }));
-  if (message.attachment_url) item.append(el("img", { class: "snapshot", src: message.attachment_url, alt: "Snapshot sent" }));
+    el("span", { class: "body", text: message.kind === "product" ? st("productCard", { name: message.body }) : message.body }));
+  if (message.attachment_url) item.append(el("img", { class: "snapshot", src: message.attachment_url, alt: st("snapshotSent") }));
+  if (message.colour) item.append(colourReport(message.colour, colourWords(root)));
   if (message.author_role === "shopper") {
     item.append(el("span", { class: "msg-actions" },
-      el("button", { type: "button", class: "link-button", text: "Delete", "aria-label": `Delete message from ${message.author}`,
+      el("button", { type: "button", class: "link-button", text: st("delete"), "aria-label": st("deleteLabel", { name: message.author }),
         onclick: () => act(room.deleteMessage(message.id)) })));
   }
   return item;
@@ -337,14 +406,14 @@ function messageItem(message) {
 function renderParticipants(list) {
   const box = $("participants");
   box.replaceChildren(...(list.length ? list.map((p) => el("li", {},
-    el("span", { text: `${p.name}${p.muted ? " (muted)" : ""}` }),
+    el("span", { text: p.muted ? st("mutedName", { name: p.name }) : p.name }),
     el("span", {},
       p.muted
-        ? el("button", { type: "button", class: "small", text: "Unmute", onclick: () => act(room.unmute(p.shopper_id)) })
-        : el("button", { type: "button", class: "small", text: "Mute 10 min", "aria-label": `Mute 10 min: ${p.name}`, onclick: () => act(room.mute(p.shopper_id, 10)) }),
+        ? el("button", { type: "button", class: "small", text: st("unmute"), onclick: () => act(room.unmute(p.shopper_id)) })
+        : el("button", { type: "button", class: "small", text: st("mute"), "aria-label": st("muteLabel", { name: p.name }), onclick: () => act(room.mute(p.shopper_id, 10)) }),
       " ",
-      el("button", { type: "button", class: "small danger", text: "Ban", "aria-label": `Ban ${p.name}`, onclick: () => act(room.ban(p.shopper_id)) })),
-  )) : [el("li", { class: "empty", text: "No one has joined yet." })]));
+      el("button", { type: "button", class: "small danger", text: st("ban"), "aria-label": st("banLabel", { name: p.name }), onclick: () => act(room.ban(p.shopper_id)) })),
+  )) : [el("li", { class: "empty", text: st("noOneJoined") })]));
 }
 
 function applyStock({ product_id, product_stock }) {
@@ -362,13 +431,15 @@ function addFeed(event) {
   const size = [event.size, event.colour].filter(Boolean).join(" · ");
   // The contract has {name: shopper, product_name}; some senders put the product in `name`.
   const product = event.product_name || event.name;
-  const who = event.product_name ? event.name : "A shopper";
-  feed.prepend(el("li", { text: `${who} added ${event.quantity} × ${product}${size ? ` (${size})` : ""}` }));
+  const who = event.product_name ? event.name : st("aShopper");
+  const what = size ? `${product} (${size})` : product;
+  feed.prepend(el("li", { text: st("added", { who, quantity: event.quantity, product: what }) }));
 }
 
 // --- wiring --------------------------------------------------------------------------
 
 const room = new LiveRoom({ sessionId });
+room.addEventListener("relay_moved", (event) => { if (publisher) publisher.moved(event.detail.relay_url); });
 room.addEventListener("joined", (event) => {
   const { state } = event.detail;
   pins = state.pinned || pins;
@@ -379,7 +450,7 @@ room.addEventListener("joined", (event) => {
 });
 room.addEventListener("statechange", (event) => {
   if (event.detail === "reconnecting" || event.detail === "offline") {
-    $("chat-status").textContent = event.detail === "offline" ? "You are offline." : "Reconnecting to the chat…";
+    $("chat-status").textContent = event.detail === "offline" ? st("offline") : st("reconnectingChat");
   } else {
     $("chat-status").textContent = "";
   }
@@ -400,7 +471,7 @@ room.addEventListener("bag_event", (event) => addFeed(event.detail));
 // Bag value and revenue so far, counted by the server from stored events and orders.
 room.addEventListener("live_figures", (event) => {
   const currency = $("stat-bag-value").dataset.currency;
-  const format = (minor) => new Intl.NumberFormat(undefined, { style: "currency", currency }).format(minor / 100);
+  const format = (minor) => new Intl.NumberFormat(pageLang(), { style: "currency", currency }).format(minor / 100);
   $("stat-bag-value").textContent = format(event.detail.add_value_minor);
   $("stat-revenue").textContent = format(event.detail.revenue_minor);
 });
@@ -433,11 +504,11 @@ $("chat-form").addEventListener("submit", async (event) => {
 });
 
 if (showStatus === "live") {
-  setBadge("reconnecting", "Live · camera not sending");
+  setBadge("reconnecting", st("liveNotSending"));
 } else if (showStatus === "scheduled" || showStatus === "draft") {
-  setBadge("waiting", "Not live");
+  setBadge("waiting", st("notLive"));
 } else {
-  setBadge("ended", STATUS_WORDS[showStatus] || "Ended");
+  setBadge("ended", STATUS_WORDS[showStatus] || st("ended"));
 }
 renderPins();
 room.connect();

@@ -3,6 +3,7 @@
 // A day off has no times; other hours on a date replace that day's weekly hours.
 
 import { api, el, readJson } from "./ui.js";
+import { pageLang, st, tn } from "./strings.js";
 
 const root = document.querySelector("[data-hours]");
 if (root) start(root);
@@ -17,25 +18,26 @@ function start(root) {
   const times = form.querySelector("[data-times]");
   const error = form.querySelector("[data-exception-error]");
 
-  const dayText = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
-  const hm = (t) => (t ? t.slice(0, 5) : "");
+  const dayText = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(pageLang(), { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+  // A store's wall time ("09:30") as the reader's locale writes it; no zone conversion.
+  const hm = (wall) => (wall ? new Date(`2000-01-01T${wall.slice(0, 5)}:00`).toLocaleTimeString(pageLang(), { hour: "numeric", minute: "2-digit" }) : "");
 
   function item(x) {
-    const what = x.start_time ? `${hm(x.start_time)}–${hm(x.end_time)}` : "Day off";
-    const where = x.store_id ? ` at ${stores[String(x.store_id)] || "a store"}` : "";
+    const what = x.start_time ? `${hm(x.start_time)}–${hm(x.end_time)}` : st("dayOff");
+    const where = x.store_id ? ` ${st("atStore", { store: stores[String(x.store_id)] || st("aStore") })}` : "";
     const li = el("li", { class: "exception", "data-exception-id": x.id });
     li.append(el("strong", { text: dayText(x.day) }), ` · ${what}${where}`);
     if (x.reason) li.append(el("span", { class: "muted", text: ` (${x.reason})` }));
-    const remove = el("button", { type: "button", class: "small", text: "Remove" });
-    remove.append(el("span", { class: "visually-hidden", text: ` the exception of ${dayText(x.day)}` }));
+    const remove = el("button", { type: "button", class: "small", text: st("remove") });
+    remove.append(el("span", { class: "visually-hidden", text: ` ${st("theExceptionOf", { day: dayText(x.day) })}` }));
     remove.addEventListener("click", async () => {
       remove.disabled = true;
       try {
         await api(`${url}/${x.id}`, { method: "DELETE" });
-        await load(`Removed: ${dayText(x.day)} follows the weekly hours again.`);
+        await load(st("removed", { day: dayText(x.day) }));
       } catch (err) {
         remove.disabled = false;
-        state.textContent = `Not removed: ${err.message}`;
+        state.textContent = st("notRemoved", { error: err.message });
       }
     });
     li.append(" ", remove);
@@ -47,7 +49,7 @@ function start(root) {
     try {
       rows = await api(url);
     } catch (err) {
-      state.textContent = `We could not load the exceptions: ${err.message}`;
+      state.textContent = st("loadFailed", { error: err.message });
       return;
     }
     const today = new Date().toISOString().slice(0, 10);
@@ -55,8 +57,8 @@ function start(root) {
     list.replaceChildren(...ahead.map(item));
     const past = rows.length - ahead.length;
     state.textContent = said || (ahead.length
-      ? `${ahead.length} coming up${past ? ` (and ${past} past, not shown)` : ""}.`
-      : "No exceptions coming up: the weekly hours apply every week.");
+      ? (past ? tn("comingUpAndPast", ahead.length, { past }) : tn("comingUp", ahead.length))
+      : st("noneComingUp"));
     root.dataset.loaded = "true";
   }
 
@@ -69,12 +71,12 @@ function start(root) {
     error.textContent = "";
     const data = new FormData(form);
     const day = data.get("day");
-    if (!day) { error.textContent = "Choose the date."; form.elements.day.focus(); return; }
+    if (!day) { error.textContent = st("chooseDate"); form.elements.day.focus(); return; }
     const body = { day, reason: (data.get("reason") || "").trim() };
     if (data.get("kind") === "hours") {
       const [from, to] = [data.get("start_time"), data.get("end_time")];
-      if (!from || !to) { error.textContent = "Give the time the day starts and ends, or choose Day off."; return; }
-      if (from >= to) { error.textContent = "The start must come before the end."; return; }
+      if (!from || !to) { error.textContent = st("giveTimes"); return; }
+      if (from >= to) { error.textContent = st("startBeforeEnd"); return; }
       body.start_time = from;
       body.end_time = to;
     }
@@ -85,9 +87,11 @@ function start(root) {
       const made = await api(url, { method: "POST", body });
       form.reset();
       times.hidden = true;
-      await load(`Added: ${dayText(made.day)}, ${made.start_time ? `${hm(made.start_time)}–${hm(made.end_time)}` : "day off"}.`);
+      await load(made.start_time
+        ? st("addedHours", { day: dayText(made.day), from: hm(made.start_time), to: hm(made.end_time) })
+        : st("addedDayOff", { day: dayText(made.day) }));
     } catch (err) {
-      error.textContent = `Not added: ${err.message}`;
+      error.textContent = st("notAdded", { error: err.message });
     } finally {
       button.disabled = false;
     }

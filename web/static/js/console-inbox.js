@@ -11,6 +11,7 @@
 import { api } from "./ui.js";
 import { MessageLog, THREAD_EVENTS, connectThreads, randomId, typingNotifier } from "./thread-view.js";
 import "./inbox-video.js";
+import { st } from "./strings.js";
 
 const HEARTBEAT_MS = 30000;
 const ACTIVE_MS = 2 * 60000;
@@ -67,21 +68,29 @@ function start(root) {
     });
   }
 
-  const row = (t) => {
-    const item = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "inbox-row";
-    button.dataset.threadId = String(t.id);
-    const name = document.createElement("strong");
-    name.textContent = t.shopper_name;
-    const preview = document.createElement("span");
-    preview.className = "hint";
-    preview.textContent = t.last_message ? t.last_message.body : "";
-    button.append(name, " ", preview);
-    if (t.associate && tab === "colleagues") button.append(` (${t.associate.name})`);
-    button.addEventListener("click", () => openThread(t.id));
-    item.append(button);
+  // One row per thread, kept across refreshes and changed in place: a list redrawn with new
+  // nodes between a press and its release swallows the click (it needs the same element at
+  // both ends), and pushes refresh the list while an associate is choosing from it.
+  const rows = new Map();
+  const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
+  const row = (thread) => {
+    let item = rows.get(thread.id);
+    if (!item) {
+      item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "inbox-row";
+      button.dataset.threadId = String(thread.id);
+      button.append(document.createElement("strong"), " ", document.createElement("span"), document.createElement("span"));
+      button.children[1].className = "hint";
+      button.addEventListener("click", () => openThread(thread.id));
+      item.append(button);
+      rows.set(thread.id, item);
+    }
+    const [name, preview, holder] = item.firstChild.children;
+    setText(name, thread.shopper_name);
+    setText(preview, thread.last_message ? thread.last_message.body : "");
+    setText(holder, thread.associate && tab === "colleagues" ? ` (${thread.associate.name})` : "");
     return item;
   };
 
@@ -91,22 +100,24 @@ function start(root) {
       tabs.map((name) => api(`/api/brands/${brandId}/inbox?tab=${name}`).catch(() => [])),
     );
     tabs.forEach((name, i) => { $(`[data-count="${name}"]`).textContent = String(lists[i].length); });
-    list.replaceChildren(...lists[tabs.indexOf(tab)].map(row));
+    const items = lists[tabs.indexOf(tab)].map(row);
+    const same = items.length === list.children.length && items.every((item, i) => list.children[i] === item);
+    if (!same) list.replaceChildren(...items);
   };
 
-  const showState = (t) => {
-    open = t;
+  const showState = (thread) => {
+    open = thread;
     pane.hidden = false;
-    $("[data-thread-title]").textContent = `Conversation with ${t.shopper_name}`;
-    const mine = t.status === "assigned" && t.associate && t.associate.id === me;
+    $("[data-thread-title]").textContent = st("conversationWith", { name: thread.shopper_name });
+    const mine = thread.status === "assigned" && thread.associate && thread.associate.id === me;
     $("[data-thread-status]").textContent =
-      t.status === "waiting" ? "Waiting for an associate." :
-      t.status === "closed" ? "Closed." : `With ${t.associate ? t.associate.name : "a colleague"}.`;
-    $("[data-thread-accept]").hidden = t.status !== "waiting" || !me;
+      thread.status === "waiting" ? st("waitingAssociate") :
+      thread.status === "closed" ? st("closed") : st("withName", { name: thread.associate ? thread.associate.name : st("aColleague") });
+    $("[data-thread-accept]").hidden = thread.status !== "waiting" || !me;
     $("[data-thread-close]").hidden = !mine;
     form.hidden = !mine;
-    log.showSeen(t.shopper_read_id);  // "Seen" under my last message the shopper read
-    root.dispatchEvent(new CustomEvent("inbox:thread", { detail: { thread: t, mine, me } }));
+    log.showSeen(thread.shopper_read_id);  // "Seen" under my last message the shopper read
+    root.dispatchEvent(new CustomEvent("inbox:thread", { detail: { thread, mine, me } }));
   };
 
   const markRead = () => {
@@ -115,7 +126,13 @@ function start(root) {
   };
 
   const openThread = async (id) => {
-    const data = await api(`/api/threads/${id}`);
+    let data;
+    try {
+      data = await api(`/api/threads/${id}`);
+    } catch (err) {
+      notice.textContent = err.message;  // said in words; the row can be tapped again
+      return;
+    }
     log.clear();
     showState(data.thread);
     data.messages.forEach((m) => log.add(m));
@@ -173,15 +190,15 @@ function start(root) {
       refresh();
     },
     thread_offer: (d) => {
-      notice.textContent = `New question from ${d.shopper_name}: ${d.preview}`;
-      ring("New question", d.preview);
+      notice.textContent = st("newQuestionFrom", { name: d.shopper_name, preview: d.preview });
+      ring(st("newQuestion"), d.preview);
       refresh();
     },
     thread_offer_withdrawn: () => refresh(),
     thread_changed: (d) => {
       if (open && d.thread.id === open.id) showState(d.thread);
       if (d.thread.status === "waiting" && !(open && d.thread.id === open.id)) {
-        ring("A shopper is waiting", d.thread.last_message ? d.thread.last_message.body : "");
+        ring(st("shopperWaiting"), d.thread.last_message ? d.thread.last_message.body : "");
       }
       refresh();
     },
@@ -198,7 +215,7 @@ function start(root) {
     },
     thread_typing: (d) => {
       if (!open || d.thread_id !== open.id || d.side !== "shopper") return;
-      typing.textContent = "The shopper is typing…";
+      typing.textContent = st("typing");
       clearTimeout(typingTimer);
       typingTimer = setTimeout(() => { typing.textContent = ""; }, 5000);
     },

@@ -4,6 +4,7 @@
 // whenever the socket (re)connects, so nothing is missed while it was away.
 
 import { api, el } from "./ui.js";
+import { st, tn, when } from "./strings.js";
 import { consoleSocket } from "./console-presence.js";
 
 const root = document.querySelector("[data-messages-left]");
@@ -18,8 +19,6 @@ function start(root) {
   const done = new Map(); // message id -> the sentence shown after answering
   let known = null; // ids seen, to announce the new ones
 
-  const when = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-
   function openItem(m) {
     const li = el("li", { class: "message", "data-message-id": m.id });
     li.append(
@@ -31,29 +30,29 @@ function start(root) {
     area.value = drafts.get(m.id) || "";
     area.addEventListener("input", () => drafts.set(m.id, area.value));
     const error = el("p", { class: "error", role: "alert" });
-    const send = el("button", { type: "submit", class: "primary small", text: "Send the answer by e-mail" });
+    const send = el("button", { type: "submit", class: "primary small", text: st("sendByEmail") });
     const form = el("form", { class: "answer-form", "data-answer-form": true },
-      el("label", { for: id, text: `Your answer to ${m.name}` }), area, send, error);
+      el("label", { for: id, text: st("yourAnswerTo", { name: m.name }) }), area, send, error);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const answer = area.value.trim();
-      if (!answer) { error.textContent = "Write an answer first."; area.focus(); return; }
+      if (!answer) { error.textContent = st("writeFirst"); area.focus(); return; }
       send.disabled = true;
       error.textContent = "";
-      send.textContent = "Sending…";
+      send.textContent = st("sending");
       try {
         const out = await api(`/api/messages/${m.id}/answer`, { method: "POST", body: { answer } });
         drafts.delete(m.id);
-        const sent = `Answered ${when(out.answered_at)}: the e-mail goes to ${out.email}.`;
+        const sent = st("answeredSent", { when: when(out.answered_at), email: out.email });
         done.set(m.id, sent);
         state.textContent = sent;
         await refresh();
       } catch (err) {
         send.disabled = false;
-        send.textContent = "Send the answer by e-mail";
+        send.textContent = st("sendByEmail");
         error.textContent = err.status === 409
-          ? `${err.message} It has moved to Answered.`
-          : `Not sent: ${err.message}`;
+          ? st("movedToAnswered", { error: err.message })
+          : st("notSent", { error: err.message });
         if (err.status === 409) refresh({ quiet: true });
       }
     });
@@ -66,7 +65,7 @@ function start(root) {
     li.append(
       el("p", { class: "message-from" }, el("strong", { text: m.name }), ` <${m.email}> · `, el("time", { datetime: m.created_at, text: when(m.created_at) })),
       el("blockquote", { text: m.body }),
-      el("p", { class: "message-answer" }, el("strong", { text: `Answered ${when(m.answered_at)}: ` }), m.answer),
+      el("p", { class: "message-answer" }, el("strong", { text: st("answeredAt", { when: when(m.answered_at) }) }), m.answer),
     );
     if (done.has(m.id)) li.append(el("p", { class: "muted", "data-answer-result": true, text: done.get(m.id) }));
     return li;
@@ -76,8 +75,8 @@ function start(root) {
     const open = rows.filter((m) => !m.answered_at);
     const answered = rows.filter((m) => m.answered_at).reverse(); // the latest first
     const focused = document.activeElement && document.activeElement.id;
-    lists.open.replaceChildren(...(open.length ? open.map(openItem) : [el("li", { class: "empty", text: "No message waiting for an answer." })]));
-    lists.answered.replaceChildren(...(answered.length ? answered.map(answeredItem) : [el("li", { class: "empty", text: "No message answered yet." })]));
+    lists.open.replaceChildren(...(open.length ? open.map(openItem) : [el("li", { class: "empty", text: st("noneWaiting") })]));
+    lists.answered.replaceChildren(...(answered.length ? answered.map(answeredItem) : [el("li", { class: "empty", text: st("noneAnswered") })]));
     counts.open.textContent = `(${open.length})`;
     counts.answered.textContent = `(${answered.length})`;
     if (focused) document.getElementById(focused)?.focus();
@@ -89,14 +88,14 @@ function start(root) {
     try {
       rows = await api(`/api/brands/${brandId}/messages`);
     } catch (err) {
-      state.textContent = `We could not load the messages: ${err.message} Retrying when the connection is back.`;
+      state.textContent = st("loadFailed", { error: err.message });
       return;
     }
     const open = render(rows);
     const fresh = known ? rows.filter((m) => !known.has(m.id)) : [];
     known = new Set(rows.map((m) => m.id));
-    if (fresh.length) state.textContent = fresh.length === 1 ? `New message from ${fresh[0].name}.` : `${fresh.length} new messages.`;
-    else if (!quiet && !done.size) state.textContent = open.length ? `${open.length} waiting for an answer.` : "Nothing waiting: every message has its answer.";
+    if (fresh.length) state.textContent = fresh.length === 1 ? st("newFrom", { name: fresh[0].name }) : tn("newMessages", fresh.length);
+    else if (!quiet && !done.size) state.textContent = open.length ? tn("waiting", open.length) : st("nothingWaiting");
     root.dataset.loaded = "true";
   }
 

@@ -1,12 +1,14 @@
-// Consultations in the browser: free slots in the shopper's zone, talk now, the
+// Consultations in the browser: times in the shopper's zone, talk now, the
 // associate's day, and the 1:1 consultation room (video both ways, chat, shared bag).
 //
 // Pages import what they need:
-//   import { renderSlots, localTimes, talkNow, consultRoom, consoleToday } from "/static/js/consult.js";
+//   import { localTimes, talkNow, consultRoom, consoleToday } from "/static/js/consult.js";
 // The room uses media.js (relay publish/view) and live-room.js (chat + bag over Socket.IO).
 
 import { publish, takeSnapshot, view } from "./media.js";
 import { LiveRoom } from "./live-room.js";
+import { pageLang, t, tn } from "./ui.js";
+import { colourControls, colourReport, colourWords } from "./colour.js";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
@@ -19,7 +21,7 @@ async function api(method, url, body) {
   });
   const data = response.status === 204 ? {} : await response.json().catch(() => ({}));
   if (!response.ok) {
-    const error = new Error(data.message || `The server answered ${response.status}.`);
+    const error = new Error(data.message || t("The server answered %(status)s.", { status: response.status }));
     error.code = data.error;
     error.status = response.status;
     throw error;
@@ -28,8 +30,9 @@ async function api(method, url, body) {
 }
 
 const zone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-const dayLabel = (d) => d.toLocaleDateString(undefined, { weekday: "long", day: "numeric", month: "long" });
-const timeLabel = (d) => d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+// In the page's language (its <html lang>), in the reader's own zone.
+const dayLabel = (d) => d.toLocaleDateString(pageLang(), { weekday: "long", day: "numeric", month: "long" });
+const timeLabel = (d) => d.toLocaleTimeString(pageLang(), { hour: "2-digit", minute: "2-digit" });
 const el = (tag, attrs = {}, text = "") => {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -54,43 +57,8 @@ function loadSocketIO() {
     const script = document.createElement("script");
     script.src = "/static/vendor/socket.io.min.js";
     script.onload = () => resolve(window.io);
-    script.onerror = () => reject(new Error("Could not load the live client."));
+    script.onerror = () => reject(new Error(t("Could not load the live client.")));
     document.head.appendChild(script);
-  });
-}
-
-// Free slots as radio buttons grouped by the shopper's local day.
-export async function renderSlots({ url, box, status, name, value, label }) {
-  box.replaceChildren();
-  status.textContent = "Loading free times…";
-  let slots;
-  try {
-    slots = await api("GET", url);
-  } catch (err) {
-    status.textContent = `We could not load the free times: ${err.message}`;
-    return;
-  }
-  if (!slots.length) {
-    status.textContent = "No free time in the next two weeks with these choices. Try another store or associate.";
-    return;
-  }
-  status.textContent = `${slots.length} free times, shown in your time zone (${zone()}).`;
-  let group = null;
-  let current = "";
-  slots.forEach((slot, index) => {
-    const when = new Date(slot.starts_at);
-    const day = dayLabel(when);
-    if (day !== current) {
-      current = day;
-      group = el("fieldset", { class: "slot-day" });
-      group.append(el("legend", {}, day));
-      box.append(group);
-    }
-    const id = `${name}-${index}`;
-    const input = el("input", { type: "radio", name, id, value: value(slot), required: "" });
-    const lab = el("label", { for: id, class: "check" });
-    lab.append(input, ` ${timeLabel(when)}${label(slot)}`);
-    group.append(lab);
   });
 }
 
@@ -121,26 +89,26 @@ export function talkNow(section) {
     }
   };
   const waitText = (state) => {
-    if (!state.estimated_wait_seconds) return `You are number ${state.position} in line. An associate is free: one moment.`;
+    if (!state.estimated_wait_seconds) return t("You are number %(position)s in line. An associate is free: one moment.", { position: state.position });
     const minutes = Math.max(1, Math.round(state.estimated_wait_seconds / 60));
-    return `You are number ${state.position} in line. About ${minutes} min.`;
+    return tn("You are number %(position)s in line. About %(n)s minute.", "You are number %(position)s in line. About %(n)s minutes.", minutes, { position: state.position });
   };
   const show = (state) => {
     if (done) return;
     if (state.status === "offline") { stop(); showOffline(state.offline); return; }
     if (state.live_session_id) {
-      status.textContent = "An associate is with you. Opening the conversation…";
+      status.textContent = t("An associate is with you. Opening the conversation…");
       stop();
       window.location.assign(`/consult/${state.live_session_id}`);
       return;
     }
     section.dataset.position = String(state.position ?? "");
     if (state.status === "offered") {
-      status.textContent = "An associate has your request and is about to answer…";
+      status.textContent = t("An associate has your request and is about to answer…");
     } else if (state.status === "waiting") {
       status.textContent = waitText(state);
     } else {
-      status.textContent = "This request has ended.";
+      status.textContent = t("This request has ended.");
       stop();
     }
   };
@@ -151,7 +119,7 @@ export function talkNow(section) {
       show(await api("GET", `/api/queue/${requestId}`));
       showError("");
     } catch (err) {
-      showError(`Reconnecting… (${err.message})`);
+      showError(t("Reconnecting… (%(error)s)", { error: err.message }));
     }
   };
   const stop = () => { done = true; };
@@ -160,7 +128,7 @@ export function talkNow(section) {
   const listen = async () => {
     if (socket) return;
     const io = await loadSocketIO().catch(() => null);
-    if (!io) { showError("We could not connect: reload the page to see your place."); return; }
+    if (!io) { showError(t("We could not connect: reload the page to see your place.")); return; }
     socket = io({ transports: ["websocket", "polling"] });
     socket.on("connect", () => { section.dataset.live = "1"; resync(); });
     socket.on("disconnect", () => { delete section.dataset.live; });
@@ -199,7 +167,7 @@ export function talkNow(section) {
       form.hidden = false;
       section.querySelector("[data-left]").hidden = false;
     } catch (err) {
-      showError(`You are still in line: ${err.message}`);
+      showError(t("You are still in line: %(error)s", { error: err.message }));
     }
   });
   form.addEventListener("submit", () => { section.querySelector("[data-left]").hidden = true; });
@@ -209,15 +177,15 @@ export function talkNow(section) {
 
 const STATE_WORDS = {
   shopper: {
-    waiting: (n) => `Waiting for ${n} to let you in…`,
-    live: (n) => `You are with ${n}.`,
-    ended: () => "This consultation has ended. Thank you!",
+    waiting: (n) => t("Waiting for %(name)s to let you in…", { name: n }),
+    live: (n) => t("You are with %(name)s.", { name: n }),
+    ended: () => t("This consultation has ended. Thank you!"),
   },
   associate: {
-    waiting: () => "The shopper has not arrived yet.",
-    arrived: () => "The shopper is waiting. Let them in when you are ready.",
-    live: () => "Live with the shopper.",
-    ended: () => "This consultation has ended.",
+    waiting: () => t("The shopper has not arrived yet."),
+    arrived: () => t("The shopper is waiting. Let them in when you are ready."),
+    live: () => t("Live with the shopper."),
+    ended: () => t("This consultation has ended."),
   },
 };
 
@@ -262,12 +230,12 @@ export function consultRoom(root) {
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
     } catch (err) {
-      ui.selfState.textContent = "No camera or microphone: you can still see, hear and chat.";
+      ui.selfState.textContent = t("No camera or microphone: you can still see, hear and chat.");
       return null;
     }
     ui.self.srcObject = stream;
     ui.self.play().catch(() => {});
-    ui.selfState.textContent = "Your camera (preview)";
+    ui.selfState.textContent = t("Your camera (preview)");
     await listDevices();
     return stream;
   }
@@ -277,7 +245,7 @@ export function consultRoom(root) {
     for (const [select, kind] of [[ui.camera, "videoinput"], [ui.mic, "audioinput"]]) {
       if (!select) continue;
       select.replaceChildren(...devices.filter((d) => d.kind === kind).map((d, i) =>
-        el("option", { value: d.deviceId }, d.label || `${kind === "videoinput" ? "Camera" : "Microphone"} ${i + 1}`)));
+        el("option", { value: d.deviceId }, d.label || (kind === "videoinput" ? t("Camera %(n)s", { n: i + 1 }) : t("Microphone %(n)s", { n: i + 1 })))));
     }
   }
 
@@ -296,7 +264,7 @@ export function consultRoom(root) {
     for (const track of stream.getTracks().filter((t) => t.kind === kind)) track.enabled = !track.enabled;
     const on = stream.getTracks().some((t) => t.kind === kind && t.enabled);
     button.setAttribute("aria-pressed", String(!on));
-    button.textContent = kind === "video" ? (on ? "Turn camera off" : "Turn camera on") : (on ? "Mute" : "Unmute");
+    button.textContent = kind === "video" ? (on ? t("Turn camera off") : t("Turn camera on")) : (on ? t("Mute") : t("Unmute"));
   }
 
   async function goLive() {
@@ -304,9 +272,9 @@ export function consultRoom(root) {
     const theirs = side === "associate" ? "shopper" : "associate";
     viewer = view(ui.remote, grant("view", theirs));
     viewer.addEventListener("statechange", (e) => {
-      const text = { waiting: `${side === "associate" ? "The shopper's" : `${other}'s`} camera is not on yet.`,
-        playing: "", connecting: "Connecting the video…", reconnecting: "Reconnecting the video…",
-        "host-reconnecting": "Their connection dropped; waiting for them…", offline: "The video server cannot be reached; retrying…" }[e.detail];
+      const text = { waiting: side === "associate" ? t("The shopper's camera is not on yet.") : t("The camera of %(name)s is not on yet.", { name: other }),
+        playing: "", connecting: t("Connecting the video…"), reconnecting: t("Reconnecting the video…"),
+        "host-reconnecting": t("Their connection dropped; waiting for them…"), offline: t("The video server cannot be reached; retrying…") }[e.detail];
       ui.remoteState.textContent = text ?? "";
       root.dataset.remote = e.detail;
     });
@@ -322,23 +290,27 @@ export function consultRoom(root) {
       publisher = await publish(stream, grant("publish", mine));
       publisher.addEventListener("statechange", (e) => { root.dataset.publish = e.detail; });
       root.dataset.publish = publisher.state;
-      if (ui.cameraToggle) ui.cameraToggle.textContent = "Turn camera off";
+      if (ui.cameraToggle) ui.cameraToggle.textContent = t("Turn camera off");
     } catch (err) {
-      ui.selfState.textContent = `Your camera could not be sent: ${err.message}`;
+      ui.selfState.textContent = t("Your camera could not be sent: %(error)s", { error: err.message });
     }
   }
 
   function connectChat() {
     if (room || !ui.chat) return;
     room = new LiveRoom({ sessionId: id });
+    room.addEventListener("relay_moved", (e) => {
+      if (viewer) viewer.moved(e.detail.relay_url);
+      if (publisher) publisher.moved(e.detail.relay_url);
+    });
     room.addEventListener("statechange", (e) => {
-      ui.chatState.textContent = { connecting: "Connecting the chat…", live: "", reconnecting: "Reconnecting the chat…", offline: "Chat offline." }[e.detail] ?? "";
+      ui.chatState.textContent = { connecting: t("Connecting the chat…"), live: "", reconnecting: t("Reconnecting the chat…"), offline: t("Chat offline.") }[e.detail] ?? "";
     });
     room.addEventListener("messages", (e) => { for (const m of e.detail) ui.chat.append(renderMessage(m)); ui.chat.scrollTop = ui.chat.scrollHeight; });
     room.addEventListener("joined", (e) => { if (e.detail.state && e.detail.state.bag) renderBag(e.detail.state.bag); });
     room.addEventListener("bag", (e) => renderBag(e.detail));
     room.addEventListener("consultation_transferred", (e) => transferred(e.detail));
-    room.addEventListener("error", (e) => { ui.chatState.textContent = e.detail.message || "Chat unavailable."; });
+    room.addEventListener("error", (e) => { ui.chatState.textContent = e.detail.message || t("Chat unavailable."); });
     room.connect();
     ui.chatForm.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -354,8 +326,9 @@ export function consultRoom(root) {
     const item = el("li", { class: `msg ${m.author_role}` });
     item.append(el("strong", {}, `${m.author}: `));
     if (m.kind === "snapshot" && m.attachment_url) {
-      const img = el("img", { src: m.attachment_url, alt: "A picture from your associate" });
+      const img = el("img", { src: m.attachment_url, alt: t("A picture from your associate"), class: "snapshot" });
       item.append(img);
+      if (m.colour) item.append(colourReport(m.colour, colourWords(root)));
     } else if (m.kind === "product" && m.product) {
       item.append(el("a", { href: m.product.url }, m.product.name));
     } else {
@@ -367,7 +340,7 @@ export function consultRoom(root) {
   function renderBag(bag) {
     if (!ui.bag) return;
     ui.bag.replaceChildren();
-    if (!bag || !bag.lines || !bag.lines.length) { ui.bag.append(el("li", { class: "empty" }, "The bag is empty.")); return; }
+    if (!bag || !bag.lines || !bag.lines.length) { ui.bag.append(el("li", { class: "empty" }, t("The bag is empty."))); return; }
     for (const line of bag.lines) ui.bag.append(el("li", {}, `${line.quantity} × ${line.name} ${line.size || ""} ${line.colour || ""}`));
   }
 
@@ -386,13 +359,13 @@ export function consultRoom(root) {
     if (side === "shopper") {
       other = data.name;
       root.dataset.otherName = data.name;
-      words.live = (n) => `You are now with ${n}.`;
+      words.live = (n) => t("You are now with %(name)s.", { name: n });
       if (status === "live") setState(words.live(other), "live");
-      else setState(`You are now with ${data.name}; they will let you in.`, "waiting");
+      else setState(t("You are now with %(name)s; they will let you in.", { name: data.name }), "waiting");
       return;
     }
     if (me !== null && data.to_associate_id === me) {
-      setState("A colleague handed you this consultation: it is yours now.", status);
+      setState(t("A colleague handed you this consultation: it is yours now."), status);
       return;
     }
     handOver(data.name);
@@ -401,7 +374,7 @@ export function consultRoom(root) {
   function handOver(name) {
     if (handedAway) return;
     handedAway = true;
-    setState(`Handed to ${name}. The consultation is theirs now.`, "handed");
+    setState(t("Handed to %(name)s. The consultation is theirs now.", { name }), "handed");
     root.dataset.status = "handed";
     if (ui.admit) ui.admit.hidden = true;
     if (ui.end) ui.end.hidden = true;
@@ -410,7 +383,7 @@ export function consultRoom(root) {
     if (viewer) viewer.close();
     if (stream) for (const t of stream.getTracks()) t.stop();
     if (room) room.disconnect();
-    ui.state.after(el("a", { class: "button", href: "/console/today", "data-back": "" }, "Back to my day"));
+    ui.state.after(el("a", { class: "button", href: "/console/today", "data-back": "" }, t("Back to my day")));
   }
 
   function transferControl() {
@@ -419,44 +392,76 @@ export function consultRoom(root) {
     const list = box.querySelector("[data-colleagues]");
     const note = box.querySelector("[data-transfer-state]");
     const load = async () => {
-      note.textContent = "Looking for colleagues present…";
+      note.textContent = t("Looking for colleagues present…");
       let people;
       try {
         people = await api("GET", `/api/consultations/${id}/colleagues`);
       } catch (err) {
-        note.textContent = `We could not load your colleagues: ${err.message}`;
+        note.textContent = t("We could not load your colleagues: %(error)s", { error: err.message });
         return;
       }
       list.replaceChildren(...people.map((c) => {
         const li = el("li", { "data-colleague-id": String(c.id) });
-        const held = `${c.store ? `${c.store} · ` : ""}${c.load} of ${c.cap} conversations`;
-        const button = el("button", { type: "button", class: "small" }, c.has_room ? `Hand to ${c.name}` : `${c.name} is full`);
+        const load = t("%(load)s of %(cap)s conversations", { load: c.load, cap: c.cap });
+        const held = (c.store ? `${c.store} · ` : "") + load;
+        const button = el("button", { type: "button", class: "small" }, c.has_room ? t("Hand to %(name)s", { name: c.name }) : t("%(name)s is full", { name: c.name }));
         button.disabled = !c.has_room;
         li.append(button, el("span", { class: "muted" }, ` ${held}`));
         button.addEventListener("click", async () => {
           button.disabled = true;
-          note.textContent = `Handing the consultation to ${c.name}…`;
+          note.textContent = t("Handing the consultation to %(name)s…", { name: c.name });
           try {
             await api("POST", `/api/consultations/${id}/transfer`, { associate_id: c.id });
             handOver(c.name);
           } catch (err) {
-            note.textContent = `Not handed over: ${err.message}`;
+            note.textContent = t("Not handed over: %(error)s", { error: err.message });
             load();
           }
         });
         return li;
       }));
       const free = people.filter((c) => c.has_room).length;
-      note.textContent = !people.length ? "No colleague is present right now: nobody to hand it to."
-        : free ? `${free} of ${people.length} present ${people.length === 1 ? "colleague has" : "colleagues have"} room.`
-        : "Every colleague present is full right now.";
+      note.textContent = !people.length ? t("No colleague is present right now: nobody to hand it to.")
+        : free ? tn("%(free)s of %(n)s present colleague has room.", "%(free)s of %(n)s present colleagues have room.", people.length, { free })
+        : t("Every colleague present is full right now.");
     };
     box.addEventListener("toggle", () => { if (box.open) load(); });
     box.querySelector("[data-transfer-refresh]").addEventListener("click", load);
   }
 
+  // Consent (sessions/privacy/consent.py): the shopper answers on the waiting screen; the
+  // associate's line says whether snapshots are kept and the consultation recorded.
+  const consentStaff = root.querySelector("[data-consent-staff]");
+  function showConsent(state) {
+    if (!consentStaff || !state) return;
+    consentStaff.dataset.consentState = state;
+    consentStaff.textContent = state === "accepted" ? consentStaff.dataset.wordsAccepted : consentStaff.dataset.wordsDeclined;
+  }
+  const consentForm = root.querySelector("[data-consent-form]");
+  consentForm?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const decision = event.submitter?.value || "decline";
+    const answer = root.querySelector("[data-consent-answer]");
+    try {
+      const response = await fetch(consentForm.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+        body: new URLSearchParams({ decision, csrf_token: csrf() }),
+      });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) { answer.textContent = data.message || t("The server answered %(status)s.", { status: response.status }); return; }
+      root.querySelector("[data-consent]").hidden = true;
+      root.querySelector("[data-consent]").dataset.consentState = data.consent;
+      answer.textContent = data.consent === "accepted" ? answer.dataset.wordsAccepted : answer.dataset.wordsDeclined;
+    } catch (err) {
+      answer.textContent = err.message;
+    }
+  });
+
   function show(state) {
     if (handedAway) return false;
+    if (state.consent) showConsent(state.consent);
     // Handed to a colleague before the chat was connected: the state names them too.
     if (side === "shopper" && state.associate_name && state.associate_name !== other) {
       transferred({ name: state.associate_name });
@@ -493,6 +498,10 @@ export function consultRoom(root) {
     room.addEventListener("session_state", (e) => {
       if (e.detail.status === "live" || e.detail.status === "ended") show({ ...e.detail, status: e.detail.status });
     });
+    // The shopper's yes or no to keeping the recording and pictures, pushed to the hosts.
+    room.addEventListener("consent", (e) => {
+      if (e.detail.live_session_id === id) showConsent(e.detail.accepted ? "accepted" : "declined");
+    });
     room.addEventListener("shopper_waiting", (e) => {
       if (side === "associate" && e.detail.live_session_id === id && status !== "live" && status !== "ended") {
         show({ status, shopper_waiting: true });
@@ -526,28 +535,32 @@ export function consultRoom(root) {
     const caption = box.querySelector("[data-snapshot-caption]");
     const note = box.querySelector("[data-snapshot-state]");
     let blob = null;
+    const colour = colourControls(box, { sessionId: id, csrf, raw: () => blob, image, words: colourWords(root) });
     take.addEventListener("click", async () => {
       note.textContent = "";
       try {
-        blob = await takeSnapshot(await grant("publish", "associate")());
+        const correct = box.querySelector("[data-colour-correct]");
+        blob = await takeSnapshot(await grant("publish", "associate")(), { colour: Boolean(correct && correct.checked) });
         image.src = URL.createObjectURL(blob);
         preview.hidden = false;
-      } catch (err) { note.textContent = err.message || "No picture yet."; }
+        colour.reset();
+      } catch (err) { note.textContent = err.message || t("No picture yet."); }
     });
     send.addEventListener("click", async () => {
       if (!blob) return;
       const form = new FormData();
-      form.append("image", blob, "snapshot.jpg");
+      form.append("image", blob, blob.type === "image/png" ? "snapshot.png" : "snapshot.jpg");
       form.append("caption", caption.value);
+      colour.extend(form);
       const response = await fetch(`/console/live/${id}/snapshot`, {
         method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf(), Accept: "application/json" },
       });
       const body = await response.json().catch(() => ({}));
-      if (!response.ok) { note.textContent = body.message || "The snapshot was not sent."; return; }
+      if (!response.ok) { note.textContent = body.message || t("The snapshot was not sent."); return; }
       blob = null;
       caption.value = "";
       preview.hidden = true;
-      note.textContent = "Sent: the shopper sees it here and keeps it in their conversation with you.";
+      note.textContent = t("Sent: the shopper sees it here and keeps it in their conversation with you.");
     });
   }
 
@@ -573,6 +586,11 @@ const DAY_EVENTS = [
 ];
 // The waiting count comes pushed too (queue_waiting): it is drawn without a read.
 
+// The statuses the day's lists show, in the page's language (the API sends the codes).
+const appointmentStatus = (code) =>
+  ({ booked: t("booked"), cancelled: t("cancelled"), completed: t("completed"), no_show: t("no-show") })[code] || code;
+const consultationStatus = (code) => ({ waiting: t("waiting"), live: t("live"), ended: t("ended") })[code] || code;
+
 export function consoleToday(root, socketReady = null) {
   const me = Number(root.dataset.associateId);
   const statusSelect = root.querySelector("[data-status-select]");
@@ -583,7 +601,7 @@ export function consoleToday(root, socketReady = null) {
     messages: root.querySelector("[data-messages]"),
   };
   const waiting = root.querySelector("[data-waiting-count]");
-  const drawWaiting = (n) => { waiting.textContent = n === 1 ? "1 shopper waiting" : `${n} shoppers waiting`; };
+  const drawWaiting = (n) => { waiting.textContent = tn("%(n)s shopper waiting", "%(n)s shoppers waiting", n); };
   const note = root.querySelector("[data-note]");
   const say = (text) => { note.textContent = text; };
   const cancelling = new Set(); // appointments whose cancel form is open
@@ -610,26 +628,27 @@ export function consoleToday(root, socketReady = null) {
     const form = el("form", { class: "cancel-form", "data-cancel-form": String(a.id) });
     const area = el("textarea", { id, name: "message", rows: "3", maxlength: "500", required: "" });
     const error = el("p", { class: "error", role: "alert" });
-    const send = el("button", { type: "submit", class: "primary small" }, "Cancel the appointment");
-    const keepIt = el("button", { type: "button", class: "small" }, "Keep it");
-    form.append(el("label", { for: id }, `Message to ${a.shopper_name || "the shopper"} (sent by e-mail)`), area, send, " ", keepIt, error);
+    const send = el("button", { type: "submit", class: "primary small" }, t("Cancel the appointment"));
+    const keepIt = el("button", { type: "button", class: "small" }, t("Keep it"));
+    const to = a.shopper_name ? t("Message to %(name)s (sent by e-mail)", { name: a.shopper_name }) : t("Message to the shopper (sent by e-mail)");
+    form.append(el("label", { for: id }, to), area, send, " ", keepIt, error);
     keepIt.addEventListener("click", () => { cancelling.delete(a.id); render(day); });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const message = area.value.trim();
-      if (!message) { error.textContent = "Write a message to the shopper: they will read it in the e-mail."; area.focus(); return; }
+      if (!message) { error.textContent = t("Write a message to the shopper: they will read it in the e-mail."); area.focus(); return; }
       send.disabled = true;
-      send.textContent = "Cancelling…";
+      send.textContent = t("Cancelling…");
       try {
         await api("POST", `/api/console/appointments/${a.id}/cancel`, { message });
         cancelling.delete(a.id);
         area.value = "";
-        say(`Cancelled. ${a.shopper_name || "The shopper"} gets your message by e-mail.`);
+        say(a.shopper_name ? t("Cancelled. %(name)s gets your message by e-mail.", { name: a.shopper_name }) : t("Cancelled. The shopper gets your message by e-mail."));
         refresh();
       } catch (err) {
         send.disabled = false;
-        send.textContent = "Cancel the appointment";
-        error.textContent = `Not cancelled: ${err.message}`;
+        send.textContent = t("Cancel the appointment");
+        error.textContent = t("Not cancelled: %(error)s", { error: err.message });
       }
     });
     li.append(form);
@@ -642,55 +661,58 @@ export function consoleToday(root, socketReady = null) {
     const kept = keep();
     statusSelect.value = day.status;
     drawWaiting(day.waiting);
-    if (!day.appointments.length) empty(lists.appointments, "No appointments in the next 24 hours.");
+    if (!day.appointments.length) empty(lists.appointments, t("No appointments in the next 24 hours."));
     else lists.appointments.replaceChildren(...day.appointments.map((a) => {
       const li = el("li", { "data-appointment-id": String(a.id) });
       const when = new Date(a.starts_at);
-      li.append(`${timeLabel(when)} · ${a.shopper_name ? `${a.shopper_name} · ` : ""}${a.status} `);
-      if (a.status === "booked" && a.live_session_id) li.append(el("a", { class: "button small", href: `/console/consult/${a.live_session_id}` }, "Open room"), " ");
+      li.append(`${timeLabel(when)} · ${a.shopper_name ? `${a.shopper_name} · ` : ""}${appointmentStatus(a.status)} `);
+      if (a.status === "booked" && a.live_session_id) li.append(el("a", { class: "button small", href: `/console/consult/${a.live_session_id}` }, t("Open room")), " ");
       if (a.status === "booked") {
         if (cancelling.has(a.id)) cancelForm(a, li);
         else {
-          const open = el("button", { type: "button", class: "small", "data-cancel": String(a.id) }, "Cancel…");
+          const open = el("button", { type: "button", class: "small", "data-cancel": String(a.id) }, t("Cancel…"));
           open.addEventListener("click", () => { cancelling.add(a.id); render(day); document.getElementById(`cancel-${a.id}`)?.focus(); });
           li.append(open);
         }
       }
       return li;
     }));
-    if (!day.offers.length) empty(lists.offers, "No request for you right now.");
+    if (!day.offers.length) empty(lists.offers, t("No request for you right now."));
     else lists.offers.replaceChildren(...day.offers.map((o) => {
       const li = el("li");
       const left = el("span", { "data-expires": o.expires_at || "" });
-      li.append(`${o.shopper_name} wants to ${o.mode} (${o.language.toUpperCase()}) — `, left, " ");
-      const yes = el("button", { type: "button", class: "primary small" }, "Accept");
+      const wants = o.mode === "video" ? t("%(name)s wants a video call (%(language)s)", { name: o.shopper_name, language: o.language.toUpperCase() })
+        : t("%(name)s wants to chat (%(language)s)", { name: o.shopper_name, language: o.language.toUpperCase() });
+      li.append(`${wants} — `, left, " ");
+      const yes = el("button", { type: "button", class: "primary small" }, t("Accept"));
       yes.addEventListener("click", async () => {
-        try { const c = await api("POST", `/api/queue/${o.id}/accept`); window.location.assign(`/console/consult/${c.id}`); } catch (err) { say(err.code === "offer_passed" || err.code === "offer_gone" ? err.message : `Not accepted: ${err.message}`); refresh(); }
+        try { const c = await api("POST", `/api/queue/${o.id}/accept`); window.location.assign(`/console/consult/${c.id}`); } catch (err) { say(err.code === "offer_passed" || err.code === "offer_gone" ? err.message : t("Not accepted: %(error)s", { error: err.message })); refresh(); }
       });
-      const no = el("button", { type: "button", class: "small" }, "Pass");
+      const no = el("button", { type: "button", class: "small" }, t("Pass"));
       no.addEventListener("click", async () => { await api("POST", `/api/queue/${o.id}/decline`).catch((e) => say(e.message)); refresh(); });
       li.append(yes, " ", no);
       return li;
     }));
     tick();
-    if (!day.consultations.length) empty(lists.consultations, "No consultation open.");
+    if (!day.consultations.length) empty(lists.consultations, t("No consultation open."));
     else lists.consultations.replaceChildren(...day.consultations.map((c) => {
       const li = el("li", { "data-consultation-id": String(c.id) });
-      li.append(`${c.shopper_name} · ${c.shopper_waiting ? "waiting to be let in" : c.status} `);
-      li.append(el("a", { class: "button small", href: `/console/consult/${c.id}` }, "Open"));
+      const state = c.shopper_waiting ? t("waiting to be let in") : consultationStatus(c.status);
+      li.append(`${c.shopper_name} · ${state} `);
+      li.append(el("a", { class: "button small", href: `/console/consult/${c.id}` }, t("Open")));
       return li;
     }));
-    if (!day.messages.length) empty(lists.messages, "No message waiting for an answer.");
+    if (!day.messages.length) empty(lists.messages, t("No message waiting for an answer."));
     else lists.messages.replaceChildren(...day.messages.map((m) => {
       const li = el("li");
       li.append(el("p", {}, `${m.name} <${m.email}>: ${m.body}`));
       const form = el("form");
-      const label = el("label", { for: `answer-${m.id}` }, "Answer by e-mail");
+      const label = el("label", { for: `answer-${m.id}` }, t("Answer by e-mail"));
       const area = el("textarea", { id: `answer-${m.id}`, name: "answer", rows: "2", required: "" });
-      form.append(label, area, el("button", { type: "submit", class: "small" }, "Send the answer"));
+      form.append(label, area, el("button", { type: "submit", class: "small" }, t("Send the answer")));
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
-        try { await api("POST", `/api/messages/${m.id}/answer`, { answer: area.value }); area.value = ""; say("Answer sent."); refresh(); } catch (err) { say(err.message); }
+        try { await api("POST", `/api/messages/${m.id}/answer`, { answer: area.value }); area.value = ""; say(t("Answer sent.")); refresh(); } catch (err) { say(err.message); }
       });
       li.append(form);
       return li;
@@ -703,17 +725,17 @@ export function consoleToday(root, socketReady = null) {
     for (const span of lists.offers.querySelectorAll("[data-expires]")) {
       const ends = Date.parse(span.dataset.expires);
       const left = Number.isNaN(ends) ? null : Math.max(0, Math.round((ends - Date.now()) / 1000));
-      span.textContent = left === null ? "" : `${left}s to answer`;
+      span.textContent = left === null ? "" : tn("%(n)s second to answer", "%(n)s seconds to answer", left);
     }
   }
 
   async function refresh() {
-    try { render(await api("GET", `/api/associates/${me}/today`)); root.dataset.loaded = "1"; } catch (err) { say(`Reconnecting… (${err.message})`); }
+    try { render(await api("GET", `/api/associates/${me}/today`)); root.dataset.loaded = "1"; } catch (err) { say(t("Reconnecting… (%(error)s)", { error: err.message })); }
   }
 
   statusSelect.addEventListener("change", async () => {
     const wanted = statusSelect.value; // a read landing meanwhile may redraw the select
-    try { await api("PUT", `/api/associates/${me}/status`, { status: wanted }); say(`You are ${wanted}.`); refresh(); } catch (err) { say(err.message); refresh(); }
+    try { await api("PUT", `/api/associates/${me}/status`, { status: wanted }); say({ online: t("You are online."), away: t("You are away."), offline: t("You are offline.") }[wanted] || wanted); refresh(); } catch (err) { say(err.message); refresh(); }
   });
   refresh();
   setInterval(tick, 1000); // a clock only: the seconds left on each offer
@@ -722,10 +744,10 @@ export function consoleToday(root, socketReady = null) {
       if (!socket) return;
       for (const name of DAY_EVENTS) socket.on(name, (data) => {
         if (name === "queue_offer_withdrawn" && data && data.reason === "left") {
-          say("The shopper left the queue: their request is withdrawn.");
+          say(t("The shopper left the queue: their request is withdrawn."));
         }
         if (name === "consultation_transferred" && data && data.to_associate_id === me) {
-          say("A colleague handed you a consultation: it is in Open consultations.");
+          say(t("A colleague handed you a consultation: it is in Open consultations."));
         }
         refresh();
       });

@@ -8,12 +8,11 @@
 
 import { api, el, money, stockText } from "./ui.js";
 import { randomId } from "./thread-view.js";
+import { day, st, tn, when } from "./strings.js";
 
 const root = document.querySelector("[data-inbox]");
 if (root) start(root);
 
-const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-const day = (iso) => new Date(iso).toLocaleDateString([], { dateStyle: "medium" });
 
 function debounce(fn, ms) {
   let timer = null;
@@ -93,11 +92,11 @@ function start(root) {
       "aria-disabled": r.text === null ? "true" : null,
       "data-reply-id": r.id,
       onclick: () => choose(i),
-    }, el("strong", { text: r.title }), r.scope === "mine" ? el("span", { class: "pill", text: "mine" }) : null,
-    el("span", { class: "tool-option-text", text: r.text === null ? `Cannot be filled here: ${r.problem}` : r.text }))));
+    }, el("strong", { text: r.title }), r.scope === "mine" ? el("span", { class: "pill", text: st("mine") }) : null,
+    el("span", { class: "tool-option-text", text: r.text === null ? st("cannotFill", { problem: r.problem }) : r.text }))));
     empty.textContent = shown.length ? "" : replies.length
-      ? "No saved reply matches."
-      : "No saved reply yet: save one of yours, or ask your admin for the brand's.";
+      ? st("noReplyMatches")
+      : st("noReplyYet");
     if (active >= 0 && shown[active]) {
       filter.setAttribute("aria-activedescendant", `reply-option-${shown[active].id}`);
       document.getElementById(`reply-option-${shown[active].id}`).scrollIntoView({ block: "nearest" });
@@ -151,19 +150,19 @@ function start(root) {
   const saveTitle = $("[data-save-reply-title]");
   const saveStatus = $("[data-save-reply-status]");
   loaders["save-reply"] = () => {
-    saveStatus.textContent = input.value.trim() ? "" : "Write your answer first: it is what gets saved.";
+    saveStatus.textContent = input.value.trim() ? "" : st("writeAnswerFirst");
     saveTitle.focus();
   };
   saveForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = input.value.trim();
     const title = saveTitle.value.trim();
-    if (!body) { saveStatus.textContent = "Write your answer first: it is what gets saved."; return; }
-    if (!title) { saveStatus.textContent = "Give it a title."; return; }
+    if (!body) { saveStatus.textContent = st("writeAnswerFirst"); return; }
+    if (!title) { saveStatus.textContent = st("giveTitle"); return; }
     try {
       await api(`/api/brands/${brandId}/replies`, { method: "POST", body: { title, body, scope: "mine" } });
       saveTitle.value = "";
-      saveStatus.textContent = `Saved “${title}”: it is among your saved replies now.`;
+      saveStatus.textContent = st("savedReply", { title });
     } catch (err) {
       saveStatus.textContent = err.message;
     }
@@ -181,7 +180,7 @@ function start(root) {
         method: "POST", body: { product_id: product.id, client_id: randomId() },
       });
       sent(message);
-      productStatus.textContent = `${product.name} sent.`;
+      productStatus.textContent = st("productSent", { name: product.name });
     } catch (err) {
       productStatus.textContent = err.message;
     }
@@ -198,12 +197,12 @@ function start(root) {
       return;
     }
     if (search.value.trim() !== q) return;  // a later search is on its way
-    productStatus.textContent = found.length ? `${found.length} found.` : `Nothing matches “${q}”.`;
+    productStatus.textContent = found.length ? tn("found", found.length) : st("nothingMatches", { q });
     results.replaceChildren(...found.map((p) => el("li", { class: "tool-result", "data-product-id": p.id },
       p.image_url ? el("img", { src: p.image_url, alt: "" }) : el("span", { class: "ph" }),
       el("span", {}, el("strong", { text: p.name }), " ",
         el("span", { class: "hint", text: `${money(p.price_minor, p.currency)} · ${stockText(p.stock)}` })),
-      el("button", { type: "button", class: "button small", "aria-label": `Send ${p.name}`, text: "Send", onclick: () => sendCard(p) }))));
+      el("button", { type: "button", class: "button small", "aria-label": st("sendLabel", { name: p.name }), text: st("send"), onclick: () => sendCard(p) }))));
   }, 200);
   loaders.products = () => { search.focus(); };
   search.addEventListener("input", runSearch);
@@ -217,7 +216,7 @@ function start(root) {
   const transfer = async (body, label) => {
     try {
       await api(`/api/threads/${thread.id}/transfer`, { method: "POST", body });
-      transferStatus.textContent = `Transferred to ${label}.`;
+      transferStatus.textContent = st("transferred", { name: label });
       closeAll();
     } catch (err) {
       transferStatus.textContent = err.message;
@@ -234,13 +233,13 @@ function start(root) {
     }
     colleagues.replaceChildren(...options.colleagues.map((c) => el("li", { class: "tool-result", "data-colleague-id": c.id },
       el("span", {}, el("strong", { text: c.name }), " ",
-        el("span", { class: "hint", text: `${c.load} of ${c.cap} conversations${c.store ? ` · ${c.store}` : ""}${c.languages.length ? ` · ${c.languages.join(", ")}` : ""}` })),
-      el("button", { type: "button", class: "button small", disabled: !c.has_room, "aria-label": `Transfer to ${c.name}`,
-        text: c.has_room ? "Transfer" : "Full", onclick: () => transfer({ associate_id: c.id }, c.name) }))));
-    if (!options.colleagues.length) colleagues.append(el("li", { class: "hint", text: "No colleague is present right now." }));
+        el("span", { class: "hint", text: [st("load", { load: c.load, cap: c.cap }), c.store, c.languages.join(", ")].filter(Boolean).join(" · ") })),
+      el("button", { type: "button", class: "button small", disabled: !c.has_room, "aria-label": st("transferTo", { name: c.name }),
+        text: c.has_room ? st("transfer") : st("full"), onclick: () => transfer({ associate_id: c.id }, c.name) }))));
+    if (!options.colleagues.length) colleagues.append(el("li", { class: "hint", text: st("noColleague") }));
     stores.replaceChildren(...options.stores.map((s) => el("li", { class: "tool-result", "data-store-id": s.id },
       el("span", {}, el("strong", { text: s.name }), s.city ? el("span", { class: "hint", text: ` · ${s.city}` }) : null),
-      el("button", { type: "button", class: "button small", "aria-label": `Transfer to ${s.name}`, text: "Transfer",
+      el("button", { type: "button", class: "button small", "aria-label": st("transferTo", { name: s.name }), text: st("transfer"),
         onclick: () => transfer({ store_id: s.id }, s.name) }))));
   };
 
@@ -255,26 +254,28 @@ function start(root) {
 
   const renderHistory = (h) => {
     const parts = [
-      el("p", {}, el("strong", { text: h.shopper.name || "No name given" }),
-        el("span", { class: "hint", text: ` · first seen ${day(h.shopper.since)}` })),
-      el("p", { class: "hint", text: `This conversation since ${day(h.thread.since)}: ${h.thread.questions} questions, ${h.thread.answers} answers${h.thread.answered_by.length ? ` (by ${h.thread.answered_by.join(", ")})` : ""}.` }),
+      el("p", {}, el("strong", { text: h.shopper.name || st("noName") }),
+        el("span", { class: "hint", text: ` · ${st("firstSeen", { day: day(h.shopper.since) })}` })),
+      el("p", { class: "hint", text: st(h.thread.answered_by.length ? "sinceBy" : "since", {
+        day: day(h.thread.since), questions: h.thread.questions, answers: h.thread.answers, by: h.thread.answered_by.join(", "),
+      }) }),
     ];
-    if (h.product) parts.push(el("p", {}, "About ", el("strong", { text: h.product.name })));
+    if (h.product) parts.push(el("p", {}, st("about"), " ", el("strong", { text: h.product.name })));
     parts.push(
-      ...section("Latest questions", h.recent_questions.map((q) => `${when(q.at)}: ${q.body}${q.product ? ` (${q.product})` : ""}`)),
-      ...section("Appointments", h.appointments.map((a) => `${when(a.starts_at)} · ${a.status} · ${a.associate || "—"}, ${a.store}${a.notes ? ` · “${a.notes}”` : ""}`)),
-      ...section("Video calls", h.video_calls.map((c) => `${when(c.started_at)} with ${c.associate || "—"}${c.booked ? " (booked)" : " (talk now)"}`)),
-      ...(h.bag ? section(`In the bag${h.bag.count ? ` · ${money(h.bag.total_minor, h.bag.currency)}` : ""}`,
+      ...section(st("latestQuestions"), h.recent_questions.map((q) => `${when(q.at)}: ${q.body}${q.product ? ` (${q.product})` : ""}`)),
+      ...section(st("appointments"), h.appointments.map((a) => `${when(a.starts_at)} · ${st(`appointment_${a.status}`)} · ${a.associate || "—"}, ${a.store}${a.notes ? ` · “${a.notes}”` : ""}`)),
+      ...section(st("videoCalls"), h.video_calls.map((c) => st(c.booked ? "callBooked" : "callTalkNow", { when: when(c.started_at), associate: c.associate || "—" }))),
+      ...(h.bag ? section(`${st("inTheBag")}${h.bag.count ? ` · ${money(h.bag.total_minor, h.bag.currency)}` : ""}`,
         h.bag.lines.map((l) => `${l.quantity} × ${l.name}${l.size ? `, ${l.size}` : ""}${l.colour ? `, ${l.colour}` : ""} · ${money(l.unit_price_minor, h.bag.currency)}`)) : []),
-      ...section("Orders", (h.orders || []).map((o) => `${day(o.at)} · ${money(o.total_minor, o.currency)}${o.refunded_minor ? ` (refunded ${money(o.refunded_minor, o.currency)})` : ""}`)),
-      ...section("Shows watched", h.shows_watched.map((s) => `${s.title}${s.at ? ` · ${day(s.at)}` : ""}`)),
+      ...section(st("orders"), (h.orders || []).map((o) => `${day(o.at)} · ${money(o.total_minor, o.currency)}${o.refunded_minor ? ` (${st("refunded", { amount: money(o.refunded_minor, o.currency) })})` : ""}`)),
+      ...section(st("showsWatched"), h.shows_watched.map((s) => `${s.title}${s.at ? ` · ${day(s.at)}` : ""}`)),
     );
     const bagLines = h.bag ? h.bag.lines.length : 0;
     if (!h.appointments.length && !h.video_calls.length && !bagLines && !(h.orders || []).length && !h.shows_watched.length) {
-      parts.push(el("p", { class: "hint", text: "No appointment, video call, bag, order or show watched yet." }));
+      parts.push(el("p", { class: "hint", text: st("nothingYet") }));
     }
     if (!h.bag) {
-      parts.push(el("p", { class: "hint", text: "The bag and orders are shown to the associate holding the conversation and to the brand's admins." }));
+      parts.push(el("p", { class: "hint", text: st("bagHidden") }));
     }
     historyBody.replaceChildren(...parts);
   };
@@ -305,7 +306,7 @@ function start(root) {
       for (const node of [problem, productStatus, transferStatus, saveStatus]) node.textContent = "";
       results.replaceChildren();
       search.value = "";
-      historyBody.replaceChildren(el("p", { class: "hint", text: "Loading…" }));
+      historyBody.replaceChildren(el("p", { class: "hint", text: st("loading") }));
       loadHistory();
     } else if (!mine) {
       closeAll();

@@ -7,6 +7,7 @@
 
 import { api, el } from "./ui.js";
 import { connectThreads } from "./thread-view.js";
+import { st } from "./strings.js";
 
 const root = document.querySelector("[data-inbox]");
 if (root) start(root);
@@ -20,11 +21,11 @@ function start(root) {
   const mine = new Set();  // requests this tab made or accepted: it follows them to the room
   let openThread = null;  // the conversation shown in the pane, as the API has it
 
-  const list = el("ul", { class: "inbox-video", "data-video-requests": "", "aria-label": "Video requests", "aria-live": "polite" });
+  const list = el("ul", { class: "inbox-video", "data-video-requests": "", "aria-label": st("videoRequests"), "aria-live": "polite" });
   (notice || root.firstElementChild).after(list);
 
   // The pane's "Try it on for you on camera", next to its other actions.
-  const offer = el("button", { type: "button", class: "button", "data-video-offer": "", hidden: true, text: "Try it on for you on camera" });
+  const offer = el("button", { type: "button", class: "button", "data-video-offer": "", hidden: true, text: st("offerVideo") });
   const offerState = el("p", { class: "hint", "data-video-offer-state": "", role: "status" });
   const actions = root.querySelector("[data-inbox-thread] .actions");
   if (actions) actions.append(offer);
@@ -33,7 +34,7 @@ function start(root) {
   const say = (text) => { if (notice) notice.textContent = text; };
 
   const goToRoom = (r) => {
-    say(`Opening the video with ${r.shopper_name}…`);
+    say(st("openingVideo", { name: r.shopper_name }));
     window.location.assign(r.room_url || `/console/consult/${r.live_session_id}`);
   };
 
@@ -53,14 +54,14 @@ function start(root) {
     const item = el("li", { "data-video-request": String(r.id), "data-thread-id": String(r.thread_id) });
     if (r.asked_by === "shopper") {
       item.append(
-        el("p", { text: `${r.shopper_name} asks to be shown on camera.` }),
-        el("button", { type: "button", class: "button primary", "data-video-accept": "", text: "Go on camera", onclick: () => post(r.thread_id, "/accept") }),
-        el("button", { type: "button", class: "button", "data-video-decline": "", text: "Not now", onclick: () => post(r.thread_id, "/decline") }),
+        el("p", { text: st("asksCamera", { name: r.shopper_name }) }),
+        el("button", { type: "button", class: "button primary", "data-video-accept": "", text: st("goOnCamera"), onclick: () => post(r.thread_id, "/accept") }),
+        el("button", { type: "button", class: "button", "data-video-decline": "", text: st("notNow"), onclick: () => post(r.thread_id, "/decline") }),
       );
     } else {
       item.append(
-        el("p", { text: `Waiting for ${r.shopper_name} to accept the video.` }),
-        el("button", { type: "button", class: "button", "data-video-cancel": "", text: "Withdraw", onclick: () => post(r.thread_id, "/cancel") }),
+        el("p", { text: st("waitingAccept", { name: r.shopper_name }) }),
+        el("button", { type: "button", class: "button", "data-video-cancel": "", text: st("withdraw"), onclick: () => post(r.thread_id, "/cancel") }),
       );
     }
     return item;
@@ -71,11 +72,11 @@ function start(root) {
     const held = openThread && openThread.status === "assigned" && openThread.associate && openThread.associate.id === me;
     const waiting = openThread && [...requests.values()].some((r) => r.thread_id === openThread.id);
     offer.hidden = !held || waiting;
-    offerState.textContent = held && waiting ? "A video request is open in this conversation (above)." : "";
+    offerState.textContent = held && waiting ? st("requestOpen") : "";
   };
 
   const ring = (r) => {
-    say(`${r.shopper_name} asks to be shown on camera.`);
+    say(st("asksCamera", { name: r.shopper_name }));
     try {
       const audio = new AudioContext();
       const tone = audio.createOscillator();
@@ -85,7 +86,7 @@ function start(root) {
       tone.stop(audio.currentTime + 0.3);
     } catch (err) { /* no sound: the request is on screen */ }
     if (window.Notification && Notification.permission === "granted" && document.hidden) {
-      new Notification("Video requested", { body: `${r.shopper_name} asks to be shown on camera.` });
+      new Notification(st("videoRequested"), { body: st("asksCamera", { name: r.shopper_name }) });
     }
   };
 
@@ -97,10 +98,10 @@ function start(root) {
     } else {
       requests.delete(r.id);
       if (r.status === "accepted" && mine.has(r.id)) goToRoom(r);
-      else if (r.status === "accepted") say(`${r.shopper_name} accepted the video: it is open in the consultations.`);
-      else if (r.status === "declined" && r.asked_by === "staff") say(`${r.shopper_name} would rather not go on video now.`);
-      else if (r.status === "cancelled" && r.asked_by === "shopper") say(`${r.shopper_name} withdrew the video request.`);
-      else if (r.status === "expired") say(r.asked_by === "shopper" ? `${r.shopper_name}'s video request lapsed unanswered.` : `${r.shopper_name} did not answer your video offer in time.`);
+      else if (r.status === "accepted") say(st("accepted", { name: r.shopper_name }));
+      else if (r.status === "declined" && r.asked_by === "staff") say(st("declined", { name: r.shopper_name }));
+      else if (r.status === "cancelled" && r.asked_by === "shopper") say(st("withdrew", { name: r.shopper_name }));
+      else if (r.status === "expired") say(st(r.asked_by === "shopper" ? "lapsed" : "offerLapsed", { name: r.shopper_name }));
     }
     draw();
   }

@@ -15,12 +15,15 @@
 // messages merge with its history (once each, in order), other events are replayed over
 // its state, so a push that overtook the answer is neither lost nor undone by it.
 // Text is data: render it with textContent, never innerHTML.
+import { t } from "./ui.js";
 
 const SERVER_EVENTS = [
   "messages", "message_deleted", "hearts", "presence", "participants", "pins", "stock",
   "offer", "bag", "bag_event", "live_figures", "session_state", "show_state", "sanction", "error",
-  "consultation_transferred", "shopper_waiting",
+  "consultation_transferred", "shopper_waiting", "consent",
   "poll", "question", "question_pinned", // a show's polls and questions (show-poll.js, show-questions.js)
+  "cohost", // a show's co-host joined, left, was muted or removed (cohost.js, show.js, console-host.js)
+  "relay_moved", // the room's relay died: its media is on another now (media.js moved())
 ];
 const ACK_TIMEOUT_MS = 10000;
 
@@ -30,7 +33,7 @@ function loadSocketIO() {
     const script = document.createElement("script");
     script.src = "/static/vendor/socket.io.min.js";
     script.onload = () => resolve(window.io);
-    script.onerror = () => reject(new Error("Could not load the chat client."));
+    script.onerror = () => reject(new Error(t("Could not load the chat client.")));
     document.head.appendChild(script);
   });
 }
@@ -85,7 +88,7 @@ export class LiveRoom extends EventTarget {
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
         this._emit("error", { error: body.error || "unavailable",
-          message: body.message || "This session is not available." });
+          message: body.message || t("This session is not available.") });
         this._setState("offline");
         return;
       }
@@ -125,6 +128,14 @@ export class LiveRoom extends EventTarget {
     this._held = held;
     const ack = await this._request("join", payload);
     if (this._held === held) this._held = null; // (a later join may hold its own)
+    if (!ack.ok && ack.retry_after && this.socket.connected) {
+      // The server is overloaded or its database restarting (a join storm at a show's
+      // start): try again after what it asked, spread out so the retries are no new storm.
+      this._setState("reconnecting");
+      const wait = ack.retry_after * 1000 * (1 + Math.random());
+      setTimeout(() => { if (!this._joined && this.socket.connected) this._join(); }, wait);
+      return;
+    }
     if (!ack.ok) {
       this._emit("error", ack);
       this._setState("offline");
@@ -172,11 +183,11 @@ export class LiveRoom extends EventTarget {
   _request(event, payload) {
     return new Promise((resolve) => {
       if (!this.socket || !this.socket.connected) {
-        resolve({ ok: false, error: "offline", message: "You are offline; reconnecting…" });
+        resolve({ ok: false, error: "offline", message: t("You are offline; reconnecting…") });
         return;
       }
       this.socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, (err, ack) => {
-        if (err) resolve({ ok: false, error: "timeout", message: "No answer from the server; try again." });
+        if (err) resolve({ ok: false, error: "timeout", message: t("No answer from the server; try again.") });
         else resolve(ack || { ok: true });
       });
     });
@@ -240,7 +251,7 @@ export class LiveRoom extends EventTarget {
 
 // "2 left", "Sold out": the words a carousel shows for a stock count.
 export function stockLabel(stock) {
-  if (stock <= 0) return "Sold out";
-  if (stock <= 5) return `${stock} left`;
-  return "In stock";
+  if (stock <= 0) return t("Sold out");
+  if (stock <= 5) return t("%(n)s left", { n: stock });
+  return t("In stock");
 }

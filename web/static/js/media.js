@@ -2,6 +2,7 @@
 //
 //   import { publish, view, takeSnapshot } from "/static/js/media.js";
 //   const viewer = view(videoEl, () => fetchGrant("view"));
+//   const both = view(hostEl, getGrant, { cohostVideo: cohostEl }); // a show's two cameras
 //   viewer.addEventListener("statechange", (e) => badge(e.detail));
 //   const sender = await publish(stream, () => fetchGrant("publish"));
 //
@@ -12,11 +13,17 @@
 // The answer carries a peer token: the proof the relay wants to hang that peer up
 // (DELETE /signal/<peer>) and to tell its room's status while the grant is long gone.
 //
+// When the room's relay dies, the web app moves the room to another and pushes
+// "relay_moved" ({relay_url}) to the room: call moved(relay_url) on each viewer and
+// publisher of it, and they take a new grant (which names the new relay) at once
+// rather than waiting for their connection to time out.
+//
 // Viewer states: "connecting", "waiting" (nobody publishing yet), "playing",
 // "host-reconnecting" (the publisher dropped; the relay keeps the room),
 // "reconnecting" (our own connection dropped), "hls" (the room is full: HLS instead),
 // "offline" (the relay cannot be reached), "closed".
 // Publisher states: "connecting", "live", "reconnecting", "failed", "closed".
+import { t } from "./ui.js";
 
 const STATUS_POLL_MS = 3000;
 const GATHER_TIMEOUT_MS = 5000;
@@ -25,12 +32,14 @@ const NO_PICTURE_MS = 8000;
 
 const asSource = (grant) => (typeof grant === "function" ? grant : async () => grant);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sameRelay = (a, b) => String(a || "").replace(/\/+$/, "") === String(b || "").replace(/\/+$/, "");
 
 // The grant's ICE servers (TURN credentials minted for this grant) and policy ("relay":
 // TURN only, the browser's own addresses never leave it).
-const rtcConfiguration = (info) => ({
+const rtcConfiguration = (info, extra = {}) => ({
   iceServers: info.ice_servers || [],
   iceTransportPolicy: info.ice_transport_policy === "relay" ? "relay" : "all",
+  ...extra,
 });
 
 function waitForIce(pc) {
@@ -66,7 +75,7 @@ async function signal(pc, info) {
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new RelayError(response.status, body.error || "relay_error", body.message || "The video server refused.");
+    throw new RelayError(response.status, body.error || "relay_error", body.message || t("The video server refused."));
   }
   await pc.setRemoteDescription({ type: body.type, sdp: body.sdp });
   return { peerId: body.peer_id, peerToken: body.peer_token };
@@ -99,9 +108,12 @@ class MediaLink extends EventTarget {
 // --- viewing ------------------------------------------------------------------
 
 class Viewer extends MediaLink {
-  constructor(video, getGrant) {
+  constructor(video, getGrant, { cohostVideo = null } = {}) {
     super();
     this.video = video;
+    // A show's co-host camera: a second video and audio m-line on the same connection,
+    // which the relay fills while someone co-hosts (streaming/relay.py, viewer_slots).
+    this.cohostVideo = cohostVideo;
     this.getGrant = asSource(getGrant);
     this.pc = null;
     this.peerId = null;
@@ -109,7 +121,25 @@ class Viewer extends MediaLink {
     this.info = null;
     this.hls = null;
     this.backoff = 500;
+    this._wake = null;
     this._run();
+  }
+
+  // A wait that moved() cuts short.
+  _pause(ms) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() { clearTimeout(timer); resolve(); }
+      this._wake = done;
+    });
+  }
+
+  // The room moved to another relay: drop this connection and take a new grant now.
+  moved(relayUrl) {
+    if (this.closed || (this.info && relayUrl && sameRelay(this.info.relay_url, relayUrl))) return;
+    this._movedTo = relayUrl || true;
+    if (this.pc) this.pc.close(); // _watch sees "closed" when it wakes, below
+    if (this._wake) this._wake();
   }
 
   async _run() {
@@ -123,7 +153,7 @@ class Viewer extends MediaLink {
         }
         if (status.publisher === "none") {
           this._set("waiting");
-          await sleep(STATUS_POLL_MS);
+          await this._pause(STATUS_POLL_MS);
           continue;
         }
         await this._connect();
@@ -139,7 +169,12 @@ class Viewer extends MediaLink {
           if (status.hls) { await this._playHls(status.hls); return; }
         }
         this._set(navigator.onLine === false || err instanceof TypeError ? "offline" : "reconnecting");
-        await sleep(this.backoff);
+        if (this._movedTo) {
+          this._movedTo = null; // a new grant at once: it names the room's new relay
+          this.backoff = 500;
+          continue;
+        }
+        await this._pause(this.backoff);
         this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
       }
     }
@@ -151,7 +186,7 @@ class Viewer extends MediaLink {
     const response = await fetch(`${this.info.relay_url}/rooms/${encodeURIComponent(this.info.room)}/status`, {
       headers: { Authorization: `Bearer ${token}` },
     });
-    if (!response.ok) throw new RelayError(response.status, "status", "No status from the video server.");
+    if (!response.ok) throw new RelayError(response.status, "status", t("No status from the video server."));
     const status = await response.json();
     this.dispatchEvent(new CustomEvent("status", { detail: status }));
     return status;
@@ -159,15 +194,22 @@ class Viewer extends MediaLink {
 
   async _connect() {
     this._teardown();
-    const pc = new RTCPeerConnection(rtcConfiguration(this.info));
+    // Every m-line on one transport: the relay answers a two-camera offer so too.
+    const pc = new RTCPeerConnection(rtcConfiguration(this.info, this.cohostVideo ? { bundlePolicy: "max-bundle" } : {}));
     this.pc = pc;
-    pc.addTransceiver("video", { direction: "recvonly" });
-    pc.addTransceiver("audio", { direction: "recvonly" });
+    const host = [pc.addTransceiver("video", { direction: "recvonly" }), pc.addTransceiver("audio", { direction: "recvonly" })];
+    if (this.cohostVideo) {
+      pc.addTransceiver("video", { direction: "recvonly" });
+      pc.addTransceiver("audio", { direction: "recvonly" });
+    }
     const stream = new MediaStream();
+    const cohostStream = new MediaStream();
     pc.addEventListener("track", (event) => {
-      stream.addTrack(event.track);
-      this.video.srcObject = stream;
-      this.video.play().catch(() => {});
+      const mine = host.includes(event.transceiver);
+      const video = mine ? this.video : this.cohostVideo;
+      (mine ? stream : cohostStream).addTrack(event.track);
+      video.srcObject = mine ? stream : cohostStream;
+      video.play().catch(() => {});
     });
     this._set(this.state === "playing" ? "reconnecting" : "connecting");
     ({ peerId: this.peerId, peerToken: this.peerToken } = await signal(pc, this.info));
@@ -194,9 +236,9 @@ class Viewer extends MediaLink {
       else if (status && status.publisher === "none") this._set("waiting");
       else if (pc.connectionState === "connected") this._set("playing");
       else if (pc.connectionState === "disconnected") this._set("reconnecting");
-      await sleep(pc.connectionState === "connected" ? STATUS_POLL_MS : 700);
+      await this._pause(pc.connectionState === "connected" ? STATUS_POLL_MS : 700);
       if (pc.connectionState === "disconnected" && this.state === "reconnecting") {
-        await sleep(2000);
+        await this._pause(2000);
         if (pc.connectionState !== "connected") throw new Error("connection lost");
       }
     }
@@ -206,16 +248,25 @@ class Viewer extends MediaLink {
     this._teardown();
     const url = new URL(path, this.info.relay_url).href;
     // hls.js wherever Media Source works; the browser's own HLS only without it (older
-    // iPhones). Recent Chromium answers canPlayType for HLS yet fails on the relay's TS.
+    // iPhones): hls.js plays LL-HLS parts and blocking reload, which Chromium's own may not.
     const Hls = await loadHls();
     if (Hls && Hls.isSupported()) {
-      this.hls = new Hls({ lowLatencyMode: true });
+      // LL-HLS (docs/hls.md): parts and blocking reload. hls.js aims at the playlist's
+      // PART-HOLD-BACK behind live; after a stall it aims a quarter second further back
+      // (not its default full second, which a loaded phone's first stalls would pile up
+      // into seconds of delay), and it plays up to 1.5x until it is back on its aim
+      // (browsers keep the voice's pitch).
+      this.hls = new Hls({
+        lowLatencyMode: true,
+        liveSyncOnStallIncrease: 0.25,
+        maxLiveSyncPlaybackRate: 1.5,
+      });
       this.hls.loadSource(url);
       this.hls.attachMedia(this.video);
     } else if (this.video.canPlayType("application/vnd.apple.mpegurl")) {
       this.video.src = url;
     } else {
-      throw new Error("This browser cannot play the stream.");
+      throw new Error(t("This browser cannot play the stream."));
     }
     this.video.play().catch(() => {});
     this._set("hls");
@@ -250,8 +301,8 @@ function loadHls() {
   });
 }
 
-export function view(video, getGrant) {
-  return new Viewer(video, getGrant);
+export function view(video, getGrant, options = {}) {
+  return new Viewer(video, getGrant, options);
 }
 
 // --- publishing ---------------------------------------------------------------
@@ -285,6 +336,12 @@ class Publisher extends MediaLink {
     if (pc.connectionState === "connected") this._set("live");
   }
 
+  // The room moved to another relay: publish there now (a new grant names it).
+  moved(relayUrl) {
+    if (this.closed || !this.info || (relayUrl && sameRelay(this.info.relay_url, relayUrl))) return;
+    this._reconnect();
+  }
+
   _onState(pc) {
     if (pc !== this.pc || this.closed) return;
     if (pc.connectionState === "connected") this._set("live");
@@ -293,6 +350,16 @@ class Publisher extends MediaLink {
   }
 
   async _reconnect() {
+    if (this._reconnecting) return; // moved() and a failed connection may both ask
+    this._reconnecting = true;
+    try {
+      await this._reconnectLoop();
+    } finally {
+      this._reconnecting = false;
+    }
+  }
+
+  async _reconnectLoop() {
     this._set("reconnecting");
     let backoff = 500;
     while (!this.closed) {
@@ -327,14 +394,16 @@ export async function publish(stream, getGrant) {
 }
 
 // A JPEG of the room's current picture, taken by the relay (publish grant needed).
-export async function takeSnapshot(grantInfo) {
+// { colour: true }: the picture the reference card is measured in, a lossless PNG of the
+// mean of the next frames (two seconds) rather than one frame's JPEG (docs/colour.md).
+export async function takeSnapshot(grantInfo, { colour = false } = {}) {
   const response = await fetch(
-    `${grantInfo.relay_url}/rooms/${encodeURIComponent(grantInfo.room)}/snapshot`,
+    `${grantInfo.relay_url}/rooms/${encodeURIComponent(grantInfo.room)}/snapshot${colour ? "?colour=1" : ""}`,
     { method: "POST", headers: { Authorization: `Bearer ${grantInfo.grant}` } },
   );
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
-    throw new RelayError(response.status, body.error || "snapshot", body.message || "No picture yet.");
+    throw new RelayError(response.status, body.error || "snapshot", body.message || t("No picture yet."));
   }
   return response.blob();
 }

@@ -4,7 +4,7 @@
 // checks out. Every change is pushed to both sides as `shared_bag` (no polling).
 // Text is data: textContent, never innerHTML.
 
-import { api, el, money } from "./ui.js";
+import { api, el, localName, money, t, tn } from "./ui.js";
 import { connectThreads, onProductCard } from "./thread-view.js";
 
 const debounce = (fn, ms) => {
@@ -29,22 +29,23 @@ export function sharedBag(root, { auth } = {}) {
     lines = bag.lines || [];
     root.dataset.count = String(bag.count || 0);
     if (!lines.length) {
-      list.replaceChildren(el("li", { class: "empty", text: "The bag is empty." }));
+      list.replaceChildren(el("li", { class: "empty", text: t("The bag is empty.") }));
       total.textContent = "";
     } else {
       list.replaceChildren(...lines.map((line) => {
-        const what = [line.name, line.size, line.colour].filter(Boolean).join(" · ");
+        const what = [localName(line), line.size, line.colour].filter(Boolean).join(" · ");
         const set = (quantity) => change(line, quantity);
         return el("li", { class: "shared-bag-line", "data-line-id": line.id, "data-variant-id": line.variant_id },
           el("span", { class: "shared-bag-what", text: what }),
           el("span", { class: "shared-bag-qty" },
-            el("button", { type: "button", class: "button small", "aria-label": `One fewer ${line.name}`, text: "−", onclick: () => set(line.quantity - 1) }),
-            el("output", { "data-quantity": true, "aria-label": `Quantity of ${line.name}`, text: String(line.quantity) }),
-            el("button", { type: "button", class: "button small", "aria-label": `One more ${line.name}`, text: "+", onclick: () => set(line.quantity + 1) })),
+            el("button", { type: "button", class: "button small", "aria-label": t("One fewer %(name)s", { name: localName(line) }), text: "−", onclick: () => set(line.quantity - 1) }),
+            el("output", { "data-quantity": true, "aria-label": t("Quantity of %(name)s", { name: localName(line) }), text: String(line.quantity) }),
+            el("button", { type: "button", class: "button small", "aria-label": t("One more %(name)s", { name: localName(line) }), text: "+", onclick: () => set(line.quantity + 1) })),
           el("span", { class: "price", text: money(line.unit_price_minor * line.quantity, bag.currency) }),
-          el("button", { type: "button", class: "button small", "aria-label": `Remove ${line.name}`, text: "Remove", onclick: () => remove(line) }));
+          el("button", { type: "button", class: "button small", "aria-label": t("Remove %(name)s", { name: localName(line) }), text: t("Remove"), onclick: () => remove(line) }));
       }));
-      total.textContent = `${bag.count} piece${bag.count === 1 ? "" : "s"} · ${money(bag.total_minor, bag.currency)}`;
+      const pieces = tn("%(n)s piece", "%(n)s pieces", bag.count);
+      total.textContent = `${pieces} · ${money(bag.total_minor, bag.currency)}`;
     }
     if (checkout) checkout.disabled = !lines.length;
   };
@@ -64,7 +65,7 @@ export function sharedBag(root, { auth } = {}) {
 
   const load = () => threadId && call(`/api/threads/${threadId}/bag`);
   const add = (variantId, name) => threadId && call(`/api/threads/${threadId}/bag/lines`,
-    { method: "POST", body: { variant_id: variantId, quantity: 1 } }, `${name} is in the bag.`);
+    { method: "POST", body: { variant_id: variantId, quantity: 1 } }, t("%(name)s is in the bag.", { name }));
   const change = (line, quantity) => call(`/api/threads/${threadId}/bag/lines/${line.id}`,
     { method: "PATCH", body: { quantity: Math.max(0, quantity) } });
   const remove = (line) => call(`/api/threads/${threadId}/bag/lines/${line.id}`, { method: "DELETE" });
@@ -72,12 +73,12 @@ export function sharedBag(root, { auth } = {}) {
   // A size-and-colour choice and "Add to bag", for a product card or a search result.
   const addControl = (product) => {
     const variants = (product.variants || []).filter((v) => v.stock > 0);
-    if (!variants.length) return el("p", { class: "hint", text: "Sold out" });
-    const choice = el("select", { "aria-label": `Size and colour of ${product.name}`, "data-shared-bag-variant": true },
-      ...variants.map((v) => el("option", { value: String(v.id), text: [v.size, v.colour].filter(Boolean).join(" · ") || "One size" })));
+    if (!variants.length) return el("p", { class: "hint", text: t("Sold out") });
+    const choice = el("select", { "aria-label": t("Size and colour of %(name)s", { name: localName(product) }), "data-shared-bag-variant": true },
+      ...variants.map((v) => el("option", { value: String(v.id), text: [v.size, v.colour].filter(Boolean).join(" · ") || t("One size") })));
     return el("span", { class: "shared-bag-add" }, variants.length > 1 ? choice : null,
       el("button", { type: "button", class: "button small", "data-shared-bag-add": product.id,
-        text: "Add to bag", onclick: () => add(Number(variants.length > 1 ? choice.value : variants[0].id), product.name) }));
+        text: t("Add to bag"), onclick: () => add(Number(variants.length > 1 ? choice.value : variants[0].id), localName(product)) }));
   };
 
   onProductCard((box, card) => {
@@ -100,7 +101,7 @@ export function sharedBag(root, { auth } = {}) {
     results.replaceChildren(...found.map((p) => el("li", { class: "tool-result" },
       el("span", {}, el("strong", { text: p.name }), " ", el("span", { class: "hint", text: money(p.price_minor, p.currency) })),
       addControl(p))));
-    if (!found.length) results.replaceChildren(el("li", { class: "hint", text: `Nothing matches “${q}”.` }));
+    if (!found.length) results.replaceChildren(el("li", { class: "hint", text: t("Nothing matches “%(query)s”.", { query: q }) }));
   }, 200);
   if (search) search.addEventListener("input", runSearch);
 
@@ -112,7 +113,7 @@ export function sharedBag(root, { auth } = {}) {
         const done = await api(`/api/threads/${threadId}/bag/checkout`, { method: "POST" });
         render({ lines: [], count: 0, total_minor: 0 });
         root.dataset.checkedOut = "1";
-        status.textContent = "Your bag went to checkout.";
+        status.textContent = t("Your bag went to checkout.");
         if (done.redirect_url) window.location.assign(done.redirect_url);
       } catch (err) {
         status.textContent = err.message;
@@ -131,7 +132,7 @@ export function sharedBag(root, { auth } = {}) {
       shared_bag: (d) => {
         if (d.thread_id !== threadId) return;
         render(d.bag);
-        if (d.by) status.textContent = `Updated by ${d.by}.`;
+        if (d.by) status.textContent = t("Updated by %(name)s.", { name: d.by });
       },
     }, { auth });
   };

@@ -3,7 +3,7 @@
 // results live (the `poll` push). Replay: each poll appears at its moment of the video.
 // The page's LiveRoom (show.js, console-host.js) carries it: found with onRoom.
 import { onRoom } from "./live-room.js";
-import { el, untilText } from "./ui.js";
+import { el, readJson, t, tn, untilText } from "./ui.js";
 
 const root = document.getElementById("show-poll");
 const current = document.getElementById("poll-current");
@@ -14,7 +14,10 @@ const sessionId = root ? Number(root.dataset.sessionId) : 0;
 const polls = new Map(); // id -> poll, as the server sends it
 let voted = {}; // poll id -> answer id
 let room = null;
-let replay = null; // the replay's <video>, when this page plays one
+// A replay plays its polls from the page's script, on the recording's clock (the chat's
+// and the products'), not from the room: each at the second it was opened, final results.
+const replay = document.getElementById("replay");
+const script = replay ? readJson("replay-script", null) : null;
 
 function say(message) { errorBox.textContent = message || ""; }
 
@@ -22,7 +25,7 @@ function isOpen(poll) { return !poll.closed && new Date(poll.closes_at).getTime(
 
 function shown() {
   const all = [...polls.values()].sort((a, b) => a.id - b.id);
-  if (replay) return all.filter((p) => p.at_seconds <= replay.currentTime).pop() || null;
+  if (replay) return all.filter((p) => p.at_seconds <= replay.currentTime + 0.05).pop() || null;
   return all.pop() || null;
 }
 
@@ -32,10 +35,10 @@ function results(poll) {
   return el("ul", { class: "poll-answers" }, ...poll.answers.map((answer) => {
     const mine = String(voted[poll.id]) === String(answer.id);
     return el("li", { class: "poll-result" },
-      el("span", { text: answer.label + (mine ? " (your vote)" : "") }),
+      el("span", { text: mine ? t("%(answer)s (your vote)", { answer: answer.label }) : answer.label }),
       el("span", { text: `${answer.votes} · ${percent(answer.votes, poll.votes)}%` }),
       el("progress", { max: String(Math.max(poll.votes, 1)), value: String(answer.votes),
-        "aria-label": `${answer.label}: ${answer.votes} of ${poll.votes} votes` }));
+        "aria-label": t("%(answer)s: %(votes)s of %(total)s votes", { answer: answer.label, votes: answer.votes, total: poll.votes }) }));
   }));
 }
 
@@ -48,15 +51,15 @@ function ballot(poll) {
 function render() {
   if (!current) return;
   const poll = shown();
-  if (!poll) { current.replaceChildren(el("p", { class: "empty", text: "No poll right now." })); return; }
+  if (!poll) { current.replaceChildren(el("p", { class: "empty", text: t("No poll right now.") })); return; }
   const open = !replay && isOpen(poll);
   const canVote = open && !isHost && voted[poll.id] === undefined;
-  const meta = open ? `${poll.votes} votes · closes in ${untilText(new Date(poll.closes_at).getTime())}`
-    : `${poll.votes} votes · final results`;
+  const meta = open ? tn("%(votes)s vote · closes in %(time)s", "%(votes)s votes · closes in %(time)s", poll.votes, { votes: poll.votes, time: untilText(new Date(poll.closes_at).getTime()) })
+    : tn("%(votes)s vote · final results", "%(votes)s votes · final results", poll.votes, { votes: poll.votes });
   const parts = [el("p", { class: "poll-question", id: "poll-question-text", text: poll.question }),
     canVote ? ballot(poll) : results(poll), el("p", { class: "poll-meta", id: "poll-meta", text: meta })];
   if (isHost && open) {
-    parts.push(el("div", { class: "actions" }, el("button", { type: "button", id: "poll-close", text: "Close the poll",
+    parts.push(el("div", { class: "actions" }, el("button", { type: "button", id: "poll-close", text: t("Close the poll"),
       onclick: () => close(poll) })));
   }
   current.replaceChildren(...parts);
@@ -89,7 +92,7 @@ if (form) {
     event.preventDefault();
     say("");
     const answers = [...form.querySelectorAll('input[name="answer"]')].map((i) => i.value.trim()).filter(Boolean);
-    if (answers.length < 2) { say("Give at least two answers."); return; }
+    if (answers.length < 2) { say(t("Give at least two answers.")); return; }
     const ack = await room.request("poll_create", {
       question: form.question.value, answers, seconds: Number(form.seconds.value),
     });
@@ -101,7 +104,7 @@ if (form) {
 
 function load(state) {
   const interaction = state && state.interaction;
-  if (!interaction) return;
+  if (!interaction || script) return;
   for (const poll of interaction.polls) take(poll);
   voted = { ...interaction.voted, ...voted };
   render();
@@ -111,16 +114,17 @@ onRoom((found) => {
   if (!root || found.sessionId !== sessionId || room) return;
   room = found;
   room.addEventListener("joined", (event) => load(event.detail.state));
-  room.addEventListener("poll", (event) => take(event.detail));
+  room.addEventListener("poll", (event) => { if (!script) take(event.detail); });
   if (room.roomState) load(room.roomState); // joined before this module found it
 });
 
-replay = document.getElementById("replay");
-if (replay) replay.addEventListener("timeupdate", render);
+if (script) for (const poll of script.polls || []) polls.set(poll.id, poll);
+if (replay) for (const event of ["timeupdate", "seeked", "loadedmetadata"]) replay.addEventListener(event, render);
+render();
 // The countdown's words tick on this page's clock; results only ever come by push.
 setInterval(() => {
   const poll = shown();
   const meta = document.getElementById("poll-meta");
   if (!poll || replay || !meta || !isOpen(poll)) return;
-  meta.textContent = `${poll.votes} votes · closes in ${untilText(new Date(poll.closes_at).getTime())}`;
+  meta.textContent = tn("%(votes)s vote · closes in %(time)s", "%(votes)s votes · closes in %(time)s", poll.votes, { votes: poll.votes, time: untilText(new Date(poll.closes_at).getTime()) });
 }, 1000);

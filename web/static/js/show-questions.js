@@ -4,7 +4,7 @@
 // "Hide". Replay: each question appears at its moment, the answered one pinned at its own.
 // Everything arrives by push (`question`, `question_pinned`) on the page's LiveRoom.
 import { onRoom } from "./live-room.js";
-import { el } from "./ui.js";
+import { el, readJson, t, tn } from "./ui.js";
 
 const root = document.getElementById("show-questions");
 const list = document.getElementById("question-list");
@@ -20,13 +20,17 @@ const upvoted = new Set();
 const mine = new Set(); // asked from this page
 let pinned = null;
 let room = null;
-let replay = null;
+// A replay plays its questions from the page's script, on the recording's clock (the
+// chat's and the products'), not from the room: each at the second it was asked, pinned
+// over the video from the second it was answered.
+const replay = document.getElementById("replay");
+const script = replay ? readJson("replay-script", null) : null;
 
 function say(message) { errorBox.textContent = message || ""; }
 
 function visible() {
   let all = [...questions.values()].filter((q) => !q.hidden);
-  if (replay) all = all.filter((q) => q.at_seconds <= replay.currentTime);
+  if (replay) all = all.filter((q) => q.at_seconds <= replay.currentTime + 0.05);
   return all.sort((a, b) => b.upvotes - a.upvotes || a.id - b.id);
 }
 
@@ -34,7 +38,7 @@ function pinnedNow() {
   if (!replay) return pinned && !pinned.hidden ? pinned : null;
   const t = replay.currentTime;
   return [...questions.values()]
-    .filter((q) => !q.hidden && q.answered_at_seconds !== null && q.answered_at_seconds <= t)
+    .filter((q) => !q.hidden && q.answered_at_seconds !== null && q.answered_at_seconds <= t + 0.05)
     .sort((a, b) => a.answered_at_seconds - b.answered_at_seconds).pop() || null;
 }
 
@@ -42,19 +46,19 @@ function item(q) {
   const actions = el("div", { class: "question-actions" });
   if (isHost) {
     actions.append(
-      el("span", { text: `${q.upvotes} upvote${q.upvotes === 1 ? "" : "s"}` }),
+      el("span", { text: tn("%(n)s upvote", "%(n)s upvotes", q.upvotes) }),
       el("button", { type: "button", class: q.answered ? "" : "primary", "data-answer": q.id,
-        "aria-pressed": q.answered ? "true" : "false", text: q.answered ? "Answered on air (pin again)" : "Answered on air",
+        "aria-pressed": q.answered ? "true" : "false", text: q.answered ? t("Answered on air (pin again)") : t("Answered on air"),
         onclick: () => act("question_answer", q) }),
-      el("button", { type: "button", class: "danger", "data-hide": q.id, text: "Hide",
+      el("button", { type: "button", class: "danger", "data-hide": q.id, text: t("Hide"),
         onclick: () => act("question_hide", q) }));
   } else {
     const done = upvoted.has(q.id);
     actions.append(el("button", { type: "button", "data-upvote": q.id, "aria-pressed": done ? "true" : "false",
       disabled: done || mine.has(q.id) || Boolean(replay),
-      "aria-label": `Upvote ${q.upvotes}: ${q.body}`, text: `Upvote ${q.upvotes}`,
+      "aria-label": t("Upvote %(n)s: %(question)s", { n: q.upvotes, question: q.body }), text: t("Upvote %(n)s", { n: q.upvotes }),
       onclick: () => act("question_upvote", q) }));
-    if (q.answered) actions.append(el("span", { class: "pill", text: "Answered on air" }));
+    if (q.answered) actions.append(el("span", { class: "pill", text: t("Answered on air") }));
   }
   return el("li", { class: q.answered ? "answered" : "", "data-question": q.id },
     el("span", { text: q.body }), el("span", { class: "question-by", text: q.author }), actions);
@@ -98,7 +102,8 @@ if (form) {
 
 function load(state) {
   const interaction = state && state.interaction;
-  if (!interaction) return;
+  if (form && state && state.status === "ended") form.hidden = true;
+  if (!interaction || script) return;
   for (const q of interaction.questions) take(q);
   for (const id of interaction.upvoted) upvoted.add(id);
   pinned = interaction.pinned_question;
@@ -115,10 +120,12 @@ onRoom((found) => {
   if (!root || found.sessionId !== sessionId || room) return;
   room = found;
   room.addEventListener("joined", (event) => load(event.detail.state));
-  room.addEventListener("question", (event) => take(event.detail));
-  room.addEventListener("question_pinned", (event) => { pinned = event.detail; render(); });
+  room.addEventListener("question", (event) => { if (!script) take(event.detail); });
+  room.addEventListener("question_pinned", (event) => { if (!script) { pinned = event.detail; render(); } });
   if (room.roomState) load(room.roomState);
 });
 
-replay = document.getElementById("replay");
-if (replay) replay.addEventListener("timeupdate", render);
+if (script) for (const q of script.questions || []) questions.set(q.id, q);
+if (form && replay) form.hidden = true; // nobody answers a recording
+if (replay) for (const event of ["timeupdate", "seeked", "loadedmetadata"]) replay.addEventListener(event, render);
+if (script) render();

@@ -3,7 +3,8 @@
 // honest connection states.
 import { LiveRoom } from "./live-room.js";
 import { view } from "./media.js";
-import { api, apiHeaders, el, money, readJson, stockText, untilText } from "./ui.js";
+import { colourReport, colourWords } from "./colour.js";
+import { api, apiHeaders, el, localName, money, readJson, stockText, t, tn, untilText } from "./ui.js";
 
 const root = document.getElementById("show-root");
 const sessionId = Number(root.dataset.sessionId);
@@ -29,14 +30,14 @@ if (embedToken) apiHeaders["X-Vitrine-Embed"] = embedToken;
 // --- connection state: one badge, in words --------------------------------------
 
 const LABELS = {
-  connecting: "Connecting…",
-  live: "Live",
-  waiting: "Starting soon",
-  "host-reconnecting": "Host reconnecting…",
-  reconnecting: "Reconnecting…",
-  ended: "Ended",
-  offline: "You are offline",
-  cancelled: "Cancelled",
+  connecting: t("Connecting…"),
+  live: t("Live"),
+  waiting: t("Starting soon"),
+  "host-reconnecting": t("Host reconnecting…"),
+  reconnecting: t("Reconnecting…"),
+  ended: t("Ended"),
+  offline: t("You are offline"),
+  cancelled: t("Cancelled"),
 };
 
 function overallState() {
@@ -63,15 +64,15 @@ function renderState() {
   if ($("slate")) $("slate").hidden = !early;
   if (early) { message.hidden = true; return; }
   if (state === "ended" && document.getElementById("replay")) {
-    badge.textContent = "Replay"; // the recording plays in place of the live picture
+    badge.textContent = t("Replay"); // the recording plays in place of the live picture
     message.hidden = true;
     return;
   }
   const words = {
-    ended: "This show has ended. Thank you for watching.",
-    offline: "You are offline. We will reconnect as soon as the network is back.",
-    "host-reconnecting": "The host's connection dropped. They will be back in a moment.",
-    cancelled: "This show was cancelled.",
+    ended: t("This show has ended. Thank you for watching."),
+    offline: t("You are offline. We will reconnect as soon as the network is back."),
+    "host-reconnecting": t("The host's connection dropped. They will be back in a moment."),
+    cancelled: t("This show was cancelled."),
   }[state];
   if (words) {
     message.textContent = words;
@@ -85,10 +86,32 @@ function renderState() {
 
 function startVideo() {
   if (viewer || sessionStatus !== "live") return;
+  const cohostVideo = $("cohost-player");
   viewer = view($("player"), () => api(`/api/live-sessions/${sessionId}/media-grant`, {
     method: "POST", body: { role: "view", room_suffix: "" },
-  }));
+  }), { cohostVideo });
   viewer.addEventListener("statechange", (event) => { mediaState = event.detail; renderState(); });
+  // The relay's own word on the co-host camera (a co-host whose page closed says nothing).
+  viewer.addEventListener("status", (event) => { relayCohost = event.detail.cohost || null; renderCohost(); });
+}
+
+// --- the co-host's tile: pushed by the room ("cohost"), checked against the relay --------
+
+let cohost = null;
+let relayCohost = null;
+
+function renderCohost(next = cohost) {
+  cohost = next;
+  const tile = $("cohost-tile");
+  if (!tile) return;
+  const onAir = Boolean(cohost && cohost.status === "accepted" && cohost.on_air && relayCohost !== "none");
+  tile.hidden = !onAir;
+  tile.closest(".stage").dataset.cohost = onAir ? "on" : "off";
+  if (cohost) {
+    $("cohost-label").textContent = cohost.muted ? `${cohost.name} · ${tile.dataset.mutedWord}` : cohost.name;
+  }
+  // Sound follows the page's "Sound on": the co-host's too, unless the host muted them.
+  $("cohost-player").muted = $("player").muted;
 }
 
 function stopVideo() {
@@ -102,22 +125,24 @@ function productCard(card, idPrefix = "variant") {
   const status = el("p", { class: "status", role: "status" });
   const select = el("select", { id: `${idPrefix}-${card.id}`, name: "variant_id" });
   for (const v of card.variants) {
-    const label = `${v.size || "One size"}${v.colour ? ` · ${v.colour}` : ""} — ${v.stock} left`;
+    const size = v.size || t("One size");
+    const left = t("%(n)s left", { n: v.stock });
+    const label = `${size}${v.colour ? ` · ${v.colour}` : ""} — ${left}`;
     select.append(el("option", { value: v.id, disabled: v.stock <= 0, text: label }));
   }
   const form = el("form", { "data-add-to-bag": true },
-    el("label", { for: `${idPrefix}-${card.id}`, text: "Size / colour" }), select,
-    el("button", { type: "submit", class: "primary", text: "Add to bag" }), status);
+    el("label", { for: `${idPrefix}-${card.id}`, text: t("Size / colour") }), select,
+    el("button", { type: "submit", class: "primary", text: t("Add to bag") }), status);
   return el("article", { class: card.showing ? "product-card showing" : "product-card", "data-product-id": card.id },
     card.image_url ? el("img", { src: card.image_url, alt: "" }) : el("div", { class: "ph" }),
     el("div", {},
-      card.showing ? el("p", { class: "showing-now", text: "Showing now" }) : null,
-      el("h3", {}, el("a", { href: card.url, target: embedToken ? "_blank" : null, text: card.name })),
+      card.showing ? el("p", { class: "showing-now", text: t("Showing now") }) : null,
+      el("h3", {}, el("a", { href: card.url, target: embedToken ? "_blank" : null, text: localName(card) })),
       el("p", { class: "price", text: money(card.price_minor, card.currency) }),
       el("p", { class: stockClass(card.stock), "data-stock": true, text: stockText(card.stock) }),
       // The phone player: the sizes and "add to bag" open in the sheet, over the video.
       el("button", { type: "button", class: "small primary shop-button", "data-open-sheet": true,
-        "aria-label": `Shop ${card.name}`, text: "Shop" }),
+        "aria-label": t("Shop %(name)s", { name: localName(card) }), text: t("Shop") }),
       form));
 }
 
@@ -132,7 +157,7 @@ function renderPins() {
   const cards = shownCards();
   box.replaceChildren(...(cards.length
     ? cards.map((card) => productCard(card))
-    : [el("p", { class: "empty", text: script ? "No product at this moment of the show." : "Products appear here when the host shows them." })]));
+    : [el("p", { class: "empty", text: script ? t("No product at this moment of the show.") : t("Products appear here when the host shows them.") })]));
 }
 
 const allCards = () => [...pins, ...(script ? script.products.map((item) => item.card) : [])];
@@ -162,11 +187,11 @@ async function onAddToBag(event) {
   const status = form.querySelector(".status");
   const button = form.querySelector("button");
   button.disabled = true;
-  status.textContent = "Adding…";
+  status.textContent = t("Adding…");
   const ack = await room.addToBag(form.variant_id.value, 1);
   button.disabled = false;
   if (ack.ok) {
-    status.textContent = "Added to your bag.";
+    status.textContent = t("Added to your bag.");
     if (ack.bag) renderBag(ack.bag);
     if (ack.stock) {
       const productId = Number(form.closest(".product-card").dataset.productId);
@@ -176,7 +201,7 @@ async function onAddToBag(event) {
       });
     }
   } else {
-    status.textContent = ack.message || "Could not add it; try again.";
+    status.textContent = ack.message || t("Could not add it; try again.");
   }
 }
 
@@ -193,18 +218,18 @@ function renderBag(next) {
   bag = next;
   for (const node of document.querySelectorAll("[data-bag-count]")) {
     node.textContent = String(bag.count);
-    node.setAttribute("aria-label", `${bag.count} items in your bag`);
+    node.setAttribute("aria-label", tn("%(num)s item in your bag", "%(num)s items in your bag", bag.count, { num: bag.count }));
   }
   for (const node of document.querySelectorAll("[data-bag-count-text]")) {
-    node.textContent = bag.count === 1 ? "1 piece" : `${bag.count} pieces`;
+    node.textContent = tn("%(n)s piece", "%(n)s pieces", bag.count);
   }
   for (const lines of document.querySelectorAll("[data-bag-lines]")) {
     lines.replaceChildren(...(bag.lines.length ? bag.lines.map((line) => el("li", { class: "bag-line" },
       line.image_url ? el("img", { src: line.image_url, alt: "" }) : el("div", { class: "ph" }),
-      el("div", {}, el("strong", { text: line.name }), el("br"),
-        el("span", { class: "muted", text: `${line.size}${line.colour ? ` · ${line.colour}` : ""} · qty ${line.quantity}` })),
+      el("div", {}, el("strong", { text: localName(line) }), el("br"),
+        el("span", { class: "muted", text: `${line.size}${line.colour ? ` · ${line.colour}` : ""} · ` + t("qty %(n)s", { n: line.quantity }) })),
       el("span", { text: money(line.unit_price_minor * line.quantity, bag.currency) }),
-    )) : [el("li", { class: "empty", text: "Your bag is empty." })]));
+    )) : [el("li", { class: "empty", text: t("Your bag is empty.") })]));
   }
   for (const total of document.querySelectorAll("[data-bag-total]")) {
     total.textContent = money(bag.total_minor, bag.currency);
@@ -219,7 +244,7 @@ let sheetReturn = null;
 function openSheet(productId) {
   if (!sheet) { toggleBag(true); return; }
   const card = productId ? shownCards().find((c) => c.id === Number(productId)) : null;
-  $("sheet-title").textContent = card ? card.name : "Your bag";
+  $("sheet-title").textContent = card ? localName(card) : t("Your bag");
   $("sheet-product").replaceChildren(...(card ? [productCard(card, "sheet-variant")] : []));
   sheetReturn = document.activeElement;
   sheet.hidden = false;
@@ -255,13 +280,14 @@ function messageItem(message) {
     const card = message.product;
     item.append(el("div", { class: "chat-product" },
       card.image_url ? el("img", { src: card.image_url, alt: "", width: 40, height: 50 }) : null,
-      el("span", {}, el("strong", { text: card.name }), " ", money(card.price_minor, card.currency))));
+      el("span", {}, el("strong", { text: localName(card) }), " ", money(card.price_minor, card.currency))));
     if (!script && !pins.some((p) => p.id === card.id)) { pins.push(card); renderPins(); }
   } else {
     item.append(el("span", { class: "body", text: message.body }));
   }
   if (message.attachment_url) {
-    item.append(el("img", { class: "snapshot", src: message.attachment_url, alt: "Picture from the host" }));
+    item.append(el("img", { class: "snapshot", src: message.attachment_url, alt: t("Picture from the host") }));
+    if (message.colour) item.append(colourReport(message.colour, colourWords(root)));
   }
   return item;
 }
@@ -281,7 +307,7 @@ async function onChat(event) {
   $("chat-status").textContent = "";
   const ack = await room.sendChat(body);
   if (ack.ok) input.value = "";
-  else $("chat-status").textContent = ack.message || "Your message was not sent.";
+  else $("chat-status").textContent = ack.message || t("Your message was not sent.");
 }
 
 // --- flash offer ---------------------------------------------------------------
@@ -291,13 +317,14 @@ function renderOffer(offer) {
   const banner = $("offer");
   if (!offer || Date.parse(offer.ends_at) <= Date.now()) { banner.hidden = true; return; }
   const card = pins.find((p) => p.id === offer.product_id);
-  $("offer-title").textContent = card ? `Flash offer: ${card.name}` : "Flash offer";
-  $("offer-price").textContent = `${money(offer.price_minor, currency)} · ${offer.remaining} left`;
+  $("offer-title").textContent = card ? t("Flash offer: %(name)s", { name: localName(card) }) : t("Flash offer");
+  const left = t("%(n)s left", { n: offer.remaining });
+  $("offer-price").textContent = `${money(offer.price_minor, currency)} · ${left}`;
   banner.hidden = false;
   const tick = () => {
     const end = Date.parse(offer.ends_at);
     if (end <= Date.now()) { banner.hidden = true; clearInterval(offerTimer); return; }
-    $("offer-countdown").textContent = `Ends in ${untilText(end)}`;
+    $("offer-countdown").textContent = t("Ends in %(time)s", { time: untilText(end) });
   };
   tick();
   offerTimer = setInterval(tick, 1000);
@@ -362,16 +389,37 @@ function watchShape(video) {
 watchShape($("player"));
 watchShape(replayVideo);
 
-// Captions: shown only when the video carries a text track (none is stored today).
+// Captions: the toggle is offered only when the video has a caption track (a replay's
+// uploaded captions, one <track> per language, none `default`). The track in the page's
+// language is used, else the first; the viewer's choice is remembered on this device.
 const captions = $("captions");
+const CAPTIONS_KEY = "vitrine-captions";
+const remembered = () => { try { return localStorage.getItem(CAPTIONS_KEY); } catch (err) { return null; } };
+const remember = (value) => { try { localStorage.setItem(CAPTIONS_KEY, value); } catch (err) { /* private mode */ } };
+
+function captionTrack(video) {
+  const tracks = [...video.textTracks].filter((t) => t.kind === "captions" || t.kind === "subtitles");
+  const lang = (document.documentElement.lang || "").toLowerCase();
+  return tracks.find((t) => t.language.toLowerCase() === lang)
+    || tracks.find((t) => lang && t.language.toLowerCase().split("-")[0] === lang.split("-")[0])
+    || tracks[0] || null;
+}
+
+function showCaptions(video, on) {
+  const chosen = captionTrack(video);
+  for (const track of video.textTracks) track.mode = on && track === chosen ? "showing" : "disabled";
+  captions.setAttribute("aria-pressed", String(on));
+}
+
 function offerCaptions() {
   const video = replayVideo || $("player");
-  if (!captions || !video || !video.textTracks.length) return;
+  if (!captions || !video || !captionTrack(video)) return;
   captions.hidden = false;
+  showCaptions(video, remembered() === "on");
   captions.onclick = () => {
-    const track = video.textTracks[0];
-    track.mode = track.mode === "showing" ? "hidden" : "showing";
-    captions.setAttribute("aria-pressed", String(track.mode === "showing"));
+    const on = captions.getAttribute("aria-pressed") !== "true";
+    showCaptions(video, on);
+    remember(on ? "on" : "off");
   };
 }
 (replayVideo || $("player"))?.textTracks?.addEventListener?.("addtrack", offerCaptions);
@@ -386,6 +434,7 @@ function makeSocket() {
 }
 
 const room = new LiveRoom({ sessionId, socket: makeSocket() });
+room.addEventListener("relay_moved", (event) => { if (viewer) viewer.moved(event.detail.relay_url); });
 
 room.addEventListener("statechange", (event) => {
   socketState = event.detail;
@@ -406,8 +455,10 @@ room.addEventListener("joined", (event) => {
   if (state.bag) renderBag(state.bag);
   renderOffer(state.offer);
   if (sessionStatus === "live") startVideo();
+  renderCohost(state.cohost || null);
   renderState();
 });
+room.addEventListener("cohost", (event) => renderCohost(event.detail));
 // A replay plays its chat from the script, in step with the recording, not the room's.
 room.addEventListener("messages", (event) => { if (!script) addMessages(event.detail); });
 room.addEventListener("message_deleted", (event) => {
@@ -424,7 +475,7 @@ room.addEventListener("offer", (event) => renderOffer(event.detail));
 room.addEventListener("bag", (event) => renderBag(event.detail));
 room.addEventListener("sanction", (event) => {
   $("chat-status").textContent = event.detail.kind === "ban"
-    ? "The host has removed you from this chat." : "The host has muted you for a while.";
+    ? t("The host has removed you from this chat.") : t("The host has muted you for a while.");
 });
 room.addEventListener("error", (event) => { $("chat-status").textContent = event.detail.message || ""; });
 // The show moved (sessions/shows/lifecycle.py): started, ended, cancelled, its replay out.
@@ -438,8 +489,8 @@ room.addEventListener("show_state", (event) => {
   renderState();
   if (status === "replay_published" && !document.getElementById("replay")) {
     const message = $("stage-message");
-    message.replaceChildren("The replay is ready. ",
-      el("a", { href: window.location.pathname, text: "Watch it" }));
+    message.replaceChildren(t("The replay is ready.") + " ",
+      el("a", { href: window.location.pathname, text: t("Watch it") }));
     message.hidden = false;
   }
 });
@@ -468,7 +519,8 @@ $("heart").addEventListener("click", () => {
 $("unmute").addEventListener("click", (event) => {
   const video = $("player");
   video.muted = !video.muted;
-  event.target.textContent = video.muted ? "Sound on" : "Sound off";
+  if ($("cohost-player")) $("cohost-player").muted = video.muted;
+  event.target.textContent = video.muted ? t("Sound on") : t("Sound off");
 });
 for (const link of document.querySelectorAll("[data-bag-link], [data-open-bag]")) {
   link.addEventListener("click", (event) => {
@@ -498,7 +550,7 @@ window.addEventListener("offline", renderState);
 setInterval(() => {
   for (const node of document.querySelectorAll("[data-countdown]")) {
     const target = Date.parse(node.dataset.countdown);
-    node.textContent = target > Date.now() ? `in ${untilText(target)}` : "any moment now";
+    node.textContent = target > Date.now() ? t("in %(time)s", { time: untilText(target) }) : t("any moment now");
   }
   tickSlate();
 }, 1000);
@@ -508,7 +560,7 @@ function tickSlate() {
   const node = $("slate-countdown");
   if (!node || $("slate").hidden) return;
   const target = Date.parse(node.dataset.slateCountdown);
-  node.textContent = target > Date.now() ? `Starts in ${untilText(target)}` : "Starting any moment";
+  node.textContent = target > Date.now() ? t("Starts in %(time)s", { time: untilText(target) }) : t("Starting any moment");
 }
 tickSlate();
 

@@ -2,7 +2,8 @@
 // (product cards too), the other side's read marker ("Seen") and the Socket.IO connection
 // that pushes them. Text is data: textContent, never innerHTML.
 
-import { api, el, money } from "./ui.js";
+import { api, el, localName, money, t } from "./ui.js";
+import { colourReport, colourWords } from "./colour.js";
 
 export const THREAD_EVENTS = [
   "thread_message", "thread_changed", "thread_typing", "thread_read",
@@ -41,7 +42,7 @@ export class MessageLog {
     const mark = this.list.querySelector("[data-thread-seen]");
     if (mark && mark.parentElement === target) return;
     if (mark) mark.remove();
-    if (target) target.append(el("p", { class: "thread-seen", "data-thread-seen": true, text: "Seen" }));
+    if (target) target.append(el("p", { class: "thread-seen", "data-thread-seen": true, text: t("Seen") }));
   }
 
   add(message) {
@@ -54,7 +55,7 @@ export class MessageLog {
     item.dataset.messageId = String(message.id);
     const who = document.createElement("span");
     who.className = "thread-author";
-    who.textContent = message.kind === "automatic" ? "Automatic answer" : message.author;
+    who.textContent = message.kind === "automatic" ? t("Automatic answer") : message.author;
     item.append(who);
     if (message.context) {  // where it was asked from: "Asked during the show …"
       const context = document.createElement("p");
@@ -62,7 +63,7 @@ export class MessageLog {
       context.textContent = message.context;
       item.append(context);
     }
-    if (message.body) {
+    if (message.body) {  // a system note comes written in this reader's language
       const body = document.createElement("p");
       body.textContent = message.body;
       item.append(body);
@@ -75,8 +76,13 @@ export class MessageLog {
     if (message.attachment_url) {
       const img = document.createElement("img");
       img.src = message.attachment_url;
-      img.alt = "Picture sent in the conversation";
+      img.alt = t("Picture sent in the conversation");
       item.append(img);
+      // A corrected snapshot kept from a consultation: its figures, as shown in the room.
+      if (message.colour) {
+        const words = colourWords(this.list.closest("[data-colour-words]") || document.body);
+        item.append(colourReport(message.colour, words));
+      }
     }
     const later = [...this.list.children].find((li) => Number(li.dataset.messageId) > message.id);
     this.list.insertBefore(item, later || null);
@@ -99,7 +105,7 @@ export function fetchCard(productId) {
   return cards.get(productId);
 }
 
-const STOCK_TEXT = { in: () => "In stock", low: (n) => `Only ${n} left`, out: () => "Sold out" };
+const STOCK_TEXT = { in: () => t("In stock"), low: (n) => t("Only %(n)s left", { n }), out: () => t("Sold out") };
 
 // In an embed the product page opens beside the brand's site, not inside its frame.
 const linkTarget = () => (window.top !== window.self ? "_blank" : null);
@@ -119,11 +125,11 @@ export function onProductCard(hook) {
 // Photo, name (a link to its page), price, stock: filled in when the card arrives.
 export function productCard(productId) {
   const box = el("article", { class: "product-card thread-card", "data-product-card": productId },
-    el("p", { class: "hint", text: "A product" }));
+    el("p", { class: "hint", text: t("A product") }));
   fetchCard(productId).then((card) => {
-    if (!card) { box.replaceChildren(el("p", { class: "hint", text: "This product is no longer available." })); return; }
+    if (!card) { box.replaceChildren(el("p", { class: "hint", text: t("This product is no longer available.") })); return; }
     box.replaceChildren(
-      card.image_url ? el("img", { src: card.image_url, alt: card.name }) : el("div", { class: "ph" }),
+      card.image_url ? el("img", { src: card.image_url, alt: localName(card) }) : el("div", { class: "ph" }),
       el("div", {},
         el("p", { class: "thread-card-name" }, productLink(card)),
         el("p", { class: "price", text: money(card.price_minor, card.currency) }),
@@ -137,7 +143,7 @@ export function productCard(productId) {
 // The product page a shopper asked from, under their question.
 function askedAbout(productId) {
   const line = el("p", { class: "thread-about hint" });
-  fetchCard(productId).then((card) => { if (card) line.append("Asked about ", productLink(card)); });
+  fetchCard(productId).then((card) => { if (card) line.append(t("Asked about") + " ", productLink(card)); });
   return line;
 }
 

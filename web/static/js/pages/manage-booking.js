@@ -1,15 +1,9 @@
-// A shopper's booking: move it to another slot (booking/manage.html).
-import { renderSlots, localTimes } from "../consult.js";
+// A shopper's booking (booking/manage.html): its time in the reader's zone, and the move to
+// another time through the booking page's calendar (booking-calendar.js), posted as
+// `starts_at` with the same associate and store.
+import { bookingCalendar } from "../booking-calendar.js";
+import { localTimes } from "../consult.js";
 
 localTimes(document);
-const form = document.getElementById("move-form");
-if (form) {
-  renderSlots({
-    url: form.dataset.availabilityUrl,
-    box: form.querySelector("[data-slots]"),
-    status: form.querySelector("[data-slots-status]"),
-    name: "starts_at",
-    value: (s) => s.starts_at,
-    label: () => "",
-  });
-}
+const move = document.getElementById("move");
+if (move) bookingCalendar(move, document.getElementById("move-form"));

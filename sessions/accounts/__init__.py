@@ -1,4 +1,10 @@
-"""Actions on brands, users and associates; sign-in with throttling."""
+"""Actions on brands, users and associates; sign-in with throttling; ending sessions.
+
+Beside this module: invitations.py (invite staff by e-mail, they set their password),
+resets.py (forgot password), totp.py (two-factor sign-in), outbox.py (their e-mails,
+each sent once), tokens.py (link secrets stored only as hashes), audit.py (the hook
+account actions announce themselves on).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,15 @@ from email.headerregistry import Address
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
-from sessions.access import Actor, access_manage_user
+from sessions.access import Actor, access_change_role, access_manage_user
 from sessions.clock import as_utc, utcnow
-from sessions.errors import Conflict, InvalidInput, TooManyRequests
+from sessions.errors import N_, Conflict, InvalidInput, TooManyRequests
 from sessions.events import publish
 from sessions.models import AssociateProfile, AssociateStore, Brand, LoginAttempt, Role, Store, User
 from sessions.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from sessions.privacy import (
+    audit as audit_log,
+)  # the audit log (sessions/accounts/audit.py is the hook)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -41,10 +50,9 @@ def _is_addr_spec(email: str) -> bool:
 
 
 def check_password_strength(password: str) -> None:
+    # The message names the number: MIN_PASSWORD_LENGTH is 10 (one catalogue entry).
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"Use at least {MIN_PASSWORD_LENGTH} characters for the password.", field="password"
-        )
+        raise InvalidInput(N_("Use at least 10 characters for the password."), field="password")
 
 
 def do_create_brand(db: Session, *, slug: str, name: str, currency: str = "EUR") -> Brand:
@@ -52,7 +60,9 @@ def do_create_brand(db: Session, *, slug: str, name: str, currency: str = "EUR")
     if not SLUG_RE.match(slug):
         raise InvalidInput("Use lowercase letters, digits and dashes for the slug.", field="slug")
     if db.exec(select(Brand).where(Brand.slug == slug)).first():
-        raise Conflict(f"A brand with slug '{slug}' already exists.", field="slug")
+        raise Conflict(
+            N_("A brand with slug '%(slug)s' already exists."), params={"slug": slug}, field="slug"
+        )
     brand = Brand(slug=slug, name=name.strip(), currency=currency.upper())
     db.add(brand)
     db.commit()
@@ -67,6 +77,7 @@ def do_create_user(
     password: str,
     role: Role,
     brand_id: int | None,
+    by: Actor | None = None,
 ) -> User:
     email = normalise_email(email)
     check_password_strength(password)
@@ -82,6 +93,10 @@ def do_create_user(
         brand_id=brand_id if role is not Role.PLATFORM_ADMIN else None,
     )
     db.add(user)
+    db.flush()  # its id, for the audit entry of the same transaction
+    audit_log.record(
+        db, by, "user.create", f"user:{user.id}", {"role": role.value}, brand_id=user.brand_id
+    )
     db.commit()
     return user
 
@@ -187,16 +202,12 @@ def check_login_allowed(db: Session, *, email: str, ip: str, throttle: LoginThro
         _wait_seconds(*address, throttle.max_failures_per_address, throttle),
     )
     if wait > 0:
-        raise TooManyRequests(
-            f"Too many failed sign-ins. Wait {_human_wait(wait)} and try again.",
-            retry_after=wait,
-        )
-
-
-def _human_wait(seconds: int) -> str:
-    if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"
+        if wait < 90:
+            message, n = N_("Too many failed sign-ins. Wait %(n)s seconds and try again."), wait
+        else:
+            message = N_("Too many failed sign-ins. Wait %(n)s minutes and try again.")
+            n = math.ceil(wait / 60)
+        raise TooManyRequests(message, params={"n": n}, retry_after=wait)
 
 
 def do_authenticate(
@@ -252,17 +263,104 @@ def do_change_password(db: Session, user: User, *, current: str, new: str) -> No
     _end_sessions(db, user)
     db.commit()
     _sessions_ended(user)
+    _note(db, "password_changed", None, user)
 
 
 def do_set_user_active(db: Session, actor: Actor, user: User, *, active: bool) -> None:
-    """Deactivate (ending every session and socket at once) or reactivate a staff account."""
+    """Deactivate (ending every session and socket at once, on every node) or reactivate
+    a staff account. A brand keeps at least one active brand admin."""
     access_manage_user(actor, user)
     if user.is_active == active:
         return
+    if not active:
+        check_keeps_an_admin(db, user)
     user.is_active = active
     if not active:
         _end_sessions(db, user)
     db.add(user)
+    audit_log.record(
+        db,
+        actor,
+        "user.activate" if active else "user.deactivate",
+        f"user:{user.id}",
+        {"role": user.role.value},
+        brand_id=user.brand_id,
+    )
     db.commit()
     if not active:
         _sessions_ended(user)
+    _note(db, "reactivated" if active else "deactivated", actor, user)
+
+
+def check_keeps_an_admin(db: Session, user: User) -> None:
+    """Refuse to take away the last active brand admin of a brand (demoted or deactivated):
+    nobody would be left to manage it, or to undo the change."""
+    if user.role is not Role.BRAND_ADMIN or not user.is_active or user.brand_id is None:
+        return
+    others = db.exec(
+        select(func.count())
+        .select_from(User)
+        .where(
+            User.brand_id == user.brand_id,
+            User.role == Role.BRAND_ADMIN,
+            col(User.is_active),
+            User.id != user.id,
+        )
+    ).one()
+    if not others:
+        raise Conflict(
+            N_("The brand needs at least one active brand admin: make someone else one first."),
+            code="last_admin",
+        )
+
+
+def do_set_role(db: Session, actor: Actor, user: User, *, role: Role) -> None:
+    """Make an associate a brand admin, or a brand admin an associate.
+
+    An associate made admin keeps their profile (hours, history, consultations) and may
+    still serve; an admin made associate gets a profile if they had none (their stores
+    are then chosen on their page). Their sessions end, so that the new role holds on
+    every page and socket at once (the caller signs the current browser in again when
+    the admin changed their own role)."""
+    access_change_role(actor, user)
+    if role not in (Role.ASSOCIATE, Role.BRAND_ADMIN):
+        raise InvalidInput(N_("Choose a role."), field="role")
+    if user.role is role:
+        return
+    if role is Role.ASSOCIATE:
+        check_keeps_an_admin(db, user)
+    before = user.role
+    user.role = role
+    has_profile = db.exec(
+        select(AssociateProfile.id).where(AssociateProfile.user_id == user.id)
+    ).first()
+    if role is Role.ASSOCIATE and has_profile is None and user.brand_id is not None:
+        assert user.id is not None
+        db.add(AssociateProfile(user_id=user.id, brand_id=user.brand_id, display_name=user.name))
+    _end_sessions(db, user)
+    audit_log.record(
+        db,
+        actor,
+        "user.role",
+        f"user:{user.id}",
+        {"role": [before.value, role.value]},
+        brand_id=user.brand_id,
+    )
+    db.commit()
+    _sessions_ended(user)
+    _note(db, "role_changed", actor, user, before=before.value, after=role.value)
+
+
+def _note(db: Session, action: str, actor: Actor | None, user: User, **detail: object) -> None:
+    from sessions.accounts import audit
+
+    audit.note(
+        db,
+        audit.AccountAction(
+            action=action,
+            subject_user_id=user.id,
+            brand_id=user.brand_id,
+            actor_user_id=actor.user_id if actor else user.id,
+            detail=dict(detail),
+        ),
+    )

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: aa32585dd395
+Revision ID: 1622f8d98f53
 Revises:
-Create Date: 2026-12-01 16:20:08.112479
+Create Date: 2026-12-01 22:15:52.909972
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import sessions.models.base
 
-revision: str = "aa32585dd395"
+revision: str = "1622f8d98f53"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("slug", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("default_language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("primary_color", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("accent_color", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("logo_path", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
@@ -52,6 +53,10 @@ def upgrade() -> None:
         sa.Column("bag_outside_live", sa.Boolean(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("signin_link_minutes", sa.Integer(), nullable=False),
+        sa.Column("chat_retention_days", sa.Integer(), nullable=False),
+        sa.Column("recording_retention_days", sa.Integer(), nullable=False),
+        sa.Column("guest_retention_days", sa.Integer(), nullable=False),
+        sa.Column("purged_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("brands", schema=None) as batch_op:
@@ -78,9 +83,11 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
         sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("email_verified_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("erased_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("shoppers", schema=None) as batch_op:
@@ -116,6 +123,23 @@ def upgrade() -> None:
             sqlite_where=sa.text("status = 'open'"),
             postgresql_where=sa.text("status = 'open'"),
         )
+
+    op.create_table(
+        "brand_texts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("object_id", sa.Integer(), nullable=False),
+        sa.Column("field", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("kind", "object_id", "field", "language"),
+    )
+    with op.batch_alter_table("brand_texts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_brand_texts_brand_id"), ["brand_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_brand_texts_object_id"), ["object_id"], unique=False)
 
     op.create_table(
         "products",
@@ -199,6 +223,10 @@ def upgrade() -> None:
         sa.Column("session_version", sa.Integer(), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("last_login_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("totp_secret", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("totp_enabled_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=False),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.ForeignKeyConstraint(
             ["brand_id"],
             ["brands.id"],
@@ -244,6 +272,24 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "audit_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=True),
+        sa.Column("actor_user_id", sa.Integer(), nullable=True),
+        sa.Column("actor_name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
+        sa.Column("target", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["actor_user_id"], ["users.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_entries_action"), ["action"], unique=False)
+        batch_op.create_index("ix_audit_entries_brand_at", ["brand_id", "created_at"], unique=False)
+
+    op.create_table(
         "checkout_handoffs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("brand_id", sa.Integer(), nullable=False),
@@ -267,6 +313,28 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "password_resets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("salt", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("claimed_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("password_resets", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_password_resets_token_hash"), ["token_hash"], unique=True
+        )
+        batch_op.create_index(batch_op.f("ix_password_resets_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "product_images",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=False),
@@ -279,6 +347,18 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_product_images_product_id"), ["product_id"], unique=False
         )
+
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("used_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "shows",
@@ -323,6 +403,53 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_shows_starts_at"), ["starts_at"], unique=False)
 
     op.create_table(
+        "staff_invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("brand_id", sa.Integer(), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "platform_admin",
+                "brand_admin",
+                "associate",
+                name="role",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("store_ids", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("languages", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("specialities", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("invited_by", sa.Integer(), nullable=True),
+        sa.Column("locale", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("salt", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("accepted_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("claimed_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["invited_by"], ["users.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("staff_invitations", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_staff_invitations_brand_id"), ["brand_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_staff_invitations_email"), ["email"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_staff_invitations_token_hash"), ["token_hash"], unique=True
+        )
+
+    op.create_table(
         "variants",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=False),
@@ -334,6 +461,11 @@ def upgrade() -> None:
         sa.Column("price_minor", sa.Integer(), nullable=True),
         sa.Column("stock", sa.Integer(), nullable=False),
         sa.Column("image_path", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("reference_lab_l", sa.Float(), nullable=True),
+        sa.Column("reference_lab_a", sa.Float(), nullable=True),
+        sa.Column("reference_lab_b", sa.Float(), nullable=True),
+        sa.Column("reference_card_delta_e", sa.Float(), nullable=True),
+        sa.Column("reference_measured_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.CheckConstraint("stock >= 0", name="ck_variants_stock_nonnegative"),
         sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["product_id"], ["products.id"], ondelete="CASCADE"),
@@ -539,6 +671,63 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "show_captions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("show_id", sa.Integer(), nullable=False),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("vtt", sa.Text(), nullable=False),
+        sa.Column("cue_count", sa.Integer(), nullable=False),
+        sa.Column("uploaded_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["show_id"], ["shows.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["uploaded_by"], ["users.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("show_id", "language", name="uq_show_captions_language"),
+    )
+    with op.batch_alter_table("show_captions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_show_captions_show_id"), ["show_id"], unique=False)
+
+    op.create_table(
+        "show_cohosts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("show_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("associate", "guest", name="cohostkind", native_enum=False, length=12),
+            nullable=False,
+        ),
+        sa.Column("associate_id", sa.Integer(), nullable=True),
+        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("expires_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "invited",
+                "accepted",
+                "removed",
+                "withdrawn",
+                name="cohoststatus",
+                native_enum=False,
+                length=12,
+            ),
+            nullable=False,
+        ),
+        sa.Column("on_air", sa.Boolean(), nullable=False),
+        sa.Column("muted", sa.Boolean(), nullable=False),
+        sa.Column("invited_by_user_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["associate_id"], ["associate_profiles.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["invited_by_user_id"], ["users.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["show_id"], ["shows.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    with op.batch_alter_table("show_cohosts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_show_cohosts_show_id"), ["show_id"], unique=False)
+
+    op.create_table(
         "show_hosts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("show_id", sa.Integer(), nullable=False),
@@ -550,6 +739,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("show_hosts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_show_hosts_show_id"), ["show_id"], unique=False)
+
+    op.create_table(
+        "show_invitees",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("show_id", sa.Integer(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("invited_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("mailed_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("opened_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("passes", sa.Integer(), nullable=False),
+        sa.Column("watched_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["invited_by"], ["users.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["show_id"], ["shows.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("show_id", "email", name="uq_show_invitees_email"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    with op.batch_alter_table("show_invitees", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_show_invitees_show_id"), ["show_id"], unique=False)
 
     op.create_table(
         "show_products",
@@ -571,6 +783,7 @@ def upgrade() -> None:
         sa.Column("show_id", sa.Integer(), nullable=False),
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("shopper_id", sa.Integer(), nullable=True),
+        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("unsubscribed_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="SET NULL"),
@@ -580,6 +793,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("show_reminders", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_show_reminders_show_id"), ["show_id"], unique=False)
+
+    op.create_table(
+        "store_stock",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("variant_id", sa.Integer(), nullable=False),
+        sa.Column("store_id", sa.Integer(), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.CheckConstraint("quantity >= 0", name="ck_store_stock_nonnegative"),
+        sa.ForeignKeyConstraint(["store_id"], ["stores.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["variant_id"], ["variants.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("variant_id", "store_id"),
+    )
+    with op.batch_alter_table("store_stock", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_store_stock_store_id"), ["store_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_store_stock_variant_id"), ["variant_id"], unique=False)
 
     op.create_table(
         "threads",
@@ -674,6 +904,8 @@ def upgrade() -> None:
         sa.Column("shopper_arrived_at", sessions.models.base.UTCDateTime(), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("private", sa.Boolean(), nullable=False),
+        sa.Column("media_purged_at", sessions.models.base.UTCDateTime(), nullable=True),
+        sa.Column("relay_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.ForeignKeyConstraint(
             ["appointment_id"],
             ["appointments.id"],
@@ -721,6 +953,21 @@ def upgrade() -> None:
             batch_op.f("ix_reminders_appointment_id"), ["appointment_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_reminders_due_at"), ["due_at"], unique=False)
+
+    op.create_table(
+        "show_invitee_uses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invitee_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.Column("user_agent", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("client", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["invitee_id"], ["show_invitees.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("show_invitee_uses", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_show_invitee_uses_invitee_id"), ["invitee_id"], unique=False
+        )
 
     op.create_table(
         "show_reminder_mails",
@@ -777,11 +1024,13 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("author_name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=True),
         sa.Column("attachment_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
         sa.Column("show_id", sa.Integer(), nullable=True),
         sa.Column("context", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("colour_report", sa.JSON(), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["product_id"],
@@ -895,6 +1144,7 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=True),
         sa.Column("attachment_path", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("colour_report", sa.JSON(), nullable=True),
         sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("created_at", sessions.models.base.UTCDateTime(), nullable=False),
         sa.Column("deleted_at", sessions.models.base.UTCDateTime(), nullable=True),
@@ -924,6 +1174,26 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_chat_messages_session_client", ["live_session_id", "client_id"], unique=False
+        )
+
+    op.create_table(
+        "consultation_consents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("live_session_id", sa.Integer(), nullable=False),
+        sa.Column("shopper_id", sa.Integer(), nullable=False),
+        sa.Column("accepted", sa.Boolean(), nullable=False),
+        sa.Column("recording_asked", sa.Boolean(), nullable=False),
+        sa.Column("decided_at", sessions.models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["live_session_id"], ["live_sessions.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["shopper_id"], ["shoppers.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("consultation_consents", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_consultation_consents_live_session_id"), ["live_session_id"], unique=True
+        )
+        batch_op.create_index(
+            batch_op.f("ix_consultation_consents_shopper_id"), ["shopper_id"], unique=False
         )
 
     op.create_table(
@@ -1423,6 +1693,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_flash_offers_live_session_id"))
 
     op.drop_table("flash_offers")
+    with op.batch_alter_table("consultation_consents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consultation_consents_shopper_id"))
+        batch_op.drop_index(batch_op.f("ix_consultation_consents_live_session_id"))
+
+    op.drop_table("consultation_consents")
     with op.batch_alter_table("chat_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_chat_messages_session_client")
         batch_op.drop_index(batch_op.f("ix_chat_messages_live_session_id"))
@@ -1448,6 +1723,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_show_reminder_mails_reminder_id"))
 
     op.drop_table("show_reminder_mails")
+    with op.batch_alter_table("show_invitee_uses", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_show_invitee_uses_invitee_id"))
+
+    op.drop_table("show_invitee_uses")
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reminders_due_at"))
         batch_op.drop_index(batch_op.f("ix_reminders_appointment_id"))
@@ -1468,6 +1747,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_threads_brand_id"))
 
     op.drop_table("threads")
+    with op.batch_alter_table("store_stock", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_store_stock_variant_id"))
+        batch_op.drop_index(batch_op.f("ix_store_stock_store_id"))
+
+    op.drop_table("store_stock")
     with op.batch_alter_table("show_reminders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_show_reminders_show_id"))
 
@@ -1476,10 +1760,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_show_products_show_id"))
 
     op.drop_table("show_products")
+    with op.batch_alter_table("show_invitees", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_show_invitees_show_id"))
+
+    op.drop_table("show_invitees")
     with op.batch_alter_table("show_hosts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_show_hosts_show_id"))
 
     op.drop_table("show_hosts")
+    with op.batch_alter_table("show_cohosts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_show_cohosts_show_id"))
+
+    op.drop_table("show_cohosts")
+    with op.batch_alter_table("show_captions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_show_captions_show_id"))
+
+    op.drop_table("show_captions")
     with op.batch_alter_table("saved_replies", schema=None) as batch_op:
         batch_op.drop_index("ix_saved_replies_brand_associate")
 
@@ -1515,19 +1811,39 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_variants_brand_id"))
 
     op.drop_table("variants")
+    with op.batch_alter_table("staff_invitations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_invitations_token_hash"))
+        batch_op.drop_index(batch_op.f("ix_staff_invitations_email"))
+        batch_op.drop_index(batch_op.f("ix_staff_invitations_brand_id"))
+
+    op.drop_table("staff_invitations")
     with op.batch_alter_table("shows", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_shows_starts_at"))
         batch_op.drop_index(batch_op.f("ix_shows_brand_id"))
 
     op.drop_table("shows")
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
+
+    op.drop_table("recovery_codes")
     with op.batch_alter_table("product_images", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_product_images_product_id"))
 
     op.drop_table("product_images")
+    with op.batch_alter_table("password_resets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_password_resets_user_id"))
+        batch_op.drop_index(batch_op.f("ix_password_resets_token_hash"))
+
+    op.drop_table("password_resets")
     with op.batch_alter_table("checkout_handoffs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_checkout_handoffs_brand_id"))
 
     op.drop_table("checkout_handoffs")
+    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_entries_brand_at")
+        batch_op.drop_index(batch_op.f("ix_audit_entries_action"))
+
+    op.drop_table("audit_entries")
     with op.batch_alter_table("associate_profiles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_associate_profiles_brand_id"))
 
@@ -1551,6 +1867,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_products_brand_id"))
 
     op.drop_table("products")
+    with op.batch_alter_table("brand_texts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_brand_texts_object_id"))
+        batch_op.drop_index(batch_op.f("ix_brand_texts_brand_id"))
+
+    op.drop_table("brand_texts")
     with op.batch_alter_table("bags", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_bags_open_per_shopper",

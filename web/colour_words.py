@@ -1,0 +1,43 @@
+"""The sentences of colour truth that the pages' scripts say (web/static/js/colour.js), in the
+reader's language: a template global, so every page with a chat of snapshots has them."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def colour_words() -> dict[str, str]:
+    """The sentences colour.js says, in the reader's language; {de} and {name} are filled in
+    there with the figures of each snapshot (sessions/colour/words.py gives the codes)."""
+    de, name = "{de}", "{name}"
+    words = {
+        "corrected": _("Colour corrected: ΔE %(de)s average on the card.", de=de),
+        "measured": _("Measured on the piece"),
+        "catalogue": _("Catalogue colour, %(name)s", name=name),
+        "same": _("Within what an eye can tell apart (ΔE2000 %(de)s).", de=de),
+        "swatch_note": _("Compared with the catalogue's swatch: this variant is not measured yet."),
+        "no_reference": _("The catalogue has no colour for this variant yet."),
+        "tap": _("Tap the piece in the picture to measure its colour."),
+        "checking": _("Looking for the reference card…"),
+        "kept": _("Kept as this variant's catalogue colour."),
+        "failed": _("The colour could not be measured."),
+    }
+    noticeable = {
+        "lighter": _("Noticeably lighter than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "darker": _("Noticeably darker than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "redder": _("Noticeably redder than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "greener": _("Noticeably greener than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "yellower": _("Noticeably yellower than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "bluer": _("Noticeably bluer than the catalogue colour (ΔE2000 %(de)s).", de=de),
+    }
+    clear = {
+        "lighter": _("Clearly lighter than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "darker": _("Clearly darker than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "redder": _("Clearly redder than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "greener": _("Clearly greener than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "yellower": _("Clearly yellower than the catalogue colour (ΔE2000 %(de)s).", de=de),
+        "bluer": _("Clearly bluer than the catalogue colour (ΔE2000 %(de)s).", de=de),
+    }
+    words |= {f"noticeable_{k}": v for k, v in noticeable.items()}
+    words |= {f"clear_{k}": v for k, v in clear.items()}
+    return words
