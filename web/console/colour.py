@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import base64
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from flask import current_app, request
 from flask_babel import gettext as _
 from PIL import Image
 from sqlmodel import col, select
 
-from sessions import colour
 from sessions import live as live_actions
 from sessions.access import access_host, access_variant_reference_colour
-from sessions.colour import report
-from sessions.colour.actions import do_set_reference_colour
 from sessions.errors import InvalidInput, NotFound
 from sessions.models import Product, Variant
 from sessions.privacy.consent import check_snapshot_allowed
@@ -30,6 +26,15 @@ from web.admin.images import open_image, store_image
 from web.console import bp
 from web.db import db
 from web.identity import current_actor
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from sessions import colour
+
+# sessions.colour (OpenCV, colour-science, numpy) is imported by the views that use it, not
+# with the app: it was most of a web node's start (about 1 s of CPU, more on a busy
+# machine), paid by every node and every test server, most of which never see a snapshot.
 
 VARIANT_CHOICES = 300  # a select, not a search: enough for a boutique's current range
 
@@ -42,6 +47,8 @@ def no_card_words(code: str) -> str:
 
 
 def _frame() -> tuple[Image.Image, np.ndarray]:
+    import numpy as np
+
     upload = request.files.get("image")
     picture = open_image(upload.read() if upload is not None else b"").convert("RGB")
     return picture, np.asarray(picture)
@@ -90,6 +97,9 @@ def _analysed(rgb: np.ndarray, brand_id: int) -> tuple[colour.Analysis, dict[str
         raise InvalidInput(_("Tap the piece in the picture."), field="x")
     chosen = _variant(brand_id)
     variant, product = chosen if chosen else (None, None)
+    from sessions import colour
+    from sessions.colour import report
+
     analysis = colour.analyse(rgb)
     return analysis, report.build(analysis, point, variant, product)
 
@@ -98,6 +108,8 @@ def _analysed(rgb: np.ndarray, brand_id: int) -> tuple[colour.Analysis, dict[str
 def colour_preview(live_session_id: int) -> dict[str, Any]:
     """The corrected snapshot and its figures, for the associate to check before sending.
     Changes nothing (a POST because it carries the picture)."""
+    from sessions import colour
+
     live = live_actions.live_or_404(db(), live_session_id)
     access_host(current_actor(), live)
     _picture, rgb = _frame()
@@ -113,6 +125,8 @@ def colour_preview(live_session_id: int) -> dict[str, Any]:
 def snapshot(live_session_id: int) -> tuple[dict[str, object], int]:
     """The host sends a try-on snapshot (taken by the relay) into the chat: corrected
     against the reference card when asked (``colour=1``) and the card is in view."""
+    from sessions import colour
+
     live = live_actions.live_or_404(db(), live_session_id)
     actor = current_actor()
     access_host(actor, live)
@@ -134,6 +148,9 @@ def snapshot(live_session_id: int) -> tuple[dict[str, object], int]:
 @bp.post("/variants/<int:variant_id>/reference-colour")
 def reference_colour(variant_id: int) -> tuple[dict[str, Any], int]:
     """Keep the piece's measured colour (card in view) as the variant's catalogue colour."""
+    from sessions import colour
+    from sessions.colour.actions import do_set_reference_colour
+
     actor = current_actor()
     variant, _product = _variant_of_brand(variant_id, None)
     access_variant_reference_colour(actor, variant)
