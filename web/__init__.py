@@ -27,6 +27,7 @@ from web.config import load_config
 from web.errors import register_error_handlers
 from web.extensions import csrf, socketio
 from web.sockets.managers import make_manager
+from web.sockets.snapshots import RoomSnapshots
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -54,13 +55,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)  # before templates render: `_()` and the page language
     staff_i18n.init_app(app)  # the console's dates and figures by the staff locale and zone
     csrf.init_app(app)
+    # Rooms' shared state between the pushes that change it (web/sockets/snapshots.py).
+    snapshots = RoomSnapshots(float(app.config["ROOM_STATE_CACHE_SECONDS"]))
+    app.extensions["vitrine.room_snapshots"] = snapshots
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         # Always given (never left to Flask-SocketIO): ours can disconnect a whole room on
         # every node, which ending a staff member's sessions needs (web/sockets/managers.py).
         client_manager=make_manager(
-            app.config["REDIS_URL"], app.config.get("SOCKETIO_CHANNEL", "flask-socketio")
+            app.config["REDIS_URL"],
+            app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
+            on_emit=snapshots.told,
         ),
         cors_allowed_origins=[app.config["PUBLIC_URL"]],
         # The connect handler reads the signed cookie session once; the socket

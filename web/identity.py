@@ -119,7 +119,9 @@ def _load_base_actor() -> Actor:
     token = session.get(GUEST_KEY)
     if isinstance(token, str):
         shopper = db().exec(select(Shopper).where(Shopper.token == token)).first()
-        if shopper is not None and _alive(shopper):
+        if shopper is None:
+            g.unused_guest_key = token  # offer_guest_key need not look again
+        elif _alive(shopper):
             g.shopper_expires_at = shopper.expires_at
             return shopper_actor(shopper)
     return ANONYMOUS
@@ -201,6 +203,8 @@ def offer_guest_key() -> str | None:
 
 def _spent(key: str) -> bool:
     """A key whose shopper has expired: it can stand for nobody again."""
+    if g.get("unused_guest_key") == key:  # current_actor found no shopper for it just now
+        return False
     return db().exec(select(Shopper.id).where(Shopper.token == key)).first() is not None
 
 

@@ -73,7 +73,9 @@ def _shopper_of(host: RoomClient) -> int:
 def test_two_nodes_share_rooms_and_counts_through_redis(
     database_url: str, tmp_path: Path, seeded: Seeded
 ) -> None:
-    env = {"SOCKETIO_CHANNEL": f"test-{uuid.uuid4().hex[:10]}"}
+    # The room's state copy (web/sockets/snapshots.py) is kept far longer than the test:
+    # only the push from the other node can make node B read the room again.
+    env = {"SOCKETIO_CHANNEL": f"test-{uuid.uuid4().hex[:10]}", "ROOM_STATE_CACHE_SECONDS": "600"}
     room = {"session_id": seeded.live_id}
     with (
         WebServer(database_url, tmp_path / "a", redis_url=REDIS_URL, env=env) as node_a,
@@ -89,6 +91,14 @@ def test_two_nodes_share_rooms_and_counts_through_redis(
             on_a.wait_for("presence", lambda p: p["viewers"] == 2)
             sent = on_a.call("chat", {**room, "body": "from node A"})["message"]
             assert sent["id"] in on_b.message_ids(sent["id"])
+
+            # Hearts given on node A: node B's state GET says so once the push reached B.
+            state_on_b = f"{node_b.url}/api/live-sessions/{seeded.live_id}"
+            before = on_b.http.get(state_on_b, timeout=10).json()["hearts"]
+            assert on_a.call("react", room)["ok"]
+            total = on_b.wait_for("hearts")["total"]
+            assert total == before + 1
+            assert on_b.http.get(state_on_b, timeout=10).json()["hearts"] == total
             on_b.close()
             on_a.wait_for("presence", lambda p: p["viewers"] == 1)
         finally:

@@ -37,6 +37,7 @@ from web.db import get_engine
 from web.extensions import socketio
 from web.sockets.managers import disconnect_room
 from web.sockets.presence import Presence, is_viewer
+from web.sockets.snapshots import RoomSnapshots
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,12 @@ class Delivery:
     # --- the sink ---------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
+        if event.room is not None:
+            # This node's copy of the room's state goes now, not when a batched push
+            # (stock, hearts) leaves: a request after the action here sees the change.
+            snapshots: RoomSnapshots | None = self.app.extensions.get("vitrine.room_snapshots")
+            if snapshots is not None:
+                snapshots.told(event.kind, event.room)
         handler = DELIVERIES.get(event.kind)
         if handler is None:  # tests/rooms/test_event_contract.py keeps this from happening
             log.error("no delivery for event kind %s", event.kind)

@@ -10,6 +10,7 @@ this node's members only, which are all of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -18,9 +19,19 @@ import socketio
 DISCONNECT_ROOM = "vitrine:disconnect-room"
 
 
+# Told of every emit this node delivers, local or from the queue: (event, room or rooms).
+# The room-state copies listen (web/sockets/snapshots.py).
+EmitListener = Callable[[str, Any], None]
+
+
+def _ignore(_event: str, _rooms: Any) -> None:
+    return None
+
+
 class _DisconnectsRooms:
     server: Any
     get_participants: Any
+    on_emit: EmitListener = staticmethod(_ignore)
 
     def _disconnect_local(self, room: str, namespace: str) -> None:
         for sid, _eio_sid in list(self.get_participants(namespace, room)):
@@ -32,6 +43,10 @@ class LocalManager(_DisconnectsRooms, socketio.Manager):
 
     def disconnect_room(self, room: str, namespace: str = "/") -> None:
         self._disconnect_local(room, namespace)
+
+    def emit(self, event: str, data: Any, namespace: str, room: Any = None, **kwargs: Any) -> Any:
+        self.on_emit(event, kwargs.get("to") or room)
+        return super().emit(event, data, namespace, room=room, **kwargs)
 
 
 class RedisManager(_DisconnectsRooms, socketio.RedisManager):
@@ -51,17 +66,31 @@ class RedisManager(_DisconnectsRooms, socketio.RedisManager):
         self._disconnect_local(room, namespace)
         self._publish(message)
 
+    def emit(
+        self, event: str, data: Any, namespace: Any = None, room: Any = None, **kwargs: Any
+    ) -> Any:
+        if kwargs.get("ignore_queue"):  # delivered here only, without passing _handle_emit
+            self.on_emit(event, kwargs.get("to") or room)
+        return super().emit(event, data, namespace=namespace, room=room, **kwargs)
+
     def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("event") == DISCONNECT_ROOM:
             self._disconnect_local(str(message.get("room")), message.get("namespace") or "/")
             return
+        # Every emit passes here on every node, this one's own included (python-socketio
+        # hands a node its own emits before publishing them).
+        self.on_emit(str(message.get("event")), message.get("room"))
         super()._handle_emit(message)
 
 
-def make_manager(redis_url: str | None, channel: str) -> socketio.Manager:
-    if redis_url:
-        return RedisManager(redis_url, channel=channel)
-    return LocalManager()
+def make_manager(
+    redis_url: str | None, channel: str, on_emit: EmitListener | None = None
+) -> socketio.Manager:
+    manager: LocalManager | RedisManager
+    manager = RedisManager(redis_url, channel=channel) if redis_url else LocalManager()
+    if on_emit is not None:
+        manager.on_emit = on_emit
+    return manager
 
 
 def disconnect_room(server: socketio.Server, room: str) -> None:

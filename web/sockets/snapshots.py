@@ -1,0 +1,111 @@
+"""The shared part of a room's state, kept per node between the pushes that change it.
+
+Every show page asks ``GET /api/live-sessions/<id>`` as it opens; when a show starts a
+thousand of them arrive within seconds, and each built the same pinned cards, offer
+and hearts from the database (about half of the request's time, docs/performance.md).
+What they share does not depend on who asks: it is built once and reused until the
+room is told something, that is until this node's Socket.IO manager emits an event to
+the room — the same emit that brings the change to every open page, whether the
+action ran here or on another node (the Redis queue hands every emit to every node).
+So a page never learns of a change later from this copy than it would from its push.
+
+Why not longer-lived, or one version number in the database: a change made without a
+push (an admin renaming a pinned product, a price edited) is still seen within
+``ROOM_STATE_CACHE_SECONDS`` (default 1 s; ``0`` turns the copy off), and no write path
+has to remember to bump anything. What is per viewer (access, the bag, the guest key,
+the viewer count) is never kept here: the view still decides it on every request.
+The socket ``join`` reads the room fresh, so a joined page is always exact.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+# Emits and domain events that never change what is kept here (chat goes into history,
+# not the state; presence is counted per request): frequent, so they must not throw the
+# copy away. Anything else reaching the room does, even a kind added later.
+UNRELATED_EVENTS = frozenset(
+    {
+        "message",
+        "messages",
+        "presence",
+        "participants",
+        "participants_changed",
+        "live_figures",
+        "thread_typing",
+    }
+)
+MAX_MARKS = 4096  # rooms remembered as "told" at once; past it, everything starts over
+MAX_ENTRIES = 1024  # copies kept; past it, the stale ones are dropped before adding one
+
+
+@dataclass(frozen=True)
+class _Entry:
+    made: float  # RoomSnapshots.clock(), monotonic
+    state: dict[str, Any]
+
+
+class RoomSnapshots:
+    """Per node and app: room (Socket.IO room name) → its shared state, and when it was
+    last told something. Safe across greenlets and threads (one lock, held briefly)."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self.ttl = ttl_seconds
+        self._entries: dict[str, _Entry] = {}
+        self._marks: dict[str, int] = {}  # room → the tell that last reached it
+        self._epoch = 0  # bumped when the marks are forgotten all at once
+        self._tells = itertools.count(1)
+        self._lock = threading.Lock()
+        self.clock: Callable[[], float] = time.monotonic  # tests move it
+
+    def get(self, room: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The room's state, built by ``build`` when there is no fresh copy. The result
+        is shared: read it, never change it."""
+        if self.ttl <= 0:
+            return build()
+        now = self.clock()
+        with self._lock:
+            entry = self._entries.get(room)
+            if entry is not None and now - entry.made < self.ttl:
+                return entry.state
+            seen = (self._epoch, self._marks.get(room, 0))
+        state = build()
+        with self._lock:
+            # A tell that arrived while we built may be newer than what we read: keep
+            # nothing then (the next request builds again), so no stale copy outlives it.
+            if (self._epoch, self._marks.get(room, 0)) == seen:
+                if len(self._entries) >= MAX_ENTRIES:
+                    self._drop_stale(now)
+                self._entries[room] = _Entry(now, state)
+        return state
+
+    def told(self, event: str, rooms: str | Iterable[str] | None) -> None:
+        """Called by the Socket.IO manager for every emit on this node (web/sockets/
+        managers.py), and by this node's events sink as an action publishes (before a
+        batched push leaves): the rooms it reaches drop their copy."""
+        if rooms is None or event in UNRELATED_EVENTS:
+            return
+        names = [rooms] if isinstance(rooms, str) else list(rooms)
+        with self._lock:
+            if len(self._marks) + len(names) > MAX_MARKS:
+                self._marks.clear()
+                self._epoch += 1
+            for name in names:
+                self._marks[name] = next(self._tells)
+                self._entries.pop(name, None)
+
+    def _drop_stale(self, now: float) -> None:
+        stale = [room for room, e in self._entries.items() if now - e.made >= self.ttl]
+        for room in stale or list(self._entries)[: MAX_ENTRIES // 2]:
+            del self._entries[room]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._marks.clear()
+            self._epoch += 1
