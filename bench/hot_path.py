@@ -8,10 +8,12 @@ cookie session, the guest key, the request log. Each figure is the mean wall tim
 of one request over ``--requests`` (each add-to-bag by its own shopper):
 
 - ``state GET``: ``GET /api/live-sessions/<id>`` by a guest, as a show page makes it;
+- ``show page``: the show's page itself (``/b/<brand>/shows/<id>``), by a guest;
 - ``add-to-bag reserved``: ``POST /api/bag/lines`` that gets a unit (a variant with
   plenty of stock), each by a new guest (the shopper row is created then, as in a sale);
 - ``add-to-bag sold out``: the same POST on a variant known to be sold out;
 - ``socket add_to_bag``: the Socket.IO event, reserved, a shopper who joined the show;
+- ``socket join``: the Socket.IO ``join`` of a connected guest (state, history, polls);
 - ``chat send``: the Socket.IO ``chat`` event of a joined shopper;
 - ``bare floor``: a one-line view doing one indexed SELECT, registered on the same
   app but skipping nothing the app does around every request (see below).
@@ -84,6 +86,7 @@ class Seeded:
             show = factory.show(brand, product_ids=[plenty.id, gone.id])
             live = lifecycle.do_start_show(db, OPERATOR, show)
             ids = (live.id, factory.variants(plenty)[0].id, factory.variants(gone)[0].id)
+            self.show_path = f"/b/{brand.slug}/shows/{show.id}"
             db.commit()
         assert None not in ids
         self.live_id, self.plenty, self.gone = (int(i or 0) for i in ids)
@@ -188,9 +191,13 @@ def measure(
         def floor(_: int) -> None:
             assert pool[0][0].get(f"/bench/floor/{seeded.plenty}").status_code == 200
 
+        def page(i: int) -> None:
+            assert pool[i][0].get(seeded.show_path).status_code == 200
+
         kinds: list[tuple[str, Callable[[int], None]]] = [
             ("bare floor", floor),
             ("state GET", state),
+            ("show page", page),
             ("add-to-bag reserved", add(seeded.plenty, 201, 0)),
             ("add-to-bag sold out", add(seeded.gone, 409, requests)),
         ]
@@ -199,14 +206,20 @@ def measure(
             with _profiled(name.replace(" ", "-"), profile):
                 results[name] = _timed(fn, requests)
 
-        # Socket.IO: shoppers who joined the show (each its own socket).
-        sockets = []
-        for i in range(requests + 1):
-            http, _ = pool[requests + i]
-            sio = socketio.test_client(app, flask_test_client=http)
-            ack = sio.emit("join", {"session_id": live}, callback=True)
+        # Socket.IO: shoppers who joined the show (each its own socket; the join, with
+        # the room's state and history, is what a show page sends as it opens).
+        sockets = [
+            socketio.test_client(app, flask_test_client=pool[requests + i][0])
+            for i in range(requests + 1)
+        ]
+
+        def join(i: int) -> None:
+            ack = sockets[i].emit("join", {"session_id": live}, callback=True)
             assert ack["ok"], ack
-            sockets.append(sio)
+
+        join(requests)  # warm
+        with _profiled("socket-join", profile):
+            results["socket join"] = _timed(join, requests)
 
         def socket_add(i: int) -> None:
             ack = sockets[i].emit(

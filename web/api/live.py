@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import urllib3
@@ -27,7 +26,6 @@ from sessions.access import (
     can_see_room_bag,
 )
 from sessions.catalogue import get_or_404
-from sessions.clock import as_utc, utcnow
 from sessions.errors import NotFound
 from sessions.grants import issue_grant
 from sessions.i18n import N_
@@ -40,7 +38,7 @@ from web.db import db
 from web.identity import current_actor, ensure_shopper, offer_guest_key
 from web.relay import grant_claims
 from web.relays import relay_for_grant
-from web.sockets.snapshots import RoomSnapshots
+from web.sockets.snapshots import shared_room_state
 from web.turn import grant_ice
 
 log = logging.getLogger(__name__)
@@ -242,18 +240,6 @@ def _live(live_session_id: int) -> LiveSession:
     return live_actions.live_or_404(db(), live_session_id)
 
 
-def _shared_state(live: LiveSession) -> dict[str, Any]:
-    """What every viewer of the room is told alike, from this node's copy when it has a
-    fresh one (web/sockets/snapshots.py); an offer whose time ran out since is left out
-    here, as reading the room would."""
-    snapshots: RoomSnapshots = current_app.extensions["vitrine.room_snapshots"]
-    state = snapshots.get(live.room, lambda: live_actions.room_state(db(), live))
-    offer = state.get("offer")
-    if offer is not None and as_utc(datetime.fromisoformat(offer["ends_at"])) <= utcnow():
-        return {**state, "offer": None}
-    return state
-
-
 def _viewers(live: LiveSession) -> int:
     from web.sockets import state
 
@@ -275,7 +261,7 @@ def get_live_session(live_session_id: int) -> LiveSessionOut:
     access_join(actor, live)  # before handing out a guest key: a private room stays private
     offer_guest_key()  # a key in the cookie for the socket to come; a GET creates no shopper
     live_actions.check_can_enter(db(), actor, live)
-    state = _shared_state(live)
+    state = shared_room_state(live)  # the room's pins, offer and hearts: alike for all
     bag = None
     if can_see_room_bag(actor, live):
         brand = get_or_404(db(), Brand, live.brand_id, N_("brand"))

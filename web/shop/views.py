@@ -18,7 +18,6 @@ from sessions.brand_texts import localised
 from sessions.catalogue import get_or_404
 from sessions.errors import DomainError, Forbidden, NotFound
 from sessions.i18n import N_
-from sessions.live import pinned_cards
 from sessions.models import Brand, Product, Show, ShowStatus
 from sessions.shows.calendar import show_calendar
 from sessions.shows.captions import LANGUAGES, caption_text, captions_of
@@ -39,6 +38,7 @@ from web.shop.cards import (
     pinned_or_featured,
     product_card,
 )
+from web.sockets.snapshots import shared_room_state
 
 
 def clock_text(seconds: float) -> str:
@@ -98,7 +98,7 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
             raise
         return code_page(brand, the_show, None, exc.status)
     # The host's pins as the room has them ("showing now" first), else the show's products.
-    cards = pinned_cards(db(), live) or [
+    cards = shared_room_state(live)["pinned"] or [
         product_card(db(), p, brand) for p in pinned_or_featured(db(), live, the_show)
     ]
     replay = the_show.replay_path if can_watch_replay(actor, the_show) else None

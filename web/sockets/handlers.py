@@ -36,6 +36,7 @@ from web.extensions import socketio
 from web.identity import current_actor, signed_in_user
 from web.sockets import heartbeats, state
 from web.sockets.delivery import hosts_room, shopper_room, socket_room
+from web.sockets.snapshots import shared_room_state
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
@@ -282,7 +283,9 @@ def on_join(data: dict[str, Any]) -> Ack:
     invitee_id = client.invitees.get(live.show_id or 0)
     if invitee_id is not None and live.status is SessionStatus.LIVE and role == "viewer":
         invitees.note_watched(db(), invitee_id)  # "watched" on the brand's list
-    room_state = live_actions.room_state(db(), live)
+    # Read after entering the room: a change whose push has not reached this node yet
+    # comes to this socket as that push (web/sockets/snapshots.py).
+    room_state = dict(shared_room_state(live))
     room_state["viewers"] = state.delivery().presence.count(live.room)
     room_state["bag"] = _bag_for(actor, live)
     if live.show_id is not None:  # a show's polls and questions (the replay shows them too)

@@ -24,7 +24,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from flask import current_app
+
+from sessions import live as live_actions
+from sessions.clock import as_utc, utcnow
+from sessions.models import LiveSession
+from web.db import db
 
 # Emits and domain events that never change what is kept here (chat goes into history,
 # not the state; presence is counted per request): frequent, so they must not throw the
@@ -109,3 +117,15 @@ class RoomSnapshots:
             self._entries.clear()
             self._marks.clear()
             self._epoch += 1
+
+
+def shared_room_state(live: LiveSession) -> dict[str, Any]:
+    """``sessions.live.room_state`` of the room, from this node's copy when it has a fresh
+    one. An offer whose time ran out since the copy was made is left out, as reading the
+    room would. Callers that add to it (the socket join) take a copy: ``dict(...)``."""
+    snapshots: RoomSnapshots = current_app.extensions["vitrine.room_snapshots"]
+    state = snapshots.get(live.room, lambda: live_actions.room_state(db(), live))
+    offer = state.get("offer")
+    if offer is not None and as_utc(datetime.fromisoformat(offer["ends_at"])) <= utcnow():
+        return {**state, "offer": None}
+    return state
