@@ -13,6 +13,11 @@ line and every request and what they checked out in the last CHECKED_OUT_WINDOW.
 The count is read after the stock UPDATE, in the same transaction: that UPDATE
 locks the variant's row (PostgreSQL) or the database (SQLite), so two adds of the
 same client cannot both pass the cap.
+
+An add writes its bag, line and reservation first and takes the stock last, just
+before its commit: every taker of one piece queues for that row's lock, so each holds
+it as briefly as it can (docs/performance.md); a plain read of the stock beforehand
+refuses what is plainly short without writing or queueing.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import func, update
+from sqlalchemy import func, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -156,33 +161,31 @@ def stock_out(db: Session, variant: Variant) -> dict[str, Any]:
 
 
 def _single_line_bag(
-    bag: Bag,
-    line: BagLine,
+    done: _Reserved,
     variant: Variant,
     product: Product,
-    expires: datetime,
     brand: Brand,
     names: dict[str, str],
 ) -> dict[str, Any]:
-    """bag_out of a bag that holds exactly `line` (made in this transaction)."""
+    """bag_out of a bag that holds exactly the line just reserved (made in its transaction)."""
     return {
-        "id": bag.id,
-        "count": line.quantity,
-        "total_minor": line.quantity * line.unit_price_minor,
+        "id": done.bag_id,
+        "count": done.line_quantity,
+        "total_minor": done.line_quantity * done.line_price,
         "currency": brand.currency,
         "lines": [
             {
-                "id": line.id,
+                "id": done.line_id,
                 "product_id": product.id,
                 "variant_id": variant.id,
                 "name": product.name,
                 "names": names,
                 "size": variant.size,
                 "colour": variant.colour,
-                "quantity": line.quantity,
-                "unit_price_minor": line.unit_price_minor,
+                "quantity": done.line_quantity,
+                "unit_price_minor": done.line_price,
                 "image_url": f"/uploads/{product.image_path}" if product.image_path else None,
-                "expires_at": expires.isoformat(),
+                "expires_at": done.expires.isoformat(),
             }
         ],
     }
@@ -233,6 +236,10 @@ def _take_stock(db: Session, variant_id: int, quantity: int) -> int | None:
     return None if left is None else int(left)
 
 
+def _stock_of(db: Session, variant_id: int) -> int:
+    return int(db.exec(select(Variant.stock).where(Variant.id == variant_id)).one())
+
+
 def held_by(db: Session, shopper_id: int, variant_id: int) -> int:
     """Units of a variant the shopper holds now or checked out within the window."""
     now = utcnow()
@@ -255,9 +262,18 @@ def held_by(db: Session, shopper_id: int, variant_id: int) -> int:
     return int(total)
 
 
-def _check_cap(db: Session, brand: Brand, shopper_id: int, variant_id: int, quantity: int) -> None:
-    """Refuse what would take the client past the brand's cap; call with the variant locked."""
-    held = held_by(db, shopper_id, variant_id)
+def _check_cap(
+    db: Session,
+    brand: Brand,
+    shopper_id: int,
+    variant_id: int,
+    quantity: int,
+    *,
+    included: bool = False,
+) -> None:
+    """Refuse what would take the client past the brand's cap; call with the variant locked.
+    ``included``: the reservation of `quantity` is already written in this transaction."""
+    held = held_by(db, shopper_id, variant_id) - (quantity if included else 0)
     if held + quantity <= brand.max_per_client:
         return
     cap = brand.max_per_client
@@ -379,9 +395,11 @@ def do_add_to_bag(
         if live is None and for_shopper is None:  # from the product page: the brand's choice
             access_add_outside_live(actor, brand)
         shopper_id = for_shopper if for_shopper is not None else _bag_shopper(actor, live)
-        # The request's own transaction (its reads) ends here: the reservation runs in the
-        # group commit's, and on SQLite an open transaction holds the write lock.
-        db.commit()
+        # The request's own transaction (its reads) ends here when the reservation runs
+        # in the group commit's; on SQLite it runs alone in this very session (one writer
+        # at a time: nothing to share), so the reads and the writes are one transaction.
+        if not batcher.runs_in(db):
+            db.commit()
     except BaseException:
         batcher.left()
         raise
@@ -429,6 +447,13 @@ class _Reserved:
     bag: Bag
     new_bag: bool
     line: BagLine
+    # Read at the item's end: a later item of the same group commit refused after its
+    # writes rolls its savepoint back, which expires every row it touched (this bag too,
+    # when both are one shopper's) in the batch's session, closed by the time we answer.
+    bag_id: int
+    line_id: int
+    line_quantity: int
+    line_price: int
     expires: datetime
     claimed_id: int | None
     names: dict[str, str] | None  # the product's names, for a bag made just now
@@ -456,18 +481,17 @@ def _reserve_in(
     assert variant.id is not None and brand.id is not None and product.id is not None
     variant_id, brand_id = variant.id, brand.id
     released: list[tuple[BagLine, int]] = []
-    # Expired reservations are given back only when the take fails (and by the
+    # A plain read first: in a sale most refusals end here, before any write and without
+    # queueing for the variant's row lock (a read never waits for it on PostgreSQL).
+    # Expired reservations are given back only when the stock is short (and by the
     # sweeper): a sale's winners do not pay for a sweep.
-    left = _take_stock(db, variant_id, quantity)
-    if left is None:
+    if _stock_of(db, variant_id) < quantity:
         due, released = _release_due(db, variant_id=variant_id)
         if due:
             rose = {variant_id}
             batch.after_commit(lambda: stockflags.stock_rose(rose))
-            left = _take_stock(db, variant_id, quantity)
-    if left is None:
-        raise _refuse(db, batch, brand, variant_id)
-    _check_cap(db, brand, shopper_id, variant_id, quantity)
+        if not due or _stock_of(db, variant_id) < quantity:
+            raise _refuse(db, batch, brand, variant_id)
     price = variant.price_minor if variant.price_minor is not None else product.price_minor
     if live is not None and live.status is SessionStatus.ENDED and variant.price_minor is None:
         # From a show's replay: the price it had when pinned live, if the brand says so.
@@ -515,14 +539,24 @@ def _reserve_in(
             variant_id=variant_id, bag_line_id=line.id, quantity=quantity, expires_at=expires
         )
     )
-    bag.updated_at = now
-    db.add(bag)
+    if not new_bag:  # a bag made just now has its time from its INSERT
+        bag.updated_at = now
+        db.add(bag)
     added = _analytics(
         brand_id, "add_to_bag", live, shopper_id, price * quantity, f"variant:{variant_id}"
     )
     added.product_id, added.mode = product.id, analytics_events.mode_of(live)
     db.add(added)
     db.flush()
+    # The take comes last, after the other writes: on PostgreSQL the variant's row lock,
+    # which every taker of the piece queues for, is held from here to the commit only,
+    # not across the whole unit of work. Taken too late (another taker got the last
+    # unit since the read above), the refusal rolls all of this back.
+    left = _take_stock(db, variant_id, quantity)
+    if left is None:
+        raise _refuse(db, batch, brand, variant_id)
+    # With the row locked: two adds of one client cannot both pass the cap.
+    _check_cap(db, brand, shopper_id, variant_id, quantity, included=True)
     # Read here, in the transaction that holds the lock anyway, rather than in one more
     # transaction after the commit (on SQLite each is one more turn of the write lock).
     product_stock = db.exec(
@@ -534,12 +568,17 @@ def _reserve_in(
         ).first()
         is not None
     )
+    assert line.id is not None
     return _Reserved(
         left=left,
         product_stock=int(product_stock or 0),
         bag=bag,
         new_bag=new_bag,
         line=line,
+        bag_id=bag.id,
+        line_id=line.id,
+        line_quantity=line.quantity,
+        line_price=line.unit_price_minor,
         expires=expires,
         claimed_id=claimed_id,
         names=names_by_language(db, "product", product.id, "name") if new_bag else None,
@@ -575,10 +614,12 @@ def _reserve(
     except IntegrityError:  # the CHECK constraint caught what the UPDATE should have
         raise SoldOut(N_("Sold out."), variant_id=variant.id) from None
     # The caller's session may hold its own copies of the rows the reservation changed
-    # in another session (a line whose quantity grew, its bag): read them afresh.
-    for model, ident in ((Bag, done.bag.id), (BagLine, done.line.id)):
+    # in another session (a line whose quantity grew, its bag): read them afresh. When
+    # the reservation ran in the caller's own session (SQLite) they are the very rows
+    # it wrote, already current: expiring them would only read them again.
+    for model, row, ident in ((Bag, done.bag, done.bag_id), (BagLine, done.line, done.line_id)):
         held = db.identity_map.get(identity_key(model, ident))
-        if held is not None:
+        if held is not None and held is not row:
             db.expire(held)
     if done.released:
         _publish_released(db, done.released)
@@ -591,11 +632,10 @@ def _reserve(
         "stock": done.left,
         "product_stock": done.product_stock,
     }
-    bag, line = done.bag, done.line
+    bag = done.bag if not inspect(done.bag).expired_attributes else db.get(Bag, done.bag_id)
+    assert bag is not None
     only = (
-        _single_line_bag(bag, line, variant, product, done.expires, brand, done.names or {})
-        if done.new_bag
-        else None
+        _single_line_bag(done, variant, product, brand, done.names or {}) if done.new_bag else None
     )
     body = _publish_bag(db, bag, brand, live, only)
     if live is not None:

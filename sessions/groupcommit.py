@@ -120,7 +120,7 @@ class Batcher:
 
         item: _Item[T] = _Item(bound, key)
         batch.item = item
-        alone_in = own if own is not None and self.engine.dialect.name == "sqlite" else None
+        alone_in = own if own is not None and self.runs_in(own) else None
         if self.window <= 0 or alone_in is not None:  # batching off: the same work, alone
             if announced:
                 self.left()
@@ -195,6 +195,11 @@ class Batcher:
             except BaseException:
                 session.rollback()
                 raise
+
+    def runs_in(self, own: Session) -> bool:
+        """Does `run(..., own=own)` run the work in `own` itself, in its open transaction
+        (SQLite), rather than in a transaction of its own?"""
+        return self.engine.dialect.name == "sqlite"
 
     def _run_alone(self, item: _Item[Any], own: Session | None = None) -> None:
         """One item in its own transaction (in `own`, the caller's session, if given).

@@ -210,11 +210,16 @@ def _spent(key: str) -> bool:
 
 def shopper_for_key(key: str | None) -> Actor:
     """The shopper of a guest key, created now if need be (counted against the address)."""
-    if key is not None:
+    return _shopper_and_token(key)[0]
+
+
+def _shopper_and_token(key: str | None) -> tuple[Actor, str]:
+    """shopper_for_key, and the token the shopper holds (the key, or a new one)."""
+    if key is not None and g.get("unused_guest_key") != key:  # else: looked up just now
         shopper = db().exec(select(Shopper).where(Shopper.token == key)).first()
         if shopper is not None:
             if _alive(shopper):
-                return shopper_actor(shopper)
+                return shopper_actor(shopper), shopper.token
             key = None  # expired: refused, and a new guest is made instead
     # End the read first: the limiter may wait on Redis (and on SQLite an open
     # transaction holds the write lock), so no transaction stays open across it.
@@ -227,9 +232,11 @@ def shopper_for_key(key: str | None) -> Actor:
         db().commit()
     except IntegrityError:  # the same key's other request (socket or tab) made it first
         db().rollback()
+        g.pop("unused_guest_key", None)
         made = db().exec(select(Shopper).where(Shopper.token == shopper.token)).one()
-        return shopper_actor(made)
-    return shopper_actor(shopper)
+        return shopper_actor(made), made.token
+    g.pop("unused_guest_key", None)
+    return shopper_actor(shopper), shopper.token
 
 
 def touch_shopper(shopper_id: int, expires_at: datetime | None) -> None:
@@ -252,11 +259,9 @@ def ensure_shopper() -> Actor:
     if actor.kind is not ActorKind.ANONYMOUS:
         return actor
     from_embed = "guest_key" in g
-    g.actor = shopper_for_key(guest_key())
+    g.actor, token = _shopper_and_token(guest_key())
     if not from_embed:  # the cookie carries the key (a new one if the old had expired)
-        shopper = db().get(Shopper, g.actor.shopper_id)
-        assert shopper is not None
-        session[GUEST_KEY] = shopper.token
+        session[GUEST_KEY] = token
         session.permanent = True
     return g.actor
 
