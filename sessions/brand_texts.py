@@ -118,6 +118,26 @@ def names_by_language(
     return {row.language: row.text for row in rows if row.text.strip()}
 
 
+def names_by_language_of(
+    session: Session, kind: str, object_ids: list[int], field: str
+) -> dict[int, dict[str, str]]:
+    """:func:`names_by_language` of several objects in one read: id → language → text."""
+    out: dict[int, dict[str, str]] = {}
+    if not object_ids:
+        return out
+    rows = session.exec(
+        select(BrandText).where(
+            BrandText.kind == kind,
+            col(BrandText.object_id).in_(object_ids),
+            BrandText.field == field,
+        )
+    ).all()
+    for row in rows:
+        if row.text.strip():
+            out.setdefault(row.object_id, {})[row.language] = row.text
+    return out
+
+
 def do_set_default_language(session: Session, brand: Brand, lang: object) -> None:
     """The language the brand's own columns are written in; an unknown code changes nothing."""
     code = normalise(lang if isinstance(lang, str) else None)

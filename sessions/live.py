@@ -9,6 +9,7 @@ contract in docs/rooms.md (Message, ProductCard, Offer).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from sessions.access import Actor, access_host, access_join
 from sessions.analytics import events as analytics_events
-from sessions.brand_texts import names_by_language
+from sessions.brand_texts import names_by_language_of
 from sessions.catalogue import get_or_404
 from sessions.clock import as_utc, utcnow
 from sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -60,13 +61,31 @@ def live_or_404(db: Session, live_session_id: int) -> LiveSession:
 
 def product_card(db: Session, product: Product, brand: Brand) -> dict[str, Any]:
     """ProductCard: what a viewer's carousel shows, with live stock per variant."""
-    variants = db.exec(
-        select(Variant).where(Variant.product_id == product.id).order_by(col(Variant.id))
-    ).all()
+    return product_cards(db, [product], brand)[0]
+
+
+def product_cards(db: Session, products: Sequence[Product], brand: Brand) -> list[dict[str, Any]]:
+    """The cards of several products in two reads (their variants, their names), not two
+    per product: a show page lists all of the show's pieces."""
+    ids = [p.id for p in products if p.id is not None]
+    if not ids:
+        return []
+    variants: dict[int, list[Variant]] = {i: [] for i in ids}
+    for v in db.exec(
+        select(Variant).where(col(Variant.product_id).in_(ids)).order_by(col(Variant.id))
+    ).all():
+        variants[v.product_id].append(v)
+    names = names_by_language_of(db, "product", ids, "name")
+    return [_card(product, brand, variants.get(product.id or 0, []), names) for product in products]
+
+
+def _card(
+    product: Product, brand: Brand, variants: list[Variant], names: dict[int, dict[str, str]]
+) -> dict[str, Any]:
     return {
         "id": product.id,
         "name": product.name,
-        "names": names_by_language(db, "product", product.id, "name"),
+        "names": names.get(product.id or 0, {}),
         "price_minor": product.price_minor,
         "currency": product.currency,
         "image_url": f"/uploads/{product.image_path}" if product.image_path else None,
@@ -157,14 +176,18 @@ def pinned_cards(db: Session, live: LiveSession) -> list[dict[str, Any]]:
     ).all()
     brand = db.get(Brand, live.brand_id)
     assert brand is not None
-    cards = []
-    for pin in pins:
-        product = db.get(Product, pin.product_id)
-        if product is not None and product.is_active:
-            card = product_card(db, product, brand)
-            card["showing"] = bool(pin.showing)
-            card["pinned_at"] = as_utc(pin.pinned_at).isoformat()
-            cards.append(card)
+    products = {
+        p.id: p
+        for p in db.exec(
+            select(Product).where(col(Product.id).in_([pin.product_id for pin in pins]))
+        ).all()
+    }
+    shown = [(pin, products[pin.product_id]) for pin in pins if pin.product_id in products]
+    shown = [(pin, product) for pin, product in shown if product.is_active]
+    cards = product_cards(db, [product for _pin, product in shown], brand)
+    for (pin, _product), card in zip(shown, cards, strict=True):
+        card["showing"] = bool(pin.showing)
+        card["pinned_at"] = as_utc(pin.pinned_at).isoformat()
     return cards
 
 

@@ -19,7 +19,7 @@ from web.console.colour import variant_choices
 from web.db import db
 from web.errors import error_text
 from web.identity import current_actor
-from web.shop.cards import iso, pinned_or_featured, product_card
+from web.shop.cards import iso, pinned_or_featured, product_cards
 from web.shows import end_show, start_show
 
 
@@ -72,7 +72,7 @@ def _host_page(actor: Actor, show: Show, error: str | None = None) -> str:
     access_host(actor, live)
     brand = db().get(Brand, show.brand_id)
     assert brand is not None
-    cards = [product_card(db(), p, brand) for p in pinned_or_featured(db(), live, show)]
+    cards = product_cards(db(), pinned_or_featured(db(), live, show), brand)
     actions = lifecycle.actions_for(db(), actor, show)
     return render_template(
         "console/host.html",

@@ -36,6 +36,10 @@ def product_card(db: Session, product: Product, brand: Brand) -> dict[str, Any]:
     return live_actions.product_card(db, product, brand)
 
 
+def product_cards(db: Session, products: list[Product], brand: Brand) -> list[dict[str, Any]]:
+    return live_actions.product_cards(db, products, brand)
+
+
 def pinned_or_featured(db: Session, live: LiveSession, show: Show) -> list[Product]:
     """What the shopper sees first: the host's pins, else the show's product list."""
     pinned = db.exec(

@@ -44,7 +44,7 @@ from web.extensions import EMBED_HEADER, csrf  # with the CSRF rule it opens
 from web.identity import GUEST_KEY, current_actor, offer_guest_key, shopper_actor
 from web.security_headers import allow_framing_by
 from web.shop import bp
-from web.shop.cards import bag_view, iso, open_bag, pinned_or_featured, product_card
+from web.shop.cards import bag_view, iso, open_bag, pinned_or_featured, product_cards
 
 _SALT = "vitrine-embed-guest"
 
@@ -104,7 +104,7 @@ def embed_show(show_id: int) -> str:
     access_join(actor, live)
     key = offer_guest_key()  # a key, not a row: this GET creates no shopper
     token = embed_token_for(key, brand.id or 0) if key else ""
-    cards = [product_card(db(), p, brand) for p in pinned_or_featured(db(), live, show)]
+    cards = product_cards(db(), pinned_or_featured(db(), live, show), brand)
     bag = bag_view(db(), open_bag(db(), brand.id or 0, actor.shopper_id), brand)
     return render_template(
         "embed/show.html",

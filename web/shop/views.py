@@ -37,6 +37,7 @@ from web.shop.cards import (
     open_bag,
     pinned_or_featured,
     product_card,
+    product_cards,
 )
 from web.sockets.snapshots import shared_room_state
 
@@ -99,7 +100,7 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
         return code_page(brand, the_show, None, exc.status)
     # The host's pins as the room has them ("showing now" first), else the show's products.
     cards = shared_room_state(live)["pinned"] or [
-        product_card(db(), p, brand) for p in pinned_or_featured(db(), live, the_show)
+        *product_cards(db(), pinned_or_featured(db(), live, the_show), brand)
     ]
     replay = the_show.replay_path if can_watch_replay(actor, the_show) else None
     script = replay_script(db(), the_show, live) if replay else None
