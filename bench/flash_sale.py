@@ -503,7 +503,7 @@ def report(results: dict[str, list[Phase]], args: argparse.Namespace) -> bool:
             f"{db}: {nodes_for(db, args)} web node(s) and as many floor processes" for db in results
         )
         + (" (gunicorn)" if args.gunicorn else "")
-        + f"; GROUP_COMMIT_MS={os.environ.get('GROUP_COMMIT_MS', '2')}"
+        + f"; GROUP_COMMIT_MS={os.environ.get('GROUP_COMMIT_MS', '0')}"
     )
     print(f"load average at the end (1 / 5 / 15 min): {_load()}")
     print()

@@ -25,7 +25,8 @@ its connection checkout); a pooled connection checked out and back, and with an 
 transaction (BEGIN, COMMIT); the JSON encoding of a state GET's and an add-to-bag's body.
 
 With ``--profile DIR``, each request kind is also run under pyinstrument and its
-text report written to ``DIR/<kind>.txt`` (docs/performance.md quotes the top).
+text report written to ``DIR/<kind>.txt``, PostgreSQL's to ``DIR/postgres/<kind>.txt``
+(docs/performance.md quotes the top).
 """
 
 from __future__ import annotations
@@ -259,7 +260,8 @@ def main() -> None:
         rows["SQLite"] = measure(f"sqlite:///{Path(tmp) / 'hot.db'}", args.requests, args.profile)
     if not args.no_postgres:
         with postgres_schema(args.postgres) as url:
-            rows["PostgreSQL"] = measure(url, args.requests, None)
+            pg_profile = args.profile / "postgres" if args.profile else None
+            rows["PostgreSQL"] = measure(url, args.requests, pg_profile)
     print_table(rows, args.requests)
     print(f"\nload average (1, 5, 15 min): {os.getloadavg()}")
 

@@ -98,12 +98,17 @@ class CheckoutNotSetUp(Conflict):
 # --- reading -----------------------------------------------------------------
 
 
-def open_bag(db: Session, brand_id: int, shopper_id: int) -> Bag | None:
-    return db.exec(
+def open_bag(db: Session, brand_id: int, shopper_id: int, *, lock: bool = False) -> Bag | None:
+    """The shopper's open bag at the brand. ``lock``: its row locked to the commit
+    (PostgreSQL; SQLite has one writer anyway), and read afresh."""
+    query = (
         select(Bag)
         .where(Bag.brand_id == brand_id, Bag.shopper_id == shopper_id, Bag.status == BagStatus.OPEN)
         .order_by(col(Bag.id))
-    ).first()
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.exec(query).first()
 
 
 def bag_out(db: Session, bag: Bag | None, brand: Brand) -> dict[str, Any]:
@@ -288,8 +293,13 @@ def _check_cap(
 
 def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> tuple[Bag, bool]:
     """The shopper's open bag, and whether this call made it; a unique partial index
-    settles two first adds racing."""
-    bag = open_bag(db, brand_id, shopper_id)
+    settles two first adds racing.
+
+    An open bag comes locked: one shopper's adds then run one after another, so the
+    second reads the line the first wrote or grew (``line.quantity += q`` would lose a
+    unit otherwise: two taps reading the same quantity, each writing it plus one). The
+    variant's row lock, taken last, no longer orders them (see _reserve_in)."""
+    bag = open_bag(db, brand_id, shopper_id, lock=True)
     if bag is not None:
         return bag, False
     try:
@@ -297,7 +307,7 @@ def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> tuple[Bag, 
             bag = Bag(brand_id=brand_id, shopper_id=shopper_id)
             db.add(bag)
     except IntegrityError:  # another request opened it a moment ago: use that one
-        bag = open_bag(db, brand_id, shopper_id)
+        bag = open_bag(db, brand_id, shopper_id, lock=True)
         assert bag is not None
         return bag, False
     return bag, True
@@ -338,11 +348,69 @@ def refuse_if_known_sold_out(
     brand_id = stockflags.known_sold_out(variant)
     if brand_id is None:
         return
+    _refuse_before_work(actor, live, brand_id)
+    raise SoldOut(N_("Sold out."), variant_id=variant, stock=0)
+
+
+def refuse_if_short(
+    db: Session,
+    actor: Actor,
+    variant_id: object,
+    quantity: object = 1,
+    live: LiveSession | None = None,
+) -> None:
+    """The second step of the sold-out path, also before a guest becomes a shopper row:
+    one plain read of the stock (a read never queues for the variant's row lock). Short,
+    with no reservation of the variant past its time (those the long way gives back
+    first), the tap is refused here and writes nothing; at zero it sets the flag.
+
+    Why: in a sale the taps that arrive together all pass the flag before the last unit
+    goes, and each would otherwise make its shopper row (an INSERT and a COMMIT) and read
+    the variant, product and brand, only to be refused by the same read in the
+    reservation. The long way keeps every check: this only refuses earlier."""
+    variant_id, quantity = _check_input(variant_id, quantity)
+    seen = stockflags.generation()  # before the stock: see _refuse
+    row = db.exec(
+        select(Variant.stock, Product.brand_id, Product.is_active)
+        .join(Product, col(Product.id) == col(Variant.product_id))
+        .where(Variant.id == variant_id)
+    ).first()
+    if row is None or not row[2] or row[0] >= quantity:
+        return  # missing or withdrawn: the long way says so; enough: it reserves
+    left, brand_id = int(row[0]), int(row[1])
+    first = _first_live_expiry(db, variant_id)
+    if first is not None and first <= utcnow():
+        return  # a unit may come back now: the long way releases and tries
+    _refuse_before_work(actor, live, brand_id)
+    if left == 0:
+        horizon = as_utc(first).timestamp() if first is not None else float("inf")
+        stockflags.mark_sold_out(variant_id, brand_id, horizon, seen)
+        raise SoldOut(N_("Sold out."), variant_id=variant_id, stock=0)
+    raise SoldOut(N_("Only %(n)s left."), params={"n": left}, variant_id=variant_id, stock=left)
+
+
+def _refuse_before_work(actor: Actor, live: LiveSession | None, brand_id: int) -> None:
+    """The long way's access rule, for a refusal answered before it: a viewer refused
+    the session, or a variant of another brand, hears that rather than "sold out"."""
     if live is not None:
         access_join(actor, live)
         if live.brand_id != brand_id:
             raise InvalidInput(N_("This product is not sold in this session."), field="variant_id")
-    raise SoldOut(N_("Sold out."), variant_id=variant, stock=0)
+
+
+def _first_live_expiry(db: Session, variant_id: int) -> datetime | None:
+    """When the first live reservation of the variant ends (a unit may come back then
+    without anyone clearing the sold-out flag)."""
+    return db.exec(
+        select(StockReservation.expires_at)
+        .where(
+            StockReservation.variant_id == variant_id,
+            col(StockReservation.released_at).is_(None),
+            col(StockReservation.converted_at).is_(None),
+        )
+        .order_by(col(StockReservation.expires_at))
+        .limit(1)
+    ).first()
 
 
 def refuse_outside_live(
@@ -406,6 +474,15 @@ def do_add_to_bag(
     return _reserve(db, actor, brand, product, variant, quantity, shopper_id, live, batcher)
 
 
+def _mark_after_commit(
+    db: Session, batch: groupcommit.Batch, variant_id: int, brand_id: int | None, seen: int
+) -> None:
+    first = _first_live_expiry(db, variant_id)
+    horizon = as_utc(first).timestamp() if first is not None else float("inf")
+    assert brand_id is not None
+    batch.after_commit(lambda: stockflags.mark_sold_out(variant_id, brand_id, horizon, seen))
+
+
 def _refuse(db: Session, batch: groupcommit.Batch, brand: Brand, variant_id: int) -> SoldOut:
     """After a failed take: what is left, and the sold-out flag when it is zero.
 
@@ -419,21 +496,7 @@ def _refuse(db: Session, batch: groupcommit.Batch, brand: Brand, variant_id: int
     left = db.exec(select(Variant.stock).where(Variant.id == variant_id)).one()
     if left == 0:
         # Trusted until the first live reservation of the variant may give a unit back.
-        first = db.exec(
-            select(StockReservation.expires_at)
-            .where(
-                StockReservation.variant_id == variant_id,
-                col(StockReservation.released_at).is_(None),
-                col(StockReservation.converted_at).is_(None),
-            )
-            .order_by(col(StockReservation.expires_at))
-            .limit(1)
-        ).first()
-        horizon = as_utc(first).timestamp() if first is not None else float("inf")
-        brand_id = brand.id
-        assert brand_id is not None
-        batch.after_commit(lambda: stockflags.mark_sold_out(variant_id, brand_id, horizon, seen))
-    if left == 0:
+        _mark_after_commit(db, batch, variant_id, brand.id, seen)
         return SoldOut(N_("Sold out."), variant_id=variant_id, stock=left)
     return SoldOut(N_("Only %(n)s left."), params={"n": left}, variant_id=variant_id, stock=left)
 
@@ -552,6 +615,7 @@ def _reserve_in(
     # which every taker of the piece queues for, is held from here to the commit only,
     # not across the whole unit of work. Taken too late (another taker got the last
     # unit since the read above), the refusal rolls all of this back.
+    seen = stockflags.generation()  # before the take: see _refuse
     left = _take_stock(db, variant_id, quantity)
     if left is None:
         raise _refuse(db, batch, brand, variant_id)
@@ -568,6 +632,10 @@ def _reserve_in(
         ).first()
         is not None
     )
+    if left == 0:
+        # The last unit went here: the taps behind it need not wait for a refusal to
+        # learn it. Registered last, so a refusal above (the cap) cannot leave a flag.
+        _mark_after_commit(db, batch, variant_id, brand_id, seen)
     assert line.id is not None
     return _Reserved(
         left=left,

@@ -24,6 +24,7 @@ SOURCES = [
     "web/serve.py",
     "deploy/gunicorn.conf.py",
     "sessions/service/reminders.py",
+    "sessions/groupcommit.py",
 ]
 NAME = re.compile(r"[A-Z][A-Z0-9_]+")
 

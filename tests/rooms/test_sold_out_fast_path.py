@@ -159,3 +159,54 @@ def test_the_socket_event_takes_the_fast_path_too(
         "add_to_bag", {"session_id": room.id, "variant_id": room.variant.id}, callback=True
     )
     assert ack["ok"] is True and ack["stock"]["stock"] == 1
+
+
+def test_the_last_unit_taken_sets_the_flag(app: Flask, room: Room, flags: str) -> None:
+    """The taps behind the one that took the last unit need not wait for a refusal."""
+    assert add(shopper(app, room), room, 5)[0] == 201
+    assert stockflags.known_sold_out(room.variant.id or 0) == room.brand.id
+
+
+def test_a_short_variant_is_refused_before_the_guest_becomes_a_shopper(
+    app: Flask, room: Room, session: Session, flags: str
+) -> None:
+    """With no flag (expired, or set on another node without Redis), one plain read of
+    the stock refuses the tap: no shopper row, and the flag is set again."""
+    sell_out(app, room)
+    stockflags.stock_rose([room.variant.id or 0])  # as if the flag had run out
+    before = shoppers(session)
+    status, body = add(shopper(app, room), room)
+    assert (status, body["error"], body["message"]) == (409, "sold_out", "Sold out.")
+    assert shoppers(session) == before
+    assert stockflags.known_sold_out(room.variant.id or 0) == room.brand.id
+
+    variant = session.get(Variant, room.variant.id)
+    assert variant is not None
+    cat.do_set_stock(session, variant, 2)
+    session.commit()
+    status, body = add(shopper(app, room), room, 3)
+    assert (status, body["message"], body["details"]["stock"]) == (409, "Only 2 left.", 2)
+    assert shoppers(session) == before
+    assert stockflags.known_sold_out(room.variant.id or 0) is None  # 2 left is not zero
+    assert add(shopper(app, room), room, 2)[0] == 201
+
+
+def test_a_take_refused_by_the_cap_leaves_no_flag(
+    app: Flask, room: Room, session: Session, flags: str
+) -> None:
+    """The last unit taken, then refused by the per-client cap, goes back: the flag that
+    a take to zero sets must not be left behind."""
+    variant = session.get(Variant, room.variant.id)
+    assert variant is not None
+    cat.do_set_stock(session, variant, 6)
+    room.brand.max_per_client = 5
+    session.add(room.brand)
+    session.commit()
+    buyer = shopper(app, room)
+    assert add(buyer, room, 5)[0] == 201
+    status, body = add(buyer, room)  # would take the last unit, past the cap of 5
+    assert (status, body["error"]) == (409, "limit_per_client"), body
+    assert stockflags.known_sold_out(room.variant.id or 0) is None
+    status, body = add(shopper(app, room), room)
+    assert status == 201 and body["stock"]["stock"] == 0
+    assert stockflags.known_sold_out(room.variant.id or 0) == room.brand.id

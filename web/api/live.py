@@ -427,8 +427,10 @@ def get_bag(query: BagQuery) -> BagOut:
 )
 def add_to_bag(body: AddToBagIn) -> AddedOut:
     live = _optional_live(body.live_session_id)
-    # Sold out and known to be: refused before a guest becomes a shopper row.
+    # Sold out and known to be, or short by one plain read: refused before a guest
+    # becomes a shopper row (a refused tap writes nothing).
     bags.refuse_if_known_sold_out(current_actor(), body.variant_id, body.quantity, live)
+    bags.refuse_if_short(db(), current_actor(), body.variant_id, body.quantity, live)
     bags.refuse_outside_live(db(), current_actor(), body.variant_id, body.quantity, live)
     actor = current_actor() if live is not None and can_host(current_actor(), live) else None
     actor = actor or ensure_shopper()

@@ -467,6 +467,7 @@ def on_add_to_bag(data: dict[str, Any]) -> Ack:
     live = _live(data)
     quantity = data.get("quantity", 1)
     bags.refuse_if_known_sold_out(_client().actor, data.get("variant_id"), quantity, live)
+    bags.refuse_if_short(db(), _client().actor, data.get("variant_id"), quantity, live)
     added = bags.do_add_to_bag(
         db(),
         _acting(),
