@@ -5,6 +5,7 @@ tests/rooms/test_live_server.py, the hearts given on the other node.)"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -132,3 +133,107 @@ def test_a_change_without_a_push_is_seen_once_the_copy_is_stale(
     assert isinstance(clock, Clock)
     clock.now += 600.0
     assert state(shopper, room)["pinned"][0]["name"] == "Silk twill scarf"
+
+
+class Burst:
+    """Callers of ``snapshots.get`` in threads, and a way to know they are waiting on the
+    build under way (the snapshots' ``on_wait`` hook): no guessing with sleeps."""
+
+    def __init__(self, snapshots: RoomSnapshots) -> None:
+        self.snapshots = snapshots
+        self.waiting = 0
+        self.lock = threading.Lock()
+        self.all_waiting = threading.Event()
+        self.expected = 0
+        self.threads: list[threading.Thread] = []
+        self.results: list[object] = []
+
+    def _waits(self) -> None:
+        with self.lock:
+            self.waiting += 1
+            if self.waiting == self.expected:
+                self.all_waiting.set()
+
+    def start(self, build: Callable[[], dict], n: int = 1) -> None:
+        def call() -> None:
+            try:
+                self.results.append(self.snapshots.get("live:1", build))
+            except Exception as exc:  # handed back to the test
+                self.results.append(exc)
+
+        for _ in range(n):
+            thread = threading.Thread(target=call)
+            thread.start()
+            self.threads.append(thread)
+
+    def join(self) -> list[object]:
+        for thread in self.threads:
+            thread.join(30)
+        return self.results
+
+
+class HeldBuild:
+    """A build that holds until let go; then each call returns the next number."""
+
+    def __init__(self) -> None:
+        self.started, self.go, self.calls = threading.Event(), threading.Event(), 0
+
+    def __call__(self) -> dict:
+        self.calls += 1
+        n = self.calls
+        if n == 1:
+            self.started.set()
+            assert self.go.wait(30)
+        return {"n": n}
+
+
+def test_requests_arriving_during_a_build_wait_for_it_instead_of_building() -> None:
+    snapshots, build = RoomSnapshots(60.0), HeldBuild()
+    first, others = Burst(snapshots), Burst(snapshots)
+    first.start(build)
+    assert build.started.wait(30)
+    others.expected = 8
+    snapshots.on_wait = others._waits
+    others.start(build, 8)
+    assert others.all_waiting.wait(30)  # all eight are waiting on the first one's build
+    build.go.set()
+    assert first.join() == [{"n": 1}]
+    assert others.join() == [{"n": 1}] * 8
+    assert build.calls == 1  # one read of the room for all nine
+
+
+def test_a_push_during_the_build_sends_its_waiters_to_read_the_room_themselves() -> None:
+    snapshots, build = RoomSnapshots(60.0), HeldBuild()
+    first, others = Burst(snapshots), Burst(snapshots)
+    first.start(build)
+    assert build.started.wait(30)
+    others.expected = 3
+    snapshots.on_wait = others._waits
+    others.start(build, 3)
+    assert others.all_waiting.wait(30)
+    snapshots.told("pins", "live:1")  # the build under way may have read before this
+    build.go.set()
+    assert first.join() == [{"n": 1}]  # its own answer: as a direct read would be
+    got = sorted(r["n"] for r in others.join() if isinstance(r, dict))
+    assert got == [2, 3, 4]  # nobody took what was read before the push
+
+
+def test_a_failed_build_leaves_its_waiters_to_read_the_room_themselves() -> None:
+    snapshots = RoomSnapshots(60.0)
+    started, gate = threading.Event(), threading.Event()
+
+    def failing() -> dict:
+        started.set()
+        assert gate.wait(30)
+        raise RuntimeError("database went away")
+
+    first, second = Burst(snapshots), Burst(snapshots)
+    first.start(failing)
+    assert started.wait(30)
+    second.expected = 1
+    snapshots.on_wait = second._waits
+    second.start(lambda: {"n": 2})
+    assert second.all_waiting.wait(30)
+    gate.set()
+    assert [type(r) for r in first.join()] == [RuntimeError]
+    assert second.join() == [{"n": 2}]

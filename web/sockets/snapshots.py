@@ -14,7 +14,15 @@ push (an admin renaming a pinned product, a price edited) is still seen within
 ``ROOM_STATE_CACHE_SECONDS`` (default 1 s; ``0`` turns the copy off), and no write path
 has to remember to bump anything. What is per viewer (access, the bag, the guest key,
 the viewer count) is never kept here: the view still decides it on every request.
-The socket ``join`` reads the room fresh, so a joined page is always exact.
+
+**One build at a time per room.** A show's start is a burst: hundreds of state GETs
+arrive in the same instant, all find no copy, and each would build the same state (the
+copy then bought nothing when it mattered most: bench/flash_sale.py's state GET p99 was
+the same with and without it). The first to miss builds; the others that miss while it
+builds wait for its result, and take it only if the room was told nothing between the
+build's start and their own arrival, nor during the build (the same rule as keeping
+it); otherwise, or if the build fails or takes longer than ``BUILD_WAIT_SECONDS``, each
+reads the room itself.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,12 +58,24 @@ UNRELATED_EVENTS = frozenset(
 )
 MAX_MARKS = 4096  # rooms remembered as "told" at once; past it, everything starts over
 MAX_ENTRIES = 1024  # copies kept; past it, the stale ones are dropped before adding one
+BUILD_WAIT_SECONDS = 10.0  # a waiter then reads the room itself (a build stuck on the DB)
 
 
 @dataclass(frozen=True)
 class _Entry:
     made: float  # RoomSnapshots.clock(), monotonic
     state: dict[str, Any]
+
+
+@dataclass
+class _Build:
+    """A build under way: who arrives while it runs, with the same marks, waits for it."""
+
+    seen: tuple[int, int]
+    # Looked up when made, not when this module is imported: a node may import it before
+    # gevent patches threading, and an unpatched Event would block the whole process.
+    done: threading.Event = field(default_factory=lambda: threading.Event())
+    state: dict[str, Any] | None = None  # set only when kept: no tell during the build
 
 
 class RoomSnapshots:
@@ -65,15 +85,26 @@ class RoomSnapshots:
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl = ttl_seconds
         self._entries: dict[str, _Entry] = {}
+        self._building: dict[str, _Build] = {}
         self._marks: dict[str, int] = {}  # room → the tell that last reached it
         self._epoch = 0  # bumped when the marks are forgotten all at once
         self._tells = itertools.count(1)
         self._lock = threading.Lock()
         self.clock: Callable[[], float] = time.monotonic  # tests move it
+        self.on_wait: Callable[[], None] | None = None  # tests: a caller waits on a build
 
-    def get(self, room: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def get(
+        self,
+        room: str,
+        build: Callable[[], dict[str, Any]],
+        before_wait: Callable[[], bool] | None = None,
+    ) -> dict[str, Any]:
         """The room's state, built by ``build`` when there is no fresh copy. The result
-        is shared: read it, never change it."""
+        is shared: read it, never change it. ``before_wait``: called before waiting on
+        another caller's build; False: do not wait, build. The web layer ends the
+        request's read transaction there: on SQLite an open transaction holds the one
+        write lock the build needs, and on PostgreSQL a waiting request then holds no
+        pooled connection."""
         if self.ttl <= 0:
             return build()
         now = self.clock()
@@ -82,7 +113,23 @@ class RoomSnapshots:
             if entry is not None and now - entry.made < self.ttl:
                 return entry.state
             seen = (self._epoch, self._marks.get(room, 0))
-        state = build()
+            running = self._building.get(room)
+            if running is None or running.seen != seen:
+                mine = self._building[room] = _Build(seen)
+                running = None
+        if running is not None:  # someone is reading the room now: wait for it
+            if self.on_wait is not None:
+                self.on_wait()
+            if before_wait is not None and not before_wait():
+                return build()
+            if running.done.wait(BUILD_WAIT_SECONDS) and running.state is not None:
+                return running.state
+            return build()
+        try:
+            state = build()
+        except BaseException:
+            self._finish(room, mine)
+            raise
         with self._lock:
             # A tell that arrived while we built may be newer than what we read: keep
             # nothing then (the next request builds again), so no stale copy outlives it.
@@ -90,7 +137,15 @@ class RoomSnapshots:
                 if len(self._entries) >= MAX_ENTRIES:
                     self._drop_stale(now)
                 self._entries[room] = _Entry(now, state)
+                mine.state = state
+        self._finish(room, mine)
         return state
+
+    def _finish(self, room: str, build: _Build) -> None:
+        with self._lock:
+            if self._building.get(room) is build:
+                del self._building[room]
+        build.done.set()  # waiters take build.state, or read the room themselves
 
     def told(self, event: str, rooms: str | Iterable[str] | None) -> None:
         """Called by the Socket.IO manager for every emit on this node (web/sockets/
@@ -119,12 +174,25 @@ class RoomSnapshots:
             self._epoch += 1
 
 
+def _end_reads() -> bool:
+    """End the request's transaction before it waits for another request's build. Its
+    callers (the state GET, the show page, the socket join) hold no write of their own
+    at that point: only ``do_*`` actions write, and they commit. Should one ever hold an
+    unflushed change, it does not wait (False) and reads the room itself."""
+    session = db()
+    if session.new or session.dirty or session.deleted:
+        return False
+    if session.in_transaction():
+        session.commit()  # reads only: nothing is written; expire_on_commit is off
+    return True
+
+
 def shared_room_state(live: LiveSession) -> dict[str, Any]:
     """``sessions.live.room_state`` of the room, from this node's copy when it has a fresh
     one. An offer whose time ran out since the copy was made is left out, as reading the
     room would. Callers that add to it (the socket join) take a copy: ``dict(...)``."""
     snapshots: RoomSnapshots = current_app.extensions["vitrine.room_snapshots"]
-    state = snapshots.get(live.room, lambda: live_actions.room_state(db(), live))
+    state = snapshots.get(live.room, lambda: live_actions.room_state(db(), live), _end_reads)
     offer = state.get("offer")
     if offer is not None and as_utc(datetime.fromisoformat(offer["ends_at"])) <= utcnow():
         return {**state, "offer": None}
