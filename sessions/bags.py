@@ -49,7 +49,7 @@ from sessions.catalogue import get_or_404
 from sessions.clock import as_utc, utcnow
 from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SoldOut
 from sessions.events import publish
-from sessions.i18n import N_
+from sessions.i18n import N_, Phrase
 from sessions.live import claim_offer, current_offer, offer_out
 from sessions.models import (
     AnalyticsEvent,
@@ -883,8 +883,29 @@ def do_remove_line(
     return remove_line(db, line, bag, live)
 
 
+def _lock_for_change(db: Session, line: BagLine, bag: Bag) -> None:
+    """Lock the line's bag as an add to it does (``_open_or_new_bag``), and read the bag
+    and the line afresh: an add of the same shopper racing this change then waits for it
+    and sees it, and this change sees what an add committed just before (the line's new
+    quantity, its new reservation) instead of releasing only what it read earlier. Gone
+    meanwhile (removed by another tap): 404, as if asked a moment later."""
+    db.exec(
+        select(Bag)
+        .where(Bag.id == bag.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    assert line.id is not None
+    if db.get(BagLine, line.id, populate_existing=True) is None:
+        raise NotFound(
+            N_("No %(what)s with id %(id)s."),
+            params={"what": Phrase(N_("bag line")), "id": line.id},
+        )
+
+
 def remove_line(db: Session, line: BagLine, bag: Bag, live: LiveSession | None = None) -> dict:
     """Remove a line whose bag's gate the caller passed; its stock goes back."""
+    _lock_for_change(db, line, bag)
     line_id = line.id
     if bag.status is not BagStatus.OPEN:
         raise Conflict(N_("This bag has already gone to checkout."))
@@ -941,6 +962,7 @@ def set_line_quantity(db: Session, actor: Actor, line: BagLine, bag: Bag, quanti
     bag, the shared bag of a thread): more reserves the difference; fewer gives the
     line's stock back (clearing the sold-out flag) and reserves the new quantity again,
     at today's price. The line's room is told the stock, the shopper the bag."""
+    _lock_for_change(db, line, bag)
     if bag.status is not BagStatus.OPEN:
         raise Conflict(N_("This bag has already gone to checkout."))
     variant_id, current = line.variant_id, line.quantity
