@@ -24,6 +24,7 @@ from web import (
     staff_i18n,
 )
 from web.config import load_config
+from web.cookie_session import HourlyRefreshSessionInterface
 from web.errors import register_error_handlers
 from web.extensions import csrf, socketio
 from web.sockets.managers import make_manager
@@ -44,6 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(test_config))
     logs.init_app(app)  # one structured line per record, with its request id
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    # The signed cookie, re-signed when it changes or hourly, not on every response.
+    app.session_interface = HourlyRefreshSessionInterface()
 
     web_db.init_app(app)
     # Chat, hearts and abuse limits: shared by every node through Redis when it is set.

@@ -260,7 +260,10 @@ def ensure_shopper() -> Actor:
         return actor
     from_embed = "guest_key" in g
     g.actor, token = _shopper_and_token(guest_key())
-    if not from_embed:  # the cookie carries the key (a new one if the old had expired)
+    # The cookie carries the key (a new one if the old had expired). Set only when it
+    # differs: any assignment marks the session changed, and a changed session is signed
+    # and sent again (web/cookie_session.py).
+    if not from_embed and (session.get(GUEST_KEY) != token or not session.permanent):
         session[GUEST_KEY] = token
         session.permanent = True
     return g.actor
