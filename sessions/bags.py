@@ -47,6 +47,7 @@ from sessions.brand_texts import names_by_language
 from sessions.brands import CART_URL_PLACEHOLDERS
 from sessions.catalogue import get_or_404
 from sessions.clock import as_utc, utcnow
+from sessions.db import is_reads_only, writable
 from sessions.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, SoldOut
 from sessions.events import publish
 from sessions.i18n import N_, Phrase
@@ -822,6 +823,17 @@ def _release_due(
     """Give back the stock of expired reservations, in the caller's transaction: the
     reservations released, and the lines touched (for the events after the commit)."""
     now = utcnow()
+    due = list(db.exec(_due(now, variant_id, bag_id).limit(limit)).all())
+    touched: list[tuple[BagLine, int]] = []
+    for reservation in due:
+        line = _release(db, reservation, now)
+        if line is not None:
+            touched.append((line, reservation.variant_id))
+    return due, touched
+
+
+def _due(now: datetime, variant_id: int | None, bag_id: int | None) -> Any:
+    """Live reservations past their time (of a variant, of a bag's lines)."""
     query = select(StockReservation).where(
         col(StockReservation.released_at).is_(None),
         col(StockReservation.converted_at).is_(None),
@@ -833,19 +845,22 @@ def _release_due(
         query = query.join(BagLine, col(BagLine.id) == col(StockReservation.bag_line_id)).where(
             BagLine.bag_id == bag_id
         )
-    due = list(db.exec(query.limit(limit)).all())
-    touched: list[tuple[BagLine, int]] = []
-    for reservation in due:
-        line = _release(db, reservation, now)
-        if line is not None:
-            touched.append((line, reservation.variant_id))
-    return due, touched
+    return query
 
 
 def do_release_expired(
     db: Session, *, variant_id: int | None = None, bag_id: int | None = None, limit: int = 500
 ) -> int:
-    """Return the stock of expired reservations; tell the bags and rooms concerned."""
+    """Return the stock of expired reservations; tell the bags and rooms concerned.
+
+    In a request that only reads (a bag shown with the show's state, sessions/db.py), one
+    plain read says whether anything is due; only then is the release written, in a
+    session of its own."""
+    if is_reads_only(db):
+        if db.exec(_due(utcnow(), variant_id, bag_id).limit(1)).first() is None:
+            return 0
+        with writable(db) as writer:
+            return do_release_expired(writer, variant_id=variant_id, bag_id=bag_id, limit=limit)
     due, touched = _release_due(db, variant_id=variant_id, bag_id=bag_id, limit=limit)
     if not due:
         return 0

@@ -59,6 +59,8 @@ def _begin_immediate(conn: Any) -> None:
     # happens here, in short slices with a sleep between them that yields under
     # gevent/eventlet: a wait inside SQLite's own C busy handler would freeze every
     # green thread of the node, including the one holding the lock.
+    if conn.get_execution_options().get(READS_ONLY):
+        return  # the driver's autocommit: each SELECT reads on its own, taking no lock
     deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
     pause = 0.002
     while True:
@@ -87,13 +89,79 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "before_cursor_execute", _refuse_writes_when_reads_only)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_idle_connections(engine)
+    event.listen(engine, "before_cursor_execute", _refuse_writes_when_reads_only)
     return engine
+
+
+# --- requests that only read ----------------------------------------------------------
+#
+# The hottest requests only read (a show's state, its page, its chat history: a thousand
+# of them when a show starts). In a transaction they paid for one they did not need: on
+# PostgreSQL a BEGIN and a ROLLBACK, two of a state GET's four round trips; on SQLite the
+# one write lock (BEGIN IMMEDIATE), so reads queued behind writes and a second process
+# could not serve them beside the first (they timed out "busy"). Such requests read in
+# autocommit instead: each statement on its own snapshot, as READ COMMITTED gives every
+# statement of a transaction on PostgreSQL anyway, and on SQLite in WAL a read that
+# never waits for the writer. A write from one is a bug, refused at once (below) rather
+# than committed piecemeal; the few reads that may have to write (an expired reservation
+# given back when a bag is read) do it in a session of their own: ``writable``.
+
+READS_ONLY = "vitrine_reads_only"  # execution option of a reads-only engine's connections
+WRITER_BIND = "vitrine_writer_bind"  # Session.info: the engine a reads-only session writes with
+_READ_VERBS = ("SELECT", "WITH", "PRAGMA", "SHOW")
+
+
+class WriteWhileReadsOnly(RuntimeError):
+    """A reads-only request tried to write: mark the view otherwise or use ``writable``."""
+
+
+def reads_only_engine(engine: Engine) -> Engine:
+    """The same engine and pool, each connection in autocommit and refusing writes."""
+    options: dict[str, Any] = {READS_ONLY: True}
+    if not is_sqlite(engine.url.drivername):
+        # SQLite's driver is in autocommit already (isolation_level=None): its reads-only
+        # connections only skip the BEGIN IMMEDIATE (_begin_immediate).
+        options["isolation_level"] = "AUTOCOMMIT"
+    return engine.execution_options(**options)
+
+
+def is_reads_only(db: Session) -> bool:
+    return WRITER_BIND in db.info
+
+
+def _refuse_writes_when_reads_only(
+    conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    if not conn.get_execution_options().get(READS_ONLY):
+        return
+    if statement.lstrip()[:6].upper().startswith(_READ_VERBS):
+        return
+    raise WriteWhileReadsOnly(f"a reads-only request tried to write: {statement[:80]}")
+
+
+@contextmanager
+def writable(db: Session) -> Iterator[Session]:
+    """``db`` itself when it may write; for a reads-only session, a session of its own on
+    the writing engine (committed by the caller, as any action commits), after which
+    ``db`` forgets what it had loaded so that it reads the change."""
+    writer_bind = db.info.get(WRITER_BIND)
+    if writer_bind is None:
+        yield db
+        return
+    wrote: list[bool] = []
+    with Session(writer_bind, expire_on_commit=False) as writer:
+        event.listen(writer, "after_commit", lambda _s: wrote.append(True))
+        yield writer
+        writer.rollback()  # what the caller left uncommitted (it raised, or only read)
+    if wrote:
+        db.expire_all()
 
 
 PING_AFTER_IDLE_SECONDS = 5.0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from sessions.db import is_sqlite, make_engine, normalise_url
+from sessions.db import WRITER_BIND, is_sqlite, make_engine, normalise_url, reads_only_engine
 
 
 def init_app(app: Flask) -> None:
@@ -28,10 +29,46 @@ def get_engine(app: Flask | None = None) -> Engine:
 
 
 def db() -> Session:
-    """The request's session. Actions commit it; it is closed when the request ends."""
+    """The request's session. Actions commit it; it is closed when the request ends.
+
+    A view marked ``reads_only`` gets a session that reads in autocommit and refuses to
+    write (sessions/db.py says why)."""
     if "db_session" not in g:
-        g.db_session = Session(get_engine(), expire_on_commit=False)
+        if _serving_reads_only():
+            g.db_session = Session(
+                reads_only_engine_of(current_app),
+                expire_on_commit=False,
+                info={WRITER_BIND: get_engine()},
+            )
+        else:
+            g.db_session = Session(get_engine(), expire_on_commit=False)
     return cast(Session, g.db_session)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_only(view: F) -> F:
+    """Mark a view that only reads (under its route decorator, so the route sees it):
+    its requests read in autocommit, never holding a transaction or SQLite's write lock."""
+    view.vitrine_reads_only = True  # type: ignore[attr-defined]
+    return view
+
+
+def _serving_reads_only() -> bool:
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "vitrine_reads_only", False))
+
+
+def reads_only_engine_of(app: Flask) -> Engine:
+    """The app's engine in reads-only mode, made once (again if a test swaps the engine)."""
+    engine = get_engine(app)
+    made = app.extensions.get("vitrine.reads_only_engine")
+    if made is None or made[0] is not engine:
+        made = app.extensions["vitrine.reads_only_engine"] = (engine, reads_only_engine(engine))
+    return cast(Engine, made[1])
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -34,7 +34,7 @@ from sessions.outbound import UnsafeDestination, UrlPolicy, post_json
 from web.api import bp
 from web.api.schemas import DbId, Strict
 from web.api.spec import api_route
-from web.db import db
+from web.db import db, reads_only
 from web.identity import current_actor, ensure_shopper, offer_guest_key
 from web.relay import grant_claims
 from web.relays import relay_for_grant
@@ -255,6 +255,7 @@ def _viewers(live: LiveSession) -> int:
     summary="A live session's state: status, pinned products, offer, viewers, your bag",
     auth="shopper",
 )
+@reads_only  # every show page asks it as it opens: no transaction, no write lock (web/db.py)
 def get_live_session(live_session_id: int) -> LiveSessionOut:
     live = _live(live_session_id)
     actor = current_actor()
@@ -289,6 +290,7 @@ def get_live_session(live_session_id: int) -> LiveSessionOut:
     tag="live",
     summary="Chat history: recent messages, or those after a given id",
 )
+@reads_only
 def list_messages(live_session_id: int, query: ChatHistoryQuery) -> list[ChatMessageOut]:
     live = _live(live_session_id)
     access_join(current_actor(), live)

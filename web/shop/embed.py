@@ -39,7 +39,7 @@ from sessions.errors import NotAuthenticated, NotFound
 from sessions.i18n import N_
 from sessions.models import Brand, Shopper, Show, ShowStatus
 from sessions.shows.lifecycle import live_session_for_show
-from web.db import db
+from web.db import db, reads_only
 from web.extensions import EMBED_HEADER, csrf  # with the CSRF rule it opens
 from web.identity import GUEST_KEY, current_actor, offer_guest_key, shopper_actor
 from web.security_headers import allow_framing_by
@@ -92,6 +92,7 @@ def guest_from_embed_token(token: object) -> EmbedGuest | None:
 
 
 @bp.get("/embed/shows/<int:show_id>")
+@reads_only
 def embed_show(show_id: int) -> str:
     show = get_or_404(db(), Show, show_id, N_("show"))
     brand = db().get(Brand, show.brand_id)

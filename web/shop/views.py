@@ -25,7 +25,7 @@ from sessions.shows.cohost import host_label
 from sessions.shows.lifecycle import live_session_for_show
 from sessions.shows.private import check_access_code
 from sessions.shows.replay import replay_script
-from web.db import db
+from web.db import db, reads_only
 from web.errors import error_text
 from web.i18n import current_language
 from web.identity import current_actor, remember_show_pass
@@ -122,6 +122,7 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
 
 
 @bp.get("/b/<slug>/shows/<int:show_id>")
+@reads_only  # a show's start brings a thousand of these at once (web/db.py)
 def show(slug: str, show_id: int) -> str | tuple[str, int]:
     brand = brand_by_slug(slug)
     return show_page(brand, show_of_brand(brand, show_id))
