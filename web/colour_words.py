@@ -3,12 +3,35 @@ reader's language: a template global, so every page with a chat of snapshots has
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import get_translations
 from flask_babel import gettext as _
+
+# Translations object → (it, its sentences). A show page said these 22 sentences twice,
+# 44 gettext calls of the page's 200 (docs/performance.md): they depend only on the
+# catalogue of the reader's language, which Flask-Babel keeps one object per language.
+# The object is held beside its sentences so its id cannot be reused by another.
+_MADE: dict[int, tuple[Any, dict[str, str]]] = {}
+_MAX_MADE = 64  # languages × apps (tests make many apps); past it, start over
 
 
 def colour_words() -> dict[str, str]:
     """The sentences colour.js says, in the reader's language; {de} and {name} are filled in
-    there with the figures of each snapshot (sessions/colour/words.py gives the codes)."""
+    there with the figures of each snapshot (sessions/colour/words.py gives the codes).
+    Shared between requests: read it, never change it."""
+    translations = get_translations()
+    made = _MADE.get(id(translations))
+    if made is not None and made[0] is translations:
+        return made[1]
+    words = _sentences()
+    if len(_MADE) >= _MAX_MADE:
+        _MADE.clear()
+    _MADE[id(translations)] = (translations, words)
+    return words
+
+
+def _sentences() -> dict[str, str]:
     de, name = "{de}", "{name}"
     words = {
         "corrected": _("Colour corrected: ΔE %(de)s average on the card.", de=de),

@@ -20,11 +20,21 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
 from babel.messages.extract import extract_from_dir
-from flask import Blueprint, Flask, has_request_context, redirect, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    g,
+    has_app_context,
+    has_request_context,
+    redirect,
+    request,
+    session,
+)
 from flask_babel import Babel, get_locale, get_translations, gettext
 from werkzeug.wrappers import Response
 
@@ -182,10 +192,38 @@ def lang_switch_next() -> str:
     return request.path + ("?" + urlencode(kept) if kept else "")
 
 
+def page_translations() -> Any:
+    """Flask-Babel's catalogue for the current locale, looked up once per locale and request.
+
+    Flask-Babel finds it again for every string (context, domain, the locale's name as a
+    string, its cache: 6 µs, against 0.25 µs for the lookup in the catalogue), and a show
+    page says about 80 strings (docs/performance.md). The locale object is compared by
+    identity, so ``force_locale`` (an e-mail in its reader's language) and a refreshed
+    locale each get their own catalogue."""
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()
+    held = g.get("page_translations")
+    if held is not None and held[0] is locale:
+        return held[1]
+    translations = get_translations()
+    g.page_translations = (locale, translations)
+    return translations
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale)
+    # Templates' _() and ngettext: Flask-Babel's own callables, with the catalogue found
+    # once per request (page_translations) instead of once per string.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: page_translations().ugettext(s),
+        ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
+    )
     app.register_blueprint(bp)
     app.jinja_env.filters["local_datetime"] = format_local
 

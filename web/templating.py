@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_currency, get_currency_precision
@@ -23,9 +24,14 @@ def format_money(amount_minor: int, currency: str, locale: object = None) -> str
     "€1,250.00" in English, "¥1,250" for yen. `locale` overrides the page's (e-mails)."""
     if locale is None:
         locale = get_locale() if has_request_context() else None
-    return format_currency(
-        minor_to_amount(amount_minor, currency), currency, locale=str(locale or "en")
-    )
+    return _formatted(amount_minor, currency, str(locale or "en"))
+
+
+@lru_cache(maxsize=4096)
+def _formatted(amount_minor: int, currency: str, locale: str) -> str:
+    # Babel formats a price in about 30 µs, and a show page writes one per card and per
+    # bag line, each time the same few prices (docs/performance.md): remembered.
+    return format_currency(minor_to_amount(amount_minor, currency), currency, locale=locale)
 
 
 def brand_text(kind: str, obj: object, field: str) -> str:
