@@ -135,6 +135,39 @@ def test_a_change_without_a_push_is_seen_once_the_copy_is_stale(
     assert state(shopper, room)["pinned"][0]["name"] == "Silk twill scarf"
 
 
+def test_a_tell_to_the_room_drops_every_part_kept_for_it() -> None:
+    snapshots, built = RoomSnapshots(60.0), []
+    build = builder(built)
+    assert snapshots.get("live:1", build)["n"] == 1
+    assert snapshots.get("live:1", build, part="featured")["n"] == 2  # a part of its own
+    assert snapshots.get("live:1", build, part="featured")["n"] == 2
+    assert snapshots.get("live:1", build)["n"] == 1
+    snapshots.told("stock", "live:1")
+    assert snapshots.get("live:1", build, part="featured")["n"] == 3
+    assert snapshots.get("live:1", build)["n"] == 4
+
+
+def test_the_show_page_lists_the_shows_pieces_from_the_copy_until_the_room_is_told(
+    app: Flask, room: Room, session: Session, snapshots: RoomSnapshots
+) -> None:
+    """Nothing pinned (a show just started): the page lists the show's own pieces, the same
+    for every viewer, kept with the room's state and dropped by the same pushes."""
+    page_url = f"/b/{room.brand.slug}/shows/{room.show.id}"
+    shopper = app.test_client()
+    first = shopper.get(page_url).get_data(as_text=True)
+    assert "Silk scarf" in first and "5 in stock" in first
+    product = session.get(Product, room.product.id)
+    assert product is not None
+    product.name = "Silk twill scarf"  # behind the room's back: no push
+    session.add(product)
+    session.commit()
+    assert "Silk scarf" in app.test_client().get(page_url).get_data(as_text=True)  # the copy
+    body = {"variant_id": room.variant.id, "quantity": 1, "live_session_id": room.id}
+    assert shopper.post("/api/bag/lines", json=body).status_code == 201  # tells the room
+    after = app.test_client().get(page_url).get_data(as_text=True)
+    assert "Silk twill scarf" in after and "4 in stock" in after
+
+
 class Burst:
     """Callers of ``snapshots.get`` in threads, and a way to know they are waiting on the
     build under way (the snapshots' ``on_wait`` hook): no guessing with sleeps."""

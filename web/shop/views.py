@@ -39,7 +39,7 @@ from web.shop.cards import (
     product_card,
     product_cards,
 )
-from web.sockets.snapshots import shared_room_state
+from web.sockets.snapshots import shared_part, shared_room_state
 
 
 def clock_text(seconds: float) -> str:
@@ -99,9 +99,13 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
             raise
         return code_page(brand, the_show, None, exc.status)
     # The host's pins as the room has them ("showing now" first), else the show's products.
-    cards = shared_room_state(live)["pinned"] or [
-        *product_cards(db(), pinned_or_featured(db(), live, the_show), brand)
-    ]
+    # Both alike for every viewer: kept per node with the room's state, until the room is
+    # told something (web/sockets/snapshots.py); when a show starts, nothing is pinned yet.
+    cards = shared_room_state(live)["pinned"] or shared_part(
+        live,
+        "featured",
+        lambda: product_cards(db(), pinned_or_featured(db(), live, the_show), brand),
+    )
     replay = the_show.replay_path if can_watch_replay(actor, the_show) else None
     script = replay_script(db(), the_show, live) if replay else None
     return render_template(

@@ -64,7 +64,7 @@ BUILD_WAIT_SECONDS = 10.0  # a waiter then reads the room itself (a build stuck 
 @dataclass(frozen=True)
 class _Entry:
     made: float  # RoomSnapshots.clock(), monotonic
-    state: dict[str, Any]
+    state: Any
 
 
 @dataclass
@@ -75,7 +75,7 @@ class _Build:
     # Looked up when made, not when this module is imported: a node may import it before
     # gevent patches threading, and an unpatched Event would block the whole process.
     done: threading.Event = field(default_factory=lambda: threading.Event())
-    state: dict[str, Any] | None = None  # set only when kept: no tell during the build
+    state: Any = None  # set only when kept: no tell during the build
 
 
 class RoomSnapshots:
@@ -84,8 +84,11 @@ class RoomSnapshots:
 
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl = ttl_seconds
-        self._entries: dict[str, _Entry] = {}
-        self._building: dict[str, _Build] = {}
+        # Keyed by (room, part): "state" (the room's shared state), "featured" (the show
+        # page's cards when nothing is pinned); a tell to the room drops every part.
+        self._entries: dict[tuple[str, str], _Entry] = {}
+        self._building: dict[tuple[str, str], _Build] = {}
+        self._parts: set[str] = {"state"}
         self._marks: dict[str, int] = {}  # room → the tell that last reached it
         self._epoch = 0  # bumped when the marks are forgotten all at once
         self._tells = itertools.count(1)
@@ -96,9 +99,10 @@ class RoomSnapshots:
     def get(
         self,
         room: str,
-        build: Callable[[], dict[str, Any]],
+        build: Callable[[], Any],
         before_wait: Callable[[], bool] | None = None,
-    ) -> dict[str, Any]:
+        part: str = "state",
+    ) -> Any:
         """The room's state, built by ``build`` when there is no fresh copy. The result
         is shared: read it, never change it. ``before_wait``: called before waiting on
         another caller's build; False: do not wait, build. The web layer ends the
@@ -109,13 +113,15 @@ class RoomSnapshots:
             return build()
         now = self.clock()
         with self._lock:
-            entry = self._entries.get(room)
+            key = (room, part)
+            self._parts.add(part)
+            entry = self._entries.get(key)
             if entry is not None and now - entry.made < self.ttl:
                 return entry.state
             seen = (self._epoch, self._marks.get(room, 0))
-            running = self._building.get(room)
+            running = self._building.get(key)
             if running is None or running.seen != seen:
-                mine = self._building[room] = _Build(seen)
+                mine = self._building[key] = _Build(seen)
                 running = None
         if running is not None:  # someone is reading the room now: wait for it
             if self.on_wait is not None:
@@ -128,7 +134,7 @@ class RoomSnapshots:
         try:
             state = build()
         except BaseException:
-            self._finish(room, mine)
+            self._finish(key, mine)
             raise
         with self._lock:
             # A tell that arrived while we built may be newer than what we read: keep
@@ -136,15 +142,15 @@ class RoomSnapshots:
             if (self._epoch, self._marks.get(room, 0)) == seen:
                 if len(self._entries) >= MAX_ENTRIES:
                     self._drop_stale(now)
-                self._entries[room] = _Entry(now, state)
+                self._entries[key] = _Entry(now, state)
                 mine.state = state
-        self._finish(room, mine)
+        self._finish(key, mine)
         return state
 
-    def _finish(self, room: str, build: _Build) -> None:
+    def _finish(self, key: tuple[str, str], build: _Build) -> None:
         with self._lock:
-            if self._building.get(room) is build:
-                del self._building[room]
+            if self._building.get(key) is build:
+                del self._building[key]
         build.done.set()  # waiters take build.state, or read the room themselves
 
     def told(self, event: str, rooms: str | Iterable[str] | None) -> None:
@@ -160,12 +166,13 @@ class RoomSnapshots:
                 self._epoch += 1
             for name in names:
                 self._marks[name] = next(self._tells)
-                self._entries.pop(name, None)
+                for part in self._parts:
+                    self._entries.pop((name, part), None)
 
     def _drop_stale(self, now: float) -> None:
-        stale = [room for room, e in self._entries.items() if now - e.made >= self.ttl]
-        for room in stale or list(self._entries)[: MAX_ENTRIES // 2]:
-            del self._entries[room]
+        stale = [key for key, e in self._entries.items() if now - e.made >= self.ttl]
+        for key in stale or list(self._entries)[: MAX_ENTRIES // 2]:
+            del self._entries[key]
 
     def clear(self) -> None:
         with self._lock:
@@ -197,3 +204,11 @@ def shared_room_state(live: LiveSession) -> dict[str, Any]:
     if offer is not None and as_utc(datetime.fromisoformat(offer["ends_at"])) <= utcnow():
         return {**state, "offer": None}
     return state
+
+
+def shared_part(live: LiveSession, part: str, build: Callable[[], Any]) -> Any:
+    """Another part of the room that every viewer sees alike (the show page's featured
+    cards), kept and dropped with the room's state by the same rule. Read it, never
+    change it."""
+    snapshots: RoomSnapshots = current_app.extensions["vitrine.room_snapshots"]
+    return snapshots.get(live.room, build, _end_reads, part=part)
