@@ -9,7 +9,7 @@ from flask_babel import get_translations
 from flask_babel import gettext as _
 
 # Translations object → (it, its sentences). A show page said these 22 sentences twice,
-# 44 gettext calls of the page's 200 (docs/performance.md): they depend only on the
+# 44 of the page's 120 gettext calls (docs/performance.md): they depend only on the
 # catalogue of the reader's language, which Flask-Babel keeps one object per language.
 # The object is held beside its sentences so its id cannot be reused by another.
 _MADE: dict[int, tuple[Any, dict[str, str]]] = {}

@@ -3,7 +3,7 @@
 Every guest and every signed-in person has a *permanent* session (30 days, sliding:
 ``PERMANENT_SESSION_LIFETIME``). Flask's own interface then signs the cookie again and
 sends ``Set-Cookie`` on every response (``SESSION_REFRESH_EACH_REQUEST``), so that the 30
-days count from the last visit. That was a fifth of what every request cost in process
+days count from the last visit. That was two fifths of what every request cost in process
 (bench/hot_path.py: 0.2 of 0.49 ms for an empty view; docs/performance.md), paid a
 thousand times over when a show starts or a flash offer opens.
 

@@ -40,6 +40,19 @@ def product_cards(db: Session, products: list[Product], brand: Brand) -> list[di
     return live_actions.product_cards(db, products, brand)
 
 
+def room_cards(live: LiveSession, show: Show, brand: Brand) -> list[dict[str, Any]]:
+    """The show page's and the embed's cards: the room's pins, else the show's own pieces,
+    both alike for every viewer and kept per node with the room's state until the room
+    is told something (web/sockets/snapshots.py); when a show starts, nothing is pinned."""
+    from web.db import db
+    from web.sockets.snapshots import shared_part, shared_room_state
+
+    pinned: list[dict[str, Any]] = shared_room_state(live)["pinned"]
+    return pinned or shared_part(
+        live, "featured", lambda: product_cards(db(), pinned_or_featured(db(), live, show), brand)
+    )
+
+
 def pinned_or_featured(db: Session, live: LiveSession, show: Show) -> list[Product]:
     """What the shopper sees first: the host's pins, else the show's product list."""
     pinned = db.exec(

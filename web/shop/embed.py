@@ -44,8 +44,7 @@ from web.extensions import EMBED_HEADER, csrf  # with the CSRF rule it opens
 from web.identity import GUEST_KEY, current_actor, offer_guest_key, shopper_actor
 from web.security_headers import allow_framing_by
 from web.shop import bp
-from web.shop.cards import bag_view, iso, open_bag, pinned_or_featured, product_cards
-from web.sockets.snapshots import shared_part, shared_room_state
+from web.shop.cards import bag_view, iso, open_bag, room_cards
 
 _SALT = "vitrine-embed-guest"
 
@@ -106,10 +105,7 @@ def embed_show(show_id: int) -> str:
     access_join(actor, live)
     key = offer_guest_key()  # a key, not a row: this GET creates no shopper
     token = embed_token_for(key, brand.id or 0) if key else ""
-    # As on the show page: the room's pins, else the show's pieces, from the node's copy.
-    cards = shared_room_state(live)["pinned"] or shared_part(
-        live, "featured", lambda: product_cards(db(), pinned_or_featured(db(), live, show), brand)
-    )
+    cards = room_cards(live, show, brand)  # as on the show page
     bag = bag_view(db(), open_bag(db(), brand.id or 0, actor.shopper_id), brand)
     return render_template(
         "embed/show.html",

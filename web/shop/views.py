@@ -35,11 +35,9 @@ from web.shop.cards import (
     brand_shows,
     iso,
     open_bag,
-    pinned_or_featured,
     product_card,
-    product_cards,
+    room_cards,
 )
-from web.sockets.snapshots import shared_part, shared_room_state
 
 
 def clock_text(seconds: float) -> str:
@@ -99,13 +97,7 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
             raise
         return code_page(brand, the_show, None, exc.status)
     # The host's pins as the room has them ("showing now" first), else the show's products.
-    # Both alike for every viewer: kept per node with the room's state, until the room is
-    # told something (web/sockets/snapshots.py); when a show starts, nothing is pinned yet.
-    cards = shared_room_state(live)["pinned"] or shared_part(
-        live,
-        "featured",
-        lambda: product_cards(db(), pinned_or_featured(db(), live, the_show), brand),
-    )
+    cards = room_cards(live, the_show, brand)  # the host's pins, else the show's pieces
     replay = the_show.replay_path if can_watch_replay(actor, the_show) else None
     script = replay_script(db(), the_show, live) if replay else None
     return render_template(
