@@ -147,10 +147,12 @@ def _refuse_writes_when_reads_only(
 
 
 @contextmanager
-def writable(db: Session) -> Iterator[Session]:
+def writable(db: Session, *, forget: bool = True) -> Iterator[Session]:
     """``db`` itself when it may write; for a reads-only session, a session of its own on
     the writing engine (committed by the caller, as any action commits), after which
-    ``db`` forgets what it had loaded so that it reads the change."""
+    ``db`` forgets what it had loaded so that it reads the change. ``forget=False``: the
+    write only adds rows of its own (a join's analytics row) and changes nothing ``db``
+    holds, so what it loaded stays (reloading it would cost the statements saved)."""
     writer_bind = db.info.get(WRITER_BIND)
     if writer_bind is None:
         yield db
@@ -160,7 +162,7 @@ def writable(db: Session) -> Iterator[Session]:
         event.listen(writer, "after_commit", lambda _s: wrote.append(True))
         yield writer
         writer.rollback()  # what the caller left uncommitted (it raised, or only read)
-    if wrote:
+    if wrote and forget:
         db.expire_all()
 
 

@@ -235,12 +235,16 @@ def active_sanction(db: Session, live: LiveSession, shopper_id: int) -> RoomSanc
     return chosen[0] if chosen else None
 
 
-def check_can_enter(db: Session, actor: Actor, live: LiveSession) -> None:
+def check_can_enter(db: Session, actor: Actor, live: LiveSession) -> RoomSanction | None:
+    """Refuse who may not enter; return the shopper's sanction in force (a mute), if any,
+    so that a join does not read it twice."""
     access_join(actor, live)
-    if actor.shopper_id is not None:
-        sanction = active_sanction(db, live, actor.shopper_id)
-        if sanction is not None and sanction.kind is SanctionKind.BAN:
-            raise Forbidden(N_("You can no longer take part in this session."), code="banned")
+    if actor.shopper_id is None:
+        return None
+    sanction = active_sanction(db, live, actor.shopper_id)
+    if sanction is not None and sanction.kind is SanctionKind.BAN:
+        raise Forbidden(N_("You can no longer take part in this session."), code="banned")
+    return sanction
 
 
 # --- chat ---------------------------------------------------------------------

@@ -56,7 +56,11 @@ def reads_only(view: F) -> F:
 
 
 def _serving_reads_only() -> bool:
-    if not has_request_context() or request.method not in ("GET", "HEAD"):
+    if not has_request_context():
+        return False
+    if g.get("vitrine_reads_only"):  # a Socket.IO event marked so (web/sockets/handlers.py)
+        return True
+    if request.method not in ("GET", "HEAD"):
         return False
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "vitrine_reads_only", False))

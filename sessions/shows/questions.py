@@ -245,12 +245,27 @@ def do_hide_question(
 def interaction_state(db: Session, live: LiveSession, shopper_id: int | None) -> dict[str, Any]:
     """What a page joining a show's room needs of its polls and questions (the join's
     answer, ``GET /api/live-sessions/<id>/interaction``; the replay too)."""
+    return {**room_interaction(db, live), **viewer_interaction(db, live, shopper_id)}
+
+
+def room_interaction(db: Session, live: LiveSession) -> dict[str, Any]:
+    """The part every viewer sees alike: the polls with their results, the questions, the
+    one pinned. Each change to it is pushed to the room (``poll``, ``question``,
+    ``question_pinned``), so a node may keep it between pushes (web/sockets/snapshots.py)."""
     from sessions.shows import polls
 
     return {
         "polls": polls.polls_of(db, live),
-        "voted": polls.votes_of(db, live, shopper_id),
         "questions": questions_of(db, live),
-        "upvoted": upvoted_by(db, live, shopper_id),
         "pinned_question": pinned_out(db, live),
+    }
+
+
+def viewer_interaction(db: Session, live: LiveSession, shopper_id: int | None) -> dict[str, Any]:
+    """The viewer's own part: the answers they chose, the questions they upvoted."""
+    from sessions.shows import polls
+
+    return {
+        "voted": polls.votes_of(db, live, shopper_id),
+        "upvoted": upvoted_by(db, live, shopper_id),
     }

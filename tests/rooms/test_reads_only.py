@@ -6,12 +6,14 @@ its own (sessions/db.py, web/db.py)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_socketio import SocketIOTestClient
 from sqlalchemy import event, text, update
 from sqlmodel import Session
 
@@ -19,7 +21,7 @@ from sessions.clock import utcnow
 from sessions.db import WriteWhileReadsOnly, is_sqlite
 from sessions.events import Event
 from sessions.models import ChatMessage, StockReservation, Variant
-from tests.rooms.conftest import Room
+from tests.rooms.conftest import Room, connect, guest, join  # noqa: F401  (the fixture)
 from web.db import db, get_engine, reads_only
 
 
@@ -106,3 +108,34 @@ def test_a_reservation_past_its_time_is_given_back_when_the_show_is_opened(
     session.commit()
     again = http.get(f"/api/live-sessions/{room.id}")
     assert again.json["bag"]["lines"] == [] and (variant.stock == 5)
+
+
+def test_a_join_reads_outside_any_transaction_and_writes_its_view_in_one_of_its_own(
+    app: Flask,
+    room: Room,
+    connect: Callable[..., SocketIOTestClient],  # noqa: F811
+) -> None:
+    """The socket join (web/sockets/handlers.on_join) reads as a reads-only view does; the
+    viewing it records is the one write, in a transaction of its own."""
+    sio = guest(connect, app, room)
+    engine = get_engine(app)
+    seen: list[tuple[bool | None, str]] = []
+
+    def record(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        seen.append((getattr(dbapi, "autocommit", None), " ".join(statement.split()[:3])))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        ack = join(sio, room)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert ack["ok"] and ack["role"] == "viewer", ack
+    writes = [s for _, s in seen if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == ["INSERT INTO analytics_events"], seen
+    if is_sqlite(str(engine.url)):
+        assert [s for _, s in seen if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"], seen
+    else:
+        reads = [auto for auto, s in seen if s.startswith("SELECT")]
+        assert reads and all(reads), seen
+        assert [s for auto, s in seen if not auto] == ["INSERT INTO analytics_events"], seen

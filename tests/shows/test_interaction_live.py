@@ -201,3 +201,36 @@ def test_the_scheduler_closes_a_poll_at_its_end_for_everyone(
         callback=True,
     )
     assert late["ok"] is False and late["error"] == "poll_closed"
+
+
+def test_joiners_share_the_rooms_polls_until_a_push_and_keep_their_own_votes(
+    cast: Cast,
+    app: Flask,
+    connect: Connect,  # noqa: F811
+) -> None:
+    """The polls and questions a join answers with are kept per node until the room is
+    told something (web/sockets/snapshots.py); who voted for what is each viewer's own."""
+    app.extensions["vitrine.room_snapshots"].ttl = 600.0  # only a push ends the copy
+    live_id = live_show(cast)
+    base = f"/api/live-sessions/{live_id}"
+    poll = cast.client(app, "host").post(f"{base}/polls", json=poll_body()).get_json()
+    ivory = poll["answers"][0]["id"]
+    vote = f"{base}/polls/{poll['id']}/votes"
+    voter_http = guest_http(app, live_id)
+    assert voter_http.post(vote, json={"answer_id": ivory}).status_code == 201
+    mine = joined(connect(http=voter_http), live_id)["state"]["interaction"]
+    theirs = joined(connect(http=guest_http(app, live_id)), live_id)["state"]["interaction"]
+    assert mine["voted"] == {str(poll["id"]): ivory} and theirs["voted"] == {}
+    assert mine["polls"][0]["votes"] == theirs["polls"][0]["votes"] == 1
+
+    edit = update(Poll).where(col(Poll.id) == poll["id"]).values(question="Which coat next?")
+    cast.session.exec(edit)  # behind the room's back: no push
+    cast.session.commit()
+    later = joined(connect(http=guest_http(app, live_id)), live_id)["state"]["interaction"]
+    assert later["polls"][0]["question"] == "Which colour next?"  # the node's copy
+
+    # A vote is pushed to the room: the copy is dropped, the next join reads the room.
+    assert guest_http(app, live_id).post(vote, json={"answer_id": ivory}).status_code == 201
+    last = joined(connect(http=guest_http(app, live_id)), live_id)["state"]["interaction"]
+    assert last["polls"][0]["question"] == "Which coat next?"
+    assert last["polls"][0]["votes"] == 2 and last["voted"] == {}

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flask import g, request
 from flask_babel import gettext
@@ -22,13 +22,14 @@ from sessions import bags
 from sessions import live as live_actions
 from sessions.access import Actor, ActorKind, can_host, can_receive, can_see_room_bag
 from sessions.analytics import events as analytics
+from sessions.db import writable
 from sessions.errors import N_, DomainError, Forbidden, InvalidInput, NotAuthenticated
 from sessions.events import Address, Audience
 from sessions.models import LiveSession, SanctionKind, SessionStatus
 from sessions.ratelimit import RateLimiter
 from sessions.shows import invitees
 from sessions.shows.cohost import cohost_in_room, show_cohost_state
-from sessions.shows.questions import interaction_state
+from sessions.shows.questions import room_interaction, viewer_interaction
 from web import identity
 from web.db import db
 from web.errors import error_text, transient_database_error
@@ -36,7 +37,7 @@ from web.extensions import socketio
 from web.identity import current_actor, signed_in_user
 from web.sockets import heartbeats, state
 from web.sockets.delivery import hosts_room, shopper_room, socket_room
-from web.sockets.snapshots import shared_room_state
+from web.sockets.snapshots import shared_part, shared_room_state
 
 log = logging.getLogger(__name__)
 Ack = dict[str, Any]
@@ -107,12 +108,32 @@ def _live(data: dict[str, Any], *, must_have_joined: bool = True) -> LiveSession
     return live_actions.live_or_404(db(), session_id)
 
 
-def event(name: str) -> Callable[[Callable[[dict[str, Any]], Ack | None]], Callable[..., Ack]]:
-    """Register a handler that receives a dict and returns an ack; errors become acks."""
+def event(
+    name: str, *, reads_only: bool = False
+) -> Callable[[Callable[[dict[str, Any]], Ack | None]], Callable[..., Ack]]:
+    """Register a handler that receives a dict and returns an ack; errors become acks.
+
+    ``reads_only``: the handler reads in autocommit as a ``@reads_only`` view does
+    (web/db.py) and writes only through ``sessions.db.writable``: a thousand joins when a
+    show starts then take no transaction, nor SQLite's write lock, for their reads."""
 
     def decorator(fn: Callable[[dict[str, Any]], Ack | None]) -> Callable[..., Ack]:
         @functools.wraps(fn)
         def handler(data: Any = None, *_: Any) -> Ack:
+            if not reads_only:
+                return handle(data)
+            had_session = "db_session" in g
+            g.vitrine_reads_only = True
+            try:
+                return handle(data)
+            finally:
+                # An event has an app context (g, session) of its own, except under a test
+                # that holds one around it: then the reads-only session must not outlive it.
+                g.pop("vitrine_reads_only", None)
+                if not had_session and "db_session" in g:
+                    g.pop("db_session").close()
+
+        def handle(data: Any) -> Ack:
             try:
                 _check_still_signed_in()
                 if not isinstance(data, dict):
@@ -257,7 +278,7 @@ def on_disconnect(*_: Any) -> None:
 _EVENTS.append(("disconnect", on_disconnect))
 
 
-@event("join")
+@event("join", reads_only=True)
 def on_join(data: dict[str, Any]) -> Ack:
     live = _live(data, must_have_joined=False)
     last_id = _int(data, "last_id", required=False)
@@ -265,7 +286,7 @@ def on_join(data: dict[str, Any]) -> Ack:
     if client.embed_brand_id is not None and client.embed_brand_id != live.brand_id:
         raise Forbidden("This embed is for another brand's shows.")
     actor = client.actor
-    live_actions.check_can_enter(db(), actor, live)
+    sanction = live_actions.check_can_enter(db(), actor, live)
     assert live.id is not None
     role = _role(actor, live)
     sid = _sid()
@@ -279,21 +300,20 @@ def on_join(data: dict[str, Any]) -> Ack:
     state.delivery().presence.add(live.room, sid, entry)
     state.delivery().presence_changed(live.room, live.id)
     if role != COHOST:  # the co-host's page watches nothing: no viewing to record
-        analytics.do_record_join(db(), actor, live, sid, _client().viewer_key)
+        with writable(db(), forget=False) as writer:  # a row of its own: nothing to reload
+            analytics.do_record_join(writer, actor, live, sid, _client().viewer_key)
     invitee_id = client.invitees.get(live.show_id or 0)
     if invitee_id is not None and live.status is SessionStatus.LIVE and role == "viewer":
-        invitees.note_watched(db(), invitee_id)  # "watched" on the brand's list
+        with writable(db(), forget=False) as writer:  # "watched" on the brand's list
+            invitees.note_watched(writer, invitee_id)
     # Read after entering the room: a change whose push has not reached this node yet
     # comes to this socket as that push (web/sockets/snapshots.py).
     room_state = dict(shared_room_state(live))
     room_state["viewers"] = state.delivery().presence.count(live.room)
     room_state["bag"] = _bag_for(actor, live)
     if live.show_id is not None:  # a show's polls and questions (the replay shows them too)
-        room_state["interaction"] = interaction_state(db(), live, actor.shopper_id)
-        room_state["cohost"] = show_cohost_state(db(), live.show_id)
-    sanction = None
-    if actor.shopper_id is not None:
-        sanction = live_actions.active_sanction(db(), live, actor.shopper_id)
+        room_state["interaction"] = _interaction(live, actor.shopper_id)
+        room_state["cohost"] = _cohost(live, live.show_id)
     return {
         "ok": True,
         "role": role,
@@ -301,6 +321,22 @@ def on_join(data: dict[str, Any]) -> Ack:
         "history": live_actions.history(db(), live, last_id=last_id),
         "muted": sanction is not None,
     }
+
+
+def _interaction(live: LiveSession, shopper_id: int | None) -> dict[str, Any]:
+    """The polls and questions alike for every viewer, from the node's copy of the room
+    (dropped by the ``poll`` and ``question`` pushes), and this viewer's own votes."""
+    shared = shared_part(live, "interaction", lambda: room_interaction(db(), live))
+    return {**shared, **viewer_interaction(db(), live, shopper_id)}
+
+
+def _cohost(live: LiveSession, show_id: int) -> dict[str, Any] | None:
+    """The co-host's part of the room (pushed as ``cohost``), from the node's copy. Who
+    *is* the co-host (``_role``) is still read from the database: it decides a role."""
+    return cast(
+        "dict[str, Any] | None",
+        shared_part(live, "cohost", lambda: show_cohost_state(db(), show_id)),
+    )
 
 
 def _role(actor: Actor, live: LiveSession) -> str:
