@@ -21,7 +21,8 @@ of one request over ``--requests`` (each add-to-bag by its own shopper):
 Then the **per-request fixed costs**, each timed alone in the same app (mean CPU ms):
 the request through WSGI and every middleware to an empty view; the cookie session
 opened and saved; the CSRF token checked; the guest looked up (``current_actor``, with
-its connection checkout); a pooled connection checked out and back, and with an empty
+its connection checkout); the guest's row by key with the statement built afresh and built
+once (sessions/db.py); a pooled connection checked out and back, and with an empty
 transaction (BEGIN, COMMIT); the JSON encoding of a state GET's and an add-to-bag's body.
 
 With ``--profile DIR``, each request kind is also run under pyinstrument and its
@@ -47,11 +48,12 @@ sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import event, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import bindparam, event, text  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
 
 from sessions import ratelimit  # noqa: E402
 from sessions.db import create_all, make_engine, normalise_url  # noqa: E402
+from sessions.models import Shopper  # noqa: E402
 from sessions.passwords import use_fast_hashing_for_tests  # noqa: E402
 from sessions.shows import lifecycle  # noqa: E402
 from tests.factories import OPERATOR, Factory  # noqa: E402
@@ -323,6 +325,17 @@ def fixed_costs(
         with engine.begin():
             pass
 
+    # What a statement built afresh costs against one built once with a parameter
+    # (sessions/db.py, "statements built once"): the same one-row lookup, same session.
+    with Session(engine) as lookups:
+        guest_key = "a key with no shopper yet"  # a new visitor's, as when a show starts
+        out["fixed: guest's row by key, statement built each time"] = _timed(
+            lambda _: lookups.exec(select(Shopper).where(Shopper.token == guest_key)).first(), n
+        )
+        once = select(Shopper).where(Shopper.token == bindparam("key"))
+        out["fixed: guest's row by key, statement built once"] = _timed(
+            lambda _: lookups.exec(once, params={"key": guest_key}).first(), n
+        )
     out["fixed: connection checkout + return"] = _timed(checkout, n)
     out["fixed: checkout + BEGIN + COMMIT"] = _timed(empty_transaction, n)
     out["fixed: JSON of a state GET body"] = _timed(lambda _: app.json.dumps(state_body), n)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from sessions.i18n import LANGUAGES, language_or_default, normalise
@@ -29,6 +30,14 @@ def other_languages(brand: Brand) -> list[str]:
     return [code for code in LANGUAGES if code != default]
 
 
+# Built once with a parameter: sessions/db.py, "statements built once".
+_TEXTS = select(BrandText).where(
+    BrandText.kind == bindparam("kind"),
+    col(BrandText.object_id).in_(bindparam("ids", expanding=True)),
+    BrandText.language == bindparam("language"),
+)
+
+
 def texts_for(
     session: Session, kind: str, object_ids: Iterable[int], lang: str | None
 ) -> dict[tuple[int, str], str]:
@@ -37,13 +46,7 @@ def texts_for(
     code = language_or_default(lang)
     if not ids:
         return {}
-    rows = session.exec(
-        select(BrandText).where(
-            BrandText.kind == kind,
-            col(BrandText.object_id).in_(ids),
-            BrandText.language == code,
-        )
-    ).all()
+    rows = session.exec(_TEXTS, params={"kind": kind, "ids": ids, "language": code}).all()
     return {(row.object_id, row.field): row.text for row in rows if row.text.strip()}
 
 

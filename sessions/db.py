@@ -1,4 +1,15 @@
-"""Engines and sessions: a SQLite file by default, PostgreSQL when DATABASE_URL says so."""
+"""Engines and sessions: a SQLite file by default, PostgreSQL when DATABASE_URL says so.
+
+**Statements built once.** The lookups every request of a show makes (the guest by their
+key, the brand by its slug, the show's live session and hosts, a room's recent chat, a
+shopper's sanctions) are module-level statements with ``bindparam`` parameters, passed
+their values with ``params=``. SQLAlchemy caches a statement's compiled SQL by a cache
+key it computes by walking the statement; a statement built afresh for each request is
+walked again every time, and the key is kept on the statement object itself. On SQLite
+that walk was more than half of a one-row lookup (0.16 ms built each time, 0.07 ms built
+once: bench/hot_path.py's fixed costs, docs/performance.md lever 19). Not every query is
+written so: only those on the paths a thousand shoppers take at once.
+"""
 
 from __future__ import annotations
 

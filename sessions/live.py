@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from sessions.access import Actor, access_host, access_join
@@ -132,6 +132,14 @@ def _role_of(msg: ChatMessage) -> str:
     return "host" if msg.user_id is not None else "shopper"
 
 
+_RECENT_MESSAGES = (  # built once with a parameter: sessions/db.py, "statements built once"
+    select(ChatMessage)
+    .where(ChatMessage.live_session_id == bindparam("live"), col(ChatMessage.deleted_at).is_(None))
+    .order_by(col(ChatMessage.id).desc())
+    .limit(HISTORY_LIMIT)
+)
+
+
 def history(
     db: Session, live: LiveSession, *, last_id: int | None = None, limit: int = HISTORY_LIMIT
 ) -> list[dict[str, Any]]:
@@ -143,6 +151,9 @@ def history(
         rows = list(
             db.exec(query.where(col(ChatMessage.id) > last_id).order_by(col(ChatMessage.id))).all()
         )
+    elif limit == HISTORY_LIMIT:  # every join: the statement built once
+        rows = list(db.exec(_RECENT_MESSAGES, params={"live": live.id}).all())
+        rows.reverse()
     else:
         rows = list(db.exec(query.order_by(col(ChatMessage.id).desc()).limit(limit)).all())
         rows.reverse()
@@ -219,16 +230,18 @@ def current_offer(db: Session, live: LiveSession) -> FlashOffer | None:
     ).first()
 
 
+# Built once with a parameter: sessions/db.py, "statements built once".
+_SANCTIONS = select(RoomSanction).where(
+    RoomSanction.live_session_id == bindparam("live"),
+    RoomSanction.shopper_id == bindparam("shopper"),
+    col(RoomSanction.lifted_at).is_(None),
+)
+
+
 def active_sanction(db: Session, live: LiveSession, shopper_id: int) -> RoomSanction | None:
     """The strongest sanction in force: a ban beats a mute."""
     now = utcnow()
-    rows = db.exec(
-        select(RoomSanction).where(
-            RoomSanction.live_session_id == live.id,
-            RoomSanction.shopper_id == shopper_id,
-            col(RoomSanction.lifted_at).is_(None),
-        )
-    ).all()
+    rows = db.exec(_SANCTIONS, params={"live": live.id, "shopper": shopper_id}).all()
     live_rows = [r for r in rows if r.until is None or r.until > now]
     bans = [r for r in live_rows if r.kind is SanctionKind.BAN]
     chosen = bans or live_rows

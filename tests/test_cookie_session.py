@@ -84,3 +84,39 @@ def test_a_cookie_signed_by_flasks_own_interface_is_still_valid(
     assert client.get("/admin/products").status_code == 200
     client.set_cookie(name, held.value[:-2] + "xx")  # a forged signature: signed out
     assert client.get("/admin/products").status_code == 302
+
+
+def test_a_remembered_cookie_still_ends_with_its_lifetime_or_its_key(
+    app: Flask, client: FlaskClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cookie verified once is remembered by the node (web/cookie_session.py), and the
+    lifetime and the keys still decide: past 30 days, or under a new key, it is refused."""
+    _signed_in_admin(client, factory)
+    assert client.get("/admin/products").status_code == 200  # verified, now remembered
+    held = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert held is not None
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    with monkeypatch.context() as later:
+        _later(later, lifetime + 1)
+        assert client.get("/admin/products").status_code == 302  # to the sign-in page
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], held.value)
+    assert client.get("/admin/products").status_code == 200
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-key-entirely")
+    monkeypatch.setattr(app, "secret_key", "another-key-entirely")
+    assert client.get("/admin/products").status_code == 302
+
+
+def test_each_request_gets_its_own_copy_of_a_remembered_cookies_data(app: Flask) -> None:
+    interface = app.session_interface
+    serializer = interface.get_signing_serializer(app)
+    assert serializer is not None
+    cookie = serializer.dumps({"show_passes": [3, 5]})
+    headers = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
+    with app.test_request_context("/", headers=headers):
+        from flask import request
+
+        first = interface.open_session(app, request)
+        assert first is not None and first["show_passes"] == [3, 5]
+        first["show_passes"].append(7)  # changed in place by one request
+        second = interface.open_session(app, request)
+        assert second is not None and second["show_passes"] == [3, 5]

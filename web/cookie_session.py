@@ -13,6 +13,13 @@ which itsdangerous already checks against the lifetime). A session then lasts 30
 from a visit at most an hour short of the last one. The serializer is made once per set
 of keys instead of twice per request.
 
+A cookie once verified is remembered (``VERIFIED_KEPT`` of them, the last seen) with what
+it carries and when it was signed: the same browser sends the same cookie with each of
+the four requests that open a show, and checking its signature and decoding Flask's
+tagged JSON again was most of opening the session. The memory is keyed by the keys and
+the cookie's exact text, holds only cookies whose signature was good, still applies the
+lifetime, and hands each request its own copy of the data.
+
 Why a subclass rather than a server-side session library: the cookie stays what it was
 (same salt, format and keys, so no one is signed out by the change), and Flask documents
 ``should_set_cookie`` and ``open_session`` as the points to override.
@@ -20,6 +27,8 @@ Why a subclass rather than a server-side session library: the cookie stays what 
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import time
 from typing import Any
 
@@ -28,6 +37,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 REFRESH_AFTER_SECONDS = 3600
+VERIFIED_KEPT = 4096  # cookies remembered as verified, per node (a show's audience, say)
 
 
 class SignedSession(SecureCookieSession):
@@ -41,11 +51,17 @@ class HourlyRefreshSessionInterface(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+        # (keys, cookie text) → (data, signed at): cookies whose signature was checked
+        self._verified: dict[tuple[tuple[Any, ...], str], tuple[Any, float]] = {}
+
+    @staticmethod
+    def _keys(app: Flask) -> tuple[Any, ...]:
+        return (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
             return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        keys = self._keys(app)
         serializer = self._serializers.get(keys)
         if serializer is None:
             made = super().get_signing_serializer(app)
@@ -61,13 +77,28 @@ class HourlyRefreshSessionInterface(SecureCookieSessionInterface):
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        try:
-            data, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
-        except BadSignature:
+        seen = (self._keys(app), value)
+        known = self._verified.get(seen)
+        if known is None:
+            try:
+                data, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            known = self._remember(seen, data, signed.timestamp())
+        elif time.time() - known[1] > max_age:  # what itsdangerous would refuse now
             return self.session_class()
-        session = self.session_class(data)
-        session.signed_at = signed.timestamp()
+        session = self.session_class(copy.deepcopy(known[0]))  # the request's own copy
+        session.signed_at = known[1]
         return session
+
+    def _remember(
+        self, seen: tuple[tuple[Any, ...], str], data: Any, signed_at: float
+    ) -> tuple[Any, float]:
+        if len(self._verified) >= VERIFIED_KEPT:  # the oldest first (dicts keep order)
+            with contextlib.suppress(StopIteration, RuntimeError):  # changed meanwhile
+                self._verified.pop(next(iter(self._verified)), None)
+        known = self._verified[seen] = (copy.deepcopy(data), signed_at)
+        return known
 
     def should_set_cookie(self, app: Flask, session: Any) -> bool:
         if session.modified:

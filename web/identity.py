@@ -18,6 +18,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -112,13 +113,17 @@ def _load_actor() -> Actor:
     return dataclasses.replace(actor, cohost_passes=cohosting) if cohosting else actor
 
 
+# Built once with a parameter: sessions/db.py, "statements built once".
+_SHOPPER_BY_KEY = select(Shopper).where(Shopper.token == bindparam("key"))
+
+
 def _load_base_actor() -> Actor:
     user = signed_in_user()
     if user is not None:
         return actor_for_user(user)
     token = session.get(GUEST_KEY)
     if isinstance(token, str):
-        shopper = db().exec(select(Shopper).where(Shopper.token == token)).first()
+        shopper = db().exec(_SHOPPER_BY_KEY, params={"key": token}).first()
         if shopper is None:
             g.unused_guest_key = token  # offer_guest_key need not look again
         elif _alive(shopper):

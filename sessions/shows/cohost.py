@@ -24,7 +24,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from sessions.access import (
@@ -63,14 +63,18 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Built once with a parameter: sessions/db.py, "statements built once".
+_CURRENT_COHOST = (
+    select(ShowCohost)
+    .where(ShowCohost.show_id == bindparam("show"))
+    .where(col(ShowCohost.status).in_(ACTIVE))
+    .order_by(col(ShowCohost.id).desc())
+)
+
+
 def current_cohost(db: Session, show: Show) -> ShowCohost | None:
     """The show's co-host invited or accepted now (at most one), if any."""
-    return db.exec(
-        select(ShowCohost)
-        .where(ShowCohost.show_id == show.id)
-        .where(col(ShowCohost.status).in_(ACTIVE))
-        .order_by(col(ShowCohost.id).desc())
-    ).first()
+    return db.exec(_CURRENT_COHOST, params={"show": show.id}).first()
 
 
 def cohost_in_room(db: Session, actor: Actor, show_id: int) -> ShowCohost | None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from sessions.access import (
@@ -181,15 +181,20 @@ def refusal(show: Show, action: ShowAction) -> Conflict:
 # --- reading ----------------------------------------------------------------------------
 
 
+# Built once with a parameter: sessions/db.py, "statements built once".
+_LIVE_OF_SHOW = select(LiveSession).where(LiveSession.show_id == bindparam("show"))
+_HOSTS_OF_SHOW = select(ShowHost.associate_id).where(ShowHost.show_id == bindparam("show"))
+
+
 def live_session_for_show(db: Session, show: Show) -> LiveSession:
-    live = db.exec(select(LiveSession).where(LiveSession.show_id == show.id)).first()
+    live = db.exec(_LIVE_OF_SHOW, params={"show": show.id}).first()
     if live is None:
         raise NotFound("This show has no live session.")
     return live
 
 
 def host_ids(db: Session, show: Show) -> frozenset[int]:
-    return frozenset(db.exec(select(ShowHost.associate_id).where(ShowHost.show_id == show.id)))
+    return frozenset(db.exec(_HOSTS_OF_SHOW, params={"show": show.id}))
 
 
 def allowed_in_state(status: ShowStatus) -> list[ShowAction]:

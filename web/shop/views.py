@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
+from sqlalchemy import bindparam
 from sqlmodel import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -48,8 +49,12 @@ def clock_text(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+# Built once with a parameter: sessions/db.py, "statements built once".
+_BRAND_BY_SLUG = select(Brand).where(Brand.slug == bindparam("slug"))
+
+
 def brand_by_slug(slug: str) -> Brand:
-    brand = db().exec(select(Brand).where(Brand.slug == slug)).first()
+    brand = db().exec(_BRAND_BY_SLUG, params={"slug": slug}).first()
     if brand is None:
         raise NotFound(gettext("No brand called '%(slug)s'.", slug=slug))
     return brand
