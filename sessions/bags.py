@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import func, inspect, update
+from sqlalchemy import bindparam, func, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -99,17 +99,24 @@ class CheckoutNotSetUp(Conflict):
 # --- reading -----------------------------------------------------------------
 
 
+# Built once with parameters: sessions/db.py, "statements built once".
+_OPEN_BAG = (
+    select(Bag)
+    .where(
+        Bag.brand_id == bindparam("brand"),
+        Bag.shopper_id == bindparam("shopper"),
+        Bag.status == BagStatus.OPEN,
+    )
+    .order_by(col(Bag.id))
+)
+_OPEN_BAG_LOCKED = _OPEN_BAG.with_for_update().execution_options(populate_existing=True)
+
+
 def open_bag(db: Session, brand_id: int, shopper_id: int, *, lock: bool = False) -> Bag | None:
     """The shopper's open bag at the brand. ``lock``: its row locked to the commit
     (PostgreSQL; SQLite has one writer anyway), and read afresh."""
-    query = (
-        select(Bag)
-        .where(Bag.brand_id == brand_id, Bag.shopper_id == shopper_id, Bag.status == BagStatus.OPEN)
-        .order_by(col(Bag.id))
-    )
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return db.exec(query).first()
+    query = _OPEN_BAG_LOCKED if lock else _OPEN_BAG
+    return db.exec(query, params={"brand": brand_id, "shopper": shopper_id}).first()
 
 
 def bag_out(db: Session, bag: Bag | None, brand: Brand) -> dict[str, Any]:
@@ -227,45 +234,55 @@ def _bag_shopper(actor: Actor, live: LiveSession | None) -> int:
     return actor.shopper_id
 
 
+# Built once with parameters: sessions/db.py, "statements built once".
+_TAKE_STOCK = (
+    update(Variant)
+    .where(col(Variant.id) == bindparam("variant"), col(Variant.stock) >= bindparam("quantity"))
+    .values(stock=col(Variant.stock) - bindparam("quantity"))
+    .returning(col(Variant.stock))
+    .execution_options(synchronize_session=False)
+)
+_STOCK_OF = select(Variant.stock).where(Variant.id == bindparam("variant"))
+_HELD_BY = (
+    select(func.coalesce(func.sum(StockReservation.quantity), 0))
+    .join(BagLine, col(BagLine.id) == col(StockReservation.bag_line_id))
+    .join(Bag, col(Bag.id) == col(BagLine.bag_id))
+    .where(
+        Bag.shopper_id == bindparam("shopper"),
+        StockReservation.variant_id == bindparam("variant"),
+        (
+            col(StockReservation.released_at).is_(None)
+            & col(StockReservation.converted_at).is_(None)
+            & (col(StockReservation.expires_at) > bindparam("now"))
+        )
+        | (col(StockReservation.converted_at) >= bindparam("since")),
+    )
+)
+
+
 def _take_stock(db: Session, variant_id: int, quantity: int) -> int | None:
     """The stock left after taking `quantity`, or None when there was not enough.
 
     One statement: the conditional UPDATE returns the new stock (RETURNING, on SQLite
     and PostgreSQL alike), so no read follows it."""
-    left = db.execute(
-        update(Variant)
-        .where(col(Variant.id) == variant_id, col(Variant.stock) >= quantity)
-        .values(stock=col(Variant.stock) - quantity)
-        .returning(col(Variant.stock))
-        .execution_options(synchronize_session=False)
-    ).scalar()
+    left = db.execute(_TAKE_STOCK, {"variant": variant_id, "quantity": quantity}).scalar()
     return None if left is None else int(left)
 
 
 def _stock_of(db: Session, variant_id: int) -> int:
-    return int(db.exec(select(Variant.stock).where(Variant.id == variant_id)).one())
+    return int(db.exec(_STOCK_OF, params={"variant": variant_id}).one())
 
 
 def held_by(db: Session, shopper_id: int, variant_id: int) -> int:
     """Units of a variant the shopper holds now or checked out within the window."""
     now = utcnow()
-    held = (
-        col(StockReservation.released_at).is_(None)
-        & col(StockReservation.converted_at).is_(None)
-        & (col(StockReservation.expires_at) > now)
-    )
-    bought = col(StockReservation.converted_at) >= now - CHECKED_OUT_WINDOW
-    total = db.exec(
-        select(func.coalesce(func.sum(StockReservation.quantity), 0))
-        .join(BagLine, col(BagLine.id) == col(StockReservation.bag_line_id))
-        .join(Bag, col(Bag.id) == col(BagLine.bag_id))
-        .where(
-            Bag.shopper_id == shopper_id,
-            StockReservation.variant_id == variant_id,
-            held | bought,
-        )
-    ).one()
-    return int(total)
+    params = {
+        "shopper": shopper_id,
+        "variant": variant_id,
+        "now": now,
+        "since": now - CHECKED_OUT_WINDOW,
+    }
+    return int(db.exec(_HELD_BY, params=params).one())
 
 
 def _check_cap(
@@ -314,14 +331,17 @@ def _open_or_new_bag(db: Session, brand_id: int, shopper_id: int) -> tuple[Bag, 
     return bag, True
 
 
+# Built once with parameters: sessions/db.py, "statements built once".
+_LINE_FOR = select(BagLine).where(
+    BagLine.bag_id == bindparam("bag"),
+    BagLine.variant_id == bindparam("variant"),
+    BagLine.unit_price_minor == bindparam("price"),
+)
+
+
 def _line_for(db: Session, bag: Bag, variant_id: int, price: int) -> BagLine | None:
-    return db.exec(
-        select(BagLine).where(
-            BagLine.bag_id == bag.id,
-            BagLine.variant_id == variant_id,
-            BagLine.unit_price_minor == price,
-        )
-    ).first()
+    params = {"bag": bag.id, "variant": variant_id, "price": price}
+    return db.exec(_LINE_FOR, params=params).first()
 
 
 def _check_input(variant_id: object, quantity: object) -> tuple[int, int]:
@@ -353,6 +373,24 @@ def refuse_if_known_sold_out(
     raise SoldOut(N_("Sold out."), variant_id=variant, stock=0)
 
 
+# Built once with parameters: sessions/db.py, "statements built once".
+_STOCK_AND_BRAND = (
+    select(Variant.stock, Product.brand_id, Product.is_active)
+    .join(Product, col(Product.id) == col(Variant.product_id))
+    .where(Variant.id == bindparam("variant"))
+)
+_FIRST_LIVE_EXPIRY = (
+    select(StockReservation.expires_at)
+    .where(
+        StockReservation.variant_id == bindparam("variant"),
+        col(StockReservation.released_at).is_(None),
+        col(StockReservation.converted_at).is_(None),
+    )
+    .order_by(col(StockReservation.expires_at))
+    .limit(1)
+)
+
+
 def refuse_if_short(
     db: Session,
     actor: Actor,
@@ -371,11 +409,7 @@ def refuse_if_short(
     reservation. The long way keeps every check: this only refuses earlier."""
     variant_id, quantity = _check_input(variant_id, quantity)
     seen = stockflags.generation()  # before the stock: see _refuse
-    row = db.exec(
-        select(Variant.stock, Product.brand_id, Product.is_active)
-        .join(Product, col(Product.id) == col(Variant.product_id))
-        .where(Variant.id == variant_id)
-    ).first()
+    row = db.exec(_STOCK_AND_BRAND, params={"variant": variant_id}).first()
     if row is None or not row[2] or row[0] >= quantity:
         return  # missing or withdrawn: the long way says so; enough: it reserves
     left, brand_id = int(row[0]), int(row[1])
@@ -402,16 +436,7 @@ def _refuse_before_work(actor: Actor, live: LiveSession | None, brand_id: int) -
 def _first_live_expiry(db: Session, variant_id: int) -> datetime | None:
     """When the first live reservation of the variant ends (a unit may come back then
     without anyone clearing the sold-out flag)."""
-    return db.exec(
-        select(StockReservation.expires_at)
-        .where(
-            StockReservation.variant_id == variant_id,
-            col(StockReservation.released_at).is_(None),
-            col(StockReservation.converted_at).is_(None),
-        )
-        .order_by(col(StockReservation.expires_at))
-        .limit(1)
-    ).first()
+    return db.exec(_FIRST_LIVE_EXPIRY, params={"variant": variant_id}).first()
 
 
 def refuse_outside_live(
@@ -526,6 +551,13 @@ class _Reserved:
     has_thread: bool
 
 
+# Built once with parameters: sessions/db.py, "statements built once".
+_PRODUCT_STOCK = select(func.sum(Variant.stock)).where(Variant.product_id == bindparam("product"))
+_THREAD_OF = select(Thread.id).where(
+    Thread.brand_id == bindparam("brand"), Thread.shopper_id == bindparam("shopper")
+)
+
+
 def _reserve_in(
     db: Session,
     batch: groupcommit.Batch,
@@ -624,14 +656,9 @@ def _reserve_in(
     _check_cap(db, brand, shopper_id, variant_id, quantity, included=True)
     # Read here, in the transaction that holds the lock anyway, rather than in one more
     # transaction after the commit (on SQLite each is one more turn of the write lock).
-    product_stock = db.exec(
-        select(func.sum(Variant.stock)).where(Variant.product_id == product.id)
-    ).one()
+    product_stock = db.exec(_PRODUCT_STOCK, params={"product": product.id}).one()
     has_thread = (
-        db.exec(
-            select(Thread.id).where(Thread.brand_id == brand_id, Thread.shopper_id == shopper_id)
-        ).first()
-        is not None
+        db.exec(_THREAD_OF, params={"brand": brand_id, "shopper": shopper_id}).first() is not None
     )
     if left == 0:
         # The last unit went here: the taps behind it need not wait for a refusal to

@@ -106,6 +106,14 @@ def do_set_texts(
     session.commit()
 
 
+# Built once with parameters: sessions/db.py, "statements built once".
+_NAMES_OF = select(BrandText).where(
+    BrandText.kind == bindparam("kind"),
+    BrandText.object_id == bindparam("object"),
+    BrandText.field == bindparam("field"),
+)
+
+
 def names_by_language(
     session: Session, kind: str, object_id: int | None, field: str
 ) -> dict[str, str]:
@@ -113,11 +121,8 @@ def names_by_language(
     each viewer of a room shows the name in their own language (ui.js localName)."""
     if object_id is None:
         return {}
-    rows = session.exec(
-        select(BrandText).where(
-            BrandText.kind == kind, BrandText.object_id == object_id, BrandText.field == field
-        )
-    ).all()
+    params = {"kind": kind, "object": object_id, "field": field}
+    rows = session.exec(_NAMES_OF, params=params).all()
     return {row.language: row.text for row in rows if row.text.strip()}
 
 

@@ -217,17 +217,20 @@ def offer_out(offer: FlashOffer | None, now: datetime | None = None) -> dict[str
     }
 
 
+# Built once with parameters: sessions/db.py, "statements built once".
+_CURRENT_OFFER = (
+    select(FlashOffer)
+    .where(
+        FlashOffer.live_session_id == bindparam("live"),
+        col(FlashOffer.cancelled_at).is_(None),
+        FlashOffer.ends_at > bindparam("now"),
+    )
+    .order_by(col(FlashOffer.id).desc())
+)
+
+
 def current_offer(db: Session, live: LiveSession) -> FlashOffer | None:
-    now = utcnow()
-    return db.exec(
-        select(FlashOffer)
-        .where(
-            FlashOffer.live_session_id == live.id,
-            col(FlashOffer.cancelled_at).is_(None),
-            FlashOffer.ends_at > now,
-        )
-        .order_by(col(FlashOffer.id).desc())
-    ).first()
+    return db.exec(_CURRENT_OFFER, params={"live": live.id, "now": utcnow()}).first()
 
 
 # Built once with a parameter: sessions/db.py, "statements built once".

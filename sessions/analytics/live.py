@@ -8,29 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from sessions.analytics.events import ADD_TO_BAG
 from sessions.events import publish
 from sessions.models import AnalyticsEvent, LiveSession, Order
 
+# Built once with a parameter: sessions/db.py, "statements built once" (every add runs them).
+_ADDS = select(func.count(), func.coalesce(func.sum(AnalyticsEvent.value_minor), 0)).where(
+    AnalyticsEvent.live_session_id == bindparam("live"), AnalyticsEvent.kind == ADD_TO_BAG
+)
+_ORDERS = select(
+    func.count(), func.coalesce(func.sum(Order.total_minor - Order.refunded_minor), 0)
+).where(
+    Order.live_session_id == bindparam("live"),
+    Order.attribution == "attributed",
+    Order.total_minor > Order.refunded_minor,
+)
+
 
 def live_figures(db: Session, live: LiveSession) -> dict[str, Any]:
-    adds, value = db.exec(
-        select(func.count(), func.coalesce(func.sum(AnalyticsEvent.value_minor), 0)).where(
-            AnalyticsEvent.live_session_id == live.id, AnalyticsEvent.kind == ADD_TO_BAG
-        )
-    ).one()
-    orders, revenue = db.exec(
-        select(
-            func.count(), func.coalesce(func.sum(Order.total_minor - Order.refunded_minor), 0)
-        ).where(
-            Order.live_session_id == live.id,
-            Order.attribution == "attributed",
-            Order.total_minor > Order.refunded_minor,
-        )
-    ).one()
+    adds, value = db.exec(_ADDS, params={"live": live.id}).one()
+    orders, revenue = db.exec(_ORDERS, params={"live": live.id}).one()
     return {
         "live_session_id": live.id,
         "adds": int(adds),
