@@ -168,6 +168,12 @@ def writable(db: Session, *, forget: bool = True) -> Iterator[Session]:
     if writer_bind is None:
         yield db
         return
+    if db.in_transaction() and not (db.new or db.dirty or db.deleted):
+        # Give the reads' pooled connection back first (autocommit: nothing to commit;
+        # what was loaded stays loaded). Holding it while the writer checks out a second
+        # one, a burst of joins on PostgreSQL each held one and waited for another until
+        # the pool timed out ("busy": bench/flash_sale.py).
+        db.commit()
     wrote: list[bool] = []
     with Session(writer_bind, expire_on_commit=False) as writer:
         event.listen(writer, "after_commit", lambda _s: wrote.append(True))

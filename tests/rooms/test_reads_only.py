@@ -18,7 +18,7 @@ from sqlalchemy import event, text, update
 from sqlmodel import Session
 
 from sessions.clock import utcnow
-from sessions.db import WriteWhileReadsOnly, is_sqlite
+from sessions.db import WRITER_BIND, WriteWhileReadsOnly, is_sqlite
 from sessions.events import Event
 from sessions.models import ChatMessage, StockReservation, Variant
 from tests.rooms.conftest import Room, connect, guest, join  # noqa: F401  (the fixture)
@@ -139,3 +139,27 @@ def test_a_join_reads_outside_any_transaction_and_writes_its_view_in_one_of_its_
         reads = [auto for auto, s in seen if s.startswith("SELECT")]
         assert reads and all(reads), seen
         assert [s for auto, s in seen if not auto] == ["INSERT INTO analytics_events"], seen
+
+
+def test_a_write_from_a_read_gives_the_reads_connection_back_first(database_url: str) -> None:
+    """With one pooled connection, a reads-only session that has read and then writes in
+    a session of its own must not hold its connection meanwhile: a burst of joins each
+    held one and waited for another until the pool timed out ("busy")."""
+    from sqlmodel import select
+
+    from sessions.db import create_all, make_engine, reads_only_engine, writable
+    from sessions.models import Brand
+
+    engine = make_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=2)
+    create_all(engine)
+    try:
+        with Session(
+            reads_only_engine(engine), expire_on_commit=False, info={WRITER_BIND: engine}
+        ) as reads:
+            assert reads.exec(select(Brand)).all() == []
+            with writable(reads) as writer:
+                writer.exec(text("SELECT 1"))
+                writer.commit()
+            assert reads.exec(select(Brand)).all() == []  # it reads on afterwards
+    finally:
+        engine.dispose()
