@@ -48,6 +48,22 @@ def brand_text(kind: str, obj: object, field: str) -> str:
     return cache[key]
 
 
+def brand_texts_of(kind: str, obj: Any, fields: tuple[str, ...]) -> dict[Any, str]:
+    """What ``brand_text`` would find for these fields of one object in the page's
+    language, in one query; handed to ``remember_brand_texts`` (a page may keep it)."""
+    from sessions.brand_texts import texts_for
+    from web.db import db
+    from web.i18n import current_language
+
+    found = texts_for(db(), kind, [obj.id], current_language())
+    return {(kind, obj.id, f): found.get((obj.id, f), str(getattr(obj, f) or "")) for f in fields}
+
+
+def remember_brand_texts(texts: dict[Any, str]) -> None:
+    """Texts ``brand_text`` need not look up again in this request."""
+    g.setdefault("brand_texts", {}).update(texts)
+
+
 def local_name(item: dict[str, Any]) -> str:
     """A card's or bag line's name in the page's language (its `names`), else its own."""
     from web.i18n import current_language

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from sessions.models import Product
+from sessions.models import BrandText, Product, Show
 from tests.conftest import login
 from tests.factories import Factory
 from tests.rooms.conftest import Room
@@ -166,6 +166,34 @@ def test_the_show_page_lists_the_shows_pieces_from_the_copy_until_the_room_is_to
     assert shopper.post("/api/bag/lines", json=body).status_code == 201  # tells the room
     after = app.test_client().get(page_url).get_data(as_text=True)
     assert "Silk twill scarf" in after and "4 in stock" in after
+
+
+def test_the_show_page_keeps_its_title_and_hosts_name_with_the_room_in_each_language(
+    app: Flask, room: Room, session: Session, snapshots: RoomSnapshots
+) -> None:
+    """The show's title (in the reader's language) and the host's name are alike for
+    every viewer: kept per node and language with the room's state, dropped by a push."""
+    page_url = f"/b/{room.brand.slug}/shows/{room.show.id}"
+    shopper = app.test_client()
+    assert room.show.title in shopper.get(page_url).get_data(as_text=True)
+    show = session.get(Show, room.show.id)
+    assert show is not None
+    old_title, show.title = show.title, "Silk, after dark"  # behind the room's back
+    session.add(show)
+    french_title = BrandText(
+        brand_id=room.brand.id, kind="show", object_id=show.id, field="title", language="fr"
+    )
+    french_title.text = "Soie du soir"
+    session.add(french_title)
+    session.commit()
+    assert old_title in app.test_client().get(page_url).get_data(as_text=True)  # the copy
+    french = app.test_client().get(f"{page_url}?lang=fr").get_data(as_text=True)
+    assert "Soie du soir" in french  # another language: a part of its own
+    body = {"variant_id": room.variant.id, "quantity": 1, "live_session_id": room.id}
+    assert shopper.post("/api/bag/lines", json=body).status_code == 201  # tells the room
+    after = app.test_client().get(page_url).get_data(as_text=True)
+    assert "Silk, after dark" in after and old_title not in after
+    assert room.host.display_name in after
 
 
 class Burst:

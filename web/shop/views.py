@@ -39,6 +39,8 @@ from web.shop.cards import (
     product_card,
     room_cards,
 )
+from web.sockets.snapshots import shared_part
+from web.templating import brand_texts_of, remember_brand_texts
 
 
 def clock_text(seconds: float) -> str:
@@ -103,6 +105,15 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
         return code_page(brand, the_show, None, exc.status)
     # The host's pins as the room has them ("showing now" first), else the show's products.
     cards = room_cards(live, the_show, brand)  # the host's pins, else the show's pieces
+    # The show's title and description in the reader's language and the host's name: alike
+    # for every viewer, kept per node with the room's state (web/sockets/snapshots.py).
+    texts = shared_part(
+        live,
+        f"show_texts:{current_language()}",
+        lambda: brand_texts_of("show", the_show, ("title", "description")),
+    )
+    remember_brand_texts(texts)
+    host_name = shared_part(live, "host", lambda: host_label(db(), the_show))
     replay = the_show.replay_path if can_watch_replay(actor, the_show) else None
     script = replay_script(db(), the_show, live) if replay else None
     return render_template(
@@ -117,7 +128,7 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
         captions=captions_of(db(), the_show) if replay else [],
         clock=clock_text,
         remind={"email": "", "error": None} | extra,
-        host_name=host_label(db(), the_show),
+        host_name=host_name,
         **shop_context(brand),
     )
 
