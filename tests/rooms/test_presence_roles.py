@@ -46,3 +46,28 @@ def test_redis_presence_counts_viewers_only() -> None:
         for sid in ("host-sid", "stage-sid", "viewer-0", "viewer-1", "viewer-2"):
             presence.remove(room, sid)
     assert presence.count(room) == 0 and presence.entries(room) == []
+
+
+def test_the_local_count_follows_every_arrival_change_and_departure() -> None:
+    """LocalPresence keeps its count as entries come and go (it no longer counts the room
+    on every join): each way an entry can change moves it by exactly what it should."""
+    presence = LocalPresence()
+    for n in range(3):
+        presence.add("live:1", f"viewer-{n}", {"shopper_id": None, "name": "", "role": "viewer"})
+    presence.add("live:1", "console", {"shopper_id": None, "name": "Ana", "role": "host"})
+    presence.add("live:2", "elsewhere", {"role": "viewer"})
+    assert (presence.count("live:1"), presence.count("live:2")) == (3, 1)
+    presence.add("live:1", "viewer-0", {"shopper_id": 7, "name": "Bea", "role": "viewer"})
+    assert presence.count("live:1") == 3  # a guest became a shopper: the same viewer
+    presence.add("live:1", "viewer-1", {"role": "cohost"})
+    assert presence.count("live:1") == 2  # now the co-host's page: not a viewer
+    presence.remove("live:1", "viewer-2")
+    presence.remove("live:1", "viewer-2")  # a second leave of the same socket
+    presence.remove("live:1", "console")
+    presence.remove("live:3", "never-joined")
+    assert presence.count("live:1") == 1
+    presence.remove("live:1", "viewer-0")
+    presence.remove("live:1", "viewer-1")
+    assert presence.count("live:1") == 0 and presence.entries("live:1") == []
+    presence.add("live:1", "back", {"role": "viewer"})
+    assert presence.count("live:1") == 1

@@ -32,26 +32,39 @@ class Presence(Protocol):
 
 
 class LocalPresence:
+    """The count is kept as entries come and go: every join reads it, and counting the
+    room's entries each time made a show start of a thousand joins a million steps."""
+
     def __init__(self) -> None:
         self._rooms: dict[str, dict[str, Entry]] = {}
+        self._viewers: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def add(self, room: str, sid: str, entry: Entry) -> None:
         with self._lock:
-            self._rooms.setdefault(room, {})[sid] = entry
+            members = self._rooms.setdefault(room, {})
+            before = members.get(sid)
+            members[sid] = entry
+            change = is_viewer(entry) - (before is not None and is_viewer(before))
+            if change:
+                self._viewers[room] = self._viewers.get(room, 0) + change
 
     def remove(self, room: str, sid: str) -> None:
         with self._lock:
             members = self._rooms.get(room)
-            if members is not None:
-                members.pop(sid, None)
-                if not members:
-                    del self._rooms[room]
+            if members is None:
+                return
+            gone = members.pop(sid, None)
+            if gone is not None and is_viewer(gone):
+                self._viewers[room] -= 1
+            if not members:
+                del self._rooms[room]
+                self._viewers.pop(room, None)
 
     def count(self, room: str) -> int:
         """The room's viewers (hosts and co-host not counted)."""
         with self._lock:
-            return sum(1 for entry in self._rooms.get(room, {}).values() if is_viewer(entry))
+            return self._viewers.get(room, 0)
 
     def entries(self, room: str) -> list[Entry]:
         with self._lock:
