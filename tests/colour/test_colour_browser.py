@@ -210,8 +210,13 @@ def test_a_corrected_snapshot_reaches_the_shopper_with_its_measured_colour(
         else:
             assert verdict == "noticeable" and float(shown.group(1)) >= 2.0, text
             assert "Noticeably" in text
-        assert shopper_page.locator("img.snapshot").evaluate(
-            "i => i.complete && i.naturalWidth > 0"
+        # The picture arrives after its message: wait for the browser to have decoded it
+        # (checked at once, it was sometimes still loading on a busy machine: CI, 3 Dec).
+        shopper_page.locator("img.snapshot").wait_for(timeout=LONG)
+        shopper_page.wait_for_function(
+            "() => [...document.querySelectorAll('img.snapshot')]"
+            ".some(i => i.complete && i.naturalWidth > 0)",
+            timeout=LONG,
         )
         assert shopper_page.evaluate("document.documentElement.scrollWidth") <= 390
         if take_screenshots():
