@@ -36,6 +36,25 @@ def test_node_serves_pages_and_socketio(mode: str, database_url: str, tmp_path) 
         client.disconnect()
 
 
+def test_the_nodes_connections_send_without_waiting_for_acks() -> None:
+    """web/serve.py's listener turns Nagle's algorithm off, and every connection it
+    accepts has it off too (Linux hands the option on): a response's body, written after
+    its headers, is not held for the client's delayed ACK (40 ms a keep-alive request)."""
+    import socket
+
+    from web.serve import _listener
+
+    listener = _listener("127.0.0.1", 0)
+    client = socket.create_connection(listener.getsockname(), timeout=5)
+    accepted, _ = listener.accept()
+    try:
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        for sock in (accepted, client, listener):
+            sock.close()
+
+
 def _socket_gauge(server: WebServer) -> dict[str, float]:
     text = requests.get(
         f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
+from typing import Any
+
+# As gunicorn's (its default): connections a listener accepts wait this many deep.
+BACKLOG = 2048
 
 
 def _patch(mode: str) -> None:
@@ -43,8 +48,47 @@ def main(argv: list[str] | None = None) -> None:
 
     app = create_app()
     print(f"Vitrine web node ({args.async_mode}) on http://{args.host}:{args.port}", flush=True)
-    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
+    if args.async_mode == "threading":
+        socketio.run(
+            app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False
+        )
+    else:
+        _serve_green(app, args.async_mode, _listener(args.host, args.port))
     sys.exit(0)
+
+
+def _listener(host: str, port: int) -> socket.socket:
+    """The node's listening socket, with Nagle's algorithm off (TCP_NODELAY, which Linux
+    hands on to every connection it accepts), as gunicorn sets its own.
+
+    Why: gevent's and eventlet's servers send a response's headers and its body in two
+    writes (gevent/gevent#1233). With Nagle on, the body of a second request on a
+    keep-alive connection waited for the client's acknowledgement of the headers, which
+    the client delays by up to 40 ms: every request after a connection's first took
+    44 ms on loopback instead of 1.5 (docs/performance.md). flask_socketio's `run()`
+    opens its listener without the option, so this module opens it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(BACKLOG)
+    return sock
+
+
+def _serve_green(app: Any, mode: str, listener: socket.socket) -> None:
+    """What flask_socketio's `run()` does for these modes (its middleware is the app's
+    WSGI entry: `app` here is the Flask app it wraps), on the listener given."""
+    if mode == "gevent":
+        from gevent import pywsgi
+
+        # WebSockets come from simple-websocket through Engine.IO, not a handler class.
+        listener.setblocking(False)
+        pywsgi.WSGIServer(listener, app, log=None).serve_forever()
+    else:
+        import eventlet.wsgi
+
+        eventlet.wsgi.server(listener, app, log_output=False)
 
 
 if __name__ == "__main__":
