@@ -69,6 +69,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
         # Live rooms: chat/hearts/presence batching window; expired-reservation sweep period.
         "CHAT_BATCH_MS": int(os.environ.get("CHAT_BATCH_MS", "100")),
+        "PRESENCE_PUSH_MS": int(os.environ.get("PRESENCE_PUSH_MS", "1000")),
         # How long a node reuses a room's shared state between pushes (web/sockets/snapshots.py).
         "ROOM_STATE_CACHE_SECONDS": float(os.environ.get("ROOM_STATE_CACHE_SECONDS", "1")),
         "RESERVATION_SWEEP_SECONDS": int(os.environ.get("RESERVATION_SWEEP_SECONDS", "30")),

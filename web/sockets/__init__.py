@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         app,
         make_presence(app.config.get("REDIS_URL"), app.config.get("SOCKETIO_CHANNEL", "local")),
         window=float(app.config.get("CHAT_BATCH_MS", 100)) / 1000,
+        presence_every=float(app.config.get("PRESENCE_PUSH_MS", 1000)) / 1000,
     )
     state.install(delivery)
     bus.subscribe(delivery)

@@ -3,7 +3,13 @@
 Chat messages, stock changes, hearts and presence are collected per room and
 flushed ``CHAT_BATCH_MS`` (default 100 ms) after the first of them, as one emit
 each: a room with 100 messages/s and 1,000 viewers sends 10 packets per viewer per
-second, not 100, and each packet is encoded once for the whole room. The timer is
+second, not 100, and each packet is encoded once for the whole room. A room's viewer
+count (and its hosts' participant list) goes out at most once per ``PRESENCE_PUSH_MS``
+(default 1,000 ms): a thousand shoppers arriving in ten seconds changed it a hundred
+times a second, and each push went to every socket of the room, so arrivals cost the
+node in proportion to the audience already there (docs/performance.md); nobody reads
+a counter ten times a second. A host's own change to the list (a mute) is not held.
+Every joiner gets the count at once, in the join's answer. The timer is
 armed by the first pending item, so an idle node does not wake up ten times a
 second, and a batch's first item waits one window, never less. Rarer events
 (pins, offers, deletions, bag) go out at once. Emits only queue packets per
@@ -21,7 +27,9 @@ offers passing on, reminders) is the app's scheduler's (``web/scheduler.py``).
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,16 +93,22 @@ class _Pending:
     stock: dict[Any, dict[str, Any]] = field(default_factory=dict)
     hearts: int = 0
     presence: bool = False
+    presence_now: bool = False  # a host's change (a mute): not held back by the pacing
     live_session_id: int | None = None
 
 
 class Delivery:
     """The events sink of one web node, with its per-room batches."""
 
-    def __init__(self, app: Flask, presence: Presence, window: float) -> None:
+    def __init__(
+        self, app: Flask, presence: Presence, window: float, presence_every: float = 1.0
+    ) -> None:
         self.app = app
         self.presence = presence
         self.window = window
+        self.presence_every = presence_every  # seconds between a room's presence pushes
+        self._presence_sent: dict[str, float] = {}  # room -> when its presence last went
+        self.clock: Callable[[], float] = time.monotonic  # tests move their own
         self._pending: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._armed = False  # a flush is due: the timer runs
@@ -149,10 +163,14 @@ class Delivery:
             pending.hearts += count
             pending.live_session_id = live_session_id
 
-    def presence_changed(self, room: str, live_session_id: int | None = None) -> None:
+    def presence_changed(
+        self, room: str, live_session_id: int | None = None, *, now: bool = False
+    ) -> None:
+        """Someone joined or left (paced), or a host changed the list (``now``)."""
         with self._lock:
             pending = self._pending_for(room)
             pending.presence = True
+            pending.presence_now = pending.presence_now or now
             pending.live_session_id = live_session_id or pending.live_session_id
 
     def stop(self) -> None:
@@ -169,16 +187,35 @@ class Delivery:
             log.exception("room flush failed")
 
     def flush(self) -> None:
-        """Send every pending batch now, ahead of the timer (tests that skip the wait)."""
-        self._flush(timer_expired=False)
+        """Send every pending batch now, presence included, ahead of the timer and the
+        pacing (tests that skip the wait)."""
+        self._flush(timer_expired=False, paced=False)
 
-    def _flush(self, *, timer_expired: bool) -> None:
+    def _flush(self, *, timer_expired: bool, paced: bool = True) -> None:
         with self._lock:
             batches, self._pending = self._pending, {}
             if timer_expired:
                 self._armed = False  # the next item arms a new timer
+            if paced:
+                self._hold_presence(batches)
         for room, pending in batches.items():
             self._flush_room(room, pending)
+
+    def _hold_presence(self, batches: dict[str, _Pending]) -> None:
+        """Keep back (call with the lock held) a room's presence pushed less than
+        ``presence_every`` ago: it goes in a later batch, which re-arms the timer."""
+        clock = self.clock()
+        for room, pending in batches.items():
+            if not pending.presence:
+                continue
+            last = self._presence_sent.get(room, -math.inf)
+            if pending.presence_now or clock - last >= self.presence_every:
+                self._presence_sent[room] = clock
+                continue
+            later = self._pending_for(room)
+            later.presence = True
+            later.live_session_id = later.live_session_id or pending.live_session_id
+            pending.presence = False
 
     def _flush_room(self, room: str, pending: _Pending) -> None:
         if pending.messages:
@@ -199,6 +236,9 @@ class Delivery:
         entries = [entry for entry in self.presence.entries(room) if is_viewer(entry)]
         viewers = len(entries)
         self._emit("presence", {"viewers": viewers}, room)
+        if not entries:
+            with self._lock:  # an empty room's next push is not held (and its clock goes)
+                self._presence_sent.pop(room, None)
         if live_session_id is None:
             return
         live = db.get(LiveSession, live_session_id)
@@ -285,7 +325,7 @@ DELIVERIES: dict[str, Handler] = {
     "stock": _stock,
     "sanction": _sanction,
     "live_figures": _simple("live_figures"),
-    "participants_changed": lambda d, e: d.presence_changed(e.room) if e.room else None,
+    "participants_changed": lambda d, e: d.presence_changed(e.room, now=True) if e.room else None,
     "session_state": _simple("session_state", lambda e: {"status": e.data["status"]}),
     "show_state": _simple("show_state"),
     "relay_moved": _simple("relay_moved"),
