@@ -39,6 +39,7 @@ from web.shop.cards import (
     product_card,
     room_cards,
 )
+from web.shop.new_visitor import is_new_visitor, new_visitor_page
 from web.sockets.snapshots import shared_part
 from web.templating import brand_texts_of, remember_brand_texts
 
@@ -115,22 +116,28 @@ def show_page(brand: Brand, the_show: Show, **extra: object) -> str | tuple[str,
     remember_brand_texts(texts)
     host_name = shared_part(live, "host", lambda: host_label(db(), the_show))
     replay = the_show.replay_path if can_watch_replay(actor, the_show) else None
-    script = replay_script(db(), the_show, live) if replay else None
-    return render_template(
-        "shop/show.html",
-        show=the_show,
-        live=live,
-        cards=cards,
-        iso=iso,
-        cancelled=the_show.status is ShowStatus.CANCELLED,
-        replay=replay,
-        script=script,
-        captions=captions_of(db(), the_show) if replay else [],
-        clock=clock_text,
-        remind={"email": "", "error": None} | extra,
-        host_name=host_name,
-        **shop_context(brand),
-    )
+
+    def render() -> str:
+        script = replay_script(db(), the_show, live) if replay else None
+        return render_template(
+            "shop/show.html",
+            show=the_show,
+            live=live,
+            cards=cards,
+            iso=iso,
+            cancelled=the_show.status is ShowStatus.CANCELLED,
+            replay=replay,
+            script=script,
+            captions=captions_of(db(), the_show) if replay else [],
+            clock=clock_text,
+            remind={"email": "", "error": None} | extra,
+            host_name=host_name,
+            **shop_context(brand),
+        )
+
+    if not extra and is_new_visitor():  # what every new browser sees (web/shop/new_visitor.py)
+        return new_visitor_page(live, render)
+    return render()
 
 
 @bp.get("/b/<slug>/shows/<int:show_id>")
