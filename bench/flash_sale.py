@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/flash_sale.py [--buyers 1000] [--stock 50] [--shoppers 1000]
         [--arrival-seconds 10] [--postgres URL | --no-postgres] [--no-socket] [--no-show-start]
+        [--no-races]
 
 Against a real Vitrine web node (gevent, `python -m web.serve`), on a fresh SQLite file
 and, unless `--no-postgres`, on a fresh PostgreSQL schema. Each buyer is its own
@@ -22,7 +23,9 @@ Checked: exactly `--stock` succeed per race, every other tap is `sold_out`, the
 variants end at 0. Reported: p50/p99 of all taps and of winners and losers apart
 (950 of 1,000 are refused, so the all-taps figure mostly measures "sold out"), the
 floor's p99 and Vitrine p99 / floor p99, and the load generator's own CPU over each
-phase (this process; above ~90 % of one core it, not the server, may be the limit).
+phase (this process; above ~90 % of one core it, not the server, may be the limit) and
+the servers' CPU (every web node and floor process, summed, as a share of one core: a
+node at 100 % is saturated, and its answers wait in its queue).
 """
 
 from __future__ import annotations
@@ -66,6 +69,21 @@ TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=300, sock_read=300)
 # handler failed without an ack) is counted under "other" after this, so a run ends.
 ANSWER_TIMEOUT = 300.0
 REDIS_URL = "redis://127.0.0.1:6379/0"
+# The processes of the run's web nodes and floors, whose CPU each phase reports.
+SERVER_PIDS: list[int] = []
+
+
+def _servers_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by the run's server processes (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in SERVER_PIDS:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone, or not Linux: not counted
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
 
 
 @dataclass
@@ -85,6 +103,7 @@ class Phase:
     other: int = 0
     final_stock: int | None = None
     generator_cpu: float = 0.0  # share of one core used by this process over the phase
+    server_cpu: float = 0.0  # share of one core used by the server processes, summed
     load: str = ""  # the machine's load average (1 / 5 / 15 min) at the phase's end
     wall_s: float = 0.0
 
@@ -205,11 +224,12 @@ async def _gather_limited(coros: list[Awaitable[Any]], limit: int) -> list[Any]:
 
 async def _phase(name: str, calls: list[Callable[[], Awaitable[tuple]]]) -> tuple[Phase, list]:
     """Fire every call at once; each returns (status, body, seconds)."""
-    cpu, wall = time.process_time(), time.perf_counter()
+    cpu, servers, wall = time.process_time(), _servers_cpu_s(), time.perf_counter()
     results = await asyncio.gather(*(call() for call in calls))
     wall = time.perf_counter() - wall
     phase = Phase(name, [r[-1] * 1000 for r in results], wall_s=wall, load=_load())
     phase.generator_cpu = (time.process_time() - cpu) / wall
+    phase.server_cpu = (_servers_cpu_s() - servers) / wall
     return phase, list(results)
 
 
@@ -453,11 +473,15 @@ def run(name: str, database_url: str, args: argparse.Namespace, workdir: Path) -
             for node in nodes:
                 node.wait_ready(node.ready_timeout)
             floors = [Floor(database_url, log, pool) for _ in nodes]
+            SERVER_PIDS[:] = [n.proc.pid for n in nodes if n.proc is not None]
+            SERVER_PIDS.extend(f.proc.pid for f in floors)
             urls = [node.url for node in nodes]
             print(f"{name}: {len(nodes)} node(s) {urls}, load {_load()}", file=sys.stderr)
-            phases = asyncio.run(
-                _races(urls, [f.url for f in floors], seeded, args.buyers, not args.no_socket)
-            )
+            phases: list[Phase] = []
+            if not args.no_races:
+                phases = asyncio.run(
+                    _races(urls, [f.url for f in floors], seeded, args.buyers, not args.no_socket)
+                )
             if not args.no_show_start:
                 phases.append(
                     asyncio.run(_show_start(urls, seeded, args.shoppers, args.arrival_seconds))
@@ -510,12 +534,12 @@ def report(results: dict[str, list[Phase]], args: argparse.Namespace) -> bool:
     print(
         "| database | request | ok | sold out | other | stock after | p50 ms | p99 ms "
         "| winners p50 / p99 ms | losers p50 / p99 ms | floor p99 ms | p99 / floor "
-        "| generator CPU | load avg |"
+        "| generator CPU | servers CPU | load avg |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok = True
     for database, phases in results.items():
-        floor = next(p for p in phases if p.name == "floor")
+        floor = next((p for p in phases if p.name == "floor"), None)
         for p in phases:
             race = p.name.endswith("add-to-bag") or p.name.endswith("add_to_bag")
             if race:
@@ -532,9 +556,10 @@ def report(results: dict[str, list[Phase]], args: argparse.Namespace) -> bool:
                 f"{p.p(99):.0f}",
                 f"{p.p(50, 'winners_ms'):.0f} / {p.p(99, 'winners_ms'):.0f}" if race else "",
                 f"{p.p(50, 'losers_ms'):.0f} / {p.p(99, 'losers_ms'):.0f}" if race else "",
-                f"{floor.p(99):.0f}",
-                f"{p.p(99) / floor.p(99):.2f}" if p.name != "show start" else "",
+                f"{floor.p(99):.0f}" if floor else "",
+                f"{p.p(99) / floor.p(99):.2f}" if floor and p.name != "show start" else "",
                 f"{p.generator_cpu:.0%}",
+                f"{p.server_cpu:.0%}",
                 p.load,
             ]
             print("| " + " | ".join(cells) + " |")
@@ -552,6 +577,7 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-socket", action="store_true")
     parser.add_argument("--no-show-start", action="store_true")
+    parser.add_argument("--no-races", action="store_true", help="the show start alone")
     parser.add_argument("--json", type=Path, help="also write the phases here")
     parser.add_argument(
         "--nodes",
