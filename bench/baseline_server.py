@@ -3,13 +3,14 @@
     python bench/baseline_server.py --port 8100
     python -m gunicorn -c deploy/gunicorn.conf.py --pythonpath bench baseline_server:app
 
-Same async mode as a Vitrine node (gevent), under `socketio.run` or gunicorn's
-worker. Fan-out (bench/chat_fanout.py): a client `join`s a room; every `chat` is
-emitted at once to the room as one `message` packet: no database, no access
-checks, no batching (with ``--batch-ms N``, one ``messages`` packet per room every N ms,
-as Vitrine frames them). Point to point (bench/service_inbox.py): a client names its
-rooms when it connects (`auth={"rooms": [...]}`), and `POST /emit` emits one event
-to the rooms it names. This is what "just send it" costs.
+Same async mode as a Vitrine node (gevent), served as `python -m web.serve` serves one
+(TCP_NODELAY on) or under gunicorn's worker. Fan-out (bench/chat_fanout.py): a client
+`join`s a room; every `chat` is emitted at once to the room as one `message` packet:
+no database, no access checks, no batching (with ``--batch-ms N``, one ``messages``
+packet per room every N ms, as Vitrine frames them). Point to point
+(bench/service_inbox.py): a client names its rooms when it connects
+(`auth={"rooms": [...]}`), and `POST /emit` emits one event to the rooms it names.
+This is what "just send it" costs.
 
 The floor of bench/flash_sale.py: with ``--database URL`` (or ``DATABASE_URL``),
 ``GET /floor/<variant_id>`` does one indexed SELECT (the variant's stock, by primary
@@ -133,4 +134,9 @@ if __name__ == "__main__":
         socketio.start_background_task(_flush_batches)
     if args.database:
         use_database(args.database)
-    socketio.run(app, host="127.0.0.1", port=args.port, log_output=False)
+    # Served as a Vitrine node is (web/serve.py): gevent's server on a listener with
+    # TCP_NODELAY, so neither side waits for delayed ACKs and the floor stays a floor.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from web.serve import nodelay_listener, serve_green
+
+    serve_green(app, "gevent", nodelay_listener("127.0.0.1", args.port))
