@@ -42,9 +42,9 @@ def test_the_nodes_connections_send_without_waiting_for_acks() -> None:
     its headers, is not held for the client's delayed ACK (40 ms a keep-alive request)."""
     import socket
 
-    from web.serve import _listener
+    from web.serve import nodelay_listener
 
-    listener = _listener("127.0.0.1", 0)
+    listener = nodelay_listener("127.0.0.1", 0)
     client = socket.create_connection(listener.getsockname(), timeout=5)
     accepted, _ = listener.accept()
     try:

@@ -53,11 +53,11 @@ def main(argv: list[str] | None = None) -> None:
             app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False
         )
     else:
-        _serve_green(app, args.async_mode, _listener(args.host, args.port))
+        serve_green(app, args.async_mode, nodelay_listener(args.host, args.port))
     sys.exit(0)
 
 
-def _listener(host: str, port: int) -> socket.socket:
+def nodelay_listener(host: str, port: int) -> socket.socket:
     """The node's listening socket, with Nagle's algorithm off (TCP_NODELAY, which Linux
     hands on to every connection it accepts), as gunicorn sets its own.
 
@@ -76,7 +76,7 @@ def _listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _serve_green(app: Any, mode: str, listener: socket.socket) -> None:
+def serve_green(app: Any, mode: str, listener: socket.socket) -> None:
     """What flask_socketio's `run()` does for these modes (its middleware is the app's
     WSGI entry: `app` here is the Flask app it wraps), on the listener given."""
     if mode == "gevent":
