@@ -59,7 +59,12 @@ def _sign_in_from_mail(page: Any, link: str, base: str, slug: str) -> None:
 
 
 def _ask_for_link(page: Any, email: str) -> None:
-    page.locator("[data-signin-form] summary").click()
+    # Opened from the keyboard, not by a click at the summary's place: the panel above it
+    # is still filling in (the earlier conversation, its product card, the video's state),
+    # and on a loaded machine a click aimed before a shift landed beside it and the form
+    # stayed closed (CI, PostgreSQL pass).
+    page.locator("[data-signin-form] summary").press("Enter")
+    page.locator("[data-signin-form][open]").wait_for()
     page.fill("#signin-email", email)
     page.locator("[data-signin-request] button[type=submit]").click()
     page.locator("[data-signin-status]").filter(has_text=f"We sent a link to {email}").wait_for()
