@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -50,10 +51,12 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 import numpy as np  # noqa: E402
+import psutil  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from bench.chat_fanout import RawSocket  # noqa: E402
+from bench.service_inbox import process_cpu  # noqa: E402
 from sessions.db import create_all, make_engine, normalise_url  # noqa: E402
 from sessions.models import Variant  # noqa: E402
 from sessions.passwords import use_fast_hashing_for_tests  # noqa: E402
@@ -74,16 +77,14 @@ SERVER_PIDS: list[int] = []
 
 
 def _servers_cpu_s() -> float:
-    """CPU seconds (user + system) used so far by the run's server processes (Linux)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    """CPU seconds (user + system) used so far by the run's server processes and their
+    children (gunicorn's worker), as bench/service_inbox.py counts its server's."""
+    processes: list[psutil.Process] = []
     for pid in SERVER_PIDS:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone, or not Linux: not counted
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / ticks
+        with contextlib.suppress(psutil.NoSuchProcess):  # gone: not counted
+            root = psutil.Process(pid)
+            processes += [root, *root.children(recursive=True)]
+    return process_cpu(processes)[0]
 
 
 @dataclass

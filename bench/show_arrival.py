@@ -141,9 +141,9 @@ def _measure(url: str, workdir: Path, args: argparse.Namespace) -> list[tuple[st
         with node:
             floor = flash_sale.Floor(url, log, {})
             try:
-                # gunicorn's worker is a child of its master: count the whole group
+                # With gunicorn, its worker (the master's child) is counted too.
                 pids = [node.proc.pid] if node.proc else []
-                flash_sale.SERVER_PIDS[:] = [*pids, *_children(pids), floor.proc.pid]
+                flash_sale.SERVER_PIDS[:] = [*pids, floor.proc.pid]
                 return asyncio.run(
                     _arrivals(node.url, floor.url, seeded, args.shoppers, args.concurrency)
                 )
@@ -167,16 +167,6 @@ def _report(rows: list[tuple[str, float]], args: argparse.Namespace) -> None:
         f"| **an arrival (page + state + socket + join)** | {sum(v for _, v in rows[1:5]):.2f} | |"
     )
     print(f"| {rows[-1][0]} | {rows[-1][1]:.2f} | |")
-
-
-def _children(pids: list[int]) -> list[int]:
-    found: list[int] = []
-    for pid in pids:
-        try:
-            found += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        except OSError:
-            continue
-    return found
 
 
 if __name__ == "__main__":
